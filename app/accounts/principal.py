@@ -1,0 +1,22 @@
+"""Who is calling: a staff user, a Front member, or a machine client's API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "api_key"]
+    id: str
+    role: str  # app.accounts.models.Role or ApiKeyRole value
+    label: str  # username, or "api-key:<name>"; what timelines and the audit log show
+    full_name: str = ""
+    unit_code: str | None = None
+    province_code: str | None = None  # for unit-scoped users: the unit's province
+    organization_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "user" and self.role != "front_member"

@@ -1,0 +1,22 @@
+"""Every domain's router under /api/v1 (and Open311 under /open311/v2)."""
+
+from fastapi import APIRouter
+
+from app.accounts.router import router as accounts_router
+from app.admin_units.router import router as admin_units_router
+from app.audit.router import router as audit_router
+from app.integration.router import router as integration_router
+from app.media.router import router as media_router
+from app.tips.router import router as tips_router
+from app.triage.router import router as triage_router
+from app.units.router import router as units_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(admin_units_router)
+api_router.include_router(units_router)
+api_router.include_router(tips_router)
+api_router.include_router(triage_router)
+api_router.include_router(media_router)
+api_router.include_router(accounts_router)
+api_router.include_router(audit_router)
+api_router.include_router(integration_router)

@@ -1,0 +1,238 @@
+"""AppError and the one place errors become RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.i18n import Lang, negotiate, title_for
+
+log = logging.getLogger("tinbao.errors")
+
+PROBLEM_TYPE_BASE = "https://tinbao.vn/problems/"
+
+# A message in both languages: (Vietnamese, English). A plain str is used for both.
+Text = str | tuple[str, str]
+
+
+def _pick(text: Text | None, lang: Lang) -> str | None:
+    if text is None or isinstance(text, str):
+        return text
+    return text[1] if lang is Lang.en else text[0]
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The error body of every endpoint (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    code: str
+    errors: list[FieldError] | None = None
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        detail: Text | None = None,
+        *,
+        errors: Sequence[tuple[str, Text]] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail if isinstance(detail, str) else (detail or (self.code,))[0])
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.extra = extra or {}
+        self.headers = headers
+
+
+class ValidationFailed(AppError):
+    status, code = 422, "validation_error"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class InvalidTransition(AppError):
+    status, code = 409, "invalid_transition"
+
+
+class PayloadTooLarge(AppError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+
+
+class RateLimited(AppError):
+    status, code = 429, "rate_limited"
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, "service_unavailable"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    detail: Text | None = None,
+    errors: Sequence[tuple[str, Text]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    lang = negotiate(request.headers.get("accept-language"))
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+        "title": title_for(code, lang),
+        "status": status,
+        "detail": _pick(detail, lang) or title_for(code, lang),
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [{"field": f, "message": _pick(m, lang)} for f, m in errors]
+    if extra:
+        body.update(extra)
+    return JSONResponse(
+        body,
+        status_code=status,
+        media_type="application/problem+json",
+        headers={"Content-Language": lang.value, **(headers or {})},
+    )
+
+
+def _loc_to_field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "tip")]
+    # Drop pydantic's union/function tags such as "function-after[...]".
+    parts = [p for p in parts if "[" not in p]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(errs: Sequence[Any]) -> list[tuple[str, Text]]:
+    out: list[tuple[str, Text]] = []
+    for err in errs:
+        msg = str(err.get("msg", "invalid"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append((_loc_to_field(err.get("loc", ())), msg))
+    return out
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(
+            request,
+            status=exc.status,
+            code=exc.code,
+            detail=exc.detail,
+            errors=exc.errors,
+            extra=exc.extra,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errs):
+            return problem_response(
+                request,
+                status=422,
+                code="malformed_json",
+                detail=("Nội dung không phải JSON hợp lệ.", "The body is not valid JSON."),
+            )
+        return problem_response(
+            request, status=422, code="validation_error", errors=validation_errors(errs)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+        return problem_response(
+            request,
+            status=exc.status_code,
+            code=code,
+            detail=detail,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return problem_response(
+            request,
+            status=503,
+            code="service_unavailable",
+            detail=("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return await _db_down(request, exc)  # type: ignore[arg-type]
+        log.error("database error: %s", type(exc.orig).__name__)
+        return problem_response(request, status=500, code="internal_error")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Log the type and route only: exception messages can carry personal data.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem_response(request, status=500, code="internal_error")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each listed status documented as problem+json."""
+    return {
+        s: {"model": Problem, "content": {"application/problem+json": {}}} for s in statuses
+    }

@@ -1,0 +1,124 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api import api_router
+from app.core.config import Settings, get_settings
+from app.core.db import make_async_engine, make_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.ops import metrics_middleware, migration_head
+from app.core.ops import router as ops_router
+from app.core.security import DataCipher
+
+log = logging.getLogger("tinbao")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response (docs pages get no restrictive CSP)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_docs = scope["path"] in ("/docs", "/redoc") or scope["path"].startswith("/docs/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for key, value in [*SECURITY_HEADERS, *([] if is_docs else [API_CSP])]:
+                    if key not in present:
+                        headers.append((key, value))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable operationIds (`<tag>-<function name>`) so generated clients keep their names."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{tag.replace(' ', '_')}-{route.name}"
+
+
+API_DESCRIPTION = """
+TinBáo receives tips on security, order and crime from citizens and the Fatherland Front,
+routes each to the responsible police unit and tracks its handling under the legal deadlines.
+
+* Errors are RFC 9457 `application/problem+json` with a stable `code`; Vietnamese by default,
+  English with `Accept-Language: en`.
+* Lists use cursor pagination (`limit`, `cursor` → `next_cursor`).
+* Staff authenticate with `Authorization: Bearer <token>` from `/api/v1/auth/token`;
+  machine clients may send `X-API-Key`.
+* Objects outside the caller's scope answer 404, exactly like objects that do not exist.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.lifecycle import shutdown, startup
+
+        await startup(app)
+        try:
+            yield
+        finally:
+            await shutdown(app)
+
+    app = FastAPI(
+        title="TinBáo API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_async_engine(settings)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.cipher = DataCipher(settings.data_keys)
+    app.state.migration_head = migration_head()
+
+    install_error_handlers(app)
+    app.middleware("http")(metrics_middleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Tip-Receipt",
+                           "X-API-Key", "Accept-Language"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.include_router(ops_router)
+    app.include_router(api_router)
+    from app.open311.router import router as open311_router
+
+    app.include_router(open311_router)
+    return app

@@ -1,0 +1,21 @@
+"""Every domain's models, imported so that Base.metadata is complete (Alembic, tests)."""
+
+from app.accounts import models as accounts_models
+from app.admin_units import models as admin_units_models
+from app.audit import models as audit_models
+from app.media import models as media_models
+from app.tips import models as tips_models
+from app.triage import models as triage_models
+from app.units import models as units_models
+from app.core.db import Base
+
+__all__ = [
+    "Base",
+    "accounts_models",
+    "admin_units_models",
+    "audit_models",
+    "media_models",
+    "tips_models",
+    "triage_models",
+    "units_models",
+]

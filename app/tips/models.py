@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, TimestampMixin, enum_check, new_id, utcnow
+from app.units.models import CategoryKind
+
+
+class TipStatus(StrEnum):
+    received = "received"
+    verifying = "verifying"
+    in_progress = "in_progress"
+    awaiting_info = "awaiting_info"
+    suspended = "suspended"
+    transferred = "transferred"
+    referred = "referred"
+    resolved = "resolved"
+    rejected = "rejected"
+    merged = "merged"
+
+
+class PublicStatus(StrEnum):
+    received = "received"
+    processing = "processing"
+    awaiting_info = "awaiting_info"
+    completed = "completed"
+    not_accepted = "not_accepted"
+
+
+class TipType(StrEnum):
+    """Crime tips (Criminal Procedure Code art. 144) and security/order reports."""
+
+    to_giac = "to_giac"  # a denunciation by an individual
+    tin_bao = "tin_bao"  # a report by an agency, organisation or the media
+    kien_nghi_khoi_to = "kien_nghi_khoi_to"  # a state body's request to prosecute
+    phan_anh = "phan_anh"  # a security and order report
+
+
+class Channel(StrEnum):
+    web = "web"
+    mobile = "mobile"
+    hotline = "hotline"
+    walk_in = "walk_in"
+    open311 = "open311"
+    front = "front"
+
+
+class MessageDirection(StrEnum):
+    from_reporter = "from_reporter"
+    to_reporter = "to_reporter"
+
+
+class Tip(TimestampMixin, Base):
+    __tablename__ = "tips"
+    __table_args__ = (
+        enum_check("status", TipStatus),
+        enum_check("kind", CategoryKind),
+        enum_check("tip_type", TipType),
+        enum_check("channel", Channel),
+        Index("ix_tips_unit_queue", "assigned_unit_code", "status", "created_at"),
+        Index("ix_tips_province_created", "province_code", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # Keyed hash (HMAC-SHA256) of the reporter's receipt; the receipt itself is never stored.
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    tip_type: Mapped[str] = mapped_column(String(24))
+    description: Mapped[str] = mapped_column(Text)
+    # Diacritic-folded lower-case description and reference, for `q` search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    occurred_at: Mapped[datetime | None]
+    persons_involved: Mapped[str | None] = mapped_column(Text)
+    victim: Mapped[str | None] = mapped_column(Text)
+
+    # Place
+    commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"), index=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    legacy_commune_code: Mapped[str | None] = mapped_column(String(5))
+    address: Mapped[str | None] = mapped_column(Text)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    location_unknown: Mapped[bool] = mapped_column(default=False)
+    location_mismatch: Mapped[bool] = mapped_column(default=False)
+
+    # Reporter and origin (the identity itself is encrypted in reporter_identities)
+    anonymous: Mapped[bool] = mapped_column(default=True)
+    on_behalf_of_organization: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[str] = mapped_column(String(16))
+    submitted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    organization_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organizations.id"), index=True
+    )
+    movement_model: Mapped[str | None] = mapped_column(String(120))
+
+    # Handling
+    status: Mapped[str] = mapped_column(String(16), default=TipStatus.received)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_unit_code: Mapped[str] = mapped_column(ForeignKey("police_units.code"))
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    register_number: Mapped[str] = mapped_column(String(48))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)  # by the current unit
+    acknowledge_by: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    classify_by: Mapped[datetime | None]
+    transfer_due_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    outcome_summary: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("tips.id"))
+    closed_at: Mapped[datetime | None]
+    overdue_notified_for: Mapped[datetime | None]  # the due_at a tip.overdue was emitted for
+
+
+class ReporterIdentity(TimestampMixin, Base):
+    """The reporter's name and contacts, encrypted (AES-GCM); never stored in clear."""
+
+    __tablename__ = "reporter_identities"
+
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    purged_at: Mapped[datetime | None]
+
+
+class RegisterCounter(TimestampMixin, Base):
+    """The last number used in a unit's register ("sổ tiếp nhận") for a year."""
+
+    __tablename__ = "register_counters"
+
+    unit_code: Mapped[str] = mapped_column(ForeignKey("police_units.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RegisterEntry(TimestampMixin, Base):
+    __tablename__ = "register_entries"
+    __table_args__ = (UniqueConstraint("unit_code", "year", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("police_units.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    register_number: Mapped[str] = mapped_column(String(48), unique=True)
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TipEvent(TimestampMixin, Base):
+    """One entry of a tip's timeline: who did what, when. Public entries reach the reporter."""
+
+    __tablename__ = "tip_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(64), default="system")
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    public: Mapped[bool] = mapped_column(default=False)
+    public_status: Mapped[str | None] = mapped_column(String(16))
+    public_message: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TipMessage(TimestampMixin, Base):
+    """The conversation between the reporter and the unit (internal notes are TipEvents)."""
+
+    __tablename__ = "tip_messages"
+    __table_args__ = (enum_check("direction", MessageDirection),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class IdempotencyRecord(TimestampMixin, Base):
+    """A submission's Idempotency-Key: replays within 24 h return the original answer.
+
+    The stored response holds the receipt, so it is encrypted, and purged after expiry.
+    """
+
+    __tablename__ = "idempotency_records"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"))
+    key_id: Mapped[str] = mapped_column(String(32))
+    response_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class IntakeRecord(TimestampMixin, Base):
+    """The receipt record (biên bản tiếp nhận) of a walk-in or hotline intake (art. 146)."""
+
+    __tablename__ = "intake_records"
+
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), primary_key=True)
+    receiving_officer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(300))
+    recorded: Mapped[bool] = mapped_column(default=False)  # audio/video recording made
+    notes: Mapped[str | None] = mapped_column(Text)

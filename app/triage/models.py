@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, TimestampMixin, enum_check, new_id
+
+
+class CalendarDayKind(StrEnum):
+    holiday = "holiday"  # a public holiday or a day off swapped into the week
+    working_day = "working_day"  # a weekend day worked in exchange
+
+
+class CalendarDay(TimestampMixin, Base):
+    """An exception to the Monday–Friday working week; the calendar is data an admin updates."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (enum_check("kind", CalendarDayKind),)
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class DeadlineExtension(TimestampMixin, Base):
+    __tablename__ = "deadline_extensions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), index=True)
+    previous_due_at: Mapped[datetime | None]
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    decision_ref: Mapped[str | None] = mapped_column(String(120))
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class JobLock(TimestampMixin, Base):
+    """Lease for a scheduled job, so only one worker runs it at a time."""
+
+    __tablename__ = "job_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_run_at: Mapped[datetime | None]
+    last_result: Mapped[str | None] = mapped_column(Text)
