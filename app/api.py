@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.accounts.router import router as accounts_router
 from app.admin_units.router import router as admin_units_router
 from app.audit.router import router as audit_router
+from app.front.router import router as front_router
 from app.integration.router import router as integration_router
 from app.media.router import router as media_router
 from app.tips.router import router as tips_router
@@ -20,3 +21,4 @@ api_router.include_router(media_router)
 api_router.include_router(accounts_router)
 api_router.include_router(audit_router)
 api_router.include_router(integration_router)
+api_router.include_router(front_router)

@@ -42,5 +42,82 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
 
 
+audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exits 1 when an entry was edited, deleted or moved."""
+    import asyncio
+
+    from app.audit.service import VerifyResult, verify
+    from app.core.config import get_settings
+    from app.core.db import make_async_engine, make_sessionmaker
+
+    async def _run() -> VerifyResult:
+        engine = make_async_engine(get_settings())
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await verify(session)
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(_run())
+    if result.ok:
+        typer.echo(f"ok: {result.checked} entries, last hash {result.last_hash or '-'}")
+        return
+    typer.echo(
+        f"TAMPERED: entry {result.first_bad_id} does not fit the chain "
+        f"({result.checked} entries checked)",
+        err=True,
+    )
+    raise typer.Exit(code=1)
+
+
+jobs_cli = typer.Typer(help="Scheduled jobs (overdue alerts, purges).", no_args_is_help=True)
+cli.add_typer(jobs_cli, name="jobs")
+
+
+@jobs_cli.command("run-once")
+def jobs_run_once() -> None:
+    """Run every scheduled job once (jobs another worker is running are skipped)."""
+    import asyncio
+
+    from app.core.config import get_settings
+    from app.triage.jobs import run_once_standalone
+
+    for name, result in asyncio.run(run_once_standalone(get_settings())).items():
+        typer.echo(f"{name}: {result}")
+
+
+webhooks_cli = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
+
+
+@webhooks_cli.command("deliver")
+def webhooks_deliver() -> None:
+    """Sequence the change feed and make every delivery due now, once."""
+    import asyncio
+
+    from app.core.config import get_settings
+    from app.integration.worker import run_standalone
+
+    delivered = asyncio.run(run_standalone(get_settings(), forever=False))
+    typer.echo(f"attempted: {delivered}")
+
+
+@webhooks_cli.command("run-worker")
+def webhooks_run_worker() -> None:
+    """Run the delivery worker alone, until interrupted (beside `serve` with the scheduler
+    disabled, or as extra workers: deliveries are claimed under leases)."""
+    import asyncio
+
+    from app.core.config import get_settings
+    from app.integration.worker import run_standalone
+
+    asyncio.run(run_standalone(get_settings(), forever=True))
+
+
 def main() -> None:
     cli()

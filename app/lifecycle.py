@@ -10,6 +10,26 @@ async def startup(app: FastAPI) -> None:
 
     app.state.locator = get_locator()
 
+    from app.accounts.bootstrap import ensure_bootstrap_admin
+
+    await ensure_bootstrap_admin(app)
+
+    if app.state.settings.scheduler_enabled:
+        from app.triage import jobs
+
+        jobs.start(app)
+
+        from app.integration import worker as webhook_worker
+
+        webhook_worker.start(app)
+
 
 async def shutdown(app: FastAPI) -> None:
+    from app.triage import jobs
+
+    await jobs.stop(app)
+
+    from app.integration import worker as webhook_worker
+
+    await webhook_worker.stop(app)
     await app.state.engine.dispose()

@@ -17,6 +17,7 @@ from app.core.db import make_async_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.ops import metrics_middleware, migration_head
 from app.core.ops import router as ops_router
+from app.core.ratelimit import RateLimits
 from app.core.security import DataCipher
 
 log = logging.getLogger("tinbao")
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.cipher = DataCipher(settings.data_keys)
     app.state.migration_head = migration_head()
+    app.state.rate_limits = RateLimits(settings)
 
     install_error_handlers(app)
     app.middleware("http")(metrics_middleware)
@@ -112,8 +114,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Tip-Receipt",
-                           "X-API-Key", "Accept-Language"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Tip-Receipt",
+                "X-API-Key",
+                "Accept-Language",
+            ],
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(ops_router)

@@ -3,6 +3,7 @@
 from app.accounts import models as accounts_models
 from app.admin_units import models as admin_units_models
 from app.audit import models as audit_models
+from app.integration import models as integration_models
 from app.media import models as media_models
 from app.tips import models as tips_models
 from app.triage import models as triage_models
@@ -14,6 +15,7 @@ __all__ = [
     "accounts_models",
     "admin_units_models",
     "audit_models",
+    "integration_models",
     "media_models",
     "tips_models",
     "triage_models",

@@ -55,9 +55,7 @@ def _run(engine: Engine, fn: str, revision: str) -> None:
 
 def _pending(engine: Engine) -> list[object]:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(
-            conn, opts={"compare_type": True, "render_as_batch": True}
-        )
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
         return list(compare_metadata(ctx, Base.metadata))
 
 

@@ -19,7 +19,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from app.core.config import Settings
 from app.core.security import keyed_hash
 
-TOKEN_ALGORITHM = "HS256"
+TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name, not a secret)
 API_KEY_PREFIX = "tbk_"
 API_KEY_SHOWN_PREFIX_LENGTH = 12  # "tbk_" and 8 characters, enough to tell keys apart
 

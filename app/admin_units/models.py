@@ -71,6 +71,8 @@ class LegacyCommune(TimestampMixin, Base):
     old_code: Mapped[str] = mapped_column(String(5), primary_key=True)
     new_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
     old_name: Mapped[str] = mapped_column(String(120))
+    # fold(old_name), for finding a pre-2025 name without diacritics (admin_units.fold).
+    name_folded: Mapped[str] = mapped_column(String(120))
     old_district_name: Mapped[str] = mapped_column(String(120))
     old_province_code: Mapped[str] = mapped_column(String(2))
     old_province_name: Mapped[str] = mapped_column(String(120))

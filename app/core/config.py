@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         missing = [
             name
             for name in _SECRET_FIELDS
-            if (not getattr(self, name)) or getattr(self, name) in _DEFAULT_SECRETS
+            if (not getattr(self, name)) or str(getattr(self, name)) in _DEFAULT_SECRETS
         ]
         if self.mode is Mode.production:
             if missing:
@@ -136,13 +136,13 @@ class Settings(BaseSettings):
 
 def driver_url(url: str, *, async_: bool) -> str:
     """Pick the driver for a plain ``sqlite:///`` or ``postgresql://`` URL."""
-    scheme, sep, rest = url.partition("://")
+    scheme, _, rest = url.partition("://")
     base = scheme.split("+", 1)[0]
     if base == "sqlite":
         return f"sqlite+aiosqlite://{rest}" if async_ else f"sqlite://{rest}"
     if base in {"postgresql", "postgres"}:
         return f"postgresql+asyncpg://{rest}" if async_ else f"postgresql+psycopg://{rest}"
-    return url if sep else url
+    return url
 
 
 @lru_cache

@@ -233,6 +233,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: each listed status documented as problem+json."""
-    return {
-        s: {"model": Problem, "content": {"application/problem+json": {}}} for s in statuses
-    }
+    return {s: {"model": Problem, "content": {"application/problem+json": {}}} for s in statuses}

@@ -16,9 +16,7 @@ from app.core.errors import ServiceUnavailable, problem_responses
 
 router = APIRouter(tags=["operations"])
 
-REQUESTS = Counter(
-    "tinbao_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("tinbao_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "tinbao_http_request_seconds",
     "HTTP request latency",
@@ -47,7 +45,9 @@ async def readyz(request: Request) -> dict[str, str]:
         async with request.app.state.engine.connect() as conn:
             current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     except Exception as exc:
-        raise ServiceUnavailable(("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable.")) from exc
+        raise ServiceUnavailable(
+            ("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable.")
+        ) from exc
     if current != head:
         raise ServiceUnavailable(
             ("Cơ sở dữ liệu chưa được cập nhật.", f"Database at {current}, expected {head}.")

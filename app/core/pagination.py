@@ -31,7 +31,9 @@ def decode_cursor(cursor: str) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))]) from exc
+        raise ValidationFailed(
+            errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))]
+        ) from exc
     if not isinstance(values, list):
         raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
     return values

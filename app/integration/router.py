@@ -1,3 +1,294 @@
-from fastapi import APIRouter
+"""Dashboards and integration: statistics, the CSV export, the change feed and webhooks."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from app.core.db import SessionDep, utcnow
+from app.core.errors import problem_responses
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.integration import exports, feed, stats, webhooks, worker
+from app.integration.dependencies import (
+    CurrentSubscription,
+    ExportFilters,
+    Manager,
+    Reader,
+    StatsParams,
+)
+from app.integration.schemas import (
+    DeliveryOut,
+    DeliveryPage,
+    FeedEvent,
+    FeedPage,
+    GroupBy,
+    HotspotCell,
+    Hotspots,
+    SlaReport,
+    SlaUnit,
+    StatsGroup,
+    StatsSummary,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookOut,
+    WebhookPage,
+)
 
 router = APIRouter()
+
+_STATS_ERRORS = problem_responses(401, 403, 404, 422)
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+]
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+
+@router.get("/stats/summary", tags=["stats"], response_model=StatsSummary, responses=_STATS_ERRORS)
+async def stats_summary(
+    session: SessionDep,
+    params: StatsParams,
+    group_by: Annotated[GroupBy, Query()] = GroupBy.category,
+) -> StatsSummary:
+    """Tips submitted in the window, counted per category, unit (holding it now), status,
+    Vietnamese calendar day or month, Front organization or movement model. ``total`` counts
+    every tip in the window, merged duplicates included; tips without an organization or
+    model fall in the ``null`` group. Days and months come in time order, other groups
+    largest first; empty days are not listed.
+
+    The window is ``period`` (``month:2026-11``, ``quarter:2026-Q4``, ``half:2026-H1``,
+    ``year:2026``, ``eval_residential:2026`` = 1 Nov 2025 – 31 Oct 2026,
+    ``eval_commune:2026`` = 16 Nov 2025 – 15 Nov 2026, ``day:2026-11-20``) or ``from``/``to``;
+    none means all time. Readers: admin, province supervisors and analysts (users or API
+    keys) within their province."""
+    groups, total = await stats.summary(
+        session, scope=params.scope, window=params.window, group_by=group_by
+    )
+    return StatsSummary(
+        groups=[StatsGroup(key=key, count=count) for key, count in groups],
+        total=total,
+        from_=params.window.start,
+        to=params.window.end,
+    )
+
+
+@router.get("/stats/sla", tags=["stats"], response_model=SlaReport, responses=_STATS_ERRORS)
+async def stats_sla(session: SessionDep, params: StatsParams) -> SlaReport:
+    """Per unit holding tips submitted in the window (merged duplicates left out):
+    ``received``; ``resolved_on_time`` / ``resolved_late`` — closed (resolved, referred or
+    rejected) by ``due_at`` / after it (no ``due_at``: on time); ``open_overdue`` — overdue
+    now as in the queue's ``overdue=true``; ``median_hours_to_first_response`` — median
+    hours from submission to the first staff action (null when none yet)."""
+    units = await stats.sla(session, scope=params.scope, window=params.window, now=utcnow())
+    return SlaReport(
+        units=[SlaUnit(**unit) for unit in units], from_=params.window.start, to=params.window.end
+    )
+
+
+@router.get("/stats/hotspots", tags=["stats"], response_model=Hotspots, responses=_STATS_ERRORS)
+async def stats_hotspots(
+    session: SessionDep,
+    params: StatsParams,
+    cell_m: Annotated[int, Query(ge=100, le=50_000, description="Cell size in metres.")] = 500,
+    min_count: Annotated[
+        int, Query(ge=1, le=100_000, description="Cells with fewer tips are left out.")
+    ] = 5,
+    category_code: Annotated[str | None, Query(max_length=40)] = None,
+) -> Hotspots:
+    """Where tips cluster: a fixed grid of about ``cell_m`` × ``cell_m`` cells (``cell_m``
+    of latitude tall; ``cell_m`` wide at 16°N, within ±4 % across Vietnam), each with its
+    centre and count, most tips first (at most 5000 cells). Tips without a point are not
+    placed; cells under ``min_count`` are left out."""
+    cells = await stats.hotspots(
+        session,
+        scope=params.scope,
+        window=params.window,
+        cell_m=cell_m,
+        min_count=min_count,
+        category_code=category_code,
+    )
+    return Hotspots(
+        cell_m=cell_m,
+        min_count=min_count,
+        cells=[HotspotCell(lat=lat, lon=lon, count=count) for lat, lon, count in cells],
+    )
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/exports/tips.csv",
+    tags=["exports"],
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The CSV file (UTF-8 with BOM)."},
+        **problem_responses(401, 403, 422),
+    },
+)
+async def export_tips_csv(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    filters: Annotated[ExportFilters, Query()],
+) -> StreamingResponse:
+    """The caller's queue as CSV (same filters and scope as ``GET /api/v1/tips``), oldest
+    first, streamed. UTF-8 with a byte-order mark, CRLF line ends, times in +07:00.
+
+    No personal data: no reporter fields (not even whether the tip was anonymous), no
+    description, address, point, persons involved, notes, messages or officers. Every
+    export is recorded in the audit log (``tips.exported``)."""
+    queue_filters = filters.as_queue_filters()
+    await exports.record_export(session, principal=principal, filters=queue_filters)
+    filename = f"tinbao-tips-{date.today().isoformat()}.csv"
+    return StreamingResponse(
+        exports.iter_csv(
+            request.app.state.sessionmaker, principal=principal, filters=queue_filters
+        ),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- the change feed ----------------------------------------------------------------------
+
+
+@router.get("/events", tags=["events"], response_model=FeedPage, responses=_STATS_ERRORS)
+async def list_feed_events(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    after: Annotated[
+        str | None,
+        Query(max_length=200, description="A `next_cursor`; omitted: from the start."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = feed.DEFAULT_LIMIT,
+) -> FeedPage:
+    """The durable, ordered change feed of the tips the caller may see. A consumer that
+    polls with each answer's ``next_cursor`` sees every event exactly once, in order, even
+    while tips are written concurrently. Item ``id``s increase strictly (with gaps: other
+    provinces' and internal events take positions too). ``next_cursor`` is never null: at
+    the end it is where to poll from next. Types: tip.created, tip.status_changed,
+    tip.assigned, tip.transferred, tip.merged, tip.deadline_extended, tip.overdue,
+    tip.urgent, tip.message_added. ``data`` holds codes, statuses and references only."""
+    after_position = feed.decode_position(after)
+    await worker.sync_feed(request.app.state.sessionmaker)
+    items, next_position = await feed.read_events(
+        session, principal=principal, after=after_position, limit=limit
+    )
+    return FeedPage(
+        items=[FeedEvent(**item.__dict__) for item in items],
+        next_cursor=feed.encode_position(next_position),
+    )
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+_WEBHOOK_ERRORS = problem_responses(401, 403, 404, 422)
+
+
+@router.post(
+    "/webhooks",
+    tags=["webhooks"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=WebhookCreated,
+    responses=_WEBHOOK_ERRORS,
+)
+async def create_webhook(
+    request: Request, session: SessionDep, principal: Manager, body: WebhookCreate
+) -> WebhookCreated:
+    """Subscribe a URL to event types. Each event is POSTed as the feed item's JSON with
+    ``X-TinBao-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`` (also
+    ``X-TinBao-Event`` and ``X-TinBao-Delivery``); any 2xx answer is success. The first
+    attempt comes within seconds; failures are retried after 5 s, 20 s, 80 s, ... (at most an
+    hour apart) and dead-lettered after ``TINBAO_WEBHOOK_MAX_ATTEMPTS``. The ``secret``
+    (generated when absent) is shown only in this answer. http(s) only; private, loopback
+    and link-local targets answer 422 unless ``TINBAO_WEBHOOK_ALLOW_PRIVATE``. Supervisors
+    subscribe to their own province's tips."""
+    subscription, secret = await webhooks.create_subscription(
+        session,
+        actor=principal,
+        data=body,
+        cipher=request.app.state.cipher,
+        allow_private=bool(request.app.state.settings.webhook_allow_private),
+    )
+    return WebhookCreated(**WebhookOut.model_validate(subscription).model_dump(), secret=secret)
+
+
+@router.get(
+    "/webhooks",
+    tags=["webhooks"],
+    response_model=WebhookPage,
+    responses=problem_responses(401, 403, 422),
+)
+async def list_webhooks(
+    session: SessionDep, principal: Manager, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> WebhookPage:
+    """Subscriptions the caller manages (supervisors: their province's), without secrets."""
+    rows, next_cursor = await webhooks.list_subscriptions(
+        session, actor=principal, limit=limit, cursor=cursor
+    )
+    return WebhookPage(
+        items=[WebhookOut.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/webhooks/dead-letters",
+    tags=["webhooks"],
+    response_model=DeliveryPage,
+    responses=problem_responses(401, 403, 422),
+)
+async def list_dead_letters(
+    session: SessionDep,
+    principal: Manager,
+    subscription_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> DeliveryPage:
+    """Deliveries that failed every attempt, oldest first, of the subscriptions the caller
+    manages."""
+    rows, next_cursor = await webhooks.list_dead_letters(
+        session, actor=principal, subscription_id=subscription_id, limit=limit, cursor=cursor
+    )
+    return DeliveryPage(
+        items=[DeliveryOut.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/webhooks/dead-letters/{delivery_id}/redeliver",
+    tags=["webhooks"],
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeliveryOut,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def redeliver_dead_letter(
+    session: SessionDep,
+    principal: Manager,
+    delivery_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+) -> DeliveryOut:
+    """Queue a dead letter again, due now, with a fresh round of attempts (409 when the
+    delivery is not dead-lettered)."""
+    delivery = await webhooks.redeliver(session, actor=principal, delivery_id=delivery_id)
+    return DeliveryOut.model_validate(delivery)
+
+
+@router.delete(
+    "/webhooks/{subscription_id}",
+    tags=["webhooks"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_webhook(
+    session: SessionDep, principal: Manager, subscription: CurrentSubscription
+) -> Response:
+    """Unsubscribe; deliveries not yet made are cancelled."""
+    await webhooks.delete_subscription(session, actor=principal, subscription=subscription)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

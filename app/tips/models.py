@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,9 +107,7 @@ class Tip(TimestampMixin, Base):
     on_behalf_of_organization: Mapped[bool] = mapped_column(default=False)
     channel: Mapped[str] = mapped_column(String(16))
     submitted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
-    organization_id: Mapped[str | None] = mapped_column(
-        ForeignKey("organizations.id"), index=True
-    )
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     movement_model: Mapped[str | None] = mapped_column(String(120))
 
     # Handling
@@ -170,10 +169,21 @@ class TipEvent(TimestampMixin, Base):
     """One entry of a tip's timeline: who did what, when. Public entries reach the reporter."""
 
     __tablename__ = "tip_events"
+    __table_args__ = (
+        # Rows the feed sequencer (app.integration.feed) has not numbered yet.
+        Index(
+            "ix_tip_events_feed_pending",
+            "id",
+            postgresql_where=text("feed_position IS NULL"),
+            sqlite_where=text("feed_position IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), index=True)
     type: Mapped[str] = mapped_column(String(40))
+    # Position in the change feed (GET /api/v1/events), set after commit by the sequencer.
+    feed_position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     actor_label: Mapped[str] = mapped_column(String(64), default="system")
@@ -198,6 +208,26 @@ class TipMessage(TimestampMixin, Base):
     direction: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class WatchReason(StrEnum):
+    routing = "routing"  # the category's routing gives a department a copy (PC04 for drugs)
+    urgent = "urgent"  # the provincial duty desk is alerted to an urgent tip
+    transfer = "transfer"  # a unit that handed the tip on keeps following it
+    manual = "manual"
+
+
+class TipWatcher(TimestampMixin, Base):
+    """A unit that follows a tip it is not assigned: it sees the tip in its scope."""
+
+    __tablename__ = "tip_watchers"
+    __table_args__ = (enum_check("reason", WatchReason),)
+
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(
+        ForeignKey("police_units.code"), primary_key=True, index=True
+    )
+    reason: Mapped[str] = mapped_column(String(16))
 
 
 class IdempotencyRecord(TimestampMixin, Base):

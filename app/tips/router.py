@@ -1,3 +1,220 @@
-from fastapi import APIRouter
+"""Citizen and Front-member intake (tag "tips") and reporter follow-up (tag "track")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from app.accounts.dependencies import OptionalPrincipal
+from app.core.db import SessionDep
+from app.core.errors import problem_responses
+from app.core.i18n import negotiate
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.core.ratelimit import INTAKE, limit
+from app.media import service as media_service
+from app.tips import service
+from app.tips.dependencies import (
+    IntakeContextDep,
+    IntakeIdempotency,
+    MessageSubmission,
+    Now,
+    ReceiptTip,
+    Storage,
+    TipSubmission,
+    idempotency_key_header,
+    no_machine_clients,
+)
+from app.tips.schemas import (
+    MessageCreate,
+    MessageOut,
+    TipCreate,
+    TipCreated,
+    TrackedTip,
+    inline_schema,
+)
 
 router = APIRouter()
+
+_FILES_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string", "format": "binary"},
+    "description": "Photos, video, audio or PDF: JPEG, PNG, WebP, PDF, MP4, MOV, M4A, MP3, "
+    "AAC, WAV. The type is decided by the content; images are re-encoded without metadata.",
+}
+
+
+def _body(model: type[Any], part: str) -> dict[str, Any]:
+    schema = inline_schema(model)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [part],
+                        "properties": {part: schema, "files": _FILES_SCHEMA},
+                    },
+                    "encoding": {part: {"contentType": "application/json"}},
+                },
+            },
+        }
+    }
+
+
+INTAKE_DESCRIPTION = """
+Receive a tip from a citizen (no token), a Front member or staff (Bearer token).
+
+JSON, or `multipart/form-data` with a `tip` part holding the same JSON and zero or more
+`files` parts. Rules beyond the schema (each breach is a 422 naming the field):
+
+* the place: `location.commune_code` (today's code, or a pre-2025 code that maps to one
+  commune; `legacy_commune_code` to say it is a pre-2025 code), or `lat`/`lon` inside a commune.
+  A split pre-2025 commune answers 422 `ambiguous_commune` with `candidates` unless the point
+  decides. A code and a point that disagree: the code wins, the tip is flagged
+  `location_mismatch`;
+* `location_unknown: true` needs `location.province_code`, at least one file and a
+  description of 50+ characters, and goes to the provincial duty desk `CAT-<province>`;
+* `anonymous: true` (the default) forbids `reporter`; `anonymous: false` needs
+  `reporter.full_name` and a phone or email. `on_behalf_of_organization: true` needs
+  `organization_name` (optional `organization_tax_code`) and cannot be anonymous;
+* Front members are never anonymous: the name and organization come from the token, the
+  channel is `front`, and `movement_model` may name the movement the tip came from;
+* `hotline`/`walk_in` are for staff (403 otherwise), who may add an `intake_record` (the
+  receipt record; by default one is made with the staff member as receiving officer);
+  `open311` is the Open311 adapter's and `front` the Front members'.
+
+Files: at most `TINBAO_MAX_FILES_PER_TIP` files, each up to `TINBAO_MAX_FILE_BYTES`, together
+up to `TINBAO_MAX_TIP_BYTES` (413 `payload_too_large`, also when Content-Length announces more).
+A type outside the allow-list, or content that disagrees with the declared type or the
+extension, is 415 `unsupported_media_type`.
+
+`Idempotency-Key`: the same key (per caller) with the same body within 24 hours returns the
+original 201 body, receipt included, and creates nothing; with a different body, 409
+`idempotency_conflict`.
+
+The `receipt` is shown only here: it is the reporter's credential for `/track`.
+"""
+
+
+@router.post(
+    "/tips",
+    tags=["tips"],
+    status_code=201,
+    response_model=TipCreated,
+    summary="Submit a tip",
+    description=INTAKE_DESCRIPTION,
+    # The key header is checked before the body is read (the value is cached for later use).
+    dependencies=[
+        Depends(limit(INTAKE)),
+        Depends(no_machine_clients),
+        Depends(idempotency_key_header),
+    ],
+    responses=problem_responses(401, 403, 409, 413, 415, 422, 429),
+    openapi_extra=_body(TipCreate, "tip"),
+)
+async def create_tip(
+    session: SessionDep,
+    actor: OptionalPrincipal,
+    submission: TipSubmission,
+    idempotency: IntakeIdempotency,
+    context: IntakeContextDep,
+    now: Now,
+) -> TipCreated:
+    return await service.create_tip(
+        session,
+        data=submission.data,
+        files=submission.files,
+        actor=actor,
+        context=context,
+        idempotency=idempotency,
+        now=now,
+    )
+
+
+TRACK_DESCRIPTION = """
+The reporter's view of their tip. The receipt goes in the `X-Tip-Receipt` header, never in
+the URL. A missing, malformed or wrong receipt answers 404 (after a constant-time check);
+repeated failures from one address answer 429.
+"""
+
+
+@router.get(
+    "/track",
+    tags=["track"],
+    response_model=TrackedTip,
+    summary="Follow a tip with its receipt",
+    description=TRACK_DESCRIPTION,
+    responses=problem_responses(404, 429),
+)
+async def track(request: Request, session: SessionDep, tip: ReceiptTip) -> TrackedTip:
+    lang = negotiate(request.headers.get("accept-language"))
+    return await service.tracked_tip(session, tip=tip, lang=lang)
+
+
+@router.get(
+    "/track/messages",
+    tags=["track"],
+    response_model=Page[MessageOut],
+    summary="Read the conversation about a tip",
+    description=TRACK_DESCRIPTION,
+    responses=problem_responses(404, 422, 429),
+)
+async def list_track_messages(
+    session: SessionDep,
+    tip: ReceiptTip,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[MessageOut]:
+    return await service.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "/track/messages",
+    tags=["track"],
+    status_code=201,
+    response_model=MessageOut,
+    summary="Add information to a tip",
+    description=TRACK_DESCRIPTION
+    + '\nJSON `{"body"}`, or multipart with a `message` part (the same JSON) and `files` '
+    "parts (the same limits and types as intake).",
+    responses=problem_responses(404, 413, 415, 422, 429),
+    openapi_extra=_body(MessageCreate, "message"),
+)
+async def add_track_message(
+    session: SessionDep,
+    tip: ReceiptTip,
+    submission: MessageSubmission,
+    storage: Storage,
+    now: Now,
+) -> MessageOut:
+    return await service.add_reporter_message(
+        session,
+        tip=tip,
+        body=submission.data.body,
+        files=submission.files,
+        storage=storage,
+        now=now,
+    )
+
+
+@router.get(
+    "/track/attachments/{attachment_id}",
+    tags=["track"],
+    response_class=StreamingResponse,
+    summary="Download a file of the conversation",
+    description=TRACK_DESCRIPTION
+    + "\nOnly files attached to messages (the reporter's own or the unit's replies).",
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "model": None},
+        **problem_responses(404, 429),
+    },
+)
+async def download_track_attachment(
+    attachment_id: str, session: SessionDep, tip: ReceiptTip, storage: Storage
+) -> StreamingResponse:
+    attachment = await service.get_message_attachment(session, tip=tip, attachment_id=attachment_id)
+    return await media_service.stream_download(attachment, storage=storage)

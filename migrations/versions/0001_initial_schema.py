@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:29:52.364808
+Create Date: 2026-11-22 02:38:03.569264
 """
 
 from collections.abc import Sequence
@@ -107,10 +107,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_communes_name_folded'), ['name_folded'], unique=False)
         batch_op.create_index(batch_op.f('ix_communes_province_code'), ['province_code'], unique=False)
 
+    op.create_table('webhook_subscriptions',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('province_code', sa.String(length=2), nullable=True),
+    sa.Column('secret_key_id', sa.String(length=32), nullable=False),
+    sa.Column('secret_ciphertext', sa.LargeBinary(), nullable=False),
+    sa.Column('created_by_id', sa.String(length=36), nullable=True),
+    sa.Column('created_by_label', sa.String(length=64), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['province_code'], ['provinces.code'], name=op.f('fk_webhook_subscriptions_province_code_provinces')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_subscriptions'))
+    )
+    with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_subscriptions_province_code'), ['province_code'], unique=False)
+
     op.create_table('legacy_communes',
     sa.Column('old_code', sa.String(length=5), nullable=False),
     sa.Column('new_code', sa.String(length=5), nullable=False),
     sa.Column('old_name', sa.String(length=120), nullable=False),
+    sa.Column('name_folded', sa.String(length=120), nullable=False),
     sa.Column('old_district_name', sa.String(length=120), nullable=False),
     sa.Column('old_province_code', sa.String(length=2), nullable=False),
     sa.Column('old_province_name', sa.String(length=120), nullable=False),
@@ -159,6 +178,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_police_units_commune_code'), ['commune_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_police_units_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_police_units_province_code'), ['province_code'], unique=False)
+
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subscription_id', sa.String(length=36), nullable=False),
+    sa.Column('feed_position', sa.BigInteger(), nullable=False),
+    sa.Column('event_type', sa.String(length=40), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('leased_by', sa.String(length=64), nullable=True),
+    sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead', 'cancelled')", name=op.f('ck_webhook_deliveries_status_enum')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['webhook_subscriptions.id'], name=op.f('fk_webhook_deliveries_subscription_id_webhook_subscriptions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries'))
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_subscription', ['subscription_id', 'status', 'id'], unique=False)
 
     op.create_table('register_counters',
     sa.Column('unit_code', sa.String(length=32), nullable=False),
@@ -359,6 +403,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('tip_id', sa.String(length=36), nullable=False),
     sa.Column('type', sa.String(length=40), nullable=False),
+    sa.Column('feed_position', sa.BigInteger(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.String(length=36), nullable=True),
     sa.Column('actor_label', sa.String(length=64), nullable=False),
@@ -374,9 +419,11 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_tip_events_actor_id_users')),
     sa.ForeignKeyConstraint(['tip_id'], ['tips.id'], name=op.f('fk_tip_events_tip_id_tips')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_tip_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tip_events')),
+    sa.UniqueConstraint('feed_position', name=op.f('uq_tip_events_feed_position'))
     )
     with op.batch_alter_table('tip_events', schema=None) as batch_op:
+        batch_op.create_index('ix_tip_events_feed_pending', ['id'], unique=False, postgresql_where=sa.text('feed_position IS NULL'), sqlite_where=sa.text('feed_position IS NULL'))
         batch_op.create_index(batch_op.f('ix_tip_events_tip_id'), ['tip_id'], unique=False)
 
     op.create_table('tip_messages',
@@ -394,6 +441,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tip_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tip_messages_tip_id'), ['tip_id'], unique=False)
+
+    op.create_table('tip_watchers',
+    sa.Column('tip_id', sa.String(length=36), nullable=False),
+    sa.Column('unit_code', sa.String(length=32), nullable=False),
+    sa.Column('reason', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("reason IN ('routing', 'urgent', 'transfer', 'manual')", name=op.f('ck_tip_watchers_reason_enum')),
+    sa.ForeignKeyConstraint(['tip_id'], ['tips.id'], name=op.f('fk_tip_watchers_tip_id_tips')),
+    sa.ForeignKeyConstraint(['unit_code'], ['police_units.code'], name=op.f('fk_tip_watchers_unit_code_police_units')),
+    sa.PrimaryKeyConstraint('tip_id', 'unit_code', name=op.f('pk_tip_watchers'))
+    )
+    with op.batch_alter_table('tip_watchers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tip_watchers_unit_code'), ['unit_code'], unique=False)
 
     op.create_table('attachments',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -422,12 +483,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attachments_tip_id'))
 
     op.drop_table('attachments')
+    with op.batch_alter_table('tip_watchers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tip_watchers_unit_code'))
+
+    op.drop_table('tip_watchers')
     with op.batch_alter_table('tip_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tip_messages_tip_id'))
 
     op.drop_table('tip_messages')
     with op.batch_alter_table('tip_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tip_events_tip_id'))
+        batch_op.drop_index('ix_tip_events_feed_pending', postgresql_where=sa.text('feed_position IS NULL'), sqlite_where=sa.text('feed_position IS NULL'))
 
     op.drop_table('tip_events')
     op.drop_table('reporter_identities')
@@ -459,6 +525,11 @@ def downgrade() -> None:
 
     op.drop_table('users')
     op.drop_table('register_counters')
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_deliveries_subscription')
+        batch_op.drop_index('ix_webhook_deliveries_due')
+
+    op.drop_table('webhook_deliveries')
     with op.batch_alter_table('police_units', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_police_units_province_code'))
         batch_op.drop_index(batch_op.f('ix_police_units_kind'))
@@ -470,6 +541,10 @@ def downgrade() -> None:
 
     op.drop_table('organizations')
     op.drop_table('legacy_communes')
+    with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_subscriptions_province_code'))
+
+    op.drop_table('webhook_subscriptions')
     with op.batch_alter_table('communes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_communes_province_code'))
         batch_op.drop_index(batch_op.f('ix_communes_name_folded'))

@@ -1,0 +1,143 @@
+"""Who is calling, and may they call this endpoint at all.
+
+Role checks live here; object scope does not: each domain's load-or-404 dependency limits
+what a caller can see (out-of-scope ids answer 404).
+
+* ``OptionalPrincipal`` — the caller, or None when no credentials were sent.
+* ``CurrentPrincipal`` — any authenticated caller (user or API key), else 401.
+* ``require_roles(*roles)`` — 401 without credentials, 403 ``forbidden`` for another role.
+  Matches users and API keys alike by role: ``require_roles("analyst")`` admits analyst
+  API keys too.
+* ``StaffPrincipal`` — a user whose role is anything but front_member (no API keys).
+* ``AdminPrincipal`` — an admin user.
+
+Invalid, expired or revoked credentials answer 401 ``unauthorized`` with
+``WWW-Authenticate: Bearer``; so does a token of a disabled user, or one issued before the
+user's role, scope or password changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.accounts import service
+from app.accounts.models import Role, User
+from app.accounts.principal import Principal
+from app.accounts.schemas import IDENTIFIER_PATTERN
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, Unauthorized
+
+# Declared as security schemes so that the OpenAPI document shows both; parsed by hand.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An access token from POST /api/v1/auth/token.",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="api_key",
+    description="A machine client's key from POST /api/v1/api-keys.",
+)
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def _unauthorized(detail: tuple[str, str]) -> Unauthorized:
+    return Unauthorized(detail, headers=_CHALLENGE)
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal | None:
+    """The caller from ``Authorization: Bearer`` or ``X-API-Key``; None without either."""
+    settings = request.app.state.settings
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized(
+                ("Chỉ chấp nhận mã truy cập Bearer.", "Only Bearer access tokens are accepted.")
+            )
+        principal = await service.principal_for_token(
+            session, settings=settings, token=token.strip()
+        )
+        if principal is None:
+            raise _unauthorized(
+                (
+                    "Mã truy cập không hợp lệ hoặc đã hết hạn.",
+                    "The access token is invalid or expired.",
+                )
+            )
+        return principal
+    if api_key is not None:
+        principal = await service.principal_for_api_key(
+            session, settings=settings, key=api_key.strip()
+        )
+        if principal is None:
+            raise _unauthorized(
+                ("Khóa API không hợp lệ hoặc đã bị thu hồi.", "The API key is invalid or revoked.")
+            )
+        return principal
+    return None
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(get_principal)]
+
+
+async def get_current_principal(principal: OptionalPrincipal) -> Principal:
+    if principal is None:
+        raise _unauthorized(("Cần đăng nhập.", "Authentication required."))
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting only callers with one of ``roles``."""
+    allowed = frozenset(str(r) for r in roles)
+
+    async def _require(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(
+                (
+                    "Bạn không có quyền thực hiện thao tác này.",
+                    "Your role does not allow this action.",
+                )
+            )
+        return principal
+
+    _require.__name__ = "require_" + "_or_".join(sorted(allowed))
+    return _require
+
+
+async def get_staff_principal(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_staff:
+        raise Forbidden(("Chỉ dành cho cán bộ.", "Staff only."))
+    return principal
+
+
+StaffPrincipal = Annotated[Principal, Depends(get_staff_principal)]
+AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
+# Who may manage users and organizations: admins, and supervisors within their province.
+AccountManager = Annotated[Principal, Depends(require_roles(Role.admin, Role.province_supervisor))]
+
+
+async def get_managed_user(
+    user_id: Annotated[str, Path(pattern=IDENTIFIER_PATTERN)],
+    actor: AccountManager,
+    session: SessionDep,
+) -> User:
+    """The user in the path, if the caller may manage it; otherwise 404."""
+    return await service.get_user(session, actor=actor, user_id=user_id)
+
+
+ManagedUser = Annotated[User, Depends(get_managed_user)]

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from app.accounts.models import ApiKeyRole, OrganizationKind, Role
+
+# Usernames are compared lower-cased: "CanBo1" and "canbo1" are the same account.
+Username = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"),
+]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+FullName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+]
+Name = FullName
+# Ids and codes (user ids, unit, province and commune codes, organization ids).
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class MeOut(BaseModel):
+    kind: Literal["user", "api_key"]
+    id: str
+    username: str | None = Field(None, description="Null for an API key.")
+    label: str
+    full_name: str
+    role: str
+    unit_code: str | None
+    province_code: str | None = Field(
+        description="The province the caller acts in (for unit staff: the unit's province)."
+    )
+    organization_id: str | None
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    password: Password
+    full_name: FullName
+    role: Role
+    unit_code: Identifier | None = Field(None, description="Required for officer and unit_lead.")
+    province_code: Identifier | None = Field(
+        None, description="Required for province_supervisor and analyst."
+    )
+    organization_id: Identifier | None = Field(None, description="Required for front_member.")
+
+
+class UserUpdate(BaseModel):
+    """Only the fields sent change. Changing the role clears scope fields the new role does
+    not use; the one it needs must be sent unless the user already has it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    password: Password | None = None
+    role: Role | None = None
+    unit_code: Identifier | None = None
+    province_code: Identifier | None = None
+    organization_id: Identifier | None = None
+    disabled: bool | None = None
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    username: str
+    full_name: str
+    role: Role
+    unit_code: str | None
+    province_code: str | None
+    organization_id: str | None
+    disabled: bool
+    last_login_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    kind: OrganizationKind
+    province_code: Identifier
+    commune_code: Identifier | None = Field(
+        None, description="For a commune-level committee or branch; must be in the province."
+    )
+
+
+class OrganizationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    kind: OrganizationKind
+    province_code: str
+    commune_code: str | None
+    created_at: datetime
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    role: ApiKeyRole
+    province_code: Identifier = Field(description="The province the key's caller may act in.")
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    role: ApiKeyRole
+    province_code: str | None
+    prefix: str = Field(description="The key's first characters, to tell keys apart.")
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The key itself. Shown only in this response; store it now.")

@@ -1,0 +1,694 @@
+"""Users, organizations, API keys, logins and who may manage whom.
+
+Who manages accounts:
+* an admin manages every user, organization and API key;
+* a province supervisor manages, inside its own province, users with the roles unit_lead,
+  officer, analyst and front_member (never admins or supervisors), and the province's
+  Front organizations. A user is inside a province through its unit (unit staff), its
+  province (analysts) or its organization (Front members); users outside answer 404.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.accounts import credentials
+from app.accounts.models import ApiKey, Organization, Role, User
+from app.accounts.principal import Principal
+from app.accounts.schemas import (
+    IDENTIFIER_PATTERN,
+    ApiKeyCreate,
+    OrganizationCreate,
+    UserCreate,
+    UserUpdate,
+)
+from app.admin_units.models import Commune, Province
+from app.audit import service as audit
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, NotFound, Text, Unauthorized, ValidationFailed
+from app.core.pagination import decode_cursor, encode_cursor
+from app.units.models import PoliceUnit
+
+log = logging.getLogger("tinbao.accounts")
+
+# The one scope field each role needs (admins need none).
+SCOPE_FIELD: dict[str, str | None] = {
+    Role.admin: None,
+    Role.province_supervisor: "province_code",
+    Role.analyst: "province_code",
+    Role.unit_lead: "unit_code",
+    Role.officer: "unit_code",
+    Role.front_member: "organization_id",
+}
+SCOPE_FIELDS = ("unit_code", "province_code", "organization_id")
+SUPERVISOR_MANAGED_ROLES = frozenset(
+    {Role.unit_lead, Role.officer, Role.analyst, Role.front_member}
+)
+BOOTSTRAP_USERNAME = "admin"
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+# How stale an API key's last_used_at may get before a request refreshes it (fewer writes).
+_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class InvalidCredentials(Unauthorized):
+    """Wrong username or password: one answer for both."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ("Sai tên đăng nhập hoặc mật khẩu.", "Incorrect username or password."),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+# --- principals -------------------------------------------------------------------------
+
+
+def principal_for_user(
+    user: User, *, unit_province: str | None = None, org_province: str | None = None
+) -> Principal:
+    return Principal(
+        kind="user",
+        id=user.id,
+        role=user.role,
+        label=user.username,
+        full_name=user.full_name,
+        unit_code=user.unit_code,
+        province_code=user.province_code or unit_province or org_province,
+        organization_id=user.organization_id,
+    )
+
+
+def _users_with_provinces() -> Select[tuple[User, str, str]]:
+    # Outer joins: the two province codes are None when the user has no unit/organization.
+    return (
+        select(User, PoliceUnit.province_code, Organization.province_code)
+        .outerjoin(PoliceUnit, PoliceUnit.code == User.unit_code)
+        .outerjoin(Organization, Organization.id == User.organization_id)
+    )
+
+
+async def load_principal(session: AsyncSession, *, user_id: str) -> Principal | None:
+    """The principal of an enabled user, None when unknown or disabled."""
+    row = (await session.execute(_users_with_provinces().where(User.id == user_id))).first()
+    if row is None or row[0].disabled:
+        return None
+    return principal_for_user(row[0], unit_province=row[1], org_province=row[2])
+
+
+async def principal_for_token(
+    session: AsyncSession, *, settings: Settings, token: str
+) -> Principal | None:
+    """The caller behind a bearer token; None when the token is invalid, expired, or its user
+    is disabled or has been changed since (token_version)."""
+    claims = credentials.decode_access_token(settings, token)
+    if claims is None:
+        return None
+    row = (await session.execute(_users_with_provinces().where(User.id == claims.user_id))).first()
+    if row is None:
+        return None
+    user = row[0]
+    if user.disabled or user.token_version != claims.token_version or user.role != claims.role:
+        return None
+    return principal_for_user(user, unit_province=row[1], org_province=row[2])
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def principal_for_api_key(
+    session: AsyncSession, *, settings: Settings, key: str
+) -> Principal | None:
+    """The machine client behind an API key; None when unknown or revoked. Open311 and the
+    X-API-Key header both come here."""
+    api_key = (
+        await session.execute(
+            select(ApiKey).where(ApiKey.key_hash == credentials.api_key_hash(settings, key))
+        )
+    ).scalar_one_or_none()
+    if api_key is None or api_key.revoked_at is not None:
+        return None
+    now = utcnow()
+    if api_key.last_used_at is None or now - _as_utc(api_key.last_used_at) > _LAST_USED_RESOLUTION:
+        api_key.last_used_at = now
+    return Principal(
+        kind="api_key",
+        id=api_key.id,
+        role=api_key.role,
+        label=f"api-key:{api_key.name}"[:64],
+        full_name=api_key.name,
+        province_code=api_key.province_code,
+    )
+
+
+# --- login ------------------------------------------------------------------------------
+
+
+async def issue_token(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    failure_sessionmaker: async_sessionmaker[AsyncSession],
+    username: str,
+    password: str,
+) -> credentials.AccessToken:
+    """Check a username and password and issue an access token.
+
+    An unknown username, a wrong password and a disabled user get the same answer, after the
+    same work (an unknown username is checked against a dummy hash). A failure is audited in
+    its own transaction (``failure_sessionmaker``), since the request's is rolled back.
+    """
+    username = username.strip().lower()
+    user = None
+    if "\x00" not in username:  # PostgreSQL text cannot hold NUL; no such user anyway
+        user = (
+            await session.execute(select(User).where(User.username == username))
+        ).scalar_one_or_none()
+    if user is None:
+        await credentials.verify_dummy_password(password)
+        valid, new_hash, cause = False, None, "unknown_user"
+    else:
+        valid, new_hash = await credentials.verify_password(password, user.password_hash)
+        cause = "wrong_password" if not valid else "disabled" if user.disabled else ""
+    if user is None or not valid or user.disabled:
+        async with failure_sessionmaker() as failure_session:
+            await audit.record(
+                failure_session,
+                actor=None,
+                actor_label="anonymous",
+                action="auth.login_failed",
+                object_type="user" if user else None,
+                object_id=user.id if user else None,
+                data={"username": username.replace("\x00", "")[:64], "cause": cause},
+            )
+            await failure_session.commit()
+        raise InvalidCredentials()
+    if new_hash:
+        user.password_hash = new_hash
+    user.last_login_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal_for_user(user),
+        action="auth.login",
+        object_type="user",
+        object_id=user.id,
+    )
+    return credentials.create_access_token(
+        settings, user_id=user.id, token_version=user.token_version, role=user.role
+    )
+
+
+# --- scope of users ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    unit_code: str | None
+    province_code: str | None
+    organization_id: str | None
+    province: str | None  # the province the user acts in (None for admins)
+
+
+_OUTSIDE_PROVINCE: Text = ("Ngoài tỉnh/thành phố của bạn.", "Outside your province.")
+
+
+def _check_may_grant(actor: Principal, role: str) -> None:
+    if actor.role == Role.admin:
+        return
+    if actor.role == Role.province_supervisor and role in SUPERVISOR_MANAGED_ROLES:
+        return
+    raise Forbidden(
+        ("Bạn không được cấp vai trò này.", f"You may not manage users with the role {role}.")
+    )
+
+
+async def _validated_scope(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    role: str,
+    values: dict[str, str | None],
+) -> _Scope:
+    needed = SCOPE_FIELD[role]
+    errors: list[tuple[str, Text]] = []
+    for field in SCOPE_FIELDS:
+        if field != needed and values.get(field) is not None:
+            errors.append(
+                (field, ("Vai trò này không dùng trường này.", f"Not used by the role {role}."))
+            )
+    if needed and values.get(needed) is None:
+        errors.append((needed, ("Bắt buộc với vai trò này.", f"Required for the role {role}.")))
+    if errors or needed is None:
+        if errors:
+            raise ValidationFailed(errors=errors)
+        return _Scope(None, None, None, None)
+
+    value = values[needed]
+    province: str | None = None
+    if needed == "unit_code":
+        province = (
+            await session.execute(
+                select(PoliceUnit.province_code).where(
+                    PoliceUnit.code == value, PoliceUnit.active.is_(True)
+                )
+            )
+        ).scalar_one_or_none()
+        unknown: Text = ("Không có đơn vị công an này.", "Unknown police unit.")
+    elif needed == "province_code":
+        province = (
+            await session.execute(select(Province.code).where(Province.code == value))
+        ).scalar_one_or_none()
+        unknown = ("Không có tỉnh/thành phố này.", "Unknown province.")
+    else:
+        province = (
+            await session.execute(
+                select(Organization.province_code).where(Organization.id == value)
+            )
+        ).scalar_one_or_none()
+        unknown = ("Không có tổ chức này.", "Unknown organization.")
+        # A supervisor does not learn that another province's organization exists.
+        if province is not None and actor.role != Role.admin and province != actor.province_code:
+            province = None
+    if province is None:
+        raise ValidationFailed(errors=[(needed, unknown)])
+    if actor.role != Role.admin and province != actor.province_code:
+        raise ValidationFailed(errors=[(needed, _OUTSIDE_PROVINCE)])
+    return _Scope(
+        unit_code=values.get("unit_code"),
+        province_code=values.get("province_code"),
+        organization_id=values.get("organization_id"),
+        province=province,
+    )
+
+
+def _effective_province() -> ColumnElement[Any]:
+    return func.coalesce(User.province_code, PoliceUnit.province_code, Organization.province_code)
+
+
+def _scoped_users(actor: Principal) -> Select[tuple[User]]:
+    """Users the actor may manage (see the module docstring)."""
+    query = (
+        select(User)
+        .outerjoin(PoliceUnit, PoliceUnit.code == User.unit_code)
+        .outerjoin(Organization, Organization.id == User.organization_id)
+    )
+    if actor.role == Role.admin:
+        return query
+    if actor.role == Role.province_supervisor and actor.province_code:
+        return query.where(
+            User.role.in_([str(r) for r in SUPERVISOR_MANAGED_ROLES]),
+            _effective_province() == actor.province_code,
+        )
+    return query.where(User.id.is_(None))  # nothing
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+async def _ensure_username_free(session: AsyncSession, username: str) -> None:
+    taken = (
+        await session.execute(select(User.id).where(User.username == username))
+    ).scalar_one_or_none()
+    if taken is not None:
+        raise Conflict(
+            ("Tên đăng nhập đã được dùng.", "This username is taken."),
+            errors=[("username", ("Đã được dùng.", "Already taken."))],
+        )
+
+
+def _scope_data(user: User) -> dict[str, Any]:
+    """What the audit log keeps about a user: no names."""
+    return {
+        "username": user.username,
+        "role": user.role,
+        "unit_code": user.unit_code,
+        "province_code": user.province_code,
+        "organization_id": user.organization_id,
+        "disabled": user.disabled,
+    }
+
+
+async def create_user(session: AsyncSession, *, actor: Principal, data: UserCreate) -> User:
+    _check_may_grant(actor, data.role)
+    scope = await _validated_scope(
+        session,
+        actor=actor,
+        role=data.role,
+        values={f: getattr(data, f) for f in SCOPE_FIELDS},
+    )
+    await _ensure_username_free(session, data.username)
+    user = User(
+        username=data.username,
+        password_hash=await credentials.hash_password(data.password),
+        full_name=data.full_name,
+        role=data.role,
+        unit_code=scope.unit_code,
+        province_code=scope.province_code,
+        organization_id=scope.organization_id,
+        disabled=False,
+        token_version=0,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request took the username
+        raise Conflict(("Tên đăng nhập đã được dùng.", "This username is taken.")) from exc
+    await audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        data=_scope_data(user),
+    )
+    return user
+
+
+async def get_user(session: AsyncSession, *, actor: Principal, user_id: str) -> User:
+    """A user the actor may manage, else NotFound."""
+    user = (
+        await session.execute(_scoped_users(actor).where(User.id == user_id))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(("Không tìm thấy người dùng.", "User not found."))
+    return user
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    role: str | None = None,
+    unit_code: str | None = None,
+    province_code: str | None = None,
+    organization_id: str | None = None,
+    disabled: bool | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[Sequence[User], str | None]:
+    """Users the actor may manage, oldest first; `province_code` matches the province the
+    user acts in (through its unit or organization too)."""
+    query = _scoped_users(actor).order_by(User.id).limit(limit + 1)
+    if role:
+        query = query.where(User.role == role)
+    if unit_code:
+        query = query.where(User.unit_code == unit_code)
+    if province_code:
+        query = query.where(_effective_province() == province_code)
+    if organization_id:
+        query = query.where(User.organization_id == organization_id)
+    if disabled is not None:
+        query = query.where(User.disabled.is_(disabled))
+    if cursor:
+        query = query.where(User.id > _cursor_id(cursor))
+    rows = (await session.execute(query)).scalars().all()
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def _enabled_admins(session: AsyncSession) -> int:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.admin, User.disabled.is_(False))
+        )
+    ).scalar_one()
+
+
+async def update_user(
+    session: AsyncSession, *, actor: Principal, user: User, data: UserUpdate
+) -> User:
+    """Apply a PATCH. Disabling, a new password, role or scope bump token_version: the
+    user's existing tokens stop working at once."""
+    sent = data.model_dump(exclude_unset=True)
+    role = data.role or user.role
+    role_changed = role != user.role
+    if role_changed:
+        _check_may_grant(actor, role)
+
+    scope_sent = {f: sent[f] for f in SCOPE_FIELDS if f in sent}
+    changed: list[str] = []
+    if role_changed or scope_sent:
+        needed = SCOPE_FIELD[role]
+        # A new role keeps only the scope it uses; what is sent replaces it.
+        values: dict[str, str | None] = {f: getattr(user, f) for f in SCOPE_FIELDS}
+        if role_changed:
+            values = {f: (values[f] if f == needed else None) for f in SCOPE_FIELDS}
+        values.update(scope_sent)
+        scope = await _validated_scope(session, actor=actor, role=role, values=values)
+        new_scope = (scope.unit_code, scope.province_code, scope.organization_id)
+        old_scope = (user.unit_code, user.province_code, user.organization_id)
+        if role_changed or new_scope != old_scope:
+            if user.role == Role.admin and role_changed:
+                await _keep_one_admin(session, user)
+            changed += ["role"] if role_changed else []
+            changed += [
+                f
+                for f, old, new in zip(SCOPE_FIELDS, old_scope, new_scope, strict=True)
+                if old != new
+            ]
+            user.role = role
+            user.unit_code, user.province_code, user.organization_id = new_scope
+
+    if data.full_name is not None and data.full_name != user.full_name:
+        user.full_name = data.full_name
+        changed.append("full_name")
+    if data.password is not None:
+        user.password_hash = await credentials.hash_password(data.password)
+        changed.append("password")
+    if data.disabled is not None and data.disabled != user.disabled:
+        if data.disabled and user.role == Role.admin:
+            await _keep_one_admin(session, user)
+        user.disabled = data.disabled
+        changed.append("disabled")
+
+    if not changed:
+        return user
+    # Tokens carry the role and rest on the password; a disabled user's must die at once.
+    if set(changed) & {"role", *SCOPE_FIELDS, "password"} or (
+        "disabled" in changed and user.disabled
+    ):
+        user.token_version += 1
+    user.updated_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="user.updated",
+        object_type="user",
+        object_id=user.id,
+        data={"changed": sorted(changed), **_scope_data(user)},
+    )
+    return user
+
+
+async def _keep_one_admin(session: AsyncSession, user: User) -> None:
+    if not user.disabled and await _enabled_admins(session) <= 1:
+        raise Conflict(
+            (
+                "Không thể vô hiệu hóa hoặc hạ quyền quản trị viên cuối cùng.",
+                "The last enabled admin cannot be disabled or demoted.",
+            )
+        )
+
+
+# --- bootstrap --------------------------------------------------------------------------
+
+
+async def create_bootstrap_admin(session: AsyncSession, *, password: str) -> User | None:
+    """Create user `admin` when no admin exists. None when there is nothing to do.
+
+    Raises IntegrityError when another process created `admin` at the same moment; the
+    caller rolls back and carries on.
+    """
+    has_admin = (
+        await session.execute(select(User.id).where(User.role == Role.admin).limit(1))
+    ).scalar_one_or_none()
+    if has_admin is not None:
+        return None
+    taken = (
+        await session.execute(select(User.id).where(User.username == BOOTSTRAP_USERNAME))
+    ).scalar_one_or_none()
+    if taken is not None:
+        log.warning("no admin exists, but user %r does: not creating it", BOOTSTRAP_USERNAME)
+        return None
+    user = User(
+        username=BOOTSTRAP_USERNAME,
+        password_hash=await credentials.hash_password(password),
+        full_name="Administrator",
+        role=Role.admin,
+        disabled=False,
+        token_version=0,
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=None,
+        action="user.bootstrapped",
+        object_type="user",
+        object_id=user.id,
+        data=_scope_data(user),
+    )
+    return user
+
+
+# --- organizations ----------------------------------------------------------------------
+
+
+async def _resolve_commune(session: AsyncSession, code: str) -> Commune | None:
+    """Today's commune for a code (a commune retired by a later merger leads to its heir)."""
+    seen: set[str] = set()
+    commune = await session.get(Commune, code)
+    while commune is not None and commune.merged_into and commune.code not in seen:
+        seen.add(commune.code)
+        commune = await session.get(Commune, commune.merged_into)
+    return commune
+
+
+async def create_organization(
+    session: AsyncSession, *, actor: Principal, data: OrganizationCreate
+) -> Organization:
+    errors: list[tuple[str, Text]] = []
+    if await session.get(Province, data.province_code) is None:
+        errors.append(("province_code", ("Không có tỉnh/thành phố này.", "Unknown province.")))
+    elif actor.role != Role.admin and data.province_code != actor.province_code:
+        errors.append(("province_code", _OUTSIDE_PROVINCE))
+    commune_code = None
+    if data.commune_code is not None:
+        commune = await _resolve_commune(session, data.commune_code)
+        if commune is None:
+            errors.append(("commune_code", ("Không có xã/phường này.", "Unknown commune.")))
+        elif commune.province_code != data.province_code:
+            errors.append(
+                (
+                    "commune_code",
+                    ("Xã/phường không thuộc tỉnh/thành phố này.", "Not in this province."),
+                )
+            )
+        else:
+            commune_code = commune.code
+    if errors:
+        raise ValidationFailed(errors=errors)
+    organization = Organization(
+        name=data.name, kind=data.kind, province_code=data.province_code, commune_code=commune_code
+    )
+    session.add(organization)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="organization.created",
+        object_type="organization",
+        object_id=organization.id,
+        data={
+            "kind": organization.kind,
+            "province_code": organization.province_code,
+            "commune_code": organization.commune_code,
+        },
+    )
+    return organization
+
+
+async def list_organizations(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    province_code: str | None = None,
+    commune_code: str | None = None,
+    kind: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[Sequence[Organization], str | None]:
+    query = select(Organization).order_by(Organization.id).limit(limit + 1)
+    if actor.role != Role.admin:
+        query = query.where(Organization.province_code == actor.province_code)
+    if province_code:
+        query = query.where(Organization.province_code == province_code)
+    if commune_code:
+        query = query.where(Organization.commune_code == commune_code)
+    if kind:
+        query = query.where(Organization.kind == kind)
+    if cursor:
+        query = query.where(Organization.id > _cursor_id(cursor))
+    rows = (await session.execute(query)).scalars().all()
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+# --- API keys ---------------------------------------------------------------------------
+
+
+async def create_api_key(
+    session: AsyncSession, *, actor: Principal, settings: Settings, data: ApiKeyCreate
+) -> tuple[ApiKey, str]:
+    """A new key for a machine client; the key itself is returned once and never stored."""
+    if await session.get(Province, data.province_code) is None:
+        raise ValidationFailed(
+            errors=[("province_code", ("Không có tỉnh/thành phố này.", "Unknown province."))]
+        )
+    key = credentials.generate_api_key()
+    api_key = ApiKey(
+        name=data.name,
+        role=data.role,
+        province_code=data.province_code,
+        key_hash=credentials.api_key_hash(settings, key),
+        prefix=key[: credentials.API_KEY_SHOWN_PREFIX_LENGTH],
+        created_by_id=actor.id if actor.kind == "user" else None,
+    )
+    session.add(api_key)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="api_key.created",
+        object_type="api_key",
+        object_id=api_key.id,
+        data={"name": api_key.name, "role": api_key.role, "province_code": api_key.province_code},
+    )
+    return api_key, key
+
+
+async def list_api_keys(
+    session: AsyncSession, *, limit: int, cursor: str | None = None
+) -> tuple[Sequence[ApiKey], str | None]:
+    query = select(ApiKey).order_by(ApiKey.id).limit(limit + 1)
+    if cursor:
+        query = query.where(ApiKey.id > _cursor_id(cursor))
+    rows = (await session.execute(query)).scalars().all()
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def revoke_api_key(session: AsyncSession, *, actor: Principal, key_id: str) -> None:
+    """Revoke a key; its next request answers 401. Revoking twice changes nothing."""
+    api_key = await session.get(ApiKey, key_id)
+    if api_key is None:
+        raise NotFound(("Không tìm thấy khóa API.", "API key not found."))
+    if api_key.revoked_at is not None:
+        return
+    api_key.revoked_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="api_key.revoked", object_type="api_key", object_id=key_id
+    )
+
+
+def _cursor_id(cursor: str) -> str:
+    values = decode_cursor(cursor)
+    if len(values) != 1 or not isinstance(values[0], str) or not _IDENTIFIER.match(values[0]):
+        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+    return values[0]

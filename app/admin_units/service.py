@@ -1,0 +1,361 @@
+"""Provinces and communes, pre-2025 commune codes, and where a tip's place is.
+
+A commune code is read the way the API promises: a code that exists today means today's
+commune (a commune retired by a later merger resolves to its successor); a code that exists
+only as a pre-2025 code goes through the old→new mapping, and ``legacy_commune_code`` forces
+that mapping (138 codes mean one commune today and another before 2025). An old commune split
+among several is decided by a point when the point falls in one of them, else the answer is
+422 ``ambiguous_commune`` listing the candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.admin_units.fold import fold
+from app.admin_units.geo import CommuneLocator
+from app.admin_units.models import Commune, LegacyCommune, Province
+from app.admin_units.schemas import CommuneOut, CommuneRef, LegacyInfo, ProvinceOut
+from app.core.errors import AppError, NotFound, Text, ValidationFailed
+
+# A merger chain longer than this is a data error (a cycle), not history.
+_MAX_MERGER_HOPS = 16
+
+COMMUNE_LIST_MAX = 500
+
+
+class AmbiguousCommune(AppError):
+    """A pre-2025 code that was split, with no point to decide: the body lists candidates."""
+
+    status, code = 422, "ambiguous_commune"
+
+    def __init__(self, candidates: Sequence[Commune], *, field: str | None = None) -> None:
+        message: Text = (
+            "Mã xã/phường cũ này đã được chia cho nhiều xã/phường mới; hãy chọn một mã mới "
+            "trong danh sách hoặc gửi kèm toạ độ.",
+            "This pre-2025 commune was split among several communes; choose one of today's "
+            "codes or send coordinates.",
+        )
+        super().__init__(
+            message,
+            errors=[(field, message)] if field else None,
+            extra={"candidates": [{"code": c.code, "name": c.full_name} for c in candidates]},
+        )
+
+
+class UnknownCommune(AppError):
+    status, code = 422, "unknown_commune"
+
+    def __init__(self, *, field: str) -> None:
+        message: Text = ("Không có xã/phường nào có mã này.", "No commune has this code.")
+        super().__init__(message, errors=[(field, message)])
+
+
+class LocationNotFound(NotFound):
+    """``GET /admin-units/locate``: the point is in no commune."""
+
+    code = "location_not_found"
+
+
+class PlaceNotLocated(AppError):
+    """Intake: only a point was given and it is in no commune."""
+
+    status, code = 422, "location_not_found"
+
+    def __init__(self) -> None:
+        message: Text = (
+            "Toạ độ không thuộc xã/phường nào; hãy gửi mã xã/phường.",
+            "The coordinates are not in any commune; send a commune code.",
+        )
+        super().__init__(message, errors=[("location", message)])
+
+
+@dataclass(frozen=True)
+class ResolvedPlace:
+    commune_code: str
+    province_code: str
+    # A code and a point were both given and the point is not in that commune.
+    location_mismatch: bool
+    # The commune was found through the pre-2025 → 2025 mapping.
+    resolved_from_legacy: bool
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+async def list_provinces(session: AsyncSession) -> list[ProvinceOut]:
+    provinces = (await session.scalars(select(Province).order_by(Province.code))).all()
+    return [
+        ProvinceOut(
+            code=p.code, name=p.full_name, short_name=p.name, name_en=p.name_en, type=p.type
+        )
+        for p in provinces
+    ]
+
+
+async def list_communes(
+    session: AsyncSession, *, province_code: str | None, q: str | None, limit: int
+) -> list[CommuneOut]:
+    """Communes ordered by name; with ``q``, names containing it regardless of diacritics.
+
+    A search also finds pre-2025 communes by their old names (after today's communes), each
+    with the commune it became, so "ben nghe" finds the former "Phường Bến Nghé".
+    """
+    folded = fold(q) if q else ""
+    stmt = select(Commune).order_by(Commune.merged_into.is_not(None), Commune.name_folded)
+    if province_code:
+        stmt = stmt.where(Commune.province_code == province_code)
+    if folded:
+        stmt = stmt.where(Commune.name_folded.contains(folded, autoescape=True))
+    communes = (await session.scalars(stmt.limit(limit))).all()
+    items = [await _commune_out(session, c) for c in communes]
+    if folded and len(items) < limit:
+        items += await _search_legacy(
+            session, folded=folded, province_code=province_code, limit=limit - len(items)
+        )
+    return items
+
+
+async def get_commune(session: AsyncSession, *, code: str, legacy: bool = False) -> CommuneOut:
+    """Today's commune for ``code``; else (or with ``legacy``) the pre-2025 commune.
+
+    Raises NotFound, or AmbiguousCommune for a pre-2025 commune that was split.
+    """
+    if not legacy:
+        commune = await session.get(Commune, code)
+        if commune is not None:
+            return await _commune_out(session, commune)
+    rows = await _legacy_rows(session, code)
+    successors = await _legacy_successors(session, rows)
+    if not successors:
+        raise NotFound(("Không có xã/phường nào có mã này.", "No commune has this code."))
+    if len(successors) > 1:
+        raise AmbiguousCommune(successors)
+    return _legacy_out(rows[0], successors)
+
+
+async def locate_commune(
+    session: AsyncSession, *, locator: CommuneLocator, lat: float, lon: float
+) -> CommuneOut:
+    code = locator.locate(lat, lon)
+    commune = await _current(session, code) if code else None
+    if commune is None:
+        raise LocationNotFound(
+            ("Vị trí không thuộc xã/phường nào.", "The point is not in any commune.")
+        )
+    return await _commune_out(session, commune)
+
+
+# --- the place of a tip ------------------------------------------------------------------
+
+
+async def resolve_place(
+    session: AsyncSession,
+    *,
+    locator: CommuneLocator,
+    commune_code: str | None,
+    legacy_commune_code: str | None,
+    lat: float | None,
+    lon: float | None,
+) -> ResolvedPlace:
+    """Today's commune for a tip's place (see the module docstring for the rules).
+
+    Raises UnknownCommune (422 ``unknown_commune``), AmbiguousCommune (422
+    ``ambiguous_commune`` with ``candidates``), PlaceNotLocated (422 ``location_not_found``)
+    or ValidationFailed (no place at all, half a point, out-of-range coordinates, or both a
+    commune code and a legacy code).
+    """
+    point = _checked_point(lat, lon)
+    located: Commune | None = None
+    if point is not None:
+        located_code = locator.locate(*point)
+        located = await _current(session, located_code) if located_code else None
+
+    if commune_code and legacy_commune_code:
+        raise ValidationFailed(
+            errors=[
+                (
+                    "location.legacy_commune_code",
+                    (
+                        "Chỉ gửi một trong commune_code và legacy_commune_code.",
+                        "Send either commune_code or legacy_commune_code, not both.",
+                    ),
+                )
+            ]
+        )
+
+    if not commune_code and not legacy_commune_code:
+        if point is None:
+            raise ValidationFailed(
+                errors=[
+                    (
+                        "location",
+                        (
+                            "Cần mã xã/phường hoặc toạ độ của nơi xảy ra.",
+                            "A commune code or coordinates are required.",
+                        ),
+                    )
+                ]
+            )
+        if located is None:
+            raise PlaceNotLocated()
+        return ResolvedPlace(located.code, located.province_code, False, False)
+
+    resolved_from_legacy = bool(legacy_commune_code)
+    field = "location.legacy_commune_code" if resolved_from_legacy else "location.commune_code"
+    code = legacy_commune_code or commune_code or ""
+    commune: Commune | None = None
+    if not resolved_from_legacy:
+        commune = await _current(session, code)
+    if commune is None:
+        rows = await _legacy_rows(session, code)
+        if not rows:
+            raise UnknownCommune(field=field)
+        resolved_from_legacy = True
+        successors = await _legacy_successors(session, rows)
+        if not successors:
+            raise UnknownCommune(field=field)
+        if len(successors) == 1:
+            commune = successors[0]
+        elif located is not None and located.code in {s.code for s in successors}:
+            commune = located
+        else:
+            raise AmbiguousCommune(successors, field=field)
+    mismatch = point is not None and (located is None or located.code != commune.code)
+    return ResolvedPlace(commune.code, commune.province_code, mismatch, resolved_from_legacy)
+
+
+def _checked_point(lat: float | None, lon: float | None) -> tuple[float, float] | None:
+    if lat is None and lon is None:
+        return None
+    for name, value, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+        if value is None or not math.isfinite(value) or abs(value) > bound:
+            raise ValidationFailed(
+                errors=[
+                    (
+                        f"location.{name}",
+                        (
+                            f"Cần cả lat và lon; lat trong [-90, 90], lon trong [-180, 180] "
+                            f"({name}).",
+                            f"Both lat and lon are needed; lat in [-90, 90], lon in [-180, 180] "
+                            f"({name}).",
+                        ),
+                    )
+                ]
+            )
+    assert lat is not None and lon is not None
+    return lat, lon
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+async def _current(session: AsyncSession, code: str) -> Commune | None:
+    """The commune with ``code``, following later mergers to today's successor."""
+    commune = await session.get(Commune, code)
+    hops = 0
+    while commune is not None and commune.merged_into and hops < _MAX_MERGER_HOPS:
+        commune = await session.get(Commune, commune.merged_into)
+        hops += 1
+    return commune
+
+
+async def _legacy_rows(session: AsyncSession, old_code: str) -> Sequence[LegacyCommune]:
+    stmt = (
+        select(LegacyCommune)
+        .where(LegacyCommune.old_code == old_code)
+        .order_by(LegacyCommune.new_code)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def _legacy_successors(session: AsyncSession, rows: Sequence[LegacyCommune]) -> list[Commune]:
+    """Today's communes a pre-2025 commune became (deduplicated after later mergers)."""
+    found: dict[str, Commune] = {}
+    for row in rows:
+        commune = await _current(session, row.new_code)
+        if commune is not None:
+            found.setdefault(commune.code, commune)
+    return sorted(found.values(), key=lambda c: c.code)
+
+
+async def _commune_out(session: AsyncSession, commune: Commune) -> CommuneOut:
+    successor = await _current(session, commune.code) if commune.merged_into else None
+    target = successor or commune
+    return CommuneOut(
+        code=commune.code,
+        name=commune.full_name,
+        short_name=commune.name,
+        name_en=commune.name_en,
+        type=commune.type,
+        province_code=target.province_code,
+        merged_into=successor.code if successor else None,
+    )
+
+
+_OLD_PREFIXES = (("Thị trấn ", "thi_tran"), ("Phường ", "phuong"), ("Xã ", "xa"))
+
+
+def _legacy_out(row: LegacyCommune, successors: Sequence[Commune]) -> CommuneOut:
+    short_name, type_ = row.old_name, "xa"
+    for prefix, prefix_type in _OLD_PREFIXES:
+        if row.old_name.startswith(prefix):
+            short_name, type_ = row.old_name[len(prefix) :], prefix_type
+            break
+    single = successors[0] if len(successors) == 1 else None
+    return CommuneOut(
+        code=row.old_code,
+        name=row.old_name,
+        short_name=short_name,
+        type=type_,
+        province_code=(single or successors[0]).province_code,
+        merged_into=single.code if single else None,
+        legacy=LegacyInfo(
+            district_name=row.old_district_name,
+            province_code=row.old_province_code,
+            province_name=row.old_province_name,
+        ),
+        candidates=(
+            None if single else [CommuneRef(code=c.code, name=c.full_name) for c in successors]
+        ),
+    )
+
+
+async def _search_legacy(
+    session: AsyncSession, *, folded: str, province_code: str | None, limit: int
+) -> list[CommuneOut]:
+    stmt = (
+        select(LegacyCommune)
+        .where(LegacyCommune.name_folded.contains(folded, autoescape=True))
+        .order_by(LegacyCommune.name_folded, LegacyCommune.old_code, LegacyCommune.new_code)
+    )
+    if province_code:
+        in_province = select(Commune.code).where(Commune.province_code == province_code)
+        old_codes = select(LegacyCommune.old_code).where(LegacyCommune.new_code.in_(in_province))
+        stmt = stmt.where(LegacyCommune.old_code.in_(old_codes))
+    by_code: dict[str, list[LegacyCommune]] = {}
+    for row in (await session.scalars(stmt)).all():
+        by_code.setdefault(row.old_code, []).append(row)
+    # One query for the successors; the lookups below then hit the identity map.
+    new_codes = {row.new_code for rows in by_code.values() for row in rows}
+    if new_codes:
+        (await session.scalars(select(Commune).where(Commune.code.in_(new_codes)))).all()
+    items: list[CommuneOut] = []
+    for old_code, rows in by_code.items():
+        successors = await _legacy_successors(session, rows)
+        if not successors:
+            continue
+        # An unchanged commune would only repeat today's entry.
+        if [s.code for s in successors] == [old_code] and successors[0].name_folded == fold(
+            rows[0].old_name
+        ):
+            continue
+        items.append(_legacy_out(rows[0], successors))
+        if len(items) >= limit:
+            break
+    return items

@@ -1,0 +1,198 @@
+"""The append-only, hash-chained audit log.
+
+Each entry stores ``hash = sha256(prev_hash + canonical JSON of its fields)``, the first
+entry's ``prev_hash`` being 64 zeros, and ids are assigned here, gapless (``previous id + 1``).
+Editing an entry breaks its own hash; deleting or reordering entries breaks the link
+(``prev_hash``/id) of the entry that follows. Appends are serialized so that two concurrent
+transactions never chain onto the same predecessor:
+
+* PostgreSQL: a transaction-scoped advisory lock, taken before the last entry is read and
+  held until the caller's transaction ends (so call ``record`` late in the transaction);
+* SQLite: a no-op write first takes the database's single write lock.
+
+Audit data must never hold personal data of reporters (names, phones, addresses): record
+ids, codes and usernames of staff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.principal import Principal
+from app.audit.models import AuditEntry
+from app.core.db import utcnow
+from app.core.errors import ValidationFailed
+from app.core.pagination import decode_cursor, encode_cursor
+
+GENESIS_HASH = "0" * 64
+# Key of the PostgreSQL advisory lock that serializes appends ("TinBáoAu" as an int64).
+AUDIT_LOCK_KEY = 0x54696E42616F4175
+SYSTEM_LABEL = "system"
+_LABEL_MAX = 64
+_VERIFY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_id: int | None
+    last_hash: str | None = None
+
+
+def _canonical_time(at: datetime) -> str:
+    # SQLite gives naive datetimes back, PostgreSQL aware ones: hash the UTC wall clock.
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """The hash an entry must carry, given its fields and its prev_hash."""
+    fields = {
+        "id": entry.id,
+        "at": _canonical_time(entry.at),
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "reason": entry.reason,
+        "data": entry.data,
+    }
+    return hashlib.sha256((entry.prev_hash + _canonical_json(fields)).encode()).hexdigest()
+
+
+async def _serialize_appends(session: AsyncSession) -> None:
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(text(f"pg_advisory_xact_lock({AUDIT_LOCK_KEY})")))
+    else:
+        # Takes SQLite's write lock now (waiting for busy_timeout), before the read below.
+        await session.execute(
+            update(AuditEntry).where(AuditEntry.id == -1).values(action=AuditEntry.action)
+        )
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction (flushed, not committed).
+
+    ``actor=None`` is the system (bootstrap, scheduler) unless ``actor_label`` says otherwise
+    (e.g. "anonymous" for a failed login).
+    """
+    await _serialize_appends(session)
+    last = (
+        await session.execute(
+            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+        )
+    ).first()
+    label = actor_label or (actor.label if actor else SYSTEM_LABEL)
+    now = utcnow()
+    entry = AuditEntry(
+        id=(last.id + 1) if last else 1,
+        at=now,
+        created_at=now,
+        actor_id=actor.id if actor else None,
+        actor_label=label[:_LABEL_MAX],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        reason=reason,
+        # What is hashed must be what reads back: JSON-native values only.
+        data=json.loads(json.dumps(data or {}, default=str)),
+        prev_hash=last.hash if last else GENESIS_HASH,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def verify(session: AsyncSession) -> VerifyResult:
+    """Walk the chain in id order; stop at the first entry that does not fit."""
+    checked = 0
+    prev_id = 0
+    prev_hash = GENESIS_HASH
+    while True:
+        batch = (
+            (
+                await session.execute(
+                    select(AuditEntry)
+                    .where(AuditEntry.id > prev_id)
+                    .order_by(AuditEntry.id)
+                    .limit(_VERIFY_BATCH)
+                    .execution_options(populate_existing=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for entry in batch:
+            checked += 1
+            if (
+                entry.id != prev_id + 1
+                or entry.prev_hash != prev_hash
+                or entry.hash != entry_hash(entry)
+            ):
+                return VerifyResult(ok=False, checked=checked, first_bad_id=entry.id)
+            prev_id, prev_hash = entry.id, entry.hash
+        if len(batch) < _VERIFY_BATCH:
+            break
+    return VerifyResult(
+        ok=True, checked=checked, first_bad_id=None, last_hash=prev_hash if checked else None
+    )
+
+
+async def list_entries(
+    session: AsyncSession,
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor_id: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[Sequence[AuditEntry], str | None]:
+    """Newest first; the cursor is the last id seen."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
+    if actor_id:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if cursor:
+        (before_id,) = _cursor_ids(cursor)
+        query = query.where(AuditEntry.id < before_id)
+    rows = (await session.execute(query)).scalars().all()
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def _cursor_ids(cursor: str) -> tuple[int]:
+    values = decode_cursor(cursor)
+    if len(values) != 1 or type(values[0]) is not int or not 0 <= values[0] < 2**63:
+        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+    return (values[0],)

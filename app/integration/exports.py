@@ -1,0 +1,197 @@
+"""CSV export of tips: the caller's queue, as a spreadsheet, without personal data.
+
+What the file holds: codes, statuses, register numbers and times (RFC 3339, Vietnamese
+offset). What it never holds: anything about the reporter (identity, contacts, whether they
+stayed anonymous), the description, the address, the exact point, persons involved, victims,
+outcome summaries, notes, messages and officers' identities. Free text written by people can
+name people, so it stays out; the one short label kept, ``movement_model``, is protected against
+spreadsheet formula injection like every cell.
+
+The file is UTF-8 with a byte-order mark (so spreadsheet programs read Vietnamese correctly)
+and CRLF line ends, and is streamed in keyset batches: memory stays constant and no long
+transaction is held. Every export is written to the audit log before the first byte is sent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.accounts.principal import Principal
+from app.admin_units.fold import fold
+from app.audit import service as audit
+from app.core.db import utcnow
+from app.integration.periods import VN_TZ
+from app.tips.models import Tip
+from app.tips.service import public_status_for
+from app.triage.overdue import overdue_clause
+from app.triage.schemas import QueueFilters
+from app.triage.scope import visible_tips_clause
+
+BOM = "\ufeff"
+BATCH_SIZE = 500
+
+COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("id", Tip.id),
+    ("reference", Tip.reference),
+    ("created_at", Tip.created_at),
+    ("category_code", Tip.category_code),
+    ("kind", Tip.kind),
+    ("tip_type", Tip.tip_type),
+    ("channel", Tip.channel),
+    ("status", Tip.status),
+    ("outcome", Tip.outcome),
+    ("urgent", Tip.urgent),
+    ("priority", Tip.priority),
+    ("province_code", Tip.province_code),
+    ("commune_code", Tip.commune_code),
+    ("location_unknown", Tip.location_unknown),
+    ("assigned_unit_code", Tip.assigned_unit_code),
+    ("register_number", Tip.register_number),
+    ("received_at", Tip.received_at),
+    ("acknowledge_by", Tip.acknowledge_by),
+    ("acknowledged_at", Tip.acknowledged_at),
+    ("transfer_due_at", Tip.transfer_due_at),
+    ("due_at", Tip.due_at),
+    ("first_response_at", Tip.first_response_at),
+    ("closed_at", Tip.closed_at),
+    ("merged_into_id", Tip.merged_into_id),
+    ("on_behalf_of_organization", Tip.on_behalf_of_organization),
+    ("organization_id", Tip.organization_id),
+    ("movement_model", Tip.movement_model),
+)
+# Computed columns, after the stored ones.
+HEADER = (
+    [name for name, _ in COLUMNS[:8]]
+    + ["public_status"]
+    + [name for name, _ in COLUMNS[8:]]
+    + ["overdue"]
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def export_conditions(
+    principal: Principal, filters: QueueFilters, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The queue's scope and filters (GET /api/v1/tips), as WHERE conditions.
+
+    Mirrors app.triage.service.list_queue; see the module note in the lead's report.
+    """
+    conditions: list[ColumnElement[bool]] = [visible_tips_clause(principal)]
+    if filters.status:
+        conditions.append(Tip.status.in_([s.value for s in filters.status]))
+    if filters.category_code:
+        conditions.append(Tip.category_code == filters.category_code)
+    if filters.unit_code:
+        conditions.append(Tip.assigned_unit_code == filters.unit_code)
+    if filters.assignee_id == "none":
+        conditions.append(Tip.assignee_id.is_(None))
+    elif filters.assignee_id:
+        assignee = principal.id if filters.assignee_id == "me" else filters.assignee_id
+        conditions.append(Tip.assignee_id == assignee)
+    if filters.overdue is not None:
+        clause = overdue_clause(now)
+        conditions.append(clause if filters.overdue else not_(func.coalesce(clause, False)))
+    if filters.urgent is not None:
+        conditions.append(Tip.urgent.is_(filters.urgent))
+    if filters.created_from is not None:
+        start = filters.created_from
+        conditions.append(
+            Tip.created_at >= (_as_utc(start) if isinstance(start, datetime) else _day_start(start))
+        )
+    if filters.created_to is not None:
+        end = filters.created_to
+        if isinstance(end, datetime):
+            conditions.append(Tip.created_at <= _as_utc(end))
+        else:
+            conditions.append(Tip.created_at < _day_start(end + timedelta(days=1)))
+    if filters.q:
+        conditions.append(Tip.search_text.contains(fold(filters.q), autoescape=True))
+    return conditions
+
+
+async def record_export(
+    session: AsyncSession, *, principal: Principal, filters: QueueFilters
+) -> None:
+    """The audit entry of an export (the search text itself is not kept: it may name people)."""
+    described = filters.model_dump(
+        mode="json", exclude_none=True, exclude={"sort", "limit", "cursor", "q"}
+    )
+    if filters.q:
+        described["q"] = "(text search)"
+    await audit.record(
+        session, actor=principal, action="tips.exported", object_type="tip", data=described
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return _as_utc(value).astimezone(VN_TZ).isoformat()
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text  # a spreadsheet must show it, not evaluate it
+    return text
+
+
+def _line(values: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([_cell(v) for v in values])
+    return buffer.getvalue()
+
+
+async def iter_csv(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    principal: Principal,
+    filters: QueueFilters,
+) -> AsyncIterator[bytes]:
+    """The CSV file, a batch of rows at a time, oldest tip first."""
+    now = utcnow()
+    conditions = export_conditions(principal, filters, now)
+    overdue = func.coalesce(overdue_clause(now), False).label("overdue")
+    yield (BOM + _line(HEADER)).encode()
+    after: tuple[datetime, str] | None = None
+    while True:
+        query = select(*(column for _, column in COLUMNS), overdue).where(*conditions)
+        if after is not None:
+            query = query.where(
+                or_(
+                    Tip.created_at > after[0],
+                    and_(Tip.created_at == after[0], Tip.id > after[1]),
+                )
+            )
+        query = query.order_by(Tip.created_at, Tip.id).limit(BATCH_SIZE)
+        async with sessionmaker() as session:
+            rows = (await session.execute(query)).all()
+        if not rows:
+            return
+        chunk = io.StringIO()
+        for row in rows:
+            values = list(row)
+            status = values[7]
+            overdue_value = bool(values.pop())
+            chunk.write(_line([*values[:8], public_status_for(status), *values[8:], overdue_value]))
+        yield chunk.getvalue().encode()
+        if len(rows) < BATCH_SIZE:
+            return
+        after = (rows[-1].created_at, rows[-1].id)

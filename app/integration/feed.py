@@ -1,0 +1,282 @@
+"""The change feed (GET /api/v1/events): tip timeline rows, numbered in commit order.
+
+Timeline rows (``TipEvent``) get their ids when inserted, so under concurrent transactions
+on PostgreSQL a row with a smaller id can commit after one with a larger id: a reader paging
+by id would skip it. The feed therefore numbers rows itself, after they commit:
+
+* :func:`sequence_pending` takes one lock (``pg_advisory_xact_lock`` on PostgreSQL; SQLite's
+  single write lock), reads the highest position given so far and numbers the committed rows
+  that have none, in id order. A row that is not committed yet is invisible to it and gets a
+  higher number later; positions only ever grow, and one sequencing transaction publishes
+  all its numbers at once, so the committed positions are always a gapless-in-time prefix:
+  a reader that has seen position P never later finds a new row below P.
+* The same transaction writes the webhook deliveries of each newly numbered event (the
+  outbox), so a numbered event is never lost to subscribers.
+* Readers sequence before reading (cheap when nothing is pending), and the delivery worker
+  sequences on every tick, so nobody waits for a scheduler.
+
+Every timeline row is numbered (that keeps the pending set small); the feed shows only the
+published types, so positions are strictly increasing but not contiguous. Item data is
+built from a whitelist of fields: codes, statuses, references and times, never free text
+(notes, reasons, messages) nor anything about the reporter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.principal import Principal
+from app.core.db import utcnow
+from app.core.errors import ValidationFailed
+from app.core.pagination import decode_cursor, encode_cursor
+from app.integration.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from app.integration.schemas import PUBLISHED_EVENT_TYPES, FeedEvent
+from app.tips.models import Tip, TipEvent
+from app.triage.scope import visible_tips_clause
+from app.units.models import PoliceUnit
+
+# TipEvent columns and ``data`` keys a feed item may carry: codes, statuses, ids, times.
+_EVENT_COLUMNS = ("unit_code", "from_status", "to_status", "public_status")
+_SAFE_DATA_KEYS = frozenset(
+    {
+        # tip.created / tip.urgent
+        "register_number",
+        "unit_code",
+        "category_code",
+        "channel",
+        "urgent",
+        "alerted_unit_code",
+        "assigned_unit_code",
+        # tip.status_changed
+        "outcome",
+        "resumed_due_at",
+        # tip.assigned (who the officer is stays internal)
+        "claimed",
+        # tip.transferred
+        "from_unit",
+        "to_unit",
+        "due_at",
+        # tip.merged
+        "into_id",
+        "into_reference",
+        # tip.deadline_extended
+        "previous_due_at",
+        "until",
+        "extension",
+        # tip.message_added (the body stays internal)
+        "message_id",
+        "direction",
+        "attachments",
+    }
+)
+
+# Key of the advisory lock that serializes sequencing ("TinBaoFd" as an int64).
+FEED_LOCK_KEY = 0x54696E42616F4664
+SEQUENCE_BATCH = 1000
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    id: int
+    type: str
+    tip_id: str
+    at: datetime
+    data: dict[str, Any]
+
+    def as_json(self) -> str:
+        """The item as the API shows it (the webhook body)."""
+        return FeedEvent.model_validate(self, from_attributes=True).model_dump_json()
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return True
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def item_data(event: TipEvent, *, reference: str, province_code: str) -> dict[str, Any]:
+    """What a feed item says about an event: whitelisted, free of personal data."""
+    data: dict[str, Any] = {"reference": reference, "province_code": province_code}
+    for column in _EVENT_COLUMNS:
+        value = getattr(event, column)
+        if value is not None:
+            data[column] = value
+    for key, value in (event.data or {}).items():
+        if key in _SAFE_DATA_KEYS and _scalar(value):
+            data[key] = value
+    return data
+
+
+def _item(event: TipEvent, reference: str, province_code: str) -> FeedItem:
+    assert event.feed_position is not None
+    return FeedItem(
+        id=event.feed_position,
+        type=event.type,
+        tip_id=event.tip_id,
+        at=event.at,
+        data=item_data(event, reference=reference, province_code=province_code),
+    )
+
+
+# --- sequencing ---------------------------------------------------------------------------
+
+
+async def _serialize_sequencers(session: AsyncSession) -> None:
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(text(f"pg_advisory_xact_lock({FEED_LOCK_KEY})")))
+    else:
+        # A no-op write takes SQLite's write lock now (waiting up to busy_timeout), so the
+        # reads below see the latest commit and no other sequencer runs until ours ends.
+        await session.execute(
+            update(TipEvent).where(TipEvent.id == -1).values(feed_position=TipEvent.feed_position)
+        )
+
+
+async def has_pending(session: AsyncSession) -> bool:
+    pending = await session.scalar(
+        select(TipEvent.id).where(TipEvent.feed_position.is_(None)).limit(1)
+    )
+    return pending is not None
+
+
+def _matches(subscription: WebhookSubscription, event_type: str, provinces: set[str]) -> bool:
+    """A subscription of a province sees what its supervisors see: tips placed in the
+    province or held by one of its units."""
+    return event_type in subscription.events and (
+        subscription.province_code is None or subscription.province_code in provinces
+    )
+
+
+async def sequence_pending(session: AsyncSession, *, batch_size: int = SEQUENCE_BATCH) -> int:
+    """Number up to ``batch_size`` committed, unnumbered timeline rows; returns how many.
+
+    Also writes their webhook deliveries. Flushes; the caller commits at once (the lock is
+    held until then). Returns 0 quickly, without locking, when nothing is pending.
+    """
+    if not await has_pending(session):
+        return 0
+    await _serialize_sequencers(session)
+    last = await session.scalar(select(func.max(TipEvent.feed_position))) or 0
+    rows = (
+        await session.execute(
+            select(TipEvent, Tip.reference, Tip.province_code, PoliceUnit.province_code)
+            .join(Tip, Tip.id == TipEvent.tip_id)
+            .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
+            .where(TipEvent.feed_position.is_(None))
+            .order_by(TipEvent.id)
+            .limit(batch_size)
+        )
+    ).all()
+    if not rows:
+        return 0
+    numbering = [{"id": row[0].id, "feed_position": last + i} for i, row in enumerate(rows, 1)]
+    await session.execute(update(TipEvent), numbering)
+    await _fan_out(session, rows=rows, first_position=last + 1)
+    await session.flush()
+    return len(rows)
+
+
+async def _fan_out(session: AsyncSession, *, rows: Sequence[Any], first_position: int) -> None:
+    subscriptions = (
+        (
+            await session.execute(
+                select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not subscriptions:
+        return
+    now = utcnow()
+    deliveries: list[dict[str, Any]] = []
+    for offset, (event, reference, province_code, unit_province_code) in enumerate(rows):
+        if event.type not in PUBLISHED_EVENT_TYPES:
+            continue
+        provinces = {province_code, unit_province_code}
+        targets = [s for s in subscriptions if _matches(s, event.type, provinces)]
+        if not targets:
+            continue
+        position = first_position + offset
+        item = FeedItem(
+            id=position,
+            type=event.type,
+            tip_id=event.tip_id,
+            at=event.at,
+            data=item_data(event, reference=reference, province_code=province_code),
+        )
+        payload = item.as_json()
+        deliveries.extend(
+            {
+                "subscription_id": s.id,
+                "feed_position": position,
+                "event_type": event.type,
+                "payload": payload,
+                "status": DeliveryStatus.pending,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for s in targets
+        )
+    if deliveries:
+        await session.execute(insert(WebhookDelivery), deliveries)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def decode_position(cursor: str | None) -> int:
+    """The feed position an ``after`` cursor stands for (0 = the start)."""
+    if cursor is None or cursor == "":
+        return 0
+    values = decode_cursor(cursor)
+    if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
+        raise ValidationFailed(errors=[("after", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+    return values[0]
+
+
+def encode_position(position: int) -> str:
+    return encode_cursor([position])
+
+
+async def read_events(
+    session: AsyncSession, *, principal: Principal, after: int, limit: int
+) -> tuple[list[FeedItem], int]:
+    """Published events after ``after`` that the caller may see, and the next position.
+
+    The horizon (the highest committed position) is read first: everything at or below it
+    is committed, so when a page is not full the consumer may resume from the horizon
+    without ever skipping an event that is numbered later.
+    """
+    horizon = await session.scalar(select(func.max(TipEvent.feed_position))) or 0
+    query = (
+        select(TipEvent, Tip.reference, Tip.province_code)
+        .join(Tip, Tip.id == TipEvent.tip_id)
+        .where(
+            TipEvent.feed_position > after,
+            TipEvent.feed_position <= horizon,
+            TipEvent.type.in_(PUBLISHED_EVENT_TYPES),
+            visible_tips_clause(principal),
+        )
+        .order_by(TipEvent.feed_position)
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    items = [_item(event, reference, province) for event, reference, province in rows]
+    if len(items) == limit:
+        return items, items[-1].id
+    return items, max(after, horizon)

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from app.integration.models import DeliveryStatus, FeedEventType
+
+PUBLISHED_EVENT_TYPES = frozenset(t.value for t in FeedEventType)
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored as UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+
+class GroupBy(StrEnum):
+    category = "category"
+    unit = "unit"
+    status = "status"
+    day = "day"
+    month = "month"
+    organization = "organization"
+    movement_model = "movement_model"
+
+
+class StatsGroup(BaseModel):
+    key: str | None = Field(
+        description="The category code, unit code, status, day (YYYY-MM-DD), month (YYYY-MM), "
+        "organization id or movement model; null groups tips without an organization or model."
+    )
+    count: int
+
+
+class StatsSummary(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    groups: list[StatsGroup]
+    total: int
+    from_: UtcDatetime | None = Field(None, alias="from", description="Window start (inclusive).")
+    to: UtcDatetime | None = Field(None, description="Window end (exclusive).")
+
+
+class SlaUnit(BaseModel):
+    unit_code: str
+    unit_name: str
+    received: int = Field(description="Tips received in the window and now held by the unit.")
+    resolved_on_time: int = Field(description="Closed (resolved, referred or rejected) by due_at.")
+    resolved_late: int = Field(description="Closed after due_at.")
+    open_overdue: int = Field(
+        description="Overdue now, as the queue's overdue=true: clock running, due_at or "
+        "transfer_due_at past."
+    )
+    median_hours_to_first_response: float | None = Field(
+        description="Median hours from submission to the unit's first response; null when "
+        "no tip has had one."
+    )
+
+
+class SlaReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    units: list[SlaUnit]
+    from_: UtcDatetime | None = Field(None, alias="from")
+    to: UtcDatetime | None = None
+
+
+class HotspotCell(BaseModel):
+    lat: float = Field(description="Latitude of the cell centre.")
+    lon: float = Field(description="Longitude of the cell centre.")
+    count: int
+
+
+class Hotspots(BaseModel):
+    cell_m: int
+    min_count: int
+    cells: list[HotspotCell]
+
+
+# --- the change feed ----------------------------------------------------------------------
+
+
+class FeedEvent(BaseModel):
+    id: int = Field(description="Feed position: strictly increasing, not contiguous.")
+    type: str
+    tip_id: str
+    at: UtcDatetime
+    data: dict[str, Any] = Field(
+        description="Codes, statuses and references only: never free text or reporter data."
+    )
+
+
+class FeedPage(BaseModel):
+    items: list[FeedEvent]
+    next_cursor: str = Field(
+        description="Pass as `after` to continue; never null (at the end of the feed it is the "
+        "position to poll from next)."
+    )
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2048, description="http:// or https:// URL receiving POSTs.")
+    events: list[str] = Field(
+        min_length=1, max_length=len(PUBLISHED_EVENT_TYPES), description="Event types to receive."
+    )
+    secret: str | None = Field(
+        None,
+        min_length=16,
+        max_length=256,
+        description="Key of the HMAC-SHA256 signature; generated (and shown once) when absent.",
+    )
+    province_code: str | None = Field(
+        None,
+        description="Limit to one province's tips. Supervisors: their own province (the "
+        "default); admins: any, or none for every province.",
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - PUBLISHED_EVENT_TYPES)
+        if unknown:
+            raise ValueError(
+                f"unknown event types {unknown}; known: {sorted(PUBLISHED_EVENT_TYPES)}"
+            )
+        return sorted(set(value))
+
+
+class WebhookOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    url: str
+    events: list[str]
+    province_code: str | None
+    created_at: UtcDatetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="Shown once; keep it to verify X-TinBao-Signature.")
+
+
+class WebhookPage(BaseModel):
+    items: list[WebhookOut]
+    next_cursor: str | None
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    subscription_id: str
+    event_type: str
+    feed_position: int
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: UtcDatetime
+    last_attempt_at: UtcDatetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: UtcDatetime | None
+    created_at: UtcDatetime
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None

@@ -1,0 +1,440 @@
+"""Webhook subscriptions and the delivery outbox.
+
+Deliveries are written by the feed sequencer (:mod:`app.integration.feed`) in the transaction
+that numbers their event. The delivery worker (:mod:`app.integration.worker`) claims due rows
+with :func:`claim_due`, POSTs them outside any transaction, and records each outcome with
+:func:`record_attempt`: success, or a retry after an exponential backoff (5 s, 20 s, 80 s, ...
+capped at an hour), or the dead-letter state after ``webhook_max_attempts`` failures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import anyio
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.accounts.models import Role
+from app.accounts.principal import Principal
+from app.admin_units.models import Province
+from app.audit import service as audit
+from app.core.db import new_id, utcnow
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.security import DataCipher
+from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from app.integration.schemas import WebhookCreate
+
+SIGNATURE_HEADER = "X-TinBao-Signature"
+FIRST_RETRY_SECONDS = 5
+BACKOFF_FACTOR = 4
+MAX_BACKOFF_SECONDS = 3600
+LEASE_SECONDS = 60
+
+_NOT_FOUND = ("Không tìm thấy webhook.", "Webhook not found.")
+_DELIVERY_NOT_FOUND = ("Không tìm thấy lần gửi.", "Delivery not found.")
+
+
+def _aad(subscription_id: str) -> bytes:
+    return f"webhook:{subscription_id}".encode()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-TinBao-Signature value: ``sha256=<hex HMAC-SHA256(secret, raw body)>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def backoff_seconds(failed_attempts: int) -> int:
+    """Wait before the next attempt after ``failed_attempts`` failures (>= 1)."""
+    return int(
+        min(FIRST_RETRY_SECONDS * BACKOFF_FACTOR ** (failed_attempts - 1), MAX_BACKOFF_SECONDS)
+    )
+
+
+# --- target validation --------------------------------------------------------------------
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+async def private_address_of(host: str, port: int) -> str | None:
+    """The first non-public address ``host`` resolves to, or None when all are public.
+
+    Raises OSError when the name does not resolve.
+    """
+    try:
+        return None if _is_public(host) else host
+    except ValueError:
+        pass  # a name, not an address literal
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        address = str(sockaddr[0])
+        if not _is_public(address):
+            return address
+    return None
+
+
+async def validate_target(url: str, *, allow_private: bool) -> None:
+    """http(s) only; no private, loopback or link-local targets unless allowed (422)."""
+
+    def refuse(vi: str, en: str) -> ValidationFailed:
+        return ValidationFailed(errors=[("url", (vi, en))])
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise refuse("Chỉ chấp nhận URL http:// hoặc https://.", "Only http(s) URLs are accepted.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise refuse("Cổng không hợp lệ.", "Invalid port.") from None
+    if allow_private:
+        return
+    try:
+        private = await private_address_of(parts.hostname, port)
+    except OSError:
+        raise refuse("Không phân giải được tên máy.", "The host name does not resolve.") from None
+    if private is not None:
+        raise refuse(
+            "Không chấp nhận địa chỉ nội bộ hoặc loopback.",
+            "Private, loopback and link-local targets are refused.",
+        )
+
+
+# --- subscriptions ------------------------------------------------------------------------
+
+
+async def _province_for(
+    session: AsyncSession, *, actor: Principal, requested: str | None
+) -> str | None:
+    if actor.role != Role.admin:
+        if requested is not None and requested != actor.province_code:
+            raise NotFound(("Không tìm thấy tỉnh/thành phố.", "Province not found."))
+        return actor.province_code
+    if requested is not None and await session.get(Province, requested) is None:
+        raise ValidationFailed(
+            errors=[("province_code", ("Không có tỉnh/thành phố này.", "Unknown province."))]
+        )
+    return requested
+
+
+async def create_subscription(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    data: WebhookCreate,
+    cipher: DataCipher,
+    allow_private: bool,
+) -> tuple[WebhookSubscription, str]:
+    """A new subscription and its secret (generated when none was given; returned once)."""
+    await validate_target(data.url, allow_private=allow_private)
+    province_code = await _province_for(session, actor=actor, requested=data.province_code)
+    secret = data.secret or secrets.token_urlsafe(32)
+    subscription_id = new_id()
+    key_id, ciphertext = cipher.encrypt(secret.encode(), aad=_aad(subscription_id))
+    subscription = WebhookSubscription(
+        id=subscription_id,
+        url=data.url,
+        events=data.events,
+        province_code=province_code,
+        secret_key_id=key_id,
+        secret_ciphertext=ciphertext,
+        created_by_id=actor.id,
+        created_by_label=actor.label[:64],
+    )
+    session.add(subscription)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="webhook.created",
+        object_type="webhook",
+        object_id=subscription.id,
+        data={"url": data.url, "events": data.events, "province_code": province_code},
+    )
+    return subscription, secret
+
+
+def subscription_secret(subscription: WebhookSubscription, *, cipher: DataCipher) -> str:
+    return cipher.decrypt(
+        subscription.secret_key_id, subscription.secret_ciphertext, aad=_aad(subscription.id)
+    ).decode()
+
+
+def _visible_subscriptions(actor: Principal) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [WebhookSubscription.deleted_at.is_(None)]
+    if actor.role != Role.admin:
+        clauses.append(WebhookSubscription.province_code == actor.province_code)
+    return clauses
+
+
+def _cursor_value(cursor: str | None, kind: type) -> object | None:
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != 1 or not isinstance(values[0], kind) or isinstance(values[0], bool):
+        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+    return values[0]
+
+
+async def list_subscriptions(
+    session: AsyncSession, *, actor: Principal, limit: int, cursor: str | None = None
+) -> tuple[Sequence[WebhookSubscription], str | None]:
+    query = (
+        select(WebhookSubscription)
+        .where(*_visible_subscriptions(actor))
+        .order_by(WebhookSubscription.id)
+        .limit(limit + 1)
+    )
+    after = _cursor_value(cursor, str)
+    if after is not None:
+        query = query.where(WebhookSubscription.id > after)
+    rows = (await session.execute(query)).scalars().all()
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def get_subscription(
+    session: AsyncSession, *, actor: Principal, subscription_id: str
+) -> WebhookSubscription:
+    subscription = await session.scalar(
+        select(WebhookSubscription).where(
+            WebhookSubscription.id == subscription_id, *_visible_subscriptions(actor)
+        )
+    )
+    if subscription is None:
+        raise NotFound(_NOT_FOUND)
+    return subscription
+
+
+async def delete_subscription(
+    session: AsyncSession, *, actor: Principal, subscription: WebhookSubscription
+) -> None:
+    """Stop the subscription; its deliveries not yet made are cancelled."""
+    now = utcnow()
+    subscription.deleted_at = now
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.subscription_id == subscription.id,
+            WebhookDelivery.status == DeliveryStatus.pending,
+        )
+        .values(status=DeliveryStatus.cancelled, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="webhook.deleted",
+        object_type="webhook",
+        object_id=subscription.id,
+    )
+
+
+# --- dead letters -------------------------------------------------------------------------
+
+
+def _visible_deliveries(actor: Principal) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [WebhookSubscription.id == WebhookDelivery.subscription_id]
+    if actor.role != Role.admin:
+        clauses.append(WebhookSubscription.province_code == actor.province_code)
+    return clauses
+
+
+async def list_dead_letters(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    subscription_id: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[Sequence[WebhookDelivery], str | None]:
+    query = (
+        select(WebhookDelivery)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(WebhookDelivery.status == DeliveryStatus.dead, *_visible_deliveries(actor))
+        .order_by(WebhookDelivery.id)
+        .limit(limit + 1)
+    )
+    if subscription_id is not None:
+        query = query.where(WebhookDelivery.subscription_id == subscription_id)
+    after = _cursor_value(cursor, int)
+    if after is not None:
+        query = query.where(WebhookDelivery.id > after)
+    rows = (await session.execute(query)).scalars().all()
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def redeliver(
+    session: AsyncSession, *, actor: Principal, delivery_id: int
+) -> WebhookDelivery:
+    """Put a dead letter back in the queue, due now, with a fresh round of attempts."""
+    delivery = await session.scalar(
+        select(WebhookDelivery)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(WebhookDelivery.id == delivery_id, *_visible_deliveries(actor))
+        .with_for_update()
+    )
+    if delivery is None:
+        raise NotFound(_DELIVERY_NOT_FOUND)
+    if delivery.status != DeliveryStatus.dead:
+        raise Conflict(
+            (
+                "Chỉ gửi lại được lần gửi đã thất bại hẳn (dead).",
+                "Only a dead-lettered delivery can be redelivered.",
+            )
+        )
+    subscription = await session.get(WebhookSubscription, delivery.subscription_id)
+    if subscription is None or subscription.deleted_at is not None:
+        raise NotFound(_DELIVERY_NOT_FOUND)
+    now = utcnow()
+    delivery.status = DeliveryStatus.pending
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    delivery.lease_until = None
+    delivery.leased_by = None
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="webhook.redelivered",
+        object_type="webhook_delivery",
+        object_id=str(delivery.id),
+        data={"subscription_id": delivery.subscription_id, "feed_position": delivery.feed_position},
+    )
+    return delivery
+
+
+# --- the worker's side --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    id: int
+    attempts: int
+    event_type: str
+    payload: str
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    ok: bool
+    status_code: int | None = None
+    error: str | None = None
+
+
+async def claim_due(
+    session: AsyncSession, *, worker_id: str, now: datetime, limit: int
+) -> list[int]:
+    """Lease up to ``limit`` due deliveries to ``worker_id``; their ids.
+
+    PostgreSQL: rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED) and a
+    row whose lease a concurrent claim just set fails the re-checked condition. SQLite runs
+    the single UPDATE under its write lock. Commit at once so the lease is visible.
+    """
+    due = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.pending,
+            WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(due.scalar_subquery()))
+        .values(
+            lease_until=now + timedelta(seconds=LEASE_SECONDS),
+            leased_by=worker_id,
+            updated_at=now,
+        )
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars().all())
+
+
+async def load_claimed(
+    session: AsyncSession, *, ids: Sequence[int], worker_id: str, cipher: DataCipher
+) -> list[DueDelivery]:
+    rows = (
+        await session.execute(
+            select(WebhookDelivery, WebhookSubscription)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.leased_by == worker_id)
+            .order_by(WebhookDelivery.id)
+        )
+    ).all()
+    return [
+        DueDelivery(
+            id=delivery.id,
+            attempts=delivery.attempts,
+            event_type=delivery.event_type,
+            payload=delivery.payload,
+            url=subscription.url,
+            secret=subscription_secret(subscription, cipher=cipher),
+        )
+        for delivery, subscription in rows
+    ]
+
+
+async def record_attempt(
+    session: AsyncSession,
+    *,
+    delivery: DueDelivery,
+    worker_id: str,
+    outcome: AttemptOutcome,
+    now: datetime,
+    max_attempts: int,
+) -> str:
+    """Store an attempt's outcome; the delivery's new status.
+
+    Only while the lease is still ours: if it ran out and another worker took the row,
+    that worker's outcome counts.
+    """
+    attempts = delivery.attempts + 1
+    values: dict[str, object] = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error[:300] if outcome.error else None,
+        "lease_until": None,
+        "leased_by": None,
+        "updated_at": now,
+    }
+    if outcome.ok:
+        status = DeliveryStatus.delivered
+        values["delivered_at"] = now
+    elif attempts >= max_attempts:
+        status = DeliveryStatus.dead
+    else:
+        status = DeliveryStatus.pending
+        values["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(attempts))
+    values["status"] = status
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.leased_by == worker_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return status

@@ -1,0 +1,282 @@
+"""Attachments: identify uploads by content, sanitise, store content-addressed, serve."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from urllib.parse import quote
+
+import anyio
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import new_id
+from app.core.errors import NotFound, PayloadTooLarge, Text, UnsupportedMediaType
+from app.media.models import Attachment
+from app.media.sanitize import MAX_IMAGE_PIXELS, ImageRejected, reencode_image
+from app.media.sniff import MediaKind, decide_kind
+from app.media.storage import CHUNK_SIZE, MediaStorage
+from app.media.upload import StagedFile, UploadLimits
+
+ALLOWED_TYPES_TEXT = "JPEG, PNG, WebP, PDF, MP4, MOV, M4A, MP3, AAC, WAV"
+_DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}  # controls, bidi overrides, unassigned
+_UNSAFE_CHARS = set('/\\:*?"<>|')
+MAX_STEM_CHARS = 120
+
+
+def storage_for(settings: Settings) -> MediaStorage:
+    return MediaStorage(settings.media_dir)
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(
+        max_file_bytes=settings.max_file_bytes,
+        max_total_bytes=settings.max_tip_bytes,
+        max_files=settings.max_files_per_tip,
+        max_field_bytes=settings.max_json_bytes,
+    )
+
+
+def _split_name(raw: str) -> tuple[str, str]:
+    """(stem, extension with its dot, lower-case) of a client's file name, made safe."""
+    name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        "_" if ch in _UNSAFE_CHARS else ch
+        for ch in name
+        if unicodedata.category(ch) not in _DROPPED_CATEGORIES
+    )
+    name = " ".join(name.split()).strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or " " in ext or len(ext) > 8:
+        return name, ""
+    return stem.rstrip(" ."), "." + ext.lower()
+
+
+def safe_filename(raw: str, kind: MediaKind) -> str:
+    """The name shown and offered on download: no path, no control or bidi characters, and
+    an extension that matches the stored content."""
+    stem, ext = _split_name(raw)
+    if ext not in kind.extensions:
+        ext = kind.extensions[0]
+    stem = stem[:MAX_STEM_CHARS].rstrip(" .") or "tep-dinh-kem"
+    return stem + ext
+
+
+_REJECT_MESSAGES: dict[str, Text] = {
+    "type": (
+        f"Loại tệp không được chấp nhận (chấp nhận: {ALLOWED_TYPES_TEXT}).",
+        f"This type of file is not accepted (accepted: {ALLOWED_TYPES_TEXT}).",
+    ),
+    "declared": (
+        "Loại tệp khai báo không khớp với nội dung tệp.",
+        "The declared content type does not match the file's content.",
+    ),
+    "extension": (
+        "Phần mở rộng của tên tệp không khớp với nội dung tệp.",
+        "The file name's extension does not match the file's content.",
+    ),
+    "undecodable": (
+        "Không đọc được ảnh.",
+        "The image could not be decoded.",
+    ),
+}
+
+
+def identify_uploads(files: Sequence[StagedFile], *, field: str = "files") -> None:
+    """Decide each file's type from its content (sets ``kind``); 415 when any is refused."""
+    errors: list[tuple[str, Text]] = []
+    for staged in files:
+        _, ext = _split_name(staged.filename)
+        kind, reason = decide_kind(staged.head, declared_type=staged.declared_type, extension=ext)
+        if kind is None:
+            errors.append((f"{field}[{staged.index}]", _REJECT_MESSAGES[reason or "type"]))
+        staged.kind = kind
+    if errors:
+        raise UnsupportedMediaType(
+            ("Có tệp không được chấp nhận.", "A file was refused."), errors=errors
+        )
+
+
+async def _store_one(staged: StagedFile, storage: MediaStorage) -> tuple[str, int]:
+    kind = staged.kind
+    assert kind is not None
+    if kind.image_format is None:
+        await anyio.to_thread.run_sync(storage.store, staged.temp_path, staged.sha256)
+        return staged.sha256, staged.size
+    clean_path = storage.new_temp_path()
+    try:
+        sha256, size = await anyio.to_thread.run_sync(
+            reencode_image, staged.temp_path, clean_path, kind.image_format
+        )
+        await anyio.to_thread.run_sync(storage.store, clean_path, sha256)
+    except ImageRejected as exc:
+        if exc.reason == "too_many_pixels":
+            raise PayloadTooLarge(
+                (
+                    f"Ảnh vượt quá {MAX_IMAGE_PIXELS} điểm ảnh.",
+                    f"The image has more than {MAX_IMAGE_PIXELS} pixels.",
+                ),
+                errors=[(f"files[{staged.index}]", "too many pixels")],
+            ) from None
+        raise UnsupportedMediaType(
+            errors=[(f"files[{staged.index}]", _REJECT_MESSAGES["undecodable"])]
+        ) from None
+    finally:
+        await anyio.to_thread.run_sync(partial(clean_path.unlink, missing_ok=True))
+    return sha256, size
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file sanitised and stored, waiting for its Attachment row."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+async def prepare_files(
+    files: Sequence[StagedFile], *, storage: MediaStorage
+) -> list[PreparedFile]:
+    """Sanitise and store identified uploads (``identify_uploads`` first).
+
+    Images are re-encoded (metadata dropped), so the stored hash and size are those of the
+    clean file. Blobs are written before any transaction commits (see media.storage). Call
+    this before writing rows, so no database lock is held while images are re-encoded.
+    """
+    prepared: list[PreparedFile] = []
+    for staged in files:
+        assert staged.kind is not None, "identify_uploads first"
+        sha256, size = await _store_one(staged, storage)
+        prepared.append(
+            PreparedFile(
+                filename=safe_filename(staged.filename, staged.kind),
+                content_type=staged.kind.content_type,
+                size=size,
+                sha256=sha256,
+            )
+        )
+    return prepared
+
+
+def add_attachments(
+    session: AsyncSession,
+    *,
+    tip_id: str,
+    prepared: Sequence[PreparedFile],
+    message_id: str | None = None,
+    uploaded_by_staff: bool = False,
+) -> list[Attachment]:
+    """Add the Attachment rows of prepared files to the session (not flushed)."""
+    attachments = [
+        Attachment(
+            id=new_id(),
+            tip_id=tip_id,
+            message_id=message_id,
+            filename=p.filename,
+            content_type=p.content_type,
+            size=p.size,
+            sha256=p.sha256,
+            uploaded_by_staff=uploaded_by_staff,
+        )
+        for p in prepared
+    ]
+    session.add_all(attachments)
+    return attachments
+
+
+async def store_attachments(
+    session: AsyncSession,
+    *,
+    storage: MediaStorage,
+    tip_id: str,
+    files: Sequence[StagedFile],
+    message_id: str | None = None,
+    uploaded_by_staff: bool = False,
+) -> list[Attachment]:
+    """``prepare_files`` and ``add_attachments`` in one step; flushes."""
+    prepared = await prepare_files(files, storage=storage)
+    attachments = add_attachments(
+        session,
+        tip_id=tip_id,
+        prepared=prepared,
+        message_id=message_id,
+        uploaded_by_staff=uploaded_by_staff,
+    )
+    await session.flush()
+    return attachments
+
+
+async def list_attachments(
+    session: AsyncSession, *, tip_id: str, message_ids: Sequence[str] | None = None
+) -> list[Attachment]:
+    """A tip's attachments in upload order; with ``message_ids``, only those messages' files."""
+    query = select(Attachment).where(Attachment.tip_id == tip_id)
+    if message_ids is not None:
+        if not message_ids:
+            return []
+        query = query.where(Attachment.message_id.in_(message_ids))
+    result = await session.scalars(query.order_by(Attachment.created_at, Attachment.id))
+    return list(result)
+
+
+async def get_attachment(
+    session: AsyncSession, *, tip_id: str, attachment_id: str, messages_only: bool = False
+) -> Attachment:
+    """One attachment of one tip, or 404 (an id of another tip is simply not found)."""
+    query = select(Attachment).where(Attachment.id == attachment_id, Attachment.tip_id == tip_id)
+    if messages_only:
+        query = query.where(Attachment.message_id.is_not(None))
+    attachment = await session.scalar(query)
+    if attachment is None:
+        raise NotFound(("Không tìm thấy tệp đính kèm.", "Attachment not found."))
+    return attachment
+
+
+def content_disposition(filename: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(ch for ch in ascii_name if ch.isprintable() and ch not in '"\\;')
+    ascii_name = ascii_name.strip() or "attachment"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def stream_download(attachment: Attachment, *, storage: MediaStorage) -> StreamingResponse:
+    """The attachment's bytes as a download: never rendered inline, never sniffed."""
+    exists = await anyio.to_thread.run_sync(storage.exists, attachment.sha256)
+    if not exists:
+        raise NotFound(("Tệp không còn được lưu trữ.", "The file is no longer stored."))
+    path = storage.blob_path(attachment.sha256)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        async with await anyio.open_file(path, "rb") as f:
+            while chunk := await f.read(CHUNK_SIZE):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": content_disposition(attachment.filename),
+            "Content-Length": str(attachment.size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+async def purge_orphan_blobs(
+    session: AsyncSession, *, storage: MediaStorage, older_than: timedelta = timedelta(days=1)
+) -> int:
+    """Remove stored files that no attachment references (left by failed transactions) once
+    older than ``older_than``; returns how many were removed. For the scheduler."""
+    referenced = set(await session.scalars(select(Attachment.sha256).distinct()))
+    return await anyio.to_thread.run_sync(
+        lambda: storage.remove_orphans(referenced, older_than_seconds=older_than.total_seconds())
+    )

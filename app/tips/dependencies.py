@@ -1,0 +1,247 @@
+"""Request parsing for intake and follow-up, and the receipt-holder's tip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel, ValidationError
+
+from app.accounts.dependencies import OptionalPrincipal
+from app.core.db import SessionDep
+from app.core.errors import AppError, Forbidden, NotFound, UnsupportedMediaType, ValidationFailed
+from app.core.errors import validation_errors as pydantic_errors
+from app.core.ratelimit import TRACK_FAILURES, client_address
+from app.media import service as media_service
+from app.media.storage import MediaStorage
+from app.media.upload import (
+    ParsedUpload,
+    StagedFile,
+    content_length,
+    normalise_content_type,
+    read_body_limited,
+    read_multipart,
+)
+from app.tips import service
+from app.tips.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyKey,
+    idempotency_key,
+    request_fingerprint,
+)
+from app.tips.models import Tip
+from app.tips.schemas import MessageCreate, TipCreate
+from app.tips.service import IntakeContext
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class MalformedJson(AppError):
+    status, code = 422, "malformed_json"
+
+
+def get_now() -> datetime:
+    """The current time; tests override this dependency to pin the clock."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(get_now)]
+
+
+@dataclass
+class Submission(Generic[ModelT]):
+    data: ModelT
+    document: Any  # the JSON as sent, for the idempotency fingerprint
+    files: list[StagedFile]
+
+
+def _parse_document(model: type[ModelT], raw: bytes) -> tuple[ModelT, Any]:
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedJson(
+            ("Nội dung không phải JSON hợp lệ.", "The body is not valid JSON.")
+        ) from None
+    try:
+        return model.model_validate(document), document
+    except ValidationError as exc:
+        raise ValidationFailed(errors=pydantic_errors(exc.errors())) from None
+
+
+async def _read_submission(
+    request: Request, model: type[ModelT], *, part: str
+) -> tuple[Submission[ModelT], ParsedUpload]:
+    settings = request.app.state.settings
+    content_type = normalise_content_type(request.headers.get("content-type"))
+    upload = ParsedUpload()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        raw = await read_body_limited(
+            request.stream(),
+            content_length=content_length(request.headers),
+            max_bytes=settings.max_json_bytes,
+        )
+    elif content_type == "multipart/form-data":
+        upload = await read_multipart(
+            request.headers,
+            request.stream(),
+            storage=media_service.storage_for(settings),
+            limits=media_service.upload_limits(settings),
+            field_names=frozenset({part}),
+        )
+        if part not in upload.fields:
+            await upload.cleanup()
+            raise ValidationFailed(
+                errors=[(part, (f"Thiếu phần '{part}'.", f"The '{part}' part is required."))]
+            )
+        raw = upload.fields[part]
+    else:
+        raise UnsupportedMediaType(
+            (
+                "Nội dung phải là application/json hoặc multipart/form-data.",
+                "The body must be application/json or multipart/form-data.",
+            )
+        )
+    try:
+        data, document = _parse_document(model, raw)
+        media_service.identify_uploads(upload.files)
+    except BaseException:
+        await upload.cleanup()
+        raise
+    return Submission(data=data, document=document, files=upload.files), upload
+
+
+async def tip_submission(request: Request) -> AsyncIterator[Submission[TipCreate]]:
+    """The tip from a JSON body or a multipart body (``tip`` part + ``files`` parts).
+
+    Temporary upload files are removed when the request is done."""
+    submission, upload = await _read_submission(request, TipCreate, part="tip")
+    try:
+        yield submission
+    finally:
+        await upload.cleanup()
+
+
+async def message_submission(request: Request) -> AsyncIterator[Submission[MessageCreate]]:
+    """A reporter's message from JSON or multipart (``message`` part + ``files`` parts)."""
+    submission, upload = await _read_submission(request, MessageCreate, part="message")
+    try:
+        yield submission
+    finally:
+        await upload.cleanup()
+
+
+TipSubmission = Annotated[Submission[TipCreate], Depends(tip_submission, scope="function")]
+MessageSubmission = Annotated[
+    Submission[MessageCreate], Depends(message_submission, scope="function")
+]
+
+
+async def no_machine_clients(actor: OptionalPrincipal) -> None:
+    """API keys file tips through the Open311 adapter, not this endpoint."""
+    if actor is not None and actor.kind == "api_key":
+        raise Forbidden(
+            (
+                "Ứng dụng kết nối gửi tin qua giao diện Open311.",
+                "Machine clients file tips through the Open311 adapter.",
+            )
+        )
+
+
+async def idempotency_key_header(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any client-made string up to 128 characters; a retry with the same "
+            "key and body within 24 hours returns the original 201 response.",
+        ),
+    ] = None,
+) -> str | None:
+    # Checked here, before the body is read, rather than as a declared constraint.
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            errors=[
+                (
+                    "Idempotency-Key",
+                    (
+                        f"Từ 1 đến {MAX_KEY_LENGTH} ký tự.",
+                        f"Between 1 and {MAX_KEY_LENGTH} characters.",
+                    ),
+                )
+            ]
+        )
+    return idempotency_key
+
+
+IdempotencyKeyHeader = Annotated[str | None, Depends(idempotency_key_header)]
+
+
+def get_intake_idempotency(
+    request: Request,
+    actor: OptionalPrincipal,
+    key: IdempotencyKeyHeader,
+    submission: TipSubmission,
+) -> IdempotencyKey | None:
+    if key is None:
+        return None
+    return idempotency_key(
+        request.app.state.settings.receipt_key,
+        key=key,
+        actor=actor,
+        fingerprint=request_fingerprint(submission.document, [f.sha256 for f in submission.files]),
+    )
+
+
+IntakeIdempotency = Annotated[IdempotencyKey | None, Depends(get_intake_idempotency)]
+
+
+def get_intake_context(request: Request) -> IntakeContext:
+    state = request.app.state
+    return IntakeContext(
+        locator=state.locator,
+        cipher=state.cipher,
+        receipt_key=state.settings.receipt_key,
+        storage=media_service.storage_for(state.settings),
+    )
+
+
+IntakeContextDep = Annotated[IntakeContext, Depends(get_intake_context)]
+
+
+async def get_receipt_tip(
+    request: Request,
+    session: SessionDep,
+    x_tip_receipt: Annotated[
+        str | None,
+        Header(
+            alias="X-Tip-Receipt",
+            description="The receipt given at intake. Missing, malformed or wrong: 404.",
+        ),
+    ] = None,
+) -> Tip:
+    """The tip the receipt belongs to. Any failure answers 404 and counts towards the
+    caller's failure limit (429 once exceeded)."""
+    limits = request.app.state.rate_limits
+    address = client_address(request)
+    await limits.check(TRACK_FAILURES, address)
+    tip = await service.find_tip_by_receipt(
+        session, receipt_key=request.app.state.settings.receipt_key, receipt=x_tip_receipt
+    )
+    if tip is None:
+        await limits.hit(TRACK_FAILURES, address)
+        raise NotFound(("Không tìm thấy tin báo.", "No tip matches this receipt."))
+    return tip
+
+
+ReceiptTip = Annotated[Tip, Depends(get_receipt_tip)]
+
+
+def get_storage(request: Request) -> MediaStorage:
+    return media_service.storage_for(request.app.state.settings)
+
+
+Storage = Annotated[MediaStorage, Depends(get_storage)]

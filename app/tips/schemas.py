@@ -1,0 +1,183 @@
+"""Intake and reporter follow-up: what clients send and what they get back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+
+from app.media.schemas import AttachmentOut
+from app.tips.models import Channel, MessageDirection, PublicStatus, TipStatus
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def to_local(value: datetime) -> datetime:
+    """Vietnamese local time with its +07:00 offset (SQLite returns naive UTC values)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ)
+
+
+def _rfc3339(value: datetime) -> str:
+    return to_local(value).isoformat()
+
+
+# Times in responses: RFC 3339 in Asia/Ho_Chi_Minh, e.g. 2026-11-25T23:59:59+07:00.
+LocalDateTime = Annotated[datetime, PlainSerializer(_rfc3339, return_type=str, when_used="json")]
+
+_PHONE = r"^\+?[0-9][0-9 .()\-]{5,23}$"
+_EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LocationIn(_Strict):
+    commune_code: str | None = Field(
+        None, pattern=r"^\d{5}$", description="Today's commune code (a pre-2025 code is mapped)."
+    )
+    legacy_commune_code: str | None = Field(
+        None, pattern=r"^\d{5}$", description="Explicitly a pre-2025 commune code."
+    )
+    province_code: str | None = Field(
+        None, pattern=r"^\d{2}$", description="Required with location_unknown."
+    )
+    address: str | None = Field(None, max_length=500)
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+
+
+class ReporterIn(_Strict):
+    full_name: str | None = Field(None, min_length=1, max_length=200)
+    phone: str | None = Field(None, pattern=_PHONE, max_length=24)
+    email: str | None = Field(None, pattern=_EMAIL, max_length=254)
+    address: str | None = Field(None, max_length=500)
+
+
+class IntakeRecordIn(_Strict):
+    """The receipt record (biên bản tiếp nhận) of a walk-in or hotline intake."""
+
+    place: str | None = Field(
+        None, min_length=1, max_length=300, description="Where it was received; default: the unit."
+    )
+    received_at: AwareDatetime | None = Field(
+        None, description="When the caller or visitor was received; default: now."
+    )
+    recorded: bool = Field(False, description="An audio/video recording of the intake was made.")
+    notes: str | None = Field(None, max_length=5000)
+
+
+class TipCreate(_Strict):
+    """A new tip. Rules across fields are listed in the endpoint's description."""
+
+    category_code: str = Field(min_length=1, max_length=40)
+    description: str = Field(min_length=10, max_length=5000)
+    occurred_at: AwareDatetime | None = None
+    location: LocationIn = Field(default_factory=LocationIn)
+    location_unknown: bool = False
+    urgent: bool = False
+    anonymous: bool = True
+    reporter: ReporterIn | None = None
+    on_behalf_of_organization: bool = False
+    organization_name: str | None = Field(None, min_length=1, max_length=200)
+    organization_tax_code: str | None = Field(None, pattern=r"^\d{10}(-\d{3})?$")
+    persons_involved: str | None = Field(None, max_length=5000)
+    victim: str | None = Field(None, max_length=5000)
+    channel: Channel = Channel.web
+    movement_model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=120,
+        description="Front tips: the movement model it came from.",
+    )
+    intake_record: IntakeRecordIn | None = None
+
+
+class UnitRef(BaseModel):
+    code: str
+    name: str
+
+
+class TipCreated(BaseModel):
+    """The answer to an intake. ``receipt`` is shown once: it is the reporter's credential."""
+
+    id: str
+    reference: str
+    receipt: str
+    status: TipStatus
+    public_status: PublicStatus
+    kind: str
+    tip_type: str
+    category_code: str
+    assigned_unit: UnitRef
+    watching_units: list[UnitRef]
+    register_number: str
+    commune_code: str | None
+    province_code: str
+    location_mismatch: bool
+    urgent: bool
+    acknowledge_by: LocalDateTime
+    transfer_due_at: LocalDateTime | None
+    due_at: LocalDateTime | None
+    attachments: list[AttachmentOut]
+    created_at: LocalDateTime
+
+
+class TimelineItem(BaseModel):
+    at: LocalDateTime
+    public_status: PublicStatus
+    message: str
+
+
+class MessageOut(BaseModel):
+    id: str
+    direction: MessageDirection
+    body: str
+    at: LocalDateTime
+    attachments: list[AttachmentOut]
+
+
+class MessageCreate(_Strict):
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class TrackedTip(BaseModel):
+    """What a reporter sees of a tip: no internal notes, no officer, no reporter data."""
+
+    reference: str
+    category_code: str
+    public_status: PublicStatus
+    assigned_unit: UnitRef
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
+    outcome_summary: str | None
+    timeline: list[TimelineItem]
+    messages: list[MessageOut]
+    attachments: list[AttachmentOut] = Field(
+        description="The files the reporter sent with the tip."
+    )
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema with every $ref resolved in place, for ``openapi_extra``
+    (the request body is read by hand, so FastAPI does not put the model in components)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return {**resolve(defs[ref.rsplit("/", 1)[1]]), **resolve(rest)}
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

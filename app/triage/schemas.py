@@ -1,0 +1,287 @@
+"""Request and response bodies of the staff workflow (``/api/v1/tips...``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.media.schemas import AttachmentOut
+from app.tips.models import TipStatus
+from app.tips.schemas import LocalDateTime, UnitRef
+
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class QueueSort(StrEnum):
+    due_at = "due_at"  # earliest deadline first; tips without one last
+    newest = "-created_at"  # newest first (default)
+    priority = "priority"  # urgent first, then highest priority, then newest
+
+
+class UserRef(BaseModel):
+    id: str
+    full_name: str
+
+
+class TipSummary(BaseModel):
+    """One row of a queue."""
+
+    id: str
+    reference: str
+    category_code: str
+    kind: str
+    tip_type: str
+    status: str
+    public_status: str
+    urgent: bool
+    priority: int
+    assigned_unit: UnitRef
+    assignee_id: str | None
+    province_code: str
+    commune_code: str | None
+    location_mismatch: bool
+    created_at: LocalDateTime
+    received_at: LocalDateTime
+    acknowledge_by: LocalDateTime
+    transfer_due_at: LocalDateTime | None
+    due_at: LocalDateTime | None
+    overdue: bool = Field(
+        description="Open, not suspended, and past due_at (or past transfer_due_at, the "
+        "24/48-hour limit for a commune to forward a crime tip)."
+    )
+
+
+class TipPage(BaseModel):
+    items: list[TipSummary]
+    next_cursor: str | None
+
+
+class Location(BaseModel):
+    commune_code: str | None
+    province_code: str
+    legacy_commune_code: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    unknown: bool
+
+
+class RegisterEntryOut(BaseModel):
+    unit_code: str
+    register_number: str
+    registered_at: LocalDateTime
+
+
+class EventActor(BaseModel):
+    id: str | None
+    label: str
+
+
+class TipEventOut(BaseModel):
+    id: int
+    type: str
+    at: LocalDateTime
+    actor: EventActor
+    unit_code: str | None
+    from_status: str | None
+    to_status: str | None
+    public: bool
+    public_status: str | None
+    public_message: str | None
+    note: str | None = Field(description="Internal; omitted (null) for analysts.")
+    data: dict[str, Any]
+
+
+class DeadlineExtensionOut(BaseModel):
+    id: str
+    previous_due_at: LocalDateTime | None
+    until: LocalDateTime
+    reason: str
+    decision_ref: str | None
+    actor_id: str | None
+    created_at: LocalDateTime
+
+
+class IntakeRecordOut(BaseModel):
+    receiving_officer_id: str
+    received_at: LocalDateTime
+    place: str
+    recorded: bool
+    notes: str | None
+
+
+class ReporterMasked(BaseModel):
+    masked: Literal[True] = True
+
+
+class ReporterAnonymous(BaseModel):
+    anonymous: Literal[True] = True
+
+
+class TipDetail(BaseModel):
+    id: str
+    reference: str
+    category_code: str
+    kind: str
+    tip_type: str
+    channel: str
+    description: str
+    occurred_at: LocalDateTime | None
+    persons_involved: str | None = Field(description="Omitted (null) for analysts.")
+    victim: str | None = Field(description="Omitted (null) for analysts.")
+    status: str
+    public_status: str
+    allowed_transitions: list[str] = Field(
+        description="Statuses this tip may move to now (transferred/merged via their endpoints)."
+    )
+    priority: int
+    urgent: bool
+    assigned_unit: UnitRef
+    watching_units: list[UnitRef]
+    assignee: UserRef | None
+    register_number: str
+    register_entries: list[RegisterEntryOut]
+    received_at: LocalDateTime
+    acknowledge_by: LocalDateTime
+    acknowledged_at: LocalDateTime | None
+    classify_by: LocalDateTime | None
+    transfer_due_at: LocalDateTime | None
+    due_at: LocalDateTime | None
+    overdue: bool
+    first_response_at: LocalDateTime | None
+    closed_at: LocalDateTime | None
+    outcome: str | None
+    outcome_summary: str | None
+    merged_into_id: str | None
+    location: Location
+    location_mismatch: bool
+    anonymous: bool
+    on_behalf_of_organization: bool
+    organization_id: str | None
+    movement_model: str | None
+    reporter: ReporterMasked | ReporterAnonymous | None = Field(
+        description='{"masked": true} for an identified reporter (see /reporter/reveal), '
+        '{"anonymous": true} for an anonymous tip; null for analysts.'
+    )
+    intake_record: IntakeRecordOut | None
+    attachments: list[AttachmentOut]
+    deadline_extensions: list[DeadlineExtensionOut]
+    timeline: list[TipEventOut]
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: TipStatus
+    note: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    outcome: str | None = Field(
+        default=None,
+        description="Required with to=resolved. Crime tips: prosecuted, not_prosecuted, "
+        "suspended; security/order reports: handled, mediated, unfounded, noted.",
+    )
+    outcome_summary: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="Shown to the reporter on /track; only when closing the tip."
+    )
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: str | None = Field(
+        description="An officer or lead of the tip's unit; null unassigns."
+    )
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)]
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ExtensionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    decision_ref: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None
+    ) = None
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body
+
+
+class MessageOut(BaseModel):
+    id: str
+    direction: str = Field(description="from_reporter or to_reporter")
+    body: str
+    at: LocalDateTime
+    author: UserRef | None = Field(description="The staff author of a to_reporter message.")
+    attachments: list[AttachmentOut]
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class RevealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)
+    ] = Field(description="Why the identity is needed; kept in the audit log.")
+
+
+class ReporterIdentityOut(BaseModel):
+    full_name: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
+class RevealOut(BaseModel):
+    reporter: ReporterIdentityOut
+
+
+class QueueFilters(BaseModel):
+    """Query parameters of GET /api/v1/tips."""
+
+    status: list[TipStatus] | None = None
+    category_code: str | None = None
+    unit_code: str | None = None
+    assignee_id: str | None = Field(
+        default=None, description='A user id, "me", or "none" for unassigned tips.'
+    )
+    overdue: bool | None = None
+    urgent: bool | None = None
+    created_from: AwareDatetime | date | None = None
+    created_to: AwareDatetime | date | None = Field(
+        default=None, description="Inclusive; a date includes that whole day (Asia/Ho_Chi_Minh)."
+    )
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    sort: QueueSort = QueueSort.newest
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
