@@ -14,7 +14,9 @@ class Principal:
     label: str  # username, or "api-key:<name>"; what timelines and the audit log show
     full_name: str = ""
     unit_code: str | None = None
-    province_code: str | None = None  # for unit-scoped users: the unit's province
+    # Where the caller acts: supervisors, analysts and API keys their own province; unit staff
+    # their unit's province; Front members their organization's (their scope stays the org).
+    province_code: str | None = None
     organization_id: str | None = None
 
     @property

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import Lang, negotiate, title_for
@@ -215,6 +215,18 @@ def install_error_handlers(app: FastAPI) -> None:
             code="service_unavailable",
             detail=("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DataError)
+    async def _bad_data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (a NUL character, a string longer than its column):
+        # that is bad input, never a server error.
+        log.info("database refused a value: %s", type(exc.orig).__name__)
+        return problem_response(
+            request,
+            status=422,
+            code="validation_error",
+            detail=("Dữ liệu chứa giá trị không hợp lệ.", "The request contains an invalid value."),
         )
 
     @app.exception_handler(DBAPIError)

@@ -34,7 +34,7 @@ class RateLimits:
             self.storage = storage_from_string(uri, implementation="redispy", key_prefix="tinbao")
         else:
             self.storage = storage_from_string("async+memory://")
-        self.limiter = FixedWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        self.limiter = FixedWindowRateLimiter(self.storage)
         self.items: dict[str, RateLimitItem] = {
             INTAKE: parse(settings.rate_limit_intake),
             TRACK_FAILURES: parse(settings.rate_limit_track_failures),

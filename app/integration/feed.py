@@ -122,7 +122,7 @@ def item_data(event: TipEvent, *, reference: str, province_code: str) -> dict[st
 def _item(event: TipEvent, reference: str, province_code: str) -> FeedItem:
     assert event.feed_position is not None
     return FeedItem(
-        id=event.feed_position,
+        id=event.id,
         type=event.type,
         tip_id=event.tip_id,
         at=event.at,
@@ -262,17 +262,17 @@ async def read_events(
     is committed, so when a page is not full the consumer may resume from the horizon
     without ever skipping an event that is numbered later.
     """
-    horizon = await session.scalar(select(func.max(TipEvent.feed_position))) or 0
+    horizon = await session.scalar(select(func.max(TipEvent.id))) or 0
     query = (
         select(TipEvent, Tip.reference, Tip.province_code)
         .join(Tip, Tip.id == TipEvent.tip_id)
         .where(
-            TipEvent.feed_position > after,
-            TipEvent.feed_position <= horizon,
+            TipEvent.id > after,
+            TipEvent.id <= horizon,
             TipEvent.type.in_(PUBLISHED_EVENT_TYPES),
             visible_tips_clause(principal),
         )
-        .order_by(TipEvent.feed_position)
+        .order_by(TipEvent.id)
         .limit(limit)
     )
     rows = (await session.execute(query)).all()

@@ -150,7 +150,7 @@ repeated failures from one address answer 429.
     description=TRACK_DESCRIPTION,
     responses=problem_responses(404, 429),
 )
-async def track(request: Request, session: SessionDep, tip: ReceiptTip) -> TrackedTip:
+async def track_tip(request: Request, session: SessionDep, tip: ReceiptTip) -> TrackedTip:
     lang = negotiate(request.headers.get("accept-language"))
     return await service.tracked_tip(session, tip=tip, lang=lang)
 

@@ -69,6 +69,7 @@ from app.tips.schemas import (
 )
 from app.triage.deadlines import add_working_days, load_calendar
 from app.units.models import CategoryKind, PoliceUnit, UnitKind
+from app.units.routing import Routing
 from app.units.service import route_tip
 
 RECEIPT_SYMBOLS = 20  # 100 bits
@@ -429,6 +430,53 @@ def _as_aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+@dataclass(frozen=True)
+class _Place:
+    province_code: str
+    commune_code: str | None
+    legacy_code: str | None  # the pre-2025 code the place was given as
+    location_mismatch: bool
+
+
+async def _place_of(session: AsyncSession, *, data: TipCreate, locator: CommuneLocator) -> _Place:
+    loc = data.location
+    if data.location_unknown:
+        if await session.get(Province, loc.province_code or "") is None:
+            raise ValidationFailed(
+                errors=[
+                    (
+                        "location.province_code",
+                        _msg("Không có tỉnh/thành phố này.", "No province has this code."),
+                    )
+                ]
+            )
+        return _Place(loc.province_code or "", None, None, False)
+    resolved = await resolve_place(
+        session,
+        locator=locator,
+        commune_code=loc.commune_code,
+        legacy_commune_code=loc.legacy_commune_code,
+        lat=loc.lat,
+        lon=loc.lon,
+    )
+    if loc.province_code and loc.province_code != resolved.province_code:
+        raise ValidationFailed(
+            errors=[
+                (
+                    "location.province_code",
+                    _msg(
+                        "Xã/phường không thuộc tỉnh/thành phố này.",
+                        "The commune is not in this province.",
+                    ),
+                )
+            ]
+        )
+    legacy = None
+    if resolved.resolved_from_legacy:
+        legacy = loc.legacy_commune_code or loc.commune_code
+    return _Place(resolved.province_code, resolved.commune_code, legacy, resolved.location_mismatch)
+
+
 async def create_tip(
     session: AsyncSession,
     *,
@@ -458,50 +506,8 @@ async def create_tip(
     if errors:
         raise ValidationFailed(errors=errors)
 
-    # Where, and who handles it
-    loc = data.location
-    legacy_code: str | None = None
-    commune_code: str | None = None
-    mismatch = False
-    if data.location_unknown:
-        province_code = loc.province_code or ""
-        if await session.get(Province, province_code) is None:
-            raise ValidationFailed(
-                errors=[
-                    (
-                        "location.province_code",
-                        _msg("Không có tỉnh/thành phố này.", "No province has this code."),
-                    )
-                ]
-            )
-    else:
-        place = await resolve_place(
-            session,
-            locator=context.locator,
-            commune_code=loc.commune_code,
-            legacy_commune_code=loc.legacy_commune_code,
-            lat=loc.lat,
-            lon=loc.lon,
-        )
-        if loc.province_code and loc.province_code != place.province_code:
-            raise ValidationFailed(
-                errors=[
-                    (
-                        "location.province_code",
-                        _msg(
-                            "Xã/phường không thuộc tỉnh/thành phố này.",
-                            "The commune is not in this province.",
-                        ),
-                    )
-                ]
-            )
-        commune_code, province_code, mismatch = (
-            place.commune_code,
-            place.province_code,
-            place.location_mismatch,
-        )
-        if place.resolved_from_legacy:
-            legacy_code = loc.legacy_commune_code or loc.commune_code
+    place = await _place_of(session, data=data, locator=context.locator)
+    province_code, commune_code = place.province_code, place.commune_code
     category, routing = await route_tip(
         session,
         commune_code=commune_code,
@@ -559,12 +565,12 @@ async def create_tip(
         victim=data.victim,
         commune_code=commune_code,
         province_code=province_code,
-        legacy_commune_code=legacy_code,
-        address=loc.address,
-        lat=loc.lat,
-        lon=loc.lon,
+        legacy_commune_code=place.legacy_code,
+        address=data.location.address,
+        lat=data.location.lat,
+        lon=data.location.lon,
         location_unknown=data.location_unknown,
-        location_mismatch=mismatch,
+        location_mismatch=place.location_mismatch,
         anonymous=False if front else data.anonymous,
         on_behalf_of_organization=front or data.on_behalf_of_organization,
         channel=channel.value,
@@ -593,63 +599,10 @@ async def create_tip(
         )
         session.add(ReporterIdentity(tip_id=tip.id, key_id=key_id, ciphertext=blob))
 
-    watchers: dict[str, WatchReason] = {
-        code: WatchReason.routing for code in routing.watching_unit_codes if code != unit.code
-    }
-    if data.urgent and duty_desk != unit.code:
-        watchers.setdefault(duty_desk, WatchReason.urgent)
-    session.add_all(
-        TipWatcher(tip_id=tip.id, unit_code=code, reason=reason.value)
-        for code, reason in watchers.items()
-    )
-
-    actor_label = actor.label if actor is not None else "reporter"
-    actor_id = actor.id if actor is not None and actor.kind == "user" else None
-    session.add(
-        TipEvent(
-            tip_id=tip.id,
-            type="tip.created",
-            at=now,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            unit_code=unit.code,
-            to_status=TipStatus.received.value,
-            public=True,
-            public_status=PublicStatus.received.value,
-            data={
-                "register_number": entry.register_number,
-                "unit_code": unit.code,
-                "category_code": category.code,
-                "channel": channel.value,
-                "urgent": data.urgent,
-            },
-        )
-    )
-    if data.urgent:
-        session.add(
-            TipEvent(
-                tip_id=tip.id,
-                type="tip.urgent",
-                at=now,
-                actor_id=actor_id,
-                actor_label=actor_label,
-                unit_code=duty_desk,
-                data={"alerted_unit_code": duty_desk, "assigned_unit_code": unit.code},
-            )
-        )
+    watchers = _add_watchers(session, tip=tip, routing=routing, duty_desk=duty_desk)
+    _add_timeline(session, tip=tip, actor=actor, channel=channel, duty_desk=duty_desk, now=now)
     if staff_intake and actor is not None:
-        record = data.intake_record
-        session.add(
-            IntakeRecord(
-                tip_id=tip.id,
-                receiving_officer_id=actor.id,
-                received_at=received_at,
-                place=(record.place if record and record.place else None)
-                or await _intake_place(session, actor=actor, channel=channel),
-                recorded=record.recorded if record else False,
-                notes=record.notes if record else None,
-            )
-        )
+        await _add_intake_record(session, tip=tip, data=data, actor=actor, channel=channel)
     attachments = media_service.add_attachments(
         session, tip_id=tip.id, prepared=prepared, uploaded_by_staff=False
     )
@@ -665,11 +618,11 @@ async def create_tip(
         tip_type=tip_type.value,
         category_code=category.code,
         assigned_unit=UnitRef(code=unit.code, name=unit.name),
-        watching_units=await _unit_refs(session, list(watchers)),
+        watching_units=await _unit_refs(session, watchers),
         register_number=entry.register_number,
         commune_code=commune_code,
         province_code=province_code,
-        location_mismatch=mismatch,
+        location_mismatch=place.location_mismatch,
         urgent=data.urgent,
         acknowledge_by=acknowledge_by,
         transfer_due_at=transfer_due_at,
@@ -689,6 +642,88 @@ async def create_tip(
         if replay is not None:  # a concurrent identical request won the race
             return TipCreated.model_validate(replay)
     return created
+
+
+def _add_watchers(
+    session: AsyncSession, *, tip: Tip, routing: Routing, duty_desk: str
+) -> list[str]:
+    """Units that follow the tip: the routing's copies, and the duty desk for urgent tips."""
+    watchers: dict[str, WatchReason] = {
+        code: WatchReason.routing
+        for code in routing.watching_unit_codes
+        if code != tip.assigned_unit_code
+    }
+    if tip.urgent and duty_desk != tip.assigned_unit_code:
+        watchers.setdefault(duty_desk, WatchReason.urgent)
+    session.add_all(
+        TipWatcher(tip_id=tip.id, unit_code=code, reason=reason.value)
+        for code, reason in watchers.items()
+    )
+    return list(watchers)
+
+
+def _add_timeline(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    actor: Principal | None,
+    channel: Channel,
+    duty_desk: str,
+    now: datetime,
+) -> None:
+    actor_label = actor.label if actor is not None else "reporter"
+    actor_id = actor.id if actor is not None and actor.kind == "user" else None
+    session.add(
+        TipEvent(
+            tip_id=tip.id,
+            type="tip.created",
+            at=now,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            unit_code=tip.assigned_unit_code,
+            to_status=TipStatus.received.value,
+            public=True,
+            public_status=PublicStatus.received.value,
+            data={
+                "register_number": tip.register_number,
+                "unit_code": tip.assigned_unit_code,
+                "category_code": tip.category_code,
+                "channel": channel.value,
+                "urgent": tip.urgent,
+            },
+        )
+    )
+    if tip.urgent:
+        # Very serious crimes or a suspect about to flee: the provincial duty desk is alerted.
+        session.add(
+            TipEvent(
+                tip_id=tip.id,
+                type="tip.urgent",
+                at=now,
+                actor_id=actor_id,
+                actor_label=actor_label,
+                unit_code=duty_desk,
+                data={"alerted_unit_code": duty_desk, "assigned_unit_code": tip.assigned_unit_code},
+            )
+        )
+
+
+async def _add_intake_record(
+    session: AsyncSession, *, tip: Tip, data: TipCreate, actor: Principal, channel: Channel
+) -> None:
+    """The receipt record (biên bản tiếp nhận) of a staff walk-in or hotline intake."""
+    record = data.intake_record
+    place = record.place if record and record.place else None
+    session.add(
+        IntakeRecord(
+            tip_id=tip.id,
+            receiving_officer_id=actor.id,
+            received_at=tip.received_at,
+            place=place or await _intake_place(session, actor=actor, channel=channel),
+            recorded=record.recorded if record else False,
+            notes=record.notes if record else None,
+        )
+    )
 
 
 def _reporter_identity(

@@ -65,13 +65,15 @@ async def acquire_lease(
         .values(name=name, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["name"])
     )
+    conditions = [
+        JobLock.name == name,
+        or_(JobLock.lease_until.is_(None), JobLock.lease_until < now),
+    ]
+    if every:
+        conditions.append(or_(JobLock.last_run_at.is_(None), JobLock.last_run_at <= now - every))
     result = await session.execute(
         update(JobLock)
-        .where(
-            JobLock.name == name,
-            or_(JobLock.lease_until.is_(None), JobLock.lease_until < now),
-            or_(JobLock.last_run_at.is_(None), JobLock.last_run_at <= now - every),
-        )
+        .where(*conditions)
         .values(holder=holder, lease_until=now + ttl, updated_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -111,7 +111,7 @@ async def _unit_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
     rows = await session.execute(
         select(PoliceUnit.code, PoliceUnit.name).where(PoliceUnit.code.in_(codes))
     )
-    return dict(rows.tuples())
+    return dict(rows.tuples().all())
 
 
 def _unit_ref(code: str, names: dict[str, str]) -> UnitRef:
@@ -153,12 +153,13 @@ def _parse_time(value: Any) -> datetime:
 def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], ColumnElement[bool] | None]:
     """ORDER BY expressions, and the WHERE clause that continues after ``cursor``."""
     no_due = case((Tip.due_at.is_(None), 1), else_=0)
+    urgent = case((Tip.urgent.is_(True), 1), else_=0)
     keys: list[tuple[Any, bool]]
     if sort is QueueSort.due_at:
         keys = [(no_due, False), (Tip.due_at, False), (Tip.id, False)]
     elif sort is QueueSort.priority:
         keys = [
-            (Tip.urgent, True),
+            (urgent, True),
             (Tip.priority, True),
             (Tip.created_at, True),
             (Tip.id, True),
@@ -181,7 +182,7 @@ def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], ColumnEl
             raise _bad_cursor()
         values = [0, _parse_time(values[1]), values[2]]
     elif sort is QueueSort.priority:
-        if not isinstance(values[0], bool) or not isinstance(values[1], int):
+        if values[0] not in (0, 1) or not isinstance(values[1], int):
             raise _bad_cursor()
         values = [values[0], values[1], _parse_time(values[2]), values[3]]
     else:
@@ -194,7 +195,7 @@ def _cursor_for(sort: QueueSort, tip: Tip) -> str:
         due = tip.due_at
         values: list[Any] = [1 if due is None else 0, as_utc(due).isoformat() if due else None]
     elif sort is QueueSort.priority:
-        values = [bool(tip.urgent), tip.priority, as_utc(tip.created_at).isoformat()]
+        values = [1 if tip.urgent else 0, tip.priority, as_utc(tip.created_at).isoformat()]
     else:
         values = [as_utc(tip.created_at).isoformat()]
     return encode_cursor([_SORT_TAG[sort], *values, tip.id])

@@ -283,3 +283,19 @@ async def test_front_member_principal_carries_the_organization(client, db, app):
     assert me.status_code == 200
     assert me.json()["organization_id"] == org.id
     assert me.json()["province_code"] == "79"
+
+
+async def test_login_attempts_are_rate_limited_per_address(app, settings):
+    import httpx
+
+    from app.main import create_app
+
+    limited = create_app(settings.model_copy(update={"rate_limit_login": "2/minute"}))
+    async with limited.router.lifespan_context(limited):
+        transport = httpx.ASGITransport(app=limited)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            answers = [(await login(c, "nobody", "wrong-password")) for _ in range(3)]
+
+    assert [r.status_code for r in answers] == [401, 401, 429]
+    assert answers[2].json()["code"] == "rate_limited"
+    assert int(answers[2].headers["retry-after"]) > 0

@@ -60,7 +60,9 @@ async def test_front_member_sees_their_organizations_tips(app, client, db):
     other = (await client.get(FRONT_TIPS, headers=staff.headers["front_other"])).json()
     assert [t["reference"] for t in other["items"]] == [theirs["reference"]]
 
-    completed = await client.get(FRONT_TIPS, params={"public_status": "received"}, headers=staff.headers["front"])
+    completed = await client.get(
+        FRONT_TIPS, params={"public_status": "received"}, headers=staff.headers["front"]
+    )
     assert completed.json()["items"] == []
 
 

@@ -16,7 +16,7 @@ from app.audit.models import AuditEntry
 from app.core.db import utcnow
 from app.integration import webhooks, worker
 from app.integration.models import WebhookDelivery
-from app.integration.worker import deliver_due, http_client, run_once, sync_feed
+from app.integration.worker import deliver_due, http_client, sync_feed
 from tests.accounts.helpers import auth_headers, make_api_key, make_user
 from tests.integration.helpers import BA_DINH_UNIT, HANOI, HCMC, event_row, make_tip
 from tests.integration.receiver import running_receiver
@@ -242,9 +242,11 @@ async def test_failures_are_retried_then_dead_lettered_then_redelivered(
     supervisor = await make_user(db, role="province_supervisor", province_code=HCMC)
     hanoi_supervisor = await make_user(db, role="province_supervisor", province_code=HANOI)
     headers = auth_headers(app, supervisor)
+    hanoi_headers = auth_headers(app, hanoi_supervisor)
     await subscribe(client, headers, receiver.url, secret=SECRET)
     await client.post(TIPS, json=payload())
     receiver.status = 500
+    await sync_feed(app.state.sessionmaker)
 
     t0 = utcnow()
     await work(app, now=t0)
@@ -269,14 +271,12 @@ async def test_failures_are_retried_then_dead_lettered_then_redelivered(
     assert await work(app, now=t0 + timedelta(days=1)) == 0  # dead letters are not retried
 
     listed = await client.get(f"{HOOKS}/dead-letters", headers=headers)
-    foreign_list = await client.get(f"{HOOKS}/dead-letters", headers=auth_headers(app, hanoi_supervisor))
+    foreign_list = await client.get(f"{HOOKS}/dead-letters", headers=hanoi_headers)
     assert [d["id"] for d in listed.json()["items"]] == [dead.id]
     assert listed.json()["items"][0]["last_error"] == "HTTP 500"
     assert foreign_list.json()["items"] == []
 
-    foreign = await client.post(
-        f"{HOOKS}/dead-letters/{dead.id}/redeliver", headers=auth_headers(app, hanoi_supervisor)
-    )
+    foreign = await client.post(f"{HOOKS}/dead-letters/{dead.id}/redeliver", headers=hanoi_headers)
     assert foreign.status_code == 404
     receiver.status = 204
     redelivered = await client.post(f"{HOOKS}/dead-letters/{dead.id}/redeliver", headers=headers)
@@ -360,24 +360,37 @@ async def test_two_concurrent_workers_deliver_each_event_once(client, db, app, r
         client, auth_headers(app, admin), receiver.url, events=["tip.created", "tip.status_changed"]
     )
     tips = [await make_tip(db) for _ in range(5)]
-    db.add_all([event_row(tip, t) for tip in tips for t in ("tip.created", "tip.status_changed")] * 3)
+    db.add_all(
+        [
+            event_row(tip, t)
+            for _ in range(3)
+            for tip in tips
+            for t in ("tip.created", "tip.status_changed")
+        ]
+    )
     await db.commit()
     await sync_feed(app.state.sessionmaker)
     receiver.delay = 0.01  # keep requests in flight while the other worker claims
 
     async def run(worker_id: str) -> int:
+        """Small batches, so that the workers' claims interleave many times."""
+        total = 0
         async with http_client() as http:
-            return await run_once(
+            while attempted := await deliver_due(
                 app.state.sessionmaker,
                 settings=app.state.settings,
                 cipher=app.state.cipher,
                 http=http,
                 worker_id=worker_id,
-            )
+                limit=3,
+            ):
+                total += attempted
+        return total
 
     counts = await asyncio.gather(run("worker-1"), run("worker-2"), run("worker-3"))
 
     delivery_ids = [r.headers["x-tinbao-delivery"] for r in receiver.requests]
+    assert all(counts), counts  # every worker took part
     assert sum(counts) == 30 == len(delivery_ids) == len(set(delivery_ids))
     assert all(d.status == "delivered" and d.attempts == 1 for d in await deliveries(db))
     positions = sorted(json.loads(r.body)["id"] for r in receiver.requests)

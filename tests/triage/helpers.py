@@ -48,8 +48,12 @@ class Staff:
 
 
 async def make_staff(db: AsyncSession, app: Any) -> Staff:
-    org = await make_organization(db, name="Hội Nông dân phường Sài Gòn", kind="member_org", province_code="79")
-    other_org = await make_organization(db, name="Đoàn Thanh niên", kind="member_org", province_code="79")
+    org = await make_organization(
+        db, name="Hội Nông dân phường Sài Gòn", kind="member_org", province_code="79"
+    )
+    other_org = await make_organization(
+        db, name="Đoàn Thanh niên", kind="member_org", province_code="79"
+    )
     specs: dict[str, dict[str, Any]] = {
         "admin": {"role": "admin"},
         "officer_a": {"role": "officer", "unit_code": UNIT_A, "province_code": "79"},
@@ -78,7 +82,9 @@ async def make_staff(db: AsyncSession, app: Any) -> Staff:
     return Staff(users=users, headers=headers)
 
 
-async def submit(client: httpx.AsyncClient, body: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+async def submit(
+    client: httpx.AsyncClient, body: dict[str, Any] | None = None, **kw: Any
+) -> dict[str, Any]:
     """File a tip through the public intake (anonymous drug tip at Phường Sài Gòn by default)."""
     headers = kw.pop("headers", None) or {}
     r = await client.post(TIPS, json=body or payload(**kw), headers=headers)

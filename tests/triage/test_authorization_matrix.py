@@ -109,10 +109,15 @@ async def test_matrix(app, client, db, name):
     for caller in CALLERS:
         want = expected(endpoint, caller)
         # A call that should succeed gets a fresh tip; refused calls share one.
-        tip_id, attachment_id = (await _new_tip(client)) if want < 400 else (shared_id, shared_attachment)
+        tip_id, attachment_id = (
+            (await _new_tip(client)) if want < 400 else (shared_id, shared_attachment)
+        )
         path = f"/api/v1/tips/{tip_id}" + endpoint.path.format(attachment_id=attachment_id)
         r = await client.request(
-            endpoint.method, path, json=_body(name, staff, into["id"]), headers=staff.headers[caller]
+            endpoint.method,
+            path,
+            json=_body(name, staff, into["id"]),
+            headers=staff.headers[caller],
         )
         assert r.status_code == want, (name, caller, r.text[:300])
         if want >= 400:
@@ -126,7 +131,9 @@ async def test_matrix(app, client, db, name):
 async def test_unknown_tip_id_is_404_for_everyone_allowed(app, client, db):
     staff = await make_staff(db, app)
     for caller in ("admin", "officer_a", "analyst_79"):
-        r = await client.get("/api/v1/tips/01900000-0000-7000-8000-000000000000", headers=staff.headers[caller])
+        r = await client.get(
+            "/api/v1/tips/01900000-0000-7000-8000-000000000000", headers=staff.headers[caller]
+        )
         assert r.status_code == 404
 
 

@@ -37,7 +37,10 @@ async def test_concurrent_claims_exactly_one_wins(app, client, db):
         tip = await submit(client)
         url = f"/api/v1/tips/{tip['id']}/claim"
         responses = await asyncio.gather(
-            *(client.post(url, headers=staff.headers[name]) for name in ("officer_a", "officer_a2", "lead_a"))
+            *(
+                client.post(url, headers=staff.headers[name])
+                for name in ("officer_a", "officer_a2", "lead_a")
+            )
         )
         codes = sorted(r.status_code for r in responses)
         assert codes == [200, 409, 409], [r.text for r in responses]
@@ -52,7 +55,11 @@ async def test_claim_of_a_closed_tip_is_409(app, client, db):
     staff = await make_staff(db, app)
     tip = await submit(client)
     h = staff.headers["officer_a"]
-    await client.post(f"/api/v1/tips/{tip['id']}/transitions", json=move("referred", note="Chuyển Viện kiểm sát"), headers=h)
+    await client.post(
+        f"/api/v1/tips/{tip['id']}/transitions",
+        json=move("referred", note="Chuyển Viện kiểm sát"),
+        headers=h,
+    )
     r = await client.post(f"/api/v1/tips/{tip['id']}/claim", headers=h)
     assert r.status_code == 409
     assert r.json()["code"] == "tip_closed"
@@ -71,7 +78,10 @@ async def test_assign_to_an_officer_of_the_unit(app, client, db):
     r = await client.post(url, json={"assignee_id": staff["officer_a"].id}, headers=h)
     assert r.status_code == 200
     events = await events_of(db, tip["id"], "tip.assigned")
-    assert [e.data["assignee_id"] for e in events] == [staff["officer_a2"].id, staff["officer_a"].id]
+    assert [e.data["assignee_id"] for e in events] == [
+        staff["officer_a2"].id,
+        staff["officer_a"].id,
+    ]
     assert events[1].data["previous_assignee_id"] == staff["officer_a2"].id
     # Unassign.
     r = await client.post(url, json={"assignee_id": None}, headers=h)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
@@ -24,9 +26,15 @@ async def test_full_record(app, client, db):
     assert body["assignee"] is None
     assert body["register_number"] == tip["register_number"]
     assert body["register_entries"] == [
-        {"unit_code": UNIT_A, "register_number": tip["register_number"], "registered_at": body["register_entries"][0]["registered_at"]}
+        {
+            "unit_code": UNIT_A,
+            "register_number": tip["register_number"],
+            "registered_at": body["register_entries"][0]["registered_at"],
+        }
     ]
-    assert body["acknowledge_by"] == tip["acknowledge_by"]
+    assert datetime.fromisoformat(body["acknowledge_by"]) == datetime.fromisoformat(
+        tip["acknowledge_by"]
+    )
     assert body["transfer_due_at"] and body["due_at"]
     assert body["overdue"] is False
     assert body["reporter"] == {"masked": True}
@@ -36,7 +44,9 @@ async def test_full_record(app, client, db):
     assert body["location"]["commune_code"] == "26740"
     assert body["created_at"].endswith("+07:00")
 
-    events = (await client.get(f"/api/v1/tips/{tip['id']}/events", headers=staff.headers["officer_a"])).json()
+    events = (
+        await client.get(f"/api/v1/tips/{tip['id']}/events", headers=staff.headers["officer_a"])
+    ).json()
     assert [e["type"] for e in events] == [e["type"] for e in body["timeline"]]
 
 
@@ -47,7 +57,9 @@ async def test_anonymous_tip_and_attachment_download(app, client, db):
     r = await post_multipart(client, payload(), [("anh.jpg", jpeg_bytes(), "image/jpeg")])
     assert r.status_code == 201, r.text
     tip = r.json()
-    detail = (await client.get(f"/api/v1/tips/{tip['id']}", headers=staff.headers["officer_a"])).json()
+    detail = (
+        await client.get(f"/api/v1/tips/{tip['id']}", headers=staff.headers["officer_a"])
+    ).json()
     assert detail["reporter"] == {"anonymous": True}
     (attachment,) = detail["attachments"]
     assert set(attachment) == {"id", "filename", "content_type", "size"}
@@ -62,11 +74,16 @@ async def test_anonymous_tip_and_attachment_download(app, client, db):
     assert (await client.get(url, headers=staff.headers["officer_b"])).status_code == 404
     assert (await client.get(url, headers=staff.headers["analyst_79"])).status_code == 403
     other = await submit(client)
-    r = await client.get(f"/api/v1/tips/{other['id']}/attachments/{attachment['id']}", headers=staff.headers["officer_a"])
+    r = await client.get(
+        f"/api/v1/tips/{other['id']}/attachments/{attachment['id']}",
+        headers=staff.headers["officer_a"],
+    )
     assert r.status_code == 404
 
     r = await client.post(
-        f"/api/v1/tips/{tip['id']}/reporter/reveal", json={"reason": REASON}, headers=staff.headers["lead_a"]
+        f"/api/v1/tips/{tip['id']}/reporter/reveal",
+        json={"reason": REASON},
+        headers=staff.headers["lead_a"],
     )
     assert r.status_code == 404  # nothing to reveal
 
@@ -84,7 +101,12 @@ async def test_reveal_is_audited(app, client, db):
     r = await client.post(url, json={"reason": REASON}, headers=staff.headers["lead_a"])
     assert r.status_code == 200, r.text
     assert r.json() == {
-        "reporter": {"full_name": "Nguyễn Văn A", "phone": "0912 345 678", "email": None, "address": None}
+        "reporter": {
+            "full_name": "Nguyễn Văn A",
+            "phone": "0912 345 678",
+            "email": None,
+            "address": None,
+        }
     }
 
     db.expire_all()
@@ -122,16 +144,26 @@ async def test_who_may_reveal(app, client, db):
         r = await client.post(url, json={"reason": REASON}, headers=staff.headers[name])
         assert r.status_code == status, (name, r.text)
     db.expire_all()
-    entries = list(await db.scalars(select(AuditEntry).where(AuditEntry.action == "tip.reporter_revealed")))
-    assert sorted(e.actor_id for e in entries) == sorted([staff["supervisor_79"].id, staff["admin"].id])
+    entries = list(
+        await db.scalars(select(AuditEntry).where(AuditEntry.action == "tip.reporter_revealed"))
+    )
+    assert sorted(e.actor_id for e in entries) == sorted(
+        [staff["supervisor_79"].id, staff["admin"].id]
+    )
 
 
 async def test_analyst_never_sees_reporter_data(app, client, db):
     staff = await make_staff(db, app)
     tip = await submit_identified(client, persons_involved="Đối tượng tên Lê Văn C")
     base = f"/api/v1/tips/{tip['id']}"
-    await client.post(f"{base}/notes", json={"body": "Ghi chú nội bộ về Lê Văn C"}, headers=staff.headers["officer_a"])
-    await client.post(f"{base}/messages", json={"body": "Xin chào"}, headers=staff.headers["officer_a"])
+    await client.post(
+        f"{base}/notes",
+        json={"body": "Ghi chú nội bộ về Lê Văn C"},
+        headers=staff.headers["officer_a"],
+    )
+    await client.post(
+        f"{base}/messages", json={"body": "Xin chào"}, headers=staff.headers["officer_a"]
+    )
     for name in ("analyst_79", "analyst_key_79"):
         h = staff.headers[name]
         r = await client.get(base, headers=h)

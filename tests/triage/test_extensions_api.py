@@ -8,7 +8,16 @@ from sqlalchemy import select
 
 from app.triage.models import DeadlineExtension
 from app.triage.times import add_months, as_utc
-from tests.triage.helpers import CSDT, events_of, load_tip, make_staff, move, set_tip, submit, submit_security
+from tests.triage.helpers import (
+    CSDT,
+    events_of,
+    load_tip,
+    make_staff,
+    move,
+    set_tip,
+    submit,
+    submit_security,
+)
 
 
 def _until(value: datetime) -> str:
@@ -25,12 +34,16 @@ async def test_crime_extensions_two_months_then_four_with_decision(app, client, 
 
     # Past two months: refused.
     r = await client.post(
-        url, json={"until": _until(add_months(received, 2) + timedelta(days=2)), "reason": "Phức tạp"}, headers=h
+        url,
+        json={"until": _until(add_months(received, 2) + timedelta(days=2)), "reason": "Phức tạp"},
+        headers=h,
     )
     assert r.status_code == 409 and r.json()["code"] == "deadline_limit"
 
     first = add_months(received, 2) - timedelta(hours=1)
-    r = await client.post(url, json={"until": _until(first), "reason": "Vụ việc phức tạp"}, headers=h)
+    r = await client.post(
+        url, json={"until": _until(first), "reason": "Vụ việc phức tạp"}, headers=h
+    )
     assert r.status_code == 201, r.text
     assert r.json()["decision_ref"] is None
     row = await load_tip(db, tip["id"])
@@ -44,28 +57,45 @@ async def test_crime_extensions_two_months_then_four_with_decision(app, client, 
     # ... and stays within four months in all.
     r = await client.post(
         url,
-        json={"until": _until(add_months(received, 4) + timedelta(days=2)), "reason": "Cần giám định", "decision_ref": "QĐ 15/VKS"},
+        json={
+            "until": _until(add_months(received, 4) + timedelta(days=2)),
+            "reason": "Cần giám định",
+            "decision_ref": "QĐ 15/VKS",
+        },
         headers=h,
     )
     assert r.status_code == 409 and r.json()["code"] == "deadline_limit"
     r = await client.post(
-        url, json={"until": _until(second), "reason": "Cần giám định", "decision_ref": "QĐ 15/VKS"}, headers=h
+        url,
+        json={"until": _until(second), "reason": "Cần giám định", "decision_ref": "QĐ 15/VKS"},
+        headers=h,
     )
     assert r.status_code == 201, r.text
 
     # A third: refused.
     r = await client.post(
         url,
-        json={"until": _until(second + timedelta(minutes=30)), "reason": "Thêm", "decision_ref": "QĐ 16/VKS"},
+        json={
+            "until": _until(second + timedelta(minutes=30)),
+            "reason": "Thêm",
+            "decision_ref": "QĐ 16/VKS",
+        },
         headers=h,
     )
     assert r.status_code == 409 and r.json()["code"] == "deadline_limit"
 
     db.expire_all()
     rows = list(
-        await db.scalars(select(DeadlineExtension).where(DeadlineExtension.tip_id == tip["id"]).order_by(DeadlineExtension.created_at))
+        await db.scalars(
+            select(DeadlineExtension)
+            .where(DeadlineExtension.tip_id == tip["id"])
+            .order_by(DeadlineExtension.created_at)
+        )
     )
-    assert [(as_utc(x.previous_due_at), as_utc(x.until)) for x in rows] == [(old_due, first), (first, second)]
+    assert [(as_utc(x.previous_due_at), as_utc(x.until)) for x in rows] == [
+        (old_due, first),
+        (first, second),
+    ]
     assert [x.actor_id for x in rows] == [staff["lead_a"].id] * 2
     assert [x.reason for x in rows] == ["Vụ việc phức tạp", "Cần giám định"]
     assert rows[1].decision_ref == "QĐ 15/VKS"
@@ -93,9 +123,15 @@ async def test_extension_must_be_later_and_aware(app, client, db):
     tip = await submit(client)
     url = f"/api/v1/tips/{tip['id']}/deadline-extensions"
     h = staff.headers["lead_a"]
-    r = await client.post(url, json={"until": _until(datetime.now(UTC) + timedelta(days=1)), "reason": "Sớm hơn"}, headers=h)
+    r = await client.post(
+        url,
+        json={"until": _until(datetime.now(UTC) + timedelta(days=1)), "reason": "Sớm hơn"},
+        headers=h,
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "until"
-    r = await client.post(url, json={"until": "2030-01-01T00:00:00", "reason": "Không múi giờ"}, headers=h)
+    r = await client.post(
+        url, json={"until": "2030-01-01T00:00:00", "reason": "Không múi giờ"}, headers=h
+    )
     assert r.status_code == 422
 
 
@@ -133,11 +169,17 @@ async def test_security_report_gets_one_extension_of_at_most_30_days(app, client
     url = f"/api/v1/tips/{tip['id']}/deadline-extensions"
     h = staff.headers["lead_a"]
     due = as_utc((await load_tip(db, tip["id"])).due_at)
-    r = await client.post(url, json={"until": _until(due + timedelta(days=32)), "reason": "Chờ hòa giải"}, headers=h)
+    r = await client.post(
+        url, json={"until": _until(due + timedelta(days=32)), "reason": "Chờ hòa giải"}, headers=h
+    )
     assert r.status_code == 409 and r.json()["code"] == "deadline_limit"
-    r = await client.post(url, json={"until": _until(due + timedelta(days=20)), "reason": "Chờ hòa giải"}, headers=h)
+    r = await client.post(
+        url, json={"until": _until(due + timedelta(days=20)), "reason": "Chờ hòa giải"}, headers=h
+    )
     assert r.status_code == 201
-    r = await client.post(url, json={"until": _until(due + timedelta(days=25)), "reason": "Thêm"}, headers=h)
+    r = await client.post(
+        url, json={"until": _until(due + timedelta(days=25)), "reason": "Thêm"}, headers=h
+    )
     assert r.status_code == 409 and r.json()["code"] == "deadline_limit"
 
 
@@ -145,7 +187,11 @@ async def test_closed_tips_cannot_be_extended(app, client, db):
     staff = await make_staff(db, app)
     tip = await submit_security(client)
     h = staff.headers["lead_a"]
-    await client.post(f"/api/v1/tips/{tip['id']}/transitions", json=move("referred", note="Chuyển UBND"), headers=h)
+    await client.post(
+        f"/api/v1/tips/{tip['id']}/transitions",
+        json=move("referred", note="Chuyển UBND"),
+        headers=h,
+    )
     r = await client.post(
         f"/api/v1/tips/{tip['id']}/deadline-extensions",
         json={"until": _until(datetime.now(UTC) + timedelta(days=20)), "reason": "Thêm"},

@@ -11,7 +11,15 @@ from app.tips.models import IdempotencyRecord
 from app.triage import jobs
 from app.triage.models import JobLock
 from app.triage.times import as_utc
-from tests.triage.helpers import events_of, load_tip, make_staff, move, set_tip, submit, submit_security
+from tests.triage.helpers import (
+    events_of,
+    load_tip,
+    make_staff,
+    move,
+    set_tip,
+    submit,
+    submit_security,
+)
 
 
 async def test_concurrent_runs_emit_one_overdue_event_per_tip(app, client, db):
@@ -61,7 +69,10 @@ async def test_extended_deadline_that_passes_again_is_reported_again(app, client
     await set_tip(db, tip["id"], due_at=first + timedelta(days=1))
     await jobs.run_once(app.state.sessionmaker, settings=app.state.settings, now=now)
     events = await events_of(db, tip["id"], "tip.overdue")
-    assert [e.data["due_at"] for e in events] == [first.isoformat(), (first + timedelta(days=1)).isoformat()]
+    assert [e.data["due_at"] for e in events] == [
+        first.isoformat(),
+        (first + timedelta(days=1)).isoformat(),
+    ]
 
 
 async def test_unforwarded_crime_tip_is_reported(app, client, db):
@@ -84,7 +95,9 @@ async def test_a_held_lease_skips_the_job(app, db):
     assert result["emit_overdue"] == "skipped"
     # The lease runs out: the next worker takes over.
     result = await jobs.run_once(
-        app.state.sessionmaker, settings=app.state.settings, now=now + jobs.LEASE + timedelta(seconds=1)
+        app.state.sessionmaker,
+        settings=app.state.settings,
+        now=now + jobs.LEASE + timedelta(seconds=1),
     )
     assert result["emit_overdue"].startswith("ok")
 
@@ -104,7 +117,9 @@ async def test_expired_idempotency_records_are_purged(app, client, db):
     db.expire_all()
     assert len(list(await db.scalars(select(IdempotencyRecord)))) == 1
     result = await jobs.run_once(
-        app.state.sessionmaker, settings=app.state.settings, now=datetime.now(UTC) + timedelta(hours=25)
+        app.state.sessionmaker,
+        settings=app.state.settings,
+        now=datetime.now(UTC) + timedelta(hours=25),
     )
     assert result["purge_idempotency"] == "ok: 1"
     db.expire_all()

@@ -37,7 +37,9 @@ async def test_queue_is_scoped(app, client, db):
     # Out-of-scope ids are simply not found.
     r = await client.get(f"{TIPS}/{b['id']}", headers=staff.headers["officer_a"])
     assert r.status_code == 404 and r.json()["code"] == "not_found"
-    assert (await client.get(f"{TIPS}/{a['id']}", headers=staff.headers["supervisor_01"])).status_code == 404
+    assert (
+        await client.get(f"{TIPS}/{a['id']}", headers=staff.headers["supervisor_01"])
+    ).status_code == 404
 
 
 async def test_filters(app, client, db):
@@ -57,7 +59,9 @@ async def test_filters(app, client, db):
     assert await _ids(client, h, urgent="true") == [urgent["id"]]
     assert await _ids(client, h, assignee_id=staff["officer_a"].id) == [drugs["id"]]
     assert await _ids(client, staff.headers["officer_a"], assignee_id="me") == [drugs["id"]]
-    assert sorted(await _ids(client, h, assignee_id="none")) == sorted([urgent["id"], disorder["id"]])
+    assert sorted(await _ids(client, h, assignee_id="none")) == sorted(
+        [urgent["id"], disorder["id"]]
+    )
     assert len(await _ids(client, h, unit_code=UNIT_A)) == 3
     assert await _ids(client, h, unit_code=PC04) == []
     # Diacritic-insensitive text search, and by reference.
@@ -73,7 +77,9 @@ async def test_filters(app, client, db):
     assert len(await _ids(client, h, created_from=today.isoformat())) == 3
     assert len(await _ids(client, h, created_to=today.isoformat())) == 3
     assert await _ids(client, h, created_to=(today - timedelta(days=1)).isoformat()) == []
-    assert (await client.get(TIPS, params={"created_from": "yesterday"}, headers=h)).status_code == 422
+    assert (
+        await client.get(TIPS, params={"created_from": "yesterday"}, headers=h)
+    ).status_code == 422
     assert (await client.get(TIPS, params={"status": "closed"}, headers=h)).status_code == 422
     assert (await client.get(TIPS, params={"limit": 500}, headers=h)).status_code == 422
 
@@ -88,7 +94,9 @@ async def test_overdue_filter_and_flag(app, client, db):
     past = datetime.now(UTC) - timedelta(hours=2)
     await set_tip(db, late["id"], due_at=past)
     await set_tip(db, closed_late["id"], due_at=past)
-    await client.post(f"{TIPS}/{closed_late['id']}/transitions", json=move("rejected", note="Trùng"), headers=h)
+    await client.post(
+        f"{TIPS}/{closed_late['id']}/transitions", json=move("rejected", note="Trùng"), headers=h
+    )
     # A commune that has not forwarded a crime tip within 24 hours is late too.
     await set_tip(db, crime_not_forwarded["id"], transfer_due_at=past)
 
@@ -138,7 +146,11 @@ async def test_sorting_and_keyset_pagination(app, client, db):
     for limit in (1, 2, 5, 10):
         assert await walk("-created_at", limit) == newest
         assert await walk("due_at", limit) == [*sorted([ids[1], ids[3]]), ids[4], ids[0], ids[2]]
-        assert await walk("priority", limit) == [ids[4], ids[2], *[i for i in newest if i not in (ids[4], ids[2])]]
+        assert await walk("priority", limit) == [
+            ids[4],
+            ids[2],
+            *[i for i in newest if i not in (ids[4], ids[2])],
+        ]
 
     assert (await client.get(TIPS, params={"cursor": "not-a-cursor"}, headers=h)).status_code == 422
     first = (await client.get(TIPS, params={"limit": 1}, headers=h)).json()["next_cursor"]
@@ -150,4 +162,6 @@ async def test_front_member_tips_are_not_in_the_staff_queue_for_them(app, client
     staff = await make_staff(db, app)
     r = await client.post(TIPS, json=payload(channel="front"), headers=staff.headers["front"])
     assert r.status_code == 201, r.text
-    assert (await client.get(f"{TIPS}/{r.json()['id']}", headers=staff.headers["front"])).status_code == 403
+    assert (
+        await client.get(f"{TIPS}/{r.json()['id']}", headers=staff.headers["front"])
+    ).status_code == 403

@@ -27,11 +27,15 @@ async def test_transfer_to_the_investigation_agency(app, client, db):
     base = f"/api/v1/tips/{tip['id']}"
     h = staff.headers["officer_a"]
     await client.post(f"{base}/claim", headers=h)
-    await client.post(f"{base}/transitions", json=move("verifying", note="Xác minh ban đầu"), headers=h)
+    await client.post(
+        f"{base}/transitions", json=move("verifying", note="Xác minh ban đầu"), headers=h
+    )
 
     before = datetime.now(UTC)
     r = await client.post(
-        f"{base}/transfer", json={"unit_code": CSDT, "reason": "Chuyển CQĐT theo thẩm quyền"}, headers=h
+        f"{base}/transfer",
+        json={"unit_code": CSDT, "reason": "Chuyển CQĐT theo thẩm quyền"},
+        headers=h,
     )
     after = datetime.now(UTC)
     assert r.status_code == 200, r.text
@@ -53,7 +57,11 @@ async def test_transfer_to_the_investigation_agency(app, client, db):
     r = await client.get(base, headers=staff.headers["officer_csdt"])
     assert r.status_code == 200
     types = [e["type"] for e in r.json()["timeline"]]
-    assert types.index("tip.created") < types.index("tip.status_changed") < types.index("tip.transferred")
+    assert (
+        types.index("tip.created")
+        < types.index("tip.status_changed")
+        < types.index("tip.transferred")
+    )
     transferred = next(e for e in r.json()["timeline"] if e["type"] == "tip.transferred")
     assert transferred["data"]["from_unit"] == UNIT_A and transferred["data"]["to_unit"] == CSDT
     assert transferred["from_status"] == "verifying" and transferred["to_status"] == "received"
@@ -125,9 +133,13 @@ async def test_closed_tip_cannot_be_transferred(app, client, db):
     staff = await make_staff(db, app)
     tip = await submit_security(client)
     h = staff.headers["officer_a"]
-    await client.post(f"/api/v1/tips/{tip['id']}/transitions", json=move("rejected", note="Trùng lặp"), headers=h)
+    await client.post(
+        f"/api/v1/tips/{tip['id']}/transitions", json=move("rejected", note="Trùng lặp"), headers=h
+    )
     r = await client.post(
-        f"/api/v1/tips/{tip['id']}/transfer", json={"unit_code": UNIT_B, "reason": "Lý do"}, headers=h
+        f"/api/v1/tips/{tip['id']}/transfer",
+        json={"unit_code": UNIT_B, "reason": "Lý do"},
+        headers=h,
     )
     assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
 
@@ -159,6 +171,8 @@ async def test_merge_into_a_visible_tip(app, client, db):
         f"/api/v1/tips/{third['id']}/merge", json={"into_id": dup["id"]}, headers=h
     )
     assert r.status_code == 422
-    assert [e.data["from_id"] for e in await events_of(db, main["id"], "tip.duplicate_merged")] == [dup["id"]]
+    assert [e.data["from_id"] for e in await events_of(db, main["id"], "tip.duplicate_merged")] == [
+        dup["id"]
+    ]
     merged = await events_of(db, dup["id"], "tip.merged")
     assert merged[0].data["into_id"] == main["id"] and merged[0].note == "Cùng vụ việc"

@@ -131,7 +131,9 @@ async def test_suspend_and_resume_gives_at_most_one_more_month(app, client, db):
     h = staff.headers["officer_a"]
     for to in ("verifying", "in_progress"):
         assert (await client.post(url, json=move(to), headers=h)).status_code == 200
-    r = await client.post(url, json=move("suspended", note="Chưa xác định được đối tượng"), headers=h)
+    r = await client.post(
+        url, json=move("suspended", note="Chưa xác định được đối tượng"), headers=h
+    )
     assert r.status_code == 200
     assert r.json()["outcome"] == "suspended"
     # A suspended tip is never overdue: its clock is stopped.
@@ -162,15 +164,15 @@ async def test_concurrent_transitions_do_not_both_apply(app, client, db):
     assert len(await events_of(db, tip["id"], "tip.status_changed")) == 1
 
 
-async def test_reporter_sees_public_status_and_staff_message_but_no_internal_note(
-    app, client, db
-):
+async def test_reporter_sees_public_status_and_staff_message_but_no_internal_note(app, client, db):
     staff = await make_staff(db, app)
     tip = await submit(client)
     h = staff.headers["officer_a"]
     base = f"/api/v1/tips/{tip['id']}"
     secret_note = "Nghi vấn đối tượng Trần Văn B, cần theo dõi thêm"
-    assert (await client.post(f"{base}/notes", json={"body": secret_note}, headers=h)).status_code == 201
+    assert (
+        await client.post(f"{base}/notes", json={"body": secret_note}, headers=h)
+    ).status_code == 201
     r = await client.post(
         f"{base}/messages", json={"body": "Xin cung cấp thêm thời gian cụ thể."}, headers=h
     )

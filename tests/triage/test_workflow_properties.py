@@ -136,7 +136,9 @@ def test_illegal_move_lists_the_allowed_targets() -> None:
         ("crime", TransitionRequest(to="transferred"), "to"),
     ],
 )
-def test_missing_or_wrong_fields_are_422(kind: str, request_: TransitionRequest, field: str) -> None:
+def test_missing_or_wrong_fields_are_422(
+    kind: str, request_: TransitionRequest, field: str
+) -> None:
     with pytest.raises(ValidationFailed) as info:
         plan_transition(kind=kind, status="verifying", request=request_)
     assert field in [f for f, _ in info.value.errors or []]

@@ -1,0 +1,209 @@
+"""Request parsing and the API key of the Open311 adapter.
+
+Parameters come from the query string and, on POST, an ``application/x-www-form-urlencoded``
+body (as GeoReport v2 sends them); each may appear once, in one of the two. Blank values count
+as absent. The ``api_key`` parameter (or the ``X-API-Key`` header) must be an ``open311_client``
+key: missing → 400, unknown, revoked or of another role → 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Header, Request
+from fastapi.security import APIKeyQuery
+
+from app.accounts import service as accounts
+from app.accounts.models import ApiKeyRole
+from app.accounts.principal import Principal
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, ValidationFailed
+from app.core.i18n import Lang, negotiate
+from app.media.upload import content_length, normalise_content_type, read_body_limited
+from app.open311.service import MAX_REQUEST_IDS, RequestQuery
+from app.tips.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyKey,
+    idempotency_key,
+    request_fingerprint,
+)
+from app.tips.schemas import LOCAL_TZ
+
+MAX_PARAMETERS = 100
+FORM = "application/x-www-form-urlencoded"
+
+# Declared so that the OpenAPI document shows the scheme; the value is read from Parameters.
+api_key_query = APIKeyQuery(
+    name="api_key",
+    auto_error=False,
+    scheme_name="open311_api_key",
+    description="An open311_client key (query or form parameter, or the X-API-Key header).",
+)
+
+
+def _invalid(parameter: str, message: tuple[str, str]) -> ValidationFailed:
+    return ValidationFailed(errors=[(parameter, message)])
+
+
+def _collect(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            raise _invalid(name.replace("\x00", ""), ("Ký tự không hợp lệ.", "Invalid character."))
+        value = value.strip()
+        if not value:
+            continue
+        if name in params:
+            raise _invalid(name, ("Chỉ được gửi một lần.", "Send this parameter once."))
+        params[name] = value
+    return params
+
+
+async def get_parameters(request: Request) -> dict[str, str]:
+    """The request's parameters: query string, and the form body of a POST."""
+    pairs = list(request.query_params.multi_items())
+    if request.method == "POST":
+        content_type = normalise_content_type(request.headers.get("content-type"))
+        raw = await read_body_limited(
+            request.stream(),
+            content_length=content_length(request.headers),
+            max_bytes=request.app.state.settings.max_json_bytes,
+        )
+        if raw and content_type != FORM:
+            raise _invalid(
+                "Content-Type",
+                (f"Gửi tham số dạng {FORM}.", f"Send the parameters as {FORM}."),
+            )
+        try:
+            pairs += parse_qsl(
+                raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_PARAMETERS
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise _invalid(
+                "body", ("Nội dung không hợp lệ (UTF-8).", "The body is not valid UTF-8 form data.")
+            ) from None
+    if len(pairs) > MAX_PARAMETERS:
+        raise _invalid("body", ("Quá nhiều tham số.", "Too many parameters."))
+    return _collect(pairs)
+
+
+Parameters = Annotated[dict[str, str], Depends(get_parameters)]
+
+
+def get_lang(request: Request) -> Lang:
+    return negotiate(request.headers.get("accept-language"))
+
+
+LangDep = Annotated[Lang, Depends(get_lang)]
+
+
+async def get_open311_client(
+    request: Request,
+    session: SessionDep,
+    params: Parameters,
+    _documented: Annotated[str | None, Depends(api_key_query)],
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
+) -> Principal:
+    """The open311_client key of the call (see the module docstring for the answers)."""
+    key = params.get("api_key") or (x_api_key or "").strip()
+    if not key:
+        raise _invalid("api_key", ("Thiếu khóa api_key.", "api_key is required."))
+    principal = await accounts.principal_for_api_key(
+        session, settings=request.app.state.settings, key=key
+    )
+    if (
+        principal is None
+        or principal.role != ApiKeyRole.open311_client
+        or not principal.province_code
+    ):
+        raise Forbidden(
+            ("Khóa api_key không hợp lệ hoặc đã bị thu hồi.", "The api_key is invalid or revoked.")
+        )
+    return principal
+
+
+Open311Client = Annotated[Principal, Depends(get_open311_client)]
+
+
+def _list(params: dict[str, str], name: str) -> list[str] | None:
+    if name not in params:
+        return None
+    return [v.strip() for v in params[name].split(",") if v.strip()]
+
+
+def _moment(params: dict[str, str], name: str, *, end: bool) -> datetime | None:
+    """A W3C date-time (with offset; without one, Vietnamese local time) or a date: a date
+    starts at local midnight; as ``end_date`` it covers the whole day."""
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day + timedelta(days=1 if end else 0), time(), LOCAL_TZ)
+            return moment - timedelta(microseconds=1) if end else moment
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _invalid(
+            name,
+            ("Ngày giờ không hợp lệ (RFC 3339).", "Not a valid date-time (RFC 3339)."),
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def get_request_query(params: Parameters) -> RequestQuery:
+    """GET requests' filters from the parameters."""
+    ids = _list(params, "service_request_id")
+    if ids is not None and len(ids) > MAX_REQUEST_IDS:
+        raise _invalid(
+            "service_request_id",
+            (f"Tối đa {MAX_REQUEST_IDS} mã.", f"At most {MAX_REQUEST_IDS} ids."),
+        )
+    statuses = _list(params, "status")
+    if statuses is not None and not set(statuses) <= {"open", "closed"}:
+        raise _invalid("status", ("Chỉ nhận open, closed.", "Only open and closed."))
+    return RequestQuery(
+        service_request_ids=ids,
+        service_codes=_list(params, "service_code"),
+        start=_moment(params, "start_date", end=False),
+        end=_moment(params, "end_date", end=True),
+        statuses=frozenset(statuses) if statuses is not None else None,
+    )
+
+
+RequestQueryDep = Annotated[RequestQuery, Depends(get_request_query)]
+
+
+def get_submit_idempotency(
+    request: Request,
+    client: Open311Client,
+    params: Parameters,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Optional: a retry with the same key and parameters within 24 hours "
+            "answers the first response and files nothing.",
+        ),
+    ] = None,
+) -> IdempotencyKey | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise _invalid(
+            "Idempotency-Key",
+            (f"Từ 1 đến {MAX_KEY_LENGTH} ký tự.", f"Between 1 and {MAX_KEY_LENGTH} characters."),
+        )
+    # The fingerprint is a digest of the parameters; the key itself is not part of it.
+    document = {name: value for name, value in params.items() if name != "api_key"}
+    return idempotency_key(
+        request.app.state.settings.receipt_key,
+        key=key,
+        actor=client,
+        fingerprint=request_fingerprint(document, []),
+    )
+
+
+SubmitIdempotency = Annotated[IdempotencyKey | None, Depends(get_submit_idempotency)]
