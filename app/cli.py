@@ -119,5 +119,74 @@ def webhooks_run_worker() -> None:
     asyncio.run(run_standalone(get_settings(), forever=True))
 
 
+@cli.command("generate-data-key")
+def generate_data_key(
+    key_id: str = typer.Option(
+        "", help="The new key's id (letters, digits, '_' or '-'; default: k<date>-<random>)."
+    ),
+) -> None:
+    """Print a new data key, "id:base64url(32 bytes)", for TINBAO_DATA_KEYS.
+
+    Rotation: put it first in TINBAO_DATA_KEYS (keep the old keys after it), restart, run
+    `tinbao reencrypt-reporters`, then remove the old keys."""
+    import re
+    import secrets
+    from datetime import UTC, datetime
+
+    from app.core.security import DataCipher
+
+    key_id = key_id or f"k{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(3)}"
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", key_id):
+        typer.echo("key id: 1-32 letters, digits, '_' or '-'", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(DataCipher.generate_key(key_id))
+
+
+@cli.command("reencrypt-reporters")
+def reencrypt_reporters(
+    batch_size: int = typer.Option(500, min=1, max=10_000, help="Rows per transaction."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count rows per key id."),
+) -> None:
+    """Re-encrypt reporter identities, intake replay records and webhook secrets still under
+    an old data key with the current (first) key of TINBAO_DATA_KEYS. Idempotent; safe while
+    the service runs. Exits 1 when some rows could not be decrypted with the key ring."""
+    import asyncio
+
+    from app.core.config import get_settings
+    from app.core.db import make_async_engine, make_sessionmaker
+    from app.core.security import DataCipher
+    from app.privacy.rotation import RotationReport, count_by_key, reencrypt_all
+
+    settings = get_settings()
+    cipher = DataCipher(settings.data_keys)
+
+    async def _run() -> tuple[RotationReport | None, dict[str, dict[str, int]]]:
+        engine = make_async_engine(settings)
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            report = None
+            if not dry_run:
+                report = await reencrypt_all(sessionmaker, cipher=cipher, batch_size=batch_size)
+            async with sessionmaker() as session:
+                return report, await count_by_key(session)
+        finally:
+            await engine.dispose()
+
+    report, counts = asyncio.run(_run())
+    typer.echo(f"current key: {cipher.current_key_id}")
+    for table, by_key in counts.items():
+        done = f"re-encrypted {report.reencrypted[table]}, " if report else ""
+        held = ", ".join(f"{k}: {n}" for k, n in sorted(by_key.items())) or "none"
+        typer.echo(f"{table}: {done}rows per key: {held}")
+    if report is not None and not report.ok:
+        typer.echo(
+            f"FAILED: {sum(report.failed.values())} rows could not be decrypted "
+            f"(key ids: {', '.join(sorted(report.failed_key_ids))}); add those keys to "
+            "TINBAO_DATA_KEYS and run again",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     cli()

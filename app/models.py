@@ -5,6 +5,7 @@ from app.admin_units import models as admin_units_models
 from app.audit import models as audit_models
 from app.integration import models as integration_models
 from app.media import models as media_models
+from app.privacy import models as privacy_models
 from app.tips import models as tips_models
 from app.triage import models as triage_models
 from app.units import models as units_models
@@ -17,6 +18,7 @@ __all__ = [
     "audit_models",
     "integration_models",
     "media_models",
+    "privacy_models",
     "tips_models",
     "triage_models",
     "units_models",

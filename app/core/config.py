@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     max_files_per_tip: int = 10
     max_json_bytes: int = 256 * 1024
 
+    # Reporter identities of tips closed longer than this are purged by a scheduled job
+    # (5 years: past complaint periods and re-examination of closed cases; set by policy).
+    retention_reporter_days: int = Field(1825, ge=1)
+
     webhook_max_attempts: int = 8
     webhook_allow_private: bool | None = None  # None: true outside production
 

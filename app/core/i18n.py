@@ -56,6 +56,14 @@ TITLES: dict[str, tuple[str, str]] = {
     "deadline_limit": ("Vượt giới hạn gia hạn", "Deadline extension limit exceeded"),
     "already_claimed": ("Tin đã có cán bộ nhận xử lý", "Tip already claimed"),
     "bad_request": ("Yêu cầu không hợp lệ", "Bad request"),
+    "no_reporter_identity": (
+        "Không lưu thông tin liên hệ của người báo tin",
+        "No reporter contact data is held",
+    ),
+    "privacy_request_open": (
+        "Đã có yêu cầu cùng loại đang xử lý",
+        "A request of this kind is already open",
+    ),
 }
 
 

@@ -72,10 +72,6 @@ def _unlink_all(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def _too_large(what: tuple[str, str]) -> PayloadTooLarge:
-    return PayloadTooLarge(what)
-
-
 def content_length(headers: Mapping[str, str]) -> int | None:
     value = headers.get("content-length")
     if value is None:
@@ -95,12 +91,12 @@ async def read_body_limited(
         f"The request body exceeds {max_bytes} bytes.",
     )
     if content_length is not None and content_length > max_bytes:
-        raise _too_large(message)
+        raise PayloadTooLarge(message)
     body = bytearray()
     async for chunk in stream:
         body += chunk
         if len(body) > max_bytes:
-            raise _too_large(message)
+            raise PayloadTooLarge(message)
     return bytes(body)
 
 
@@ -151,7 +147,6 @@ class _MultipartReader:
         self.pending: list[tuple[StagedFile, bytes]] = []
         self.handles: dict[int, IO[bytes]] = {}
         self.hashers: dict[int, hashlib._Hash] = {}
-        self.errors: list[tuple[str, tuple[str, str]]] = []
 
     # python-multipart callbacks (synchronous, cheap: no I/O here)
     def on_part_begin(self) -> None:
@@ -180,7 +175,7 @@ class _MultipartReader:
         if name == self.file_field:
             index = len(self.result.files)
             if index >= self.limits.max_files:
-                raise _too_large(
+                raise PayloadTooLarge(
                     (
                         f"Tối đa {self.limits.max_files} tệp mỗi lần gửi.",
                         f"At most {self.limits.max_files} files per request.",
@@ -195,22 +190,19 @@ class _MultipartReader:
             self.result.files.append(staged)
             self.hashers[index] = hashlib.sha256()
             self.part.file = staged
-        elif name in self.field_names:
-            if name in self.result.fields:
-                self.errors.append(
-                    (name, ("Phần này chỉ được gửi một lần.", "This part may be sent only once."))
-                )
-        else:
-            self.errors.append(
-                (name, ("Phần multipart không được hỗ trợ.", "Unexpected multipart part."))
-            )
+        elif name not in self.field_names:
+            message = ("Phần multipart không được hỗ trợ.", "Unexpected multipart part.")
+            raise ValidationFailed(errors=[(name, message)])
+        elif name in self.result.fields:
+            message = ("Phần này chỉ được gửi một lần.", "This part may be sent only once.")
+            raise ValidationFailed(errors=[(name, message)])
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         staged = self.part.file
         if staged is None:
             if len(self.part.data) + len(chunk) > self.limits.max_field_bytes:
-                raise _too_large(
+                raise PayloadTooLarge(
                     (
                         f"Phần '{self.part.name}' vượt quá {self.limits.max_field_bytes} byte.",
                         f"Part '{self.part.name}' exceeds {self.limits.max_field_bytes} bytes.",
@@ -221,14 +213,14 @@ class _MultipartReader:
         staged.size += len(chunk)
         self.total_file_bytes += len(chunk)
         if staged.size > self.limits.max_file_bytes:
-            raise _too_large(
+            raise PayloadTooLarge(
                 (
                     f"Mỗi tệp tối đa {self.limits.max_file_bytes} byte.",
                     f"Each file may be at most {self.limits.max_file_bytes} bytes.",
                 )
             )
         if self.total_file_bytes > self.limits.max_total_bytes:
-            raise _too_large(
+            raise PayloadTooLarge(
                 (
                     f"Tổng dung lượng tệp tối đa {self.limits.max_total_bytes} byte.",
                     f"All files together may be at most {self.limits.max_total_bytes} bytes.",
@@ -284,7 +276,7 @@ async def read_multipart(
     """Parse a multipart/form-data body: named JSON parts in memory, file parts to temp files."""
     length = content_length(headers)
     if length is not None and length > limits.max_request_bytes:
-        raise _too_large(
+        raise PayloadTooLarge(
             (
                 f"Yêu cầu vượt quá {limits.max_request_bytes} byte.",
                 f"The request exceeds {limits.max_request_bytes} bytes.",
@@ -316,7 +308,17 @@ async def read_multipart(
     )
     try:
         await anyio.to_thread.run_sync(storage.ensure_dirs)
+        received = 0
         async for chunk in stream:
+            # Without a Content-Length (chunked), the whole body is still bounded.
+            received += len(chunk)
+            if received > limits.max_request_bytes:
+                raise PayloadTooLarge(
+                    (
+                        f"Yêu cầu vượt quá {limits.max_request_bytes} byte.",
+                        f"The request exceeds {limits.max_request_bytes} bytes.",
+                    )
+                )
             parser.write(chunk)
             if reader.pending:
                 pending, reader.pending = reader.pending, []
@@ -336,7 +338,4 @@ async def read_multipart(
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(reader.discard)
         raise
-    if reader.errors:
-        await anyio.to_thread.run_sync(reader.discard)
-        raise ValidationFailed(errors=reader.errors)
     return reader.result

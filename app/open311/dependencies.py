@@ -16,6 +16,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyQuery
 
 from app.accounts import service as accounts
+from app.accounts.dependencies import api_key_scheme
 from app.accounts.models import ApiKeyRole
 from app.accounts.principal import Principal
 from app.core.db import SessionDep
@@ -34,7 +35,8 @@ from app.tips.schemas import LOCAL_TZ
 MAX_PARAMETERS = 100
 FORM = "application/x-www-form-urlencoded"
 
-# Declared so that the OpenAPI document shows the scheme; the value is read from Parameters.
+# Declared so that the OpenAPI document shows the scheme; the value is read from Parameters
+# (which also holds a POST's form).
 api_key_query = APIKeyQuery(
     name="api_key",
     auto_error=False,
@@ -103,8 +105,8 @@ async def get_open311_client(
     request: Request,
     session: SessionDep,
     params: Parameters,
-    _documented: Annotated[str | None, Depends(api_key_query)],
-    x_api_key: Annotated[str | None, Header(alias="X-API-Key", include_in_schema=False)] = None,
+    _in_query: Annotated[str | None, Depends(api_key_query)],
+    x_api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
     """The open311_client key of the call (see the module docstring for the answers)."""
     key = params.get("api_key") or (x_api_key or "").strip()

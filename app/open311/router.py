@@ -1,30 +1,22 @@
 """Open311 GeoReport v2 (tag "open311"), under /open311/v2, in JSON and XML.
 
-Every route of this router answers errors the Open311 way — ``[{"code", "description"}]``,
-or ``<errors><error>…`` for ``.xml`` paths — never problem+json: ``Open311Route`` turns
-whatever a route raises into that shape, and a catch-all route does the same for unknown paths
-and methods below /open311/v2.
+Every route here answers errors the Open311 way — ``[{"code", "description"}]``, or
+``<errors><error>…`` for ``.xml`` paths — never problem+json (``responses.Open311Route``); a
+catch-all route does the same for unknown paths and methods below /open311/v2. The adapter's
+decisions are listed in ``app.open311.service``.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.core.db import SessionDep
-from app.core.errors import AppError, Text, validation_errors
-from app.core.i18n import Lang, negotiate
-from app.open311 import service, xml
+from app.core.ratelimit import INTAKE, limit
+from app.open311 import service
 from app.open311.dependencies import (
     LangDep,
     Open311Client,
@@ -32,7 +24,8 @@ from app.open311.dependencies import (
     RequestQueryDep,
     SubmitIdempotency,
 )
-from app.open311.errors import Open311Error, from_app_error, not_found, parameter_errors
+from app.open311.errors import Open311Error, not_found
+from app.open311.responses import Open311Route, respond
 from app.open311.schemas import (
     Discovery,
     Open311ErrorOut,
@@ -44,110 +37,6 @@ from app.open311.schemas import (
     TokenOut,
 )
 from app.tips.dependencies import IntakeContextDep, Now
-
-log = logging.getLogger("tinbao.open311")
-
-XML_MEDIA_TYPE = "text/xml; charset=utf-8"
-
-
-# --- answers -----------------------------------------------------------------------------
-
-
-def _format_of(request: Request) -> ResponseFormat:
-    return ResponseFormat.xml if request.url.path.endswith(".xml") else ResponseFormat.json
-
-
-def _dump(document: BaseModel | list[Any]) -> Any:
-    if isinstance(document, BaseModel):
-        return document.model_dump(mode="json")
-    return [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in document]
-
-
-def respond(
-    response_format: ResponseFormat,
-    document: BaseModel | list[Any],
-    *,
-    root: str,
-    item: str | None = None,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """The document as JSON, or as GeoReport XML under ``<root>`` (list items as ``<item>``)."""
-    content = _dump(document)
-    if response_format is ResponseFormat.xml:
-        return Response(
-            xml.render(root, content, item=item),
-            status_code=status_code,
-            media_type=XML_MEDIA_TYPE,
-            headers=headers,
-        )
-    return JSONResponse(content, status_code=status_code, headers=headers)
-
-
-def error_response(request: Request, error: Open311Error) -> Response:
-    lang = negotiate(request.headers.get("accept-language"))
-    items = [
-        Open311ErrorOut(code=error.status, description=_text(d, lang)) for d in error.descriptions
-    ]
-    return respond(
-        _format_of(request),
-        items,
-        root="errors",
-        item="error",
-        status_code=error.status,
-        headers={"Content-Language": lang.value, **(error.headers or {})},
-    )
-
-
-def _text(text: Text, lang: Lang) -> str:
-    if isinstance(text, str):
-        return text
-    return text[1] if lang is Lang.en else text[0]
-
-
-def _as_open311(request: Request, exc: Exception) -> Open311Error:
-    if isinstance(exc, Open311Error):
-        return exc
-    if isinstance(exc, AppError):
-        return from_app_error(exc)
-    if isinstance(exc, RequestValidationError):
-        errors = exc.errors()
-        if any(tuple(e.get("loc", ()))[:2] == ("path", "response_format") for e in errors):
-            return not_found()
-        return Open311Error(400, *parameter_errors(validation_errors(errors)))
-    if isinstance(exc, StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.status_code)
-        return Open311Error(exc.status_code, detail, headers=getattr(exc, "headers", None))
-    if isinstance(exc, OperationalError):
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
-        return Open311Error(
-            503,
-            ("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),
-            headers={"Retry-After": "5"},
-        )
-    # Log the type and route only: exception messages can carry personal data.
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return Open311Error(500, ("Lỗi hệ thống.", "Internal server error."))
-
-
-class Open311Route(APIRoute):
-    """A route whose errors are Open311 error documents.
-
-    The session dependency commits after the handler has answered; a handler that has
-    written anything rolls back itself before raising (see ``submit_request``).
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def open311_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Exception as exc:
-                return error_response(request, _as_open311(request, exc))
-
-        return open311_handler
-
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 
@@ -161,11 +50,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "A missing or invalid parameter (Open311 errors)."),
         (403, "The api_key is invalid, revoked or not an open311_client key."),
         (404, "Unknown service, service request outside the key's province, or unknown path."),
+        ("default", "Any other error (405, 409, 413, 429, 5xx), in the same shape."),
     )
 }
 XML_TOO: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/xml": {"schema": {"type": "string"}}}},
 }
+CODE_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+ID_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
 FormatPath = Annotated[
     ResponseFormat, Path(description="json, or xml for the GeoReport v2 XML documents.")
 ]
@@ -182,7 +74,7 @@ API_KEY_NOTE = (
 @router.get(
     "/discovery.{response_format}",
     response_model=Discovery,
-    responses={**XML_TOO, 404: ERRORS[404]},
+    responses={**XML_TOO, 404: ERRORS[404], "default": ERRORS["default"]},
     summary="Service discovery",
 )
 async def discovery(request: Request, response_format: FormatPath) -> Response:
@@ -196,7 +88,7 @@ async def discovery(request: Request, response_format: FormatPath) -> Response:
 @router.get(
     "/services.{response_format}",
     response_model=list[ServiceOut],
-    responses={**XML_TOO, 404: ERRORS[404]},
+    responses={**XML_TOO, 404: ERRORS[404], "default": ERRORS["default"]},
     summary="The services (tip categories)",
 )
 async def list_services(
@@ -211,13 +103,13 @@ async def list_services(
 @router.get(
     "/services/{service_code}.{response_format}",
     response_model=ServiceDefinition,
-    responses={**XML_TOO, 404: ERRORS[404]},
+    responses={**XML_TOO, 404: ERRORS[404], "default": ERRORS["default"]},
     summary="A service's definition (the attributes a request may carry)",
 )
 async def get_service_definition(
     session: SessionDep,
     lang: LangDep,
-    service_code: Annotated[str, Path(max_length=40)],
+    service_code: Annotated[str, Path(pattern=CODE_PATTERN)],
     response_format: FormatPath,
 ) -> Response:
     definition = await service.service_definition(session, service_code=service_code, lang=lang)
@@ -268,7 +160,8 @@ File a tip (channel `open311`) in the key's province. Form parameters
   `attribute[persons_involved]`; other attributes answer 400 (see the service definition);
 * the reporter: anonymous unless `first_name`/`last_name` and a `phone` or `email` are given
   (then stored encrypted, as every reporter identity); with `attribute[anonymous]=true` they
-  are discarded. `device_id`, `account_id` and `address_id` are ignored; `media_url` is refused.
+  are discarded. `device_id`, `account_id` and `address_id` are ignored; `media_url` is refused;
+  `jurisdiction_id` is accepted and ignored (one jurisdiction per server).
 
 The answer is `[{"service_request_id", "service_notice", "account_id": null}]`; it never
 repeats personal data, and never holds the reporter's receipt. No token is issued.
@@ -310,6 +203,7 @@ _FORM_SCHEMA = {
 @router.post(
     "/requests.{response_format}",
     status_code=201,
+    dependencies=[Depends(limit(INTAKE))],  # the same per-address limit as /api/v1/tips
     response_model=list[ServiceRequestCreated],
     responses={201: {"content": {"text/xml": {"schema": {"type": "string"}}}}, **ERRORS},
     summary="Submit a service request (a tip)",
@@ -362,7 +256,7 @@ async def get_request(
     session: SessionDep,
     lang: LangDep,
     client: Open311Client,
-    service_request_id: Annotated[str, Path(max_length=40)],
+    service_request_id: Annotated[str, Path(pattern=ID_PATTERN)],
     response_format: FormatPath,
 ) -> Response:
     found = await service.get_request(
@@ -382,7 +276,7 @@ async def get_request(
 async def get_token(
     session: SessionDep,
     client: Open311Client,
-    token: Annotated[str, Path(max_length=40)],
+    token: Annotated[str, Path(pattern=ID_PATTERN)],
     response_format: FormatPath,
 ) -> Response:
     resolved = await service.resolve_token(session, client=client, token=token)

@@ -53,6 +53,7 @@ from app.tips.idempotency import IdempotencyKey
 from app.tips.models import Channel, PublicStatus, Tip, TipStatus
 from app.tips.schemas import ReporterIn, TipCreate, to_local
 from app.tips.service import PUBLIC_STATUS_MESSAGES, IntakeContext, public_status_for
+from app.triage.times import as_utc
 from app.triage.workflow import TERMINAL_STATUSES
 from app.units import service as units
 from app.units.models import Category, PoliceUnit
@@ -484,7 +485,8 @@ async def list_requests(
                     )
                 ]
             )
-        stmt = stmt.where(Tip.created_at >= start, Tip.created_at <= end)
+        # In UTC: SQLite keeps the stored UTC value without its offset.
+        stmt = stmt.where(Tip.created_at >= as_utc(start), Tip.created_at <= as_utc(end))
         if query.service_codes is not None:
             stmt = stmt.where(Tip.category_code.in_(query.service_codes))
         if query.statuses is not None and len(query.statuses) == 1:

@@ -540,7 +540,9 @@ async def create_tip(
 
     # Deadlines
     calendar = await load_calendar(session)
-    acknowledge_by = add_working_days(received_at, category.acknowledge_working_days, calendar)
+    acknowledge_by = add_working_days(
+        received_at, category.acknowledge_working_days, calendar
+    ).astimezone(UTC)  # stored in UTC: SQLite keeps no offset
     transfer_due_at = None
     if kind is CategoryKind.crime and unit.kind == UnitKind.commune:
         hours = TRANSFER_HOURS_REMOTE if unit.remote else TRANSFER_HOURS
@@ -560,7 +562,7 @@ async def create_tip(
         tip_type=tip_type.value,
         description=data.description,
         search_text=fold(f"{data.description} {reference}"),
-        occurred_at=data.occurred_at,
+        occurred_at=data.occurred_at.astimezone(UTC) if data.occurred_at else None,
         persons_involved=data.persons_involved,
         victim=data.victim,
         commune_code=commune_code,

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.db import make_async_engine, make_sessionmaker, utcnow
 from app.media import service as media
+from app.privacy.service import purge_expired_reporters
 from app.tips.idempotency import purge_expired_idempotency
 from app.tips.models import Tip, TipEvent
 from app.triage.models import JobLock
@@ -185,6 +186,7 @@ JOBS: tuple[Job, ...] = (
     Job("emit_overdue", emit_overdue),
     Job("purge_idempotency", purge_idempotency, every=timedelta(minutes=10)),
     Job("purge_orphan_files", purge_orphan_files, every=timedelta(hours=6)),
+    Job("purge_expired_reporters", purge_expired_reporters, every=timedelta(hours=1)),
 )
 
 

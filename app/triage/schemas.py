@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.media.schemas import AttachmentOut
 from app.tips.models import TipStatus
 from app.tips.schemas import LocalDateTime, UnitRef
+from app.triage.times import LOCAL_TZ
 
+
+def _representable(value: datetime) -> datetime:
+    """The instant in UTC; refuses instants that cannot be shown in both UTC and UTC+7."""
+    try:
+        value.astimezone(LOCAL_TZ)
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("date out of range") from exc
+
+
+def _inner_day(value: date) -> date:
+    if value in (date.min, date.max):
+        raise ValueError("date out of range")
+    return value
+
+
+# An instant with an offset, normalised to UTC (the database stores UTC).
+Instant = Annotated[AwareDatetime, AfterValidator(_representable)]
+Day = Annotated[date, AfterValidator(_inner_day)]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
@@ -214,7 +234,7 @@ class MergeIn(BaseModel):
 class ExtensionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    until: AwareDatetime
+    until: Instant
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
     decision_ref: (
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None
@@ -277,11 +297,16 @@ class QueueFilters(BaseModel):
     )
     overdue: bool | None = None
     urgent: bool | None = None
-    created_from: AwareDatetime | date | None = None
-    created_to: AwareDatetime | date | None = Field(
+    created_from: Instant | Day | None = None
+    created_to: Instant | Day | None = Field(
         default=None, description="Inclusive; a date includes that whole day (Asia/Ho_Chi_Minh)."
     )
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    q: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^\x00]*$")
+        ]
+        | None
+    ) = None
     sort: QueueSort = QueueSort.newest
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = None

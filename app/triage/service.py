@@ -178,11 +178,11 @@ def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], ColumnEl
     if sort is QueueSort.due_at:
         if values[0] == 1:  # the cursor is among the tips without a due date
             return order, and_(Tip.due_at.is_(None), Tip.id > values[-1])
-        if values[0] != 0:
+        if values[0] != 0 or type(values[0]) is not int:
             raise _bad_cursor()
         values = [0, _parse_time(values[1]), values[2]]
     elif sort is QueueSort.priority:
-        if values[0] not in (0, 1) or not isinstance(values[1], int):
+        if values[0] not in (0, 1) or type(values[0]) is not int or type(values[1]) is not int:
             raise _bad_cursor()
         values = [values[0], values[1], _parse_time(values[2]), values[3]]
     else:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:38:03.569264
+Create Date: 2026-11-22 02:53:30.050840
 """
 
 from collections.abc import Sequence
@@ -370,6 +370,37 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tip_id'], ['tips.id'], name=op.f('fk_intake_records_tip_id_tips')),
     sa.PrimaryKeyConstraint('tip_id', name=op.f('pk_intake_records'))
     )
+    op.create_table('privacy_requests',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('tip_id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('filed_by_id', sa.String(length=36), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('answer_by', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by_id', sa.String(length=36), nullable=True),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('completed_by_id', sa.String(length=36), nullable=True),
+    sa.Column('refusal_reason', sa.String(length=16), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('access', 'erasure')", name=op.f('ck_privacy_requests_kind_enum')),
+    sa.CheckConstraint("refusal_reason IN ('tip_open')", name=op.f('ck_privacy_requests_refusal_reason_enum')),
+    sa.CheckConstraint("source IN ('reporter', 'staff')", name=op.f('ck_privacy_requests_source_enum')),
+    sa.CheckConstraint("status IN ('pending', 'acknowledged', 'completed', 'refused')", name=op.f('ck_privacy_requests_status_enum')),
+    sa.ForeignKeyConstraint(['acknowledged_by_id'], ['users.id'], name=op.f('fk_privacy_requests_acknowledged_by_id_users')),
+    sa.ForeignKeyConstraint(['completed_by_id'], ['users.id'], name=op.f('fk_privacy_requests_completed_by_id_users')),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_privacy_requests_filed_by_id_users')),
+    sa.ForeignKeyConstraint(['tip_id'], ['tips.id'], name=op.f('fk_privacy_requests_tip_id_tips')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_privacy_requests'))
+    )
+    with op.batch_alter_table('privacy_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_privacy_requests_status_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_privacy_requests_tip_id'), ['tip_id'], unique=False)
+
     op.create_table('register_entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('tip_id', sa.String(length=36), nullable=False),
@@ -501,6 +532,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_register_entries_tip_id'))
 
     op.drop_table('register_entries')
+    with op.batch_alter_table('privacy_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_privacy_requests_tip_id'))
+        batch_op.drop_index('ix_privacy_requests_status_due')
+
+    op.drop_table('privacy_requests')
     op.drop_table('intake_records')
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_expires_at'))

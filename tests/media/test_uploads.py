@@ -252,6 +252,26 @@ async def test_content_length_over_the_caps_is_refused_before_reading(tmp_path: 
         await read_body_limited(_must_not_be_read(), content_length=11, max_bytes=10)
 
 
+async def test_a_chunked_body_is_bounded_without_content_length(tmp_path: Path) -> None:
+    sent: list[int] = []
+
+    async def endless_epilogue() -> AsyncIterator[bytes]:
+        yield b'--xyz\r\nContent-Disposition: form-data; name="tip"\r\n\r\n{}\r\n--xyz--\r\n'
+        while True:  # after the closing boundary the parser discards everything
+            sent.append(1)
+            yield b"x" * 1024
+
+    with pytest.raises(PayloadTooLarge):
+        await read_multipart(
+            {"content-type": "multipart/form-data; boundary=xyz"},
+            endless_epilogue(),
+            storage=MediaStorage(tmp_path),
+            limits=LIMITS,
+            field_names=frozenset({"tip"}),
+        )
+    assert len(sent) <= LIMITS.max_request_bytes // 1024 + 1
+
+
 async def test_a_truncated_multipart_body_is_refused(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -107,9 +107,12 @@ async def test_service_definition_lists_the_accepted_attributes(client):
 
 async def test_unknown_service_is_an_open311_404(client):
     body = assert_open311_error(await client.get(f"{BASE}/services/nope.json"), 404)
-    assert "No such service" in assert_open311_error(
-        await client.get(f"{BASE}/services/nope.json", headers={"Accept-Language": "en"}), 404
-    )[0]["description"]
+    assert (
+        "No such service"
+        in assert_open311_error(
+            await client.get(f"{BASE}/services/nope.json", headers={"Accept-Language": "en"}), 404
+        )[0]["description"]
+    )
     assert body[0]["description"] == "Không có dịch vụ này."
     assert_open311_xml_error(await client.get(f"{BASE}/services/nope.xml"), 404)
 

@@ -57,6 +57,11 @@ async def _watchers(db: AsyncSession, tip_id: str) -> dict[str, str]:
     return {w.unit_code: w.reason for w in rows}
 
 
+def _utc(value: datetime | None) -> datetime:
+    assert value is not None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _pin(app: Any, local: str) -> datetime:
     now = datetime.fromisoformat(local).astimezone(UTC)
     app.dependency_overrides[get_now] = lambda: now
@@ -345,9 +350,11 @@ async def test_a_point_alone_and_a_point_that_disagrees(client: httpx.AsyncClien
     assert disagree.json()["location_mismatch"] is True
 
 
-async def test_deadlines_from_a_sunday_receipt(app: Any, client: httpx.AsyncClient) -> None:
+async def test_deadlines_from_a_sunday_receipt(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
     _pin(app, "2026-11-22T10:00:00+07:00")  # a Sunday
-    response = await client.post(TIPS, json=payload())
+    response = await client.post(TIPS, json=payload(occurred_at="2026-11-20T21:00:00+07:00"))
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["acknowledge_by"] == "2026-11-25T23:59:59+07:00"
@@ -355,6 +362,12 @@ async def test_deadlines_from_a_sunday_receipt(app: Any, client: httpx.AsyncClie
     assert body["transfer_due_at"] == "2026-11-23T10:00:00+07:00"  # commune police: 24 h
     assert body["due_at"] == "2026-12-12T10:00:00+07:00"  # crime: 20 days
     assert body["register_number"] == "CAX-26740/2026/000001"
+
+    # Stored in UTC, read back the same on SQLite and PostgreSQL.
+    stored = await _tip(db, body["id"])
+    assert _utc(stored.acknowledge_by) == datetime(2026, 11, 25, 16, 59, 59, tzinfo=UTC)
+    assert _utc(stored.due_at) == datetime(2026, 12, 12, 3, 0, tzinfo=UTC)
+    assert _utc(stored.occurred_at) == datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
     report = await client.post(TIPS, json=payload(category_code="public_disorder"))
     assert report.json()["due_at"] == "2026-12-07T10:00:00+07:00"  # 15 days

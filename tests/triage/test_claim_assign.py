@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.triage.helpers import events_of, load_tip, make_staff, move, submit
 from tests.accounts.helpers import make_user
+from tests.triage.helpers import events_of, load_tip, make_staff, move, submit
 
 
 async def test_claim_then_already_claimed(app, client, db):

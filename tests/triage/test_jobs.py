@@ -124,3 +124,45 @@ async def test_expired_idempotency_records_are_purged(app, client, db):
     assert result["purge_idempotency"] == "ok: 1"
     db.expire_all()
     assert list(await db.scalars(select(IdempotencyRecord))) == []
+
+
+async def test_scheduler_starts_and_stops_with_the_app(app, settings):
+    from app.main import create_app
+
+    enabled = settings.model_copy(
+        update={"scheduler_enabled": True, "scheduler_interval_seconds": 3600}
+    )
+    scheduled = create_app(enabled)
+    async with scheduled.router.lifespan_context(scheduled):
+        task = scheduled.state.job_scheduler
+        assert not task.done()
+        for _ in range(100):  # the first pass runs at once
+            async with app.state.sessionmaker() as session:
+                lock = await session.get(JobLock, "emit_overdue")
+            if lock is not None and lock.last_run_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert lock is not None and lock.last_result == "ok: 0"
+    assert task.done()
+    assert scheduled.state.job_scheduler is None
+
+
+def test_cli_run_once(settings, sync_engine, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.core.config import get_settings
+    from tests.conftest import clean_transactional_tables
+
+    monkeypatch.setenv("TINBAO_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TINBAO_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("TINBAO_MEDIA_DIR", str(tmp_path / "media"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["jobs", "run-once"])
+    finally:
+        get_settings.cache_clear()
+        clean_transactional_tables(sync_engine)  # the job_locks rows it wrote
+    assert result.exit_code == 0, result.output
+    assert "emit_overdue: ok: 0" in result.output
+    assert "purge_idempotency: ok" in result.output

@@ -165,3 +165,28 @@ async def test_front_member_tips_are_not_in_the_staff_queue_for_them(app, client
     assert (
         await client.get(f"{TIPS}/{r.json()['id']}", headers=staff.headers["front"])
     ).status_code == 403
+
+
+async def test_odd_inputs_are_422_not_500(app, client, db):
+    from app.core.pagination import encode_cursor
+
+    staff = await make_staff(db, app)
+    await submit(client)
+    h = staff.headers["admin"]
+    for params in (
+        {"created_from": "0001-01-01T00:00:00+14:00"},
+        {"created_to": "9999-12-31T23:59:59-12:00"},
+        {"created_to": "9999-12-31"},
+        {"sort": "priority", "cursor": encode_cursor(["p", True, 0, "2026-01-01T00:00:00", "x"])},
+        {"sort": "priority", "cursor": encode_cursor(["p", 0, False, "2026-01-01T00:00:00", "x"])},
+        {"sort": "due_at", "cursor": encode_cursor(["d", 0, "not a time", "x"])},
+        {"sort": "due_at", "cursor": encode_cursor(["d", 2, None, "x"])},
+        {"cursor": encode_cursor(["c", "2026-01-01T00:00:00+00:00", 5])},
+        {"cursor": encode_cursor({"c": 1})},
+    ):
+        r = await client.get(TIPS, params=params, headers=h)
+        assert r.status_code == 422, (params, r.text)
+    assert (await client.get(TIPS, params={"q": "ma\x00tuy"}, headers=h)).status_code == 422
+    assert (
+        await client.get(TIPS, params={"created_to": "9999-12-30"}, headers=h)
+    ).status_code == 200

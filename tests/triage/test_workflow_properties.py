@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from app.core.errors import AppError, InvalidTransition, ValidationFailed
 from app.tips.models import TipStatus
-from app.triage.extensions import ExtensionRequest, check_extension
 from app.triage.errors import DeadlineLimit
+from app.triage.extensions import ExtensionRequest, check_extension
 from app.triage.times import add_months
 from app.triage.workflow import (
     OUTCOMES,

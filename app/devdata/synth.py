@@ -1,0 +1,953 @@
+"""Synthetic tips as rows: plain tuples in the column order of the ``*_COLUMNS`` below.
+
+Nothing goes through the ORM or the services (a million tips must take minutes), so this
+module re-states what intake and triage write, and tests/devdata checks the result against
+the same rules. What the rows follow:
+
+* places: every active commune, weighted (wards weigh more than rural communes, and a
+  seeded log-normal factor makes some communes much busier than others), so provinces are
+  weighted by their number of communes. 70 % of tips carry a point inside their commune (a
+  pool of jittered points per commune, each checked with the locator), 4 % a pre-2025
+  commune code that was merged whole into it.
+* categories: a fixed mix (theft and fraud most, national security least); routing is
+  ``app.units.routing.route``, exactly as at intake (watching copies included).
+* handling: a simulated timeline per tip, each step at a sampled time, stopping at ``now``.
+  Crime tips received by a commune police are mostly transferred to the provincial
+  investigation agency (CSDT) within 24 h (48 h for remote communes); the agency enters them
+  in its register and has 20 days from the hand-over. Then verification, handling, and an end
+  that fits the kind: crime tips ``resolved`` with prosecuted / not_prosecuted, ``suspended``,
+  ``referred``; security/order reports ``resolved`` with handled / mediated / unfounded /
+  noted, ``rejected`` or ``referred``; a few tips are ``merged`` into an earlier tip of the
+  same place and category; some close late, a few stay open past their deadline. Every change
+  is a ``TipEvent`` as the services write it, and every deadline that passed while the clock
+  ran has its ``tip.overdue`` event (as the scheduler would have written), so a server
+  started on the data has no backlog of jobs.
+* registers: numbers are gapless per unit and year and continue the counters given.
+* reporters: 40 % identified; the identity is encrypted with the data key and the tip id as
+  associated data, exactly as at intake. A pool of ciphertexts cannot be reused, because
+  each one is bound to its tip id; encrypting costs about a microsecond.
+* receipts are not kept, so the stored receipt hashes are random: nobody can track a
+  generated tip.
+
+Not generated: attachments, messages, assignees (there are no officers), staff intake
+(hotline, walk-in: they need officers), deadline extensions, ``location_unknown`` tips
+(they need a file), ``location_mismatch``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from app.admin_units.fold import fold
+from app.admin_units.geo import CommuneLocator
+from app.core.security import CROCKFORD, DataCipher
+from app.devdata import texts
+from app.tips.service import public_status_for
+from app.triage.deadlines import WorkingCalendar, add_working_days
+from app.units.routing import (
+    CategoryRule,
+    Routing,
+    department_unit_code,
+    provincial_unit_code,
+    route,
+)
+
+TIP_COLUMNS = (
+    "id",
+    "reference",
+    "receipt_hash",
+    "category_code",
+    "kind",
+    "tip_type",
+    "description",
+    "search_text",
+    "occurred_at",
+    "persons_involved",
+    "victim",
+    "commune_code",
+    "province_code",
+    "legacy_commune_code",
+    "address",
+    "lat",
+    "lon",
+    "location_unknown",
+    "location_mismatch",
+    "anonymous",
+    "on_behalf_of_organization",
+    "channel",
+    "submitted_by_id",
+    "organization_id",
+    "movement_model",
+    "status",
+    "urgent",
+    "priority",
+    "assigned_unit_code",
+    "assignee_id",
+    "register_number",
+    "received_at",
+    "acknowledge_by",
+    "acknowledged_at",
+    "classify_by",
+    "transfer_due_at",
+    "due_at",
+    "first_response_at",
+    "outcome",
+    "outcome_summary",
+    "merged_into_id",
+    "closed_at",
+    "overdue_notified_for",
+    "created_at",
+    "updated_at",
+)
+# Ids (and feed positions, equal to the ids) are given when the batch is written.
+EVENT_COLUMNS = (
+    "id",
+    "feed_position",
+    "tip_id",
+    "type",
+    "at",
+    "actor_id",
+    "actor_label",
+    "unit_code",
+    "from_status",
+    "to_status",
+    "public",
+    "public_status",
+    "public_message",
+    "note",
+    "data",
+    "created_at",
+    "updated_at",
+)
+EVENT_AT = EVENT_COLUMNS.index("at") - 2  # in a row without id and feed_position
+ENTRY_COLUMNS = (
+    "id",
+    "tip_id",
+    "unit_code",
+    "year",
+    "seq",
+    "register_number",
+    "registered_at",
+    "created_at",
+    "updated_at",
+)
+WATCHER_COLUMNS = ("tip_id", "unit_code", "reason", "created_at", "updated_at")
+IDENTITY_COLUMNS = ("tip_id", "key_id", "ciphertext", "purged_at", "created_at", "updated_at")
+
+YEARS_BACK = 5
+POINTS_PER_COMMUNE = 48
+SHARE_WITH_POINT = 0.70
+SHARE_LEGACY_CODE = 0.04
+SHARE_IDENTIFIED = 0.40
+SHARE_ON_BEHALF = 0.05  # of identified citizens' tips
+SHARE_FRONT = 0.06  # of all tips, when Front organizations exist
+SHARE_OPEN311 = 0.04
+SHARE_WEB = 0.30  # the rest comes from the mobile app
+COMMUNE_TRANSFER_SHARE = 0.85  # crime tips a commune police forwards to the CSDT
+LATE_SHARE = 0.12  # handled, but closed after the deadline
+AWAITING_INFO_SHARE = 0.10
+CLOCK_TICK = timedelta(minutes=1)  # the scheduler's interval: overdue events follow deadlines
+UTC_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
+
+CATEGORY_WEIGHTS: dict[str, float] = {
+    "theft_fraud": 22,
+    "public_disorder": 13,
+    "neighbour_dispute": 12,
+    "traffic_safety": 9,
+    "online_fraud": 9,
+    "drugs": 8,
+    "environment": 5,
+    "violent_crime": 4.5,
+    "gambling_prostitution": 4,
+    "fire_hazard": 4,
+    "other": 4,
+    "weapons_explosives": 2,
+    "hostile_online_content": 2,
+    "national_security": 0.5,
+}
+DEFAULT_CATEGORY_WEIGHT = 2.0  # categories an admin added
+URGENT_SHARE = {"violent_crime": 0.12, "national_security": 0.05, "weapons_explosives": 0.04}
+URGENT_SHARE_CRIME = 0.02
+URGENT_SHARE_OTHER = 0.005
+COMMUNE_TYPE_WEIGHT = {"phuong": 2.5, "xa": 1.0, "dac_khu": 0.6}
+# Local hour of day a tip is sent (evenings are busiest).
+HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 6, 5, 5, 5, 5, 6, 7, 8, 9, 9, 8, 5, 2)
+
+# How a tip ends, once a unit that can resolve it has it: (path, weight). "stuck" stays
+# open (in progress or awaiting information) past its deadline.
+CRIME_PATHS = (
+    ("prosecuted", 0.24),
+    ("not_prosecuted", 0.42),
+    ("suspended", 0.12),
+    ("referred", 0.08),
+    ("merged", 0.06),
+    ("stuck", 0.08),
+)
+SECURITY_PATHS = (
+    ("handled", 0.38),
+    ("mediated", 0.17),
+    ("unfounded", 0.12),
+    ("noted", 0.10),
+    ("rejected", 0.08),
+    ("referred", 0.05),
+    ("merged", 0.04),
+    ("stuck", 0.06),
+)
+# Crime tips a commune police does not forward: duplicates, or not for the police at all.
+COMMUNE_CRIME_KEPT_PATHS = (("merged", 0.5), ("referred", 0.5))
+
+CLOCK_STOPPED = frozenset({"resolved", "rejected", "referred", "merged", "suspended"})
+TERMINAL = frozenset({"resolved", "rejected", "referred", "merged"})
+SYSTEM_LABEL = "system"
+STAFF_LABEL = "devdata"
+
+
+@dataclass(frozen=True)
+class CommuneRef:
+    code: str
+    province_code: str
+    full_name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class CategoryRef:
+    code: str
+    kind: str
+    rule: CategoryRule
+    acknowledge_working_days: int
+    resolve_days: int
+
+
+@dataclass(frozen=True)
+class FrontRef:
+    """A Front organization of a province and the (disabled) member who files its tips."""
+
+    organization_id: str
+    organization_name: str
+    user_id: str
+    username: str
+    full_name: str
+
+
+@dataclass
+class ReferenceData:
+    communes: list[CommuneRef]
+    categories: list[CategoryRef]
+    unit_codes: frozenset[str]  # active police units
+    remote_units: frozenset[str]
+    calendar: WorkingCalendar
+    inside_points: dict[str, tuple[float, float]]  # commune code -> (lat, lon)
+    legacy_codes: dict[str, list[str]]  # commune code -> pre-2025 codes merged whole into it
+    front: dict[str, FrontRef] = field(default_factory=dict)  # province code -> Front member
+    counters: dict[tuple[str, int], int] = field(default_factory=dict)  # register counters
+    taken_references: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Batch:
+    tips: list[tuple[Any, ...]] = field(default_factory=list)
+    identities: list[tuple[Any, ...]] = field(default_factory=list)
+    entries: list[tuple[Any, ...]] = field(default_factory=list)  # without id
+    events: list[tuple[Any, ...]] = field(default_factory=list)  # without id, feed_position
+    watchers: list[tuple[Any, ...]] = field(default_factory=list)
+    counters: dict[tuple[str, int], int] = field(default_factory=dict)  # touched counters
+
+    @property
+    def rows(self) -> int:
+        return (
+            len(self.tips)
+            + len(self.identities)
+            + len(self.entries)
+            + len(self.events)
+            + len(self.watchers)
+            + len(self.counters)
+        )
+
+
+def point_pools(
+    locator: CommuneLocator,
+    inside_points: dict[str, tuple[float, float]],
+    *,
+    seed: int,
+    size: int = POINTS_PER_COMMUNE,
+) -> dict[str, list[tuple[float, float]]]:
+    """Up to ``size`` distinct points per commune, each inside it (checked with the locator):
+    the commune's inside point plus jitter, narrower rounds for small communes."""
+    rng = np.random.default_rng(seed)
+    pools: dict[str, list[tuple[float, float]]] = {
+        code: [(round(lat, 6), round(lon, 6))] for code, (lat, lon) in inside_points.items()
+    }
+    for sigma in (0.02, 0.007, 0.0025, 0.0008, 0.0003):
+        wanting = [code for code, pool in pools.items() if len(pool) < size]
+        if not wanting:
+            break
+        per = 2 * size
+        lats = np.repeat([inside_points[c][0] for c in wanting], per)
+        lons = np.repeat([inside_points[c][1] for c in wanting], per)
+        lats = np.round(lats + rng.normal(0.0, sigma, lats.shape), 6)
+        lons = np.round(lons + rng.normal(0.0, sigma, lons.shape), 6)
+        found = locator.locate_many(lats.tolist(), lons.tolist())
+        for k, code in enumerate(found):
+            owner = wanting[k // per]
+            pool = pools[owner]
+            if code == owner and len(pool) < size:
+                pool.append((float(lats[k]), float(lons[k])))
+    return pools
+
+
+def _uuid7(ms: int, rng: random.Random) -> str:
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= rng.getrandbits(12) << 64
+    value |= 0b10 << 62
+    value |= rng.getrandbits(62)
+    return str(uuid.UUID(int=value))
+
+
+def _crockford(bits: int, symbols: int) -> str:
+    return "".join(CROCKFORD[(bits >> (5 * i)) & 31] for i in range(symbols))
+
+
+def local_year(at: datetime) -> int:
+    return (at + UTC_OFFSET).year
+
+
+def _choose(rng: random.Random, paths: Sequence[tuple[str, float]]) -> str:
+    roll = rng.random() * sum(w for _, w in paths)
+    for name, weight in paths:
+        roll -= weight
+        if roll < 0:
+            return name
+    return paths[-1][0]
+
+
+class _Tip:
+    """One tip being simulated: its fields, its timeline and its register entries."""
+
+    def __init__(self, synth: Synthesizer, *, tip_id: str, reference: str, created: datetime):
+        self.synth = synth
+        self.id = tip_id
+        self.reference = reference
+        self.created = created
+        self.clock = created  # the time of the last step taken
+        self.last_change = created  # updated_at: the last change a reader would see
+        self.status = "received"
+        self.unit = ""
+        self.register_number = ""
+        self.received_at = created
+        self.acknowledged_at: datetime | None = None
+        self.first_response_at: datetime | None = None
+        self.classify_by: datetime | None = None
+        self.transfer_due_at: datetime | None = None
+        self.due_at: datetime | None = None
+        self.outcome: str | None = None
+        self.outcome_summary: str | None = None
+        self.merged_into_id: str | None = None
+        self.closed_at: datetime | None = None
+        self.notified: datetime | None = None
+        self.watchers: dict[str, str] = {}  # unit code -> reason
+
+    # -- time ------------------------------------------------------------------------------
+
+    def reach(self, at: datetime) -> bool:
+        """Move the clock to ``at`` (False when that is after now: the simulation stops).
+        Deadlines passed on the way, while the clock ran, get their ``tip.overdue`` event."""
+        limit = min(at, self.synth.now)
+        if self.status not in CLOCK_STOPPED:
+            passed = sorted(
+                (deadline, name)
+                for name, deadline in (
+                    ("transfer_due_at", self.transfer_due_at),
+                    ("due_at", self.due_at),
+                )
+                if deadline is not None
+                and self.clock <= deadline < limit
+                and (self.notified is None or deadline > self.notified)
+            )
+            for deadline, name in passed:
+                noticed = min(deadline + CLOCK_TICK, limit)
+                self.notified = deadline
+                self.event(
+                    "tip.overdue",
+                    noticed,
+                    actor=SYSTEM_LABEL,
+                    data={
+                        "deadline": name,
+                        "due_at": deadline.isoformat(),
+                        "status": self.status,
+                        "assignee_id": None,
+                    },
+                    changes=False,
+                )
+        if at > self.synth.now:
+            return False
+        self.clock = at
+        return True
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def event(
+        self,
+        type_: str,
+        at: datetime,
+        *,
+        actor: str = STAFF_LABEL,
+        unit: str | None = None,
+        from_status: str | None = None,
+        to_status: str | None = None,
+        public: bool = False,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+        changes: bool = True,
+        tip_id: str | None = None,
+    ) -> None:
+        self.synth.batch.events.append(
+            (
+                tip_id or self.id,
+                type_,
+                at,
+                None,
+                actor,
+                unit or self.unit,
+                from_status,
+                to_status,
+                public,
+                public_status_for(self.status) if public else None,
+                None,
+                note,
+                json.dumps(data or {}, ensure_ascii=False),
+                at,
+                at,
+            )
+        )
+        if changes:
+            self.last_change = at
+
+    def register(self, unit: str, at: datetime) -> str:
+        year = local_year(at)
+        counters = self.synth.reference.counters
+        seq = counters.get((unit, year), 0) + 1
+        counters[(unit, year)] = seq
+        self.synth.batch.counters[(unit, year)] = seq
+        number = f"{unit}/{year}/{seq:06d}"
+        self.synth.batch.entries.append((self.id, unit, year, seq, number, at, at, at))
+        self.register_number = number
+        return number
+
+    def staff_action(self, at: datetime) -> None:
+        if self.first_response_at is None:
+            self.first_response_at = at
+        if self.acknowledged_at is None and self.status == "received":
+            self.acknowledged_at = at
+
+    def move(
+        self,
+        target: str,
+        at: datetime,
+        *,
+        outcome: str | None = None,
+        note: str | None = None,
+        summary: str | None = None,
+    ) -> None:
+        """A transition as app.triage.service.transition writes it."""
+        source = self.status
+        before = public_status_for(source)
+        self.staff_action(at)
+        self.status = target
+        self.outcome = outcome if target in ("resolved", "suspended") else None
+        if summary is not None:
+            self.outcome_summary = summary
+        closes = target in TERMINAL
+        if closes:
+            self.closed_at = at
+        self.event(
+            "tip.status_changed",
+            at,
+            from_status=source,
+            to_status=target,
+            public=public_status_for(target) != before or closes,
+            note=note,
+            data={"outcome": self.outcome},
+        )
+
+
+class Synthesizer:
+    """Builds batches of tips from the reference data; deterministic for a seed and ``now``."""
+
+    def __init__(
+        self,
+        reference: ReferenceData,
+        *,
+        cipher: DataCipher,
+        points: dict[str, list[tuple[float, float]]],
+        now: datetime,
+        seed: int,
+    ) -> None:
+        self.reference = reference
+        self.cipher = cipher
+        self.points = points
+        self.now = now
+        self.rng = random.Random(seed)
+        self.batch = Batch()
+        self._routes: dict[tuple[str, str], Routing] = {}
+        self._acknowledge_by: dict[tuple[date, int], datetime] = {}
+        # (commune, category) -> the last tip there that a duplicate can be merged into:
+        # (id, reference, unit holding it)
+        self._duplicates: dict[tuple[str, str], tuple[str, str, str]] = {}
+
+        weights_rng = random.Random(seed ^ 0x5EED)
+        self._communes = reference.communes
+        commune_weights = [
+            COMMUNE_TYPE_WEIGHT.get(c.type, 1.0) * weights_rng.lognormvariate(0.0, 0.9)
+            for c in self._communes
+        ]
+        self._commune_cum = _cumulative(commune_weights)
+        self._categories = reference.categories
+        self._category_cum = _cumulative(
+            [CATEGORY_WEIGHTS.get(c.code, DEFAULT_CATEGORY_WEIGHT) for c in self._categories]
+        )
+        self._folded_communes = {c.code: fold(c.full_name) for c in self._communes}
+        self._folded_openings = {
+            code: [(text, fold(text)) for text in openings]
+            for code, openings in texts.OPENINGS.items()
+        }
+        self._folded_when = [(text, fold(text)) for text in texts.WHEN]
+        self._folded_details = [(text, fold(text)) for text in texts.DETAILS]
+        self._identities = self._identity_pool(400)
+
+    # -- times -----------------------------------------------------------------------------
+
+    def creation_times(self, count: int, *, years: int = YEARS_BACK) -> list[datetime]:
+        """``count`` submission times over the last ``years`` years, oldest first: more tips
+        in recent years (the service grows), more in the evening, none in the last hour."""
+        rng = self.rng
+        end = self.now - timedelta(hours=1)
+        span_days = years * 365.25
+        first_day = (end - timedelta(days=span_days) + UTC_OFFSET).date()
+        hours_cum = _cumulative(list(HOUR_WEIGHTS))
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        stamps: list[float] = []
+        for _ in range(count):
+            # Density grows linearly from 1 to 3 across the span: inverse CDF of 1 + 2x.
+            u = rng.random()
+            x = (-1.0 + math.sqrt(1.0 + 8.0 * u)) / 2.0
+            day = first_day + timedelta(days=int(x * span_days))
+            hour = bisect.bisect_right(hours_cum, rng.random() * hours_cum[-1])
+            local = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
+                hours=min(hour, 23), seconds=rng.random() * 3600
+            )
+            at = local - UTC_OFFSET
+            if at < end:
+                stamps.append((at - epoch).total_seconds())
+        stamps.sort()
+        return [epoch + timedelta(microseconds=round(s * 1_000_000)) for s in stamps]
+
+    def _acknowledge(self, received: datetime, days: int) -> datetime:
+        key = ((received + UTC_OFFSET).date(), days)
+        found = self._acknowledge_by.get(key)
+        if found is None:
+            found = add_working_days(received, days, self.reference.calendar).astimezone(UTC)
+            self._acknowledge_by[key] = found
+        return found
+
+    # -- people ----------------------------------------------------------------------------
+
+    def _identity_pool(self, size: int) -> list[dict[str, Any]]:
+        rng = random.Random(0x1D)
+        pool = []
+        for _ in range(size):
+            given, given_ascii = rng.choice(texts.GIVEN_NAMES)
+            name = f"{rng.choice(texts.FAMILY_NAMES)} {rng.choice(texts.MIDDLE_NAMES)} {given}"
+            number = rng.randrange(1_000_000)
+            has_email = rng.random() < 0.4
+            pool.append(
+                {
+                    "full_name": name,
+                    "phone": f"+84 900 {number // 1000:03d} {number % 1000:03d}",
+                    "email": f"{given_ascii}{number % 1000}@example.com" if has_email else None,
+                    "address": (
+                        f"Số {rng.randrange(1, 300)} {rng.choice(texts.STREETS)}"
+                        if rng.random() < 0.6
+                        else None
+                    ),
+                }
+            )
+        return pool
+
+    # -- a batch ---------------------------------------------------------------------------
+
+    def _route(self, commune: CommuneRef, category: CategoryRef) -> Routing:
+        key = (commune.code, category.code)
+        found = self._routes.get(key)
+        if found is None:
+            found = route(
+                commune_code=commune.code,
+                province_code=commune.province_code,
+                category=category.rule,
+                unit_codes=self.reference.unit_codes,
+            )
+            self._routes[key] = found
+        return found
+
+    def _reference(self) -> str:
+        taken = self.reference.taken_references
+        while True:
+            symbols = _crockford(self.rng.getrandbits(40), 8)
+            reference = f"TB-{symbols[:4]}-{symbols[4:]}"
+            if reference not in taken:
+                taken.add(reference)
+                return reference
+
+    def batch_for(self, created: Sequence[datetime]) -> Batch:
+        """The rows of one tip per submission time in ``created`` (ascending)."""
+        self.batch = Batch()
+        rng = self.rng
+        communes = rng.choices(self._communes, cum_weights=self._commune_cum, k=len(created))
+        categories = rng.choices(
+            self._categories, cum_weights=self._category_cum, k=len(created)
+        )
+        for at, commune, category in zip(created, communes, categories, strict=True):
+            self._tip(at, commune, category)
+        return self.batch
+
+    def _tip(self, created: datetime, commune: CommuneRef, category: CategoryRef) -> None:
+        rng = self.rng
+        reference_data = self.reference
+        tip_id = _uuid7(int(created.timestamp() * 1000), rng)
+        reference = self._reference()
+        tip = _Tip(self, tip_id=tip_id, reference=reference, created=created)
+        province = commune.province_code
+        crime = category.kind == "crime"
+        duty_desk = provincial_unit_code(province)
+
+        # Origin and reporter
+        roll = rng.random()
+        front = reference_data.front.get(province) if roll < SHARE_FRONT else None
+        if front is not None:
+            channel = "front"
+        elif roll < SHARE_FRONT + SHARE_OPEN311:
+            channel = "open311"
+        elif roll < SHARE_FRONT + SHARE_OPEN311 + SHARE_WEB:
+            channel = "web"
+        else:
+            channel = "mobile"
+        identity: dict[str, Any] | None = None
+        on_behalf = False
+        if front is not None:
+            identity = {
+                "full_name": front.full_name,
+                "phone": None,
+                "email": None,
+                "address": None,
+                "organization_name": front.organization_name,
+            }
+            on_behalf = True
+        elif rng.random() < SHARE_IDENTIFIED:
+            identity = dict(rng.choice(self._identities))
+            if rng.random() < SHARE_ON_BEHALF:
+                on_behalf = True
+                identity["organization_name"] = rng.choice(texts.ORGANIZATIONS)
+                identity["organization_tax_code"] = f"{rng.randrange(10**9, 10**10)}"
+        anonymous = identity is None
+        if crime:
+            tip_type = "tin_bao" if on_behalf else "to_giac"
+        else:
+            tip_type = "phan_anh"
+        urgent = rng.random() < URGENT_SHARE.get(
+            category.code, URGENT_SHARE_CRIME if crime else URGENT_SHARE_OTHER
+        )
+
+        # Place
+        lat = lon = None
+        pool = self.points.get(commune.code)
+        if pool and rng.random() < SHARE_WITH_POINT:
+            lat, lon = pool[rng.randrange(len(pool))]
+        legacy_code = None
+        legacy = reference_data.legacy_codes.get(commune.code)
+        if legacy and rng.random() < SHARE_LEGACY_CODE:
+            legacy_code = legacy[rng.randrange(len(legacy))]
+        address = (
+            f"Số {rng.randrange(1, 500)} đường {rng.choice(texts.STREETS)}"
+            if rng.random() < 0.5
+            else None
+        )
+
+        # Description: pieces joined by spaces, folded piece by piece (see texts).
+        openings = self._folded_openings.get(category.code) or self._folded_openings["other"]
+        opening, opening_f = openings[rng.randrange(len(openings))]
+        when, when_f = self._folded_when[rng.randrange(len(self._folded_when))]
+        detail, detail_f = self._folded_details[rng.randrange(len(self._folded_details))]
+        description = f"{opening} {when} tại {commune.full_name}. {detail}"
+        search_text = (
+            f"{opening_f} {when_f} tai {self._folded_communes[commune.code]}. {detail_f} "
+            f"{reference.casefold()}"
+        )
+        occurred_at = (
+            created - timedelta(minutes=rng.randrange(30, 72 * 60)) if rng.random() < 0.8 else None
+        )
+        persons = texts.PERSONS[rng.randrange(len(texts.PERSONS))] if rng.random() < 0.15 else None
+        victim = texts.VICTIMS[rng.randrange(len(texts.VICTIMS))] if rng.random() < 0.05 else None
+
+        # Intake: routing, register, deadlines, watchers, timeline (app.tips.service)
+        routing = self._route(commune, category)
+        tip.unit = routing.assigned_unit_code
+        tip.register(tip.unit, created)
+        acknowledge_by = self._acknowledge(created, category.acknowledge_working_days)
+        tip.classify_by = created + timedelta(hours=24)
+        commune_unit = tip.unit.startswith("CAX-")
+        if crime and commune_unit:
+            hours = 48 if tip.unit in reference_data.remote_units else 24
+            tip.transfer_due_at = created + timedelta(hours=hours)
+        tip.due_at = created + timedelta(days=category.resolve_days)
+        for code in routing.watching_unit_codes:
+            if code != tip.unit:
+                tip.watchers[code] = "routing"
+        if urgent and duty_desk != tip.unit:
+            tip.watchers.setdefault(duty_desk, "urgent")
+        actor = front.username if front is not None else "reporter"
+        tip.event(
+            "tip.created",
+            created,
+            actor=actor,
+            to_status="received",
+            public=True,
+            data={
+                "register_number": tip.register_number,
+                "unit_code": tip.unit,
+                "category_code": category.code,
+                "channel": channel,
+                "urgent": urgent,
+            },
+        )
+        if urgent:
+            tip.event(
+                "tip.urgent",
+                created,
+                actor=actor,
+                unit=duty_desk,
+                data={"alerted_unit_code": duty_desk, "assigned_unit_code": tip.unit},
+            )
+
+        self._handle(tip, commune, category, crime=crime, commune_unit=commune_unit)
+        tip.reach(self.now)  # deadlines that passed since the last step
+
+        if identity is not None:
+            key_id, blob = self.cipher.encrypt(
+                json.dumps(identity, ensure_ascii=False).encode(), aad=tip_id.encode()
+            )
+            self.batch.identities.append((tip_id, key_id, blob, None, created, created))
+        for code, reason in tip.watchers.items():
+            self.batch.watchers.append((tip_id, code, reason, created, created))
+        if tip.status != "merged":
+            self._duplicates[(commune.code, category.code)] = (tip_id, reference, tip.unit)
+        self.batch.tips.append(
+            (
+                tip_id,
+                reference,
+                f"{rng.getrandbits(256):064x}",
+                category.code,
+                category.kind,
+                tip_type,
+                description,
+                search_text,
+                occurred_at,
+                persons,
+                victim,
+                commune.code,
+                province,
+                legacy_code,
+                address,
+                lat,
+                lon,
+                False,
+                False,
+                anonymous,
+                on_behalf,
+                channel,
+                front.user_id if front is not None else None,
+                front.organization_id if front is not None else None,
+                rng.choice(texts.MOVEMENT_MODELS) if front is not None else None,
+                tip.status,
+                urgent,
+                1 if urgent else 0,
+                tip.unit,
+                None,
+                tip.register_number,
+                tip.received_at,
+                acknowledge_by,
+                tip.acknowledged_at,
+                tip.classify_by,
+                tip.transfer_due_at,
+                tip.due_at,
+                tip.first_response_at,
+                tip.outcome,
+                tip.outcome_summary,
+                tip.merged_into_id,
+                tip.closed_at,
+                tip.notified,
+                created,
+                tip.last_change,
+            )
+        )
+
+    # -- handling --------------------------------------------------------------------------
+
+    def _hours(self, low: float, high: float) -> timedelta:
+        return timedelta(hours=self.rng.uniform(low, high))
+
+    def _handle(
+        self, tip: _Tip, commune: CommuneRef, category: CategoryRef, *, crime: bool, commune_unit: bool
+    ) -> None:
+        rng = self.rng
+        if crime and commune_unit:
+            if rng.random() >= COMMUNE_TRANSFER_SHARE:
+                self._close_early(tip, commune, category, _choose(rng, COMMUNE_CRIME_KEPT_PATHS))
+                return
+            limit = (tip.transfer_due_at or tip.created) - tip.created
+            roll = rng.random()
+            if roll < 0.85:
+                delay = limit * rng.uniform(0.1, 0.8)
+            elif roll < 0.95:
+                delay = limit * rng.uniform(0.8, 1.0)
+            else:
+                delay = limit * rng.uniform(1.02, 3.0)
+            if not self._transfer(tip, tip.created + delay, province=commune.province_code):
+                return
+        path = _choose(rng, CRIME_PATHS if crime else SECURITY_PATHS)
+        if path == "merged":
+            self._close_early(tip, commune, category, "merged")
+            return
+        received = tip.received_at
+        verifying_at = received + timedelta(hours=min(rng.lognormvariate(2.3, 0.8), 96.0))
+        if not tip.reach(verifying_at):
+            return
+        tip.move("verifying", verifying_at)
+        if path == "rejected":
+            at = verifying_at + self._hours(1, 72)
+            if tip.reach(at):
+                tip.move("rejected", at, note=rng.choice(texts.REJECT_NOTES))
+            return
+        working_at = verifying_at + self._hours(2, 72)
+        if not tip.reach(working_at):
+            return
+        tip.move("in_progress", working_at)
+        clock = working_at
+        if rng.random() < AWAITING_INFO_SHARE:
+            asked = clock + self._hours(24, 120)
+            if not tip.reach(asked):
+                return
+            tip.move("awaiting_info", asked, note=texts.ASK_INFO_NOTE)
+            if path == "stuck" and rng.random() < 0.5:
+                return
+            answered = asked + self._hours(24, 240)
+            if not tip.reach(answered):
+                return
+            tip.move("in_progress", answered, note=texts.RESUME_NOTE)
+            clock = answered
+        if path == "stuck":
+            return
+        window = (tip.due_at or received + timedelta(days=15)) - received
+        share = rng.uniform(1.03, 2.5) if rng.random() < LATE_SHARE else rng.uniform(0.15, 0.97)
+        end = max(received + window * share, clock + self._hours(1, 24))
+        if not tip.reach(end):
+            return
+        if path == "suspended":
+            tip.move("suspended", end, outcome="suspended", note="Tạm đình chỉ việc giải quyết.")
+        elif path == "referred":
+            tip.move("referred", end, note=rng.choice(texts.REFER_NOTES))
+        else:
+            tip.move("resolved", end, outcome=path, summary=texts.OUTCOME_SUMMARIES.get(path))
+
+    def _transfer(self, tip: _Tip, at: datetime, *, province: str) -> bool:
+        """To the provincial investigation agency, as app.triage.service.transfer does."""
+        target = department_unit_code(province, "CSDT")
+        if target not in self.reference.unit_codes:
+            target = provincial_unit_code(province)
+        if target == tip.unit or not tip.reach(at):
+            return False
+        source_status, source_unit = tip.status, tip.unit
+        tip.staff_action(at)
+        if tip.acknowledged_at is None:
+            tip.acknowledged_at = at
+        tip.unit = target
+        tip.status = "received"
+        tip.received_at = at
+        tip.classify_by = at + timedelta(hours=24)
+        tip.due_at = at + timedelta(days=20)
+        tip.transfer_due_at = None
+        number = tip.register(target, at)
+        tip.watchers.pop(target, None)
+        tip.watchers.setdefault(source_unit, "transfer")
+        tip.event(
+            "tip.transferred",
+            at,
+            from_status=source_status,
+            to_status="received",
+            public=True,
+            note=texts.TRANSFER_REASON,
+            data={
+                "from_unit": source_unit,
+                "to_unit": target,
+                "register_number": number,
+                "due_at": tip.due_at.isoformat(),
+            },
+        )
+        return True
+
+    def _close_early(
+        self, tip: _Tip, commune: CommuneRef, category: CategoryRef, path: str
+    ) -> None:
+        """Merged into an earlier tip of the place and category, or referred elsewhere,
+        within two days of receipt."""
+        at = tip.received_at + self._hours(2, 20)
+        if not tip.reach(at):
+            return
+        duplicate_of = self._duplicates.get((commune.code, category.code))
+        if path == "merged" and duplicate_of is not None:
+            into_id, into_reference, into_unit = duplicate_of
+            source = tip.status
+            tip.staff_action(at)
+            tip.status = "merged"
+            tip.merged_into_id = into_id
+            tip.closed_at = at
+            tip.outcome = None
+            tip.event(
+                "tip.merged",
+                at,
+                from_status=source,
+                to_status="merged",
+                public=True,
+                note=texts.MERGE_NOTE,
+                data={"into_id": into_id, "into_reference": into_reference},
+            )
+            tip.event(
+                "tip.duplicate_merged",
+                at,
+                unit=into_unit,
+                note=texts.MERGE_NOTE,
+                data={"from_id": tip.id, "from_reference": tip.reference},
+                changes=False,
+                tip_id=into_id,
+            )
+            return
+        tip.move("referred", at, note=self.rng.choice(texts.REFER_NOTES))
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    total = 0.0
+    out = []
+    for weight in weights:
+        total += weight
+        out.append(total)
+    return out
