@@ -188,5 +188,43 @@ def reencrypt_reporters(
         raise typer.Exit(code=1)
 
 
+dev_cli = typer.Typer(help="Development helpers: synthetic data.", no_args_is_help=True)
+cli.add_typer(dev_cli, name="dev")
+
+
+@dev_cli.command("generate")
+def dev_generate(
+    tips: int = typer.Option(..., "--tips", min=1, help="How many tips to add."),
+    seed: int = typer.Option(1, "--seed", help="Same seed, same kind of data."),
+    batch_size: int = typer.Option(20_000, "--batch-size", min=100, help="Tips per transaction."),
+) -> None:
+    """Add N realistic synthetic tips to the configured database (TINBAO_DATABASE_URL):
+    every province, the category mix, consistent statuses, timelines and registers over five
+    years. Refused in production mode; not while a server takes tips into the same database."""
+    from app.core.config import get_settings
+    from app.devdata.service import GenerationRefused, GenerationReport, generate_tips
+
+    def progress(report: GenerationReport) -> None:
+        typer.echo(
+            f"{report.tips:>12,} tips  {report.rows:>12,} rows  "
+            f"{report.rows_per_second:>10,.0f} rows/s  {report.tips_per_second:>8,.0f} tips/s"
+        )
+
+    try:
+        report = generate_tips(
+            get_settings(), tips=tips, seed=seed, batch_size=batch_size, progress=progress
+        )
+    except GenerationRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+    for table, rows in report.rows_by_table.items():
+        typer.echo(f"  {table}: {rows:,}")
+    typer.echo(
+        f"done: {report.tips:,} tips, {report.rows:,} rows in {report.seconds:.1f} s "
+        f"({report.rows_per_second:,.0f} rows/s, {report.tips_per_second:,.0f} tips/s); "
+        f"vacuum/analyze {report.finish_seconds:.1f} s"
+    )
+
+
 def main() -> None:
     cli()

@@ -55,6 +55,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "internal_error": ("Lỗi hệ thống", "Internal server error"),
     "deadline_limit": ("Vượt giới hạn gia hạn", "Deadline extension limit exceeded"),
     "already_claimed": ("Tin đã có cán bộ nhận xử lý", "Tip already claimed"),
+    "tip_closed": ("Tin báo đã kết thúc xử lý", "The tip is closed"),
     "bad_request": ("Yêu cầu không hợp lệ", "Bad request"),
     "no_reporter_identity": (
         "Không lưu thông tin liên hệ của người báo tin",

@@ -52,6 +52,7 @@ from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.core.security import CROCKFORD, DataCipher
 from app.devdata import texts
+from app.tips.models import TipStatus
 from app.tips.service import public_status_for
 from app.triage.deadlines import WorkingCalendar, add_working_days
 from app.units.routing import (
@@ -156,6 +157,7 @@ SHARE_WEB = 0.30  # the rest comes from the mobile app
 COMMUNE_TRANSFER_SHARE = 0.85  # crime tips a commune police forwards to the CSDT
 LATE_SHARE = 0.12  # handled, but closed after the deadline
 AWAITING_INFO_SHARE = 0.10
+STUCK_MOSTLY_BEFORE = timedelta(days=180)  # older "stuck" tips were mostly closed late
 CLOCK_TICK = timedelta(minutes=1)  # the scheduler's interval: overdue events follow deadlines
 UTC_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
 
@@ -208,6 +210,8 @@ COMMUNE_CRIME_KEPT_PATHS = (("merged", 0.5), ("referred", 0.5))
 
 CLOCK_STOPPED = frozenset({"resolved", "rejected", "referred", "merged", "suspended"})
 TERMINAL = frozenset({"resolved", "rejected", "referred", "merged"})
+# The reporter's view of each status (app.tips.service), as plain strings.
+PUBLIC_STATUS = {str(status): public_status_for(status) for status in TipStatus}
 SYSTEM_LABEL = "system"
 STAFF_LABEL = "devdata"
 
@@ -423,7 +427,7 @@ class _Tip:
                 from_status,
                 to_status,
                 public,
-                public_status_for(self.status) if public else None,
+                PUBLIC_STATUS[self.status] if public else None,
                 None,
                 note,
                 json.dumps(data or {}, ensure_ascii=False),
@@ -462,7 +466,7 @@ class _Tip:
     ) -> None:
         """A transition as app.triage.service.transition writes it."""
         source = self.status
-        before = public_status_for(source)
+        before = PUBLIC_STATUS[source]
         self.staff_action(at)
         self.status = target
         self.outcome = outcome if target in ("resolved", "suspended") else None
@@ -476,7 +480,7 @@ class _Tip:
             at,
             from_status=source,
             to_status=target,
-            public=public_status_for(target) != before or closes,
+            public=PUBLIC_STATUS[target] != before or closes,
             note=note,
             data={"outcome": self.outcome},
         )
@@ -538,7 +542,7 @@ class Synthesizer:
         hours_cum = _cumulative(list(HOUR_WEIGHTS))
         epoch = datetime(1970, 1, 1, tzinfo=UTC)
         stamps: list[float] = []
-        for _ in range(count):
+        while len(stamps) < count:
             # Density grows linearly from 1 to 3 across the span: inverse CDF of 1 + 2x.
             u = rng.random()
             x = (-1.0 + math.sqrt(1.0 + 8.0 * u)) / 2.0
@@ -614,9 +618,7 @@ class Synthesizer:
         self.batch = Batch()
         rng = self.rng
         communes = rng.choices(self._communes, cum_weights=self._commune_cum, k=len(created))
-        categories = rng.choices(
-            self._categories, cum_weights=self._category_cum, k=len(created)
-        )
+        categories = rng.choices(self._categories, cum_weights=self._category_cum, k=len(created))
         for at, commune, category in zip(created, communes, categories, strict=True):
             self._tip(at, commune, category)
         return self.batch
@@ -660,10 +662,7 @@ class Synthesizer:
                 identity["organization_name"] = rng.choice(texts.ORGANIZATIONS)
                 identity["organization_tax_code"] = f"{rng.randrange(10**9, 10**10)}"
         anonymous = identity is None
-        if crime:
-            tip_type = "tin_bao" if on_behalf else "to_giac"
-        else:
-            tip_type = "phan_anh"
+        tip_type = ("tin_bao" if on_behalf else "to_giac") if crime else "phan_anh"
         urgent = rng.random() < URGENT_SHARE.get(
             category.code, URGENT_SHARE_CRIME if crime else URGENT_SHARE_OTHER
         )
@@ -807,9 +806,16 @@ class Synthesizer:
         return timedelta(hours=self.rng.uniform(low, high))
 
     def _handle(
-        self, tip: _Tip, commune: CommuneRef, category: CategoryRef, *, crime: bool, commune_unit: bool
+        self,
+        tip: _Tip,
+        commune: CommuneRef,
+        category: CategoryRef,
+        *,
+        crime: bool,
+        commune_unit: bool,
     ) -> None:
         rng = self.rng
+        late = False
         if crime and commune_unit:
             if rng.random() >= COMMUNE_TRANSFER_SHARE:
                 self._close_early(tip, commune, category, _choose(rng, COMMUNE_CRIME_KEPT_PATHS))
@@ -825,6 +831,11 @@ class Synthesizer:
             if not self._transfer(tip, tip.created + delay, province=commune.province_code):
                 return
         path = _choose(rng, CRIME_PATHS if crime else SECURITY_PATHS)
+        if path == "stuck" and self.now - tip.received_at > STUCK_MOSTLY_BEFORE:
+            # A backlog is mostly recent: old tips were closed in the end, most of them late.
+            if rng.random() < 0.85:
+                path = "not_prosecuted" if crime else "handled"
+                late = True
         if path == "merged":
             self._close_early(tip, commune, category, "merged")
             return
@@ -858,7 +869,8 @@ class Synthesizer:
         if path == "stuck":
             return
         window = (tip.due_at or received + timedelta(days=15)) - received
-        share = rng.uniform(1.03, 2.5) if rng.random() < LATE_SHARE else rng.uniform(0.15, 0.97)
+        late = late or rng.random() < LATE_SHARE
+        share = rng.uniform(1.03, 2.5) if late else rng.uniform(0.15, 0.97)
         end = max(received + window * share, clock + self._hours(1, 24))
         if not tip.reach(end):
             return

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
 from app.tips.models import ReporterIdentity
-from tests.tips.helpers import identified
+from tests.tips.helpers import payload
 
 TRACK_REQUESTS = "/api/v1/track/privacy-requests"
 REQUESTS = "/api/v1/privacy/requests"
@@ -24,7 +24,8 @@ ADDRESS = "Số 7 ngõ Hạnh Phúc"
 
 
 def reporter_payload(**overrides: Any) -> dict[str, Any]:
-    return identified(
+    return payload(
+        anonymous=False,
         reporter={"full_name": NAME, "phone": PHONE, "email": EMAIL, "address": ADDRESS},
         **overrides,
     )

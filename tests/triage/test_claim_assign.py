@@ -63,6 +63,9 @@ async def test_claim_of_a_closed_tip_is_409(app, client, db):
     r = await client.post(f"/api/v1/tips/{tip['id']}/claim", headers=h)
     assert r.status_code == 409
     assert r.json()["code"] == "tip_closed"
+    assert r.json()["title"] == "Tin báo đã kết thúc xử lý"
+    r = await client.post(f"/api/v1/tips/{tip['id']}/claim", headers={**h, "Accept-Language": "en"})
+    assert r.json()["title"] == "The tip is closed"
 
 
 async def test_assign_to_an_officer_of_the_unit(app, client, db):

@@ -84,6 +84,12 @@ async def test_crime_tip_is_never_rejected(app, client, db):
     assert "rejected" not in problem["allowed"]
     assert "referred" in problem["allowed"]
     assert "verifying" in problem["detail"]
+    r = await client.post(
+        f"/api/v1/tips/{tip['id']}/transitions",
+        json=move("rejected", note="Không có căn cứ"),
+        headers={**staff.headers["lead_a"], "Accept-Language": "en"},
+    )
+    assert r.json()["detail"].startswith("Cannot move from 'received' to 'rejected'")
     assert (await load_tip(db, tip["id"])).status == "received"
 
 
