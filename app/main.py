@@ -123,7 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Accept-Language",
             ],
         )
-    app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost, outside Starlette's ServerErrorMiddleware too, so that 500 answers get the
+    # headers as well (add_middleware would place it inside).
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(build_stack())  # type: ignore[method-assign]
     app.include_router(ops_router)
     app.include_router(api_router)
     from app.open311.router import router as open311_router

@@ -3,13 +3,13 @@
 from app.accounts import models as accounts_models
 from app.admin_units import models as admin_units_models
 from app.audit import models as audit_models
+from app.core.db import Base
 from app.integration import models as integration_models
 from app.media import models as media_models
 from app.privacy import models as privacy_models
 from app.tips import models as tips_models
 from app.triage import models as triage_models
 from app.units import models as units_models
-from app.core.db import Base
 
 __all__ = [
     "Base",

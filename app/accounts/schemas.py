@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -13,6 +12,7 @@ from pydantic import (
 )
 
 from app.accounts.models import ApiKeyRole, OrganizationKind, Role
+from app.tips.schemas import LocalDateTime  # RFC 3339 with offset (+07:00)
 
 # Usernames are compared lower-cased: "CanBo1" and "canbo1" are the same account.
 Username = Annotated[
@@ -100,9 +100,9 @@ class UserOut(BaseModel):
     province_code: str | None
     organization_id: str | None
     disabled: bool
-    last_login_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    last_login_at: LocalDateTime | None
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
 
 
 class OrganizationCreate(BaseModel):
@@ -124,7 +124,7 @@ class OrganizationOut(BaseModel):
     kind: OrganizationKind
     province_code: str
     commune_code: str | None
-    created_at: datetime
+    created_at: LocalDateTime
 
 
 class ApiKeyCreate(BaseModel):
@@ -143,9 +143,9 @@ class ApiKeyOut(BaseModel):
     role: ApiKeyRole
     province_code: str | None
     prefix: str = Field(description="The key's first characters, to tell keys apart.")
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: LocalDateTime
+    revoked_at: LocalDateTime | None
+    last_used_at: LocalDateTime | None
 
 
 class ApiKeyCreated(ApiKeyOut):

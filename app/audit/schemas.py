@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.tips.schemas import LocalDateTime  # RFC 3339 with offset (+07:00)
 
 
 class AuditEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: datetime
+    at: LocalDateTime
     actor_id: str | None
     actor_label: str = Field(description='Username, "api-key:<name>", "system" or "anonymous".')
     action: str

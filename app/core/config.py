@@ -27,6 +27,7 @@ class Mode(StrEnum):
 # Secrets that must never be used in production; also what an unset secret looks like.
 _DEFAULT_SECRETS = {"", "changethis", "change-me", "secret"}
 _SECRET_FIELDS = ("secret_key", "receipt_key", "data_keys")
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -96,8 +97,28 @@ class Settings(BaseSettings):
                     "production mode refuses to start with default or missing secrets: "
                     + ", ".join("TINBAO_" + m.upper() for m in missing)
                 )
+            short = [
+                name
+                for name in ("secret_key", "receipt_key")
+                if len(getattr(self, name)) < MIN_SECRET_LENGTH
+            ]
+            if short:
+                raise ValueError(
+                    f"production mode needs secrets of at least {MIN_SECRET_LENGTH} characters: "
+                    + ", ".join("TINBAO_" + m.upper() for m in short)
+                )
         elif missing:
             self._fill_dev_secrets(missing)
+        if self.data_keys and "data_keys" not in missing:
+            from app.core.security import DataCipher
+
+            try:
+                DataCipher(self.data_keys)
+            except ValueError as exc:
+                raise ValueError(
+                    "TINBAO_DATA_KEYS: comma-separated 'id:base64url(32 bytes)' keys "
+                    "(make one with `tinbao generate-data-key`)"
+                ) from exc
         if self.webhook_allow_private is None:
             self.webhook_allow_private = self.mode is not Mode.production
         return self

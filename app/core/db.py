@@ -80,6 +80,19 @@ def _ensure_sqlite_dir(url: str) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
 
+def _connect_failure_is_operational(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """asyncpg's connect raises OSError (refused, timed out) or its own errors, which
+    SQLAlchemy passes through unwrapped; make them the DBAPI's OperationalError, so that a
+    database that cannot be reached answers 503 (app.core.errors), never 500."""
+    dbapi = dialect.loaded_dbapi
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except dbapi.Error:
+        raise
+    except Exception as exc:
+        raise dbapi.OperationalError(f"cannot connect: {type(exc).__name__}") from exc
+
+
 def make_async_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         _ensure_sqlite_dir(settings.database_url)
@@ -89,13 +102,15 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.async_database_url,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
         pool_timeout=10,
     )
+    event.listen(engine.sync_engine, "do_connect", _connect_failure_is_operational)
+    return engine
 
 
 def make_sync_engine(settings: Settings, *, pooled: bool = True) -> Engine:

@@ -26,12 +26,21 @@ INTAKE = "intake"
 TRACK_FAILURES = "track_failures"
 LOGIN = "login"
 
+REDIS_TIMEOUT_SECONDS = 0.5
+
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         if settings.redis_url:
             uri = "async+" + settings.redis_url
-            self.storage = storage_from_string(uri, implementation="redispy", key_prefix="tinbao")
+            # Short timeouts: an unreachable Redis must not hold every request up.
+            self.storage = storage_from_string(
+                uri,
+                implementation="redispy",
+                key_prefix="tinbao",
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+            )
         else:
             self.storage = storage_from_string("async+memory://")
         self.limiter = FixedWindowRateLimiter(self.storage)

@@ -190,6 +190,8 @@ def vacuum_analyze(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f"VACUUM (ANALYZE) {tables}"))
+            # The rest too (reference data, users): fresh from a load, possibly never analyzed.
+            conn.execute(text("ANALYZE"))
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))

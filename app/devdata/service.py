@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from app.accounts.models import Organization, OrganizationKind, Role, User
-from app.admin_units.geo import get_locator
+from app.admin_units.geo import GEOMETRY_FILE, decode_geometries
 from app.admin_units.models import Commune, LegacyCommune, MergeType, Province
 from app.core.config import Mode, Settings
 from app.core.db import make_sync_engine, new_id, utcnow
@@ -79,8 +79,9 @@ def _inside_points() -> dict[str, tuple[float, float]]:
 
 @cache
 def _point_pools(seed: int) -> dict[str, list[tuple[float, float]]]:
-    """Points inside each shipped commune (a few seconds of geometry: once per process)."""
-    return point_pools(get_locator(), _inside_points(), seed=seed)
+    """Points inside each shipped commune (about a second of geometry: once per process)."""
+    boundaries = decode_geometries(GEOMETRY_FILE.read_bytes())
+    return point_pools(boundaries, _inside_points(), seed=seed)
 
 
 def load_reference(conn: Connection) -> ReferenceData:

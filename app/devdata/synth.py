@@ -39,6 +39,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import os
 import random
 import uuid
 from collections.abc import Sequence
@@ -47,9 +48,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import shapely
+from numpy.typing import NDArray
 
 from app.admin_units.fold import fold
-from app.admin_units.geo import CommuneLocator
 from app.core.security import CROCKFORD, DataCipher
 from app.devdata import texts
 from app.tips.models import TipStatus
@@ -280,32 +282,39 @@ class Batch:
 
 
 def point_pools(
-    locator: CommuneLocator,
+    boundaries: tuple[Sequence[str], NDArray[np.object_]],
     inside_points: dict[str, tuple[float, float]],
     *,
     seed: int,
     size: int = POINTS_PER_COMMUNE,
 ) -> dict[str, list[tuple[float, float]]]:
-    """Up to ``size`` distinct points per commune, each inside it (checked with the locator):
-    the commune's inside point plus jitter, narrower rounds for small communes."""
+    """Up to ``size`` distinct points per commune, each inside its boundary: the commune's
+    inside point plus jitter, in narrower rounds for small communes. ``boundaries`` are the
+    shipped codes and geometries (``app.admin_units.geo.decode_geometries``); each candidate
+    is tested against its own commune only, vectorised."""
+    codes, geometries = boundaries
+    index = {code: i for i, code in enumerate(codes)}
+    shapely.prepare(geometries)
     rng = np.random.default_rng(seed)
     pools: dict[str, list[tuple[float, float]]] = {
-        code: [(round(lat, 6), round(lon, 6))] for code, (lat, lon) in inside_points.items()
+        code: [(round(lat, 6), round(lon, 6))]
+        for code, (lat, lon) in inside_points.items()
+        if code in index
     }
+    per = 2 * size
     for sigma in (0.02, 0.007, 0.0025, 0.0008, 0.0003):
         wanting = [code for code, pool in pools.items() if len(pool) < size]
         if not wanting:
             break
-        per = 2 * size
+        owners = np.repeat([index[c] for c in wanting], per)
         lats = np.repeat([inside_points[c][0] for c in wanting], per)
         lons = np.repeat([inside_points[c][1] for c in wanting], per)
         lats = np.round(lats + rng.normal(0.0, sigma, lats.shape), 6)
         lons = np.round(lons + rng.normal(0.0, sigma, lons.shape), 6)
-        found = locator.locate_many(lats.tolist(), lons.tolist())
-        for k, code in enumerate(found):
-            owner = wanting[k // per]
-            pool = pools[owner]
-            if code == owner and len(pool) < size:
+        inside = shapely.intersects_xy(geometries[owners], lons, lats)
+        for k in np.flatnonzero(inside).tolist():
+            pool = pools[wanting[k // per]]
+            if len(pool) < size:
                 pool.append((float(lats[k]), float(lons[k])))
     return pools
 
@@ -503,6 +512,9 @@ class Synthesizer:
         self.points = points
         self.now = now
         self.rng = random.Random(seed)
+        # Ids come from a generator of their own, seeded afresh: the same seed run twice
+        # makes the same kind of data, never the same ids.
+        self._ids = random.Random(int.from_bytes(os.urandom(16), "big"))
         self.batch = Batch()
         self._routes: dict[tuple[str, str], Routing] = {}
         self._acknowledge_by: dict[tuple[date, int], datetime] = {}
@@ -607,7 +619,7 @@ class Synthesizer:
     def _reference(self) -> str:
         taken = self.reference.taken_references
         while True:
-            symbols = _crockford(self.rng.getrandbits(40), 8)
+            symbols = _crockford(self._ids.getrandbits(40), 8)
             reference = f"TB-{symbols[:4]}-{symbols[4:]}"
             if reference not in taken:
                 taken.add(reference)
@@ -626,7 +638,7 @@ class Synthesizer:
     def _tip(self, created: datetime, commune: CommuneRef, category: CategoryRef) -> None:
         rng = self.rng
         reference_data = self.reference
-        tip_id = _uuid7(int(created.timestamp() * 1000), rng)
+        tip_id = _uuid7(int(created.timestamp() * 1000), self._ids)
         reference = self._reference()
         tip = _Tip(self, tip_id=tip_id, reference=reference, created=created)
         province = commune.province_code
@@ -754,7 +766,7 @@ class Synthesizer:
             (
                 tip_id,
                 reference,
-                f"{rng.getrandbits(256):064x}",
+                f"{self._ids.getrandbits(256):064x}",
                 category.code,
                 category.kind,
                 tip_type,
@@ -831,11 +843,11 @@ class Synthesizer:
             if not self._transfer(tip, tip.created + delay, province=commune.province_code):
                 return
         path = _choose(rng, CRIME_PATHS if crime else SECURITY_PATHS)
-        if path == "stuck" and self.now - tip.received_at > STUCK_MOSTLY_BEFORE:
-            # A backlog is mostly recent: old tips were closed in the end, most of them late.
-            if rng.random() < 0.85:
-                path = "not_prosecuted" if crime else "handled"
-                late = True
+        # A backlog is mostly recent: old tips were closed in the end, most of them late.
+        old = self.now - tip.received_at > STUCK_MOSTLY_BEFORE
+        if path == "stuck" and old and rng.random() < 0.85:
+            path = "not_prosecuted" if crime else "handled"
+            late = True
         if path == "merged":
             self._close_early(tip, commune, category, "merged")
             return

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, create_model
 
 from app.accounts.dependencies import require_roles
 from app.accounts.models import Role
@@ -16,7 +15,6 @@ from app.core.db import SessionDep
 from app.integration import stats, webhooks
 from app.integration.models import WebhookSubscription
 from app.integration.periods import PERIOD_HELP, Window, resolve_window
-from app.tips.models import TipStatus
 from app.triage.schemas import QueueFilters
 
 # Statistics, exports and the feed: analysts (users and API keys), supervisors, admin.
@@ -76,25 +74,25 @@ async def stats_query(
 StatsParams = Annotated[StatsQuery, Depends(stats_query)]
 
 
-class ExportFilters(BaseModel):
-    """The queue's filters (GET /api/v1/tips), without paging: the export has every row."""
-
-    status: list[TipStatus] | None = None
-    category_code: str | None = None
-    unit_code: str | None = None
-    assignee_id: str | None = Field(
-        default=None, description='A user id, "me", or "none" for unassigned tips.'
+# The export takes exactly the queue's filters (GET /api/v1/tips) without its paging: the
+# model is derived from QueueFilters so the two cannot drift apart.
+_PAGING = frozenset({"sort", "limit", "cursor"})
+if TYPE_CHECKING:
+    ExportFilters = QueueFilters
+else:
+    ExportFilters = create_model(
+        "ExportFilters",
+        __doc__="The queue's filters, without paging: the export has every row.",
+        **{
+            name: (field.annotation, field)
+            for name, field in QueueFilters.model_fields.items()
+            if name not in _PAGING
+        },
     )
-    overdue: bool | None = None
-    urgent: bool | None = None
-    created_from: AwareDatetime | date | None = None
-    created_to: AwareDatetime | date | None = Field(
-        default=None, description="Inclusive; a date includes that whole day (Asia/Ho_Chi_Minh)."
-    )
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
-    def as_queue_filters(self) -> QueueFilters:
-        return QueueFilters(**self.model_dump(exclude_none=True))
+
+def as_queue_filters(filters: BaseModel) -> QueueFilters:
+    return QueueFilters.model_validate(filters.model_dump(exclude_none=True))
 
 
 async def get_subscription(

@@ -73,6 +73,9 @@ _SAFE_DATA_KEYS = frozenset(
         "previous_due_at",
         "until",
         "extension",
+        # tip.overdue
+        "deadline",
+        "status",
         # tip.message_added (the body stays internal)
         "message_id",
         "direction",
@@ -83,6 +86,7 @@ _SAFE_DATA_KEYS = frozenset(
 # Key of the advisory lock that serializes sequencing ("TinBaoFd" as an int64).
 FEED_LOCK_KEY = 0x54696E42616F4664
 SEQUENCE_BATCH = 1000
+MAX_POSITION = 2**63 - 1  # BIGINT
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
@@ -122,7 +126,7 @@ def item_data(event: TipEvent, *, reference: str, province_code: str) -> dict[st
 def _item(event: TipEvent, reference: str, province_code: str) -> FeedItem:
     assert event.feed_position is not None
     return FeedItem(
-        id=event.id,
+        id=event.feed_position,
         type=event.type,
         tip_id=event.tip_id,
         at=event.at,
@@ -244,7 +248,12 @@ def decode_position(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
     values = decode_cursor(cursor)
-    if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
+    if (
+        len(values) != 1
+        or not isinstance(values[0], int)
+        or isinstance(values[0], bool)
+        or not 0 <= values[0] < MAX_POSITION
+    ):
         raise ValidationFailed(errors=[("after", ("Con trỏ không hợp lệ", "Invalid cursor"))])
     return values[0]
 
@@ -262,17 +271,17 @@ async def read_events(
     is committed, so when a page is not full the consumer may resume from the horizon
     without ever skipping an event that is numbered later.
     """
-    horizon = await session.scalar(select(func.max(TipEvent.id))) or 0
+    horizon = await session.scalar(select(func.max(TipEvent.feed_position))) or 0
     query = (
         select(TipEvent, Tip.reference, Tip.province_code)
         .join(Tip, Tip.id == TipEvent.tip_id)
         .where(
-            TipEvent.id > after,
-            TipEvent.id <= horizon,
+            TipEvent.feed_position > after,
+            TipEvent.feed_position <= horizon,
             TipEvent.type.in_(PUBLISHED_EVENT_TYPES),
             visible_tips_clause(principal),
         )
-        .order_by(TipEvent.id)
+        .order_by(TipEvent.feed_position)
         .limit(limit)
     )
     rows = (await session.execute(query)).all()

@@ -136,7 +136,7 @@ def resolve_window(*, period: str | None, from_: str | None, to: str | None) -> 
     if period is not None:
         try:
             return parse_period(period)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValidationFailed(
                 errors=[
                     (
@@ -154,7 +154,7 @@ def resolve_window(*, period: str | None, from_: str | None, to: str | None) -> 
             continue
         try:
             bound = parse_bound(raw, end=field == "to")
-        except ValueError:
+        except (ValueError, OverflowError):
             errors.append(
                 (
                     field,

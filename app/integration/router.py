@@ -18,6 +18,7 @@ from app.integration.dependencies import (
     Manager,
     Reader,
     StatsParams,
+    as_queue_filters,
 )
 from app.integration.schemas import (
     DeliveryOut,
@@ -143,7 +144,7 @@ async def export_tips_csv(
     No personal data: no reporter fields (not even whether the tip was anonymous), no
     description, address, point, persons involved, notes, messages or officers. Every
     export is recorded in the audit log (``tips.exported``)."""
-    queue_filters = filters.as_queue_filters()
+    queue_filters = as_queue_filters(filters)
     await exports.record_export(session, principal=principal, filters=queue_filters)
     filename = f"tinbao-tips-{date.today().isoformat()}.csv"
     return StreamingResponse(

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import anyio
+import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -94,18 +95,23 @@ async def validate_target(url: str, *, allow_private: bool) -> None:
     def refuse(vi: str, en: str) -> ValidationFailed:
         return ValidationFailed(errors=[("url", (vi, en))])
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise refuse("Chỉ chấp nhận URL http:// hoặc https://.", "Only http(s) URLs are accepted.")
+    invalid = refuse("URL không hợp lệ.", "Invalid URL.")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise invalid
     try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise refuse("Cổng không hợp lệ.", "Invalid port.") from None
+        httpx.URL(url)  # what the worker will send to must parse there too
+    except (ValueError, httpx.InvalidURL):
+        raise invalid from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise refuse("Chỉ chấp nhận URL http:// hoặc https://.", "Only http(s) URLs are accepted.")
     if allow_private:
         return
     try:
-        private = await private_address_of(parts.hostname, port)
-    except OSError:
+        private = await private_address_of(hostname, port)
+    except (OSError, UnicodeError, ValueError):
         raise refuse("Không phân giải được tên máy.", "The host name does not resolve.") from None
     if private is not None:
         raise refuse(
@@ -185,7 +191,12 @@ def _cursor_value(cursor: str | None, kind: type) -> object | None:
     if cursor is None:
         return None
     values = decode_cursor(cursor)
-    if len(values) != 1 or not isinstance(values[0], kind) or isinstance(values[0], bool):
+    value = values[0] if len(values) == 1 else None
+    if (
+        not isinstance(value, kind)
+        or isinstance(value, bool)
+        or (isinstance(value, int) and not 0 <= value < 2**63)
+    ):
         raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
     return values[0]
 
@@ -249,7 +260,10 @@ async def delete_subscription(
 
 
 def _visible_deliveries(actor: Principal) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [WebhookSubscription.id == WebhookDelivery.subscription_id]
+    clauses: list[ColumnElement[bool]] = [
+        WebhookSubscription.id == WebhookDelivery.subscription_id,
+        WebhookSubscription.deleted_at.is_(None),
+    ]
     if actor.role != Role.admin:
         clauses.append(WebhookSubscription.province_code == actor.province_code)
     return clauses
@@ -299,9 +313,6 @@ async def redeliver(
                 "Only a dead-lettered delivery can be redelivered.",
             )
         )
-    subscription = await session.get(WebhookSubscription, delivery.subscription_id)
-    if subscription is None or subscription.deleted_at is not None:
-        raise NotFound(_DELIVERY_NOT_FOUND)
     now = utcnow()
     delivery.status = DeliveryStatus.pending
     delivery.attempts = 0
@@ -433,7 +444,12 @@ async def record_attempt(
     values["status"] = status
     await session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.leased_by == worker_id)
+        .where(
+            WebhookDelivery.id == delivery.id,
+            WebhookDelivery.leased_by == worker_id,
+            # not cancelled meanwhile (its subscription deleted)
+            WebhookDelivery.status == DeliveryStatus.pending,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )

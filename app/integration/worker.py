@@ -74,7 +74,8 @@ async def attempt(
         response = await http.post(delivery.url, content=body, headers=headers)
     except httpx.TimeoutException:
         return AttemptOutcome(ok=False, error="timeout")
-    except (httpx.HTTPError, OSError) as exc:
+    except Exception as exc:
+        # Whatever goes wrong with one target is that delivery's failure, never the worker's.
         return AttemptOutcome(ok=False, error=type(exc).__name__)
     if 200 <= response.status_code < 300:
         return AttemptOutcome(ok=True, status_code=response.status_code)

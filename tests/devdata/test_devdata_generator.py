@@ -180,7 +180,7 @@ def test_statuses_outcomes_and_timelines_are_consistent(
             assert tip["transfer_due_at"] is None
         if tip["acknowledged_at"] is not None:
             assert _as_utc(tip["acknowledged_at"]) >= _as_utc(tip["created_at"])
-    assert {"received", "in_progress", "resolved", "rejected", "merged", "suspended"} <= statuses
+    assert {"in_progress", "resolved", "rejected", "referred", "merged", "suspended"} <= statuses
     feed = _rows(sync_engine, "SELECT count(*) AS n FROM tip_events WHERE feed_position <> id")
     assert feed[0]["n"] == 0
 
@@ -193,8 +193,9 @@ def test_reporters_are_encrypted_and_search_text_is_folded(
         r["tip_id"]: r
         for r in _rows(sync_engine, "SELECT tip_id, key_id, ciphertext FROM reporter_identities")
     }
-    tips = _rows(sync_engine, "SELECT id, anonymous, channel, description, reference, search_text "
-                 "FROM tips")
+    tips = _rows(
+        sync_engine, "SELECT id, anonymous, channel, description, reference, search_text FROM tips"
+    )
     for tip in tips:
         assert tip["search_text"] == fold(f"{tip['description']} {tip['reference']}")
         identity = identities.get(tip["id"])

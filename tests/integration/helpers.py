@@ -38,7 +38,9 @@ def tip_row(
 ) -> Tip:
     commune, province = UNIT_PLACE[unit]
     created = created_at or datetime.now(UTC)
-    kind = "crime" if category_code in ("drugs", "theft_fraud", "online_fraud") else "security_order"
+    kind = (
+        "crime" if category_code in ("drugs", "theft_fraud", "online_fraud") else "security_order"
+    )
     values: dict[str, Any] = {
         "reference": "TB-" + secrets.token_hex(4).upper(),
         "receipt_hash": secrets.token_hex(32),

@@ -51,7 +51,11 @@ def running_receiver() -> Iterator[Receiver]:
             if receiver.delay:
                 time.sleep(receiver.delay)
             status = receiver.record(
-                Received(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+                Received(
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
             )
             self.send_response(status)
             self.send_header("Content-Length", "2")

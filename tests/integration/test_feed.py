@@ -9,11 +9,21 @@ import random
 import pytest
 from sqlalchemy import select
 
+from app.core.db import utcnow
+from app.core.pagination import encode_cursor
 from app.integration import feed
 from app.integration.worker import sync_feed
 from app.tips.models import TipEvent
 from tests.accounts.helpers import auth_headers, make_api_key, make_organization, make_user
-from tests.integration.helpers import BA_DINH_UNIT, HANOI, HCMC, SAI_GON_UNIT, event_row, make_tip
+from tests.integration.helpers import (
+    BA_DINH_UNIT,
+    HANOI,
+    HCMC,
+    SAI_GON_UNIT,
+    event_row,
+    make_tip,
+    vn,
+)
 from tests.tips.helpers import TIPS, identified, payload
 
 EVENTS = "/api/v1/events"
@@ -133,7 +143,17 @@ async def test_sparse_scope_resumes_from_the_horizon(client, db, app):
     assert [i["id"] for i in after.json()["items"]] == [6]
 
 
-@pytest.mark.parametrize("after", ["not-a-cursor!", "WyJ4Il0", "Wy0xXQ"])  # ["x"], [-1]
+@pytest.mark.parametrize(
+    "after",
+    [
+        "not-a-cursor!",
+        encode_cursor(["x"]),
+        encode_cursor([-1]),
+        encode_cursor([True]),
+        encode_cursor([2**63]),
+        encode_cursor([1, 2]),
+    ],
+)
 async def test_bad_cursor_is_422(client, db, app, after):
     admin = await make_user(db, role="admin")
 
@@ -179,7 +199,11 @@ async def test_a_row_committed_late_is_numbered_after_those_already_read(db, app
 async def test_concurrent_writers_and_a_polling_consumer(client, db, app, is_postgres):
     """Writers commit out of id order (a pause between insert and commit) and through the
     API, while a consumer polls in small pages. The consumer must see every published event
-    exactly once, in feed order, which must match the table at the end."""
+    exactly once, in feed order, which must match the table at the end.
+
+    On PostgreSQL a straggler also takes the smallest id first and commits only after the
+    consumer has read ten events: the hazard (a smaller id committed after larger ones were
+    read) certainly happens. SQLite has one writer at a time, so no straggler there."""
     officer = await make_user(db, role="officer", unit_code=SAI_GON_UNIT)
     admin = await make_user(db, role="admin")
     headers = auth_headers(app, admin)
@@ -219,13 +243,27 @@ async def test_concurrent_writers_and_a_polling_consumer(client, db, app, is_pos
             r = await client.get(EVENTS, params=params, headers=headers)
             assert r.status_code == 200, r.text
             seen.extend(r.json()["items"])
+            if len(seen) >= 10:
+                consumer_progressed.set()
             after = r.json()["next_cursor"]
             if done and len(r.json()["items"]) < 7:
                 return
             await asyncio.sleep(0.001)
 
+    consumer_progressed = asyncio.Event()
+    straggler = sessionmaker()
+    if is_postgres:
+        straggler.add(event_row(tips[0], "tip.status_changed"))
+        await straggler.flush()  # the smallest id of all, not committed
+
+    async def finish_straggler() -> None:
+        if is_postgres:
+            await asyncio.wait_for(consumer_progressed.wait(), timeout=30)
+            await straggler.commit()
+        await straggler.close()
+
     async def writers() -> None:
-        await asyncio.gather(*(raw_writer(n) for n in range(8)), api_writer())
+        await asyncio.gather(*(raw_writer(n) for n in range(8)), api_writer(), finish_straggler())
         writers_done.set()
 
     await asyncio.gather(writers(), consumer())
@@ -243,11 +281,35 @@ async def test_concurrent_writers_and_a_polling_consumer(client, db, app, is_pos
     raw_published = sum(
         types[(n * 7 + k) % len(types)] != "tip.note_added" for n in range(8) for k in range(10)
     )
-    assert len(seen) == raw_published + 4 * 2  # + tip.created and tip.status_changed per API tip
+    # + tip.created and tip.status_changed per API tip, + the straggler
+    assert len(seen) == raw_published + 4 * 2 + (1 if is_postgres else 0)
     everything = (
-        await db.execute(select(TipEvent.feed_position).order_by(TipEvent.feed_position))
-    ).scalars().all()
+        (await db.execute(select(TipEvent.feed_position).order_by(TipEvent.feed_position)))
+        .scalars()
+        .all()
+    )
     assert everything == list(range(1, len(everything) + 1))  # every row numbered once
     if is_postgres:
         ids_in_feed_order = [row_id for _, row_id, _ in rows]
-        assert ids_in_feed_order != sorted(ids_in_feed_order), "no out-of-order commit happened"
+        # The straggler has the smallest id and was numbered after the first ten events.
+        assert ids_in_feed_order.index(min(ids_in_feed_order)) >= 10
+
+
+async def test_overdue_alerts_are_published(client, db, app):
+    from app.triage.jobs import emit_overdue
+
+    officer = await make_user(db, role="officer", unit_code=SAI_GON_UNIT)
+    tip = await make_tip(
+        db, due_at=vn("2025-01-20 08:00"), created_at=vn("2025-01-01 08:00"), assignee_id=officer.id
+    )
+    async with app.state.sessionmaker() as session:
+        assert await emit_overdue(session, now=utcnow(), settings=app.state.settings) == 1
+        await session.commit()
+    admin = await make_user(db, role="admin")
+
+    items, _ = await poll_all(client, auth_headers(app, admin))
+
+    assert [(i["type"], i["tip_id"]) for i in items] == [("tip.overdue", tip.id)]
+    assert items[0]["data"]["deadline"] == "due_at"
+    assert items[0]["data"]["due_at"].startswith("2025-01-20T01:00:00")
+    assert officer.id not in json.dumps(items)  # who holds it stays internal

@@ -39,8 +39,19 @@ def test_named_periods(period, first_day, day_after):
 
 @pytest.mark.parametrize(
     "period",
-    ["month:2026-13", "month:2026-1", "quarter:2026-Q5", "half:2026", "year:26", "day:2025-02-29",
-     "decade:2020", "month", "", "eval_commune:", "year:0001"],
+    [
+        "month:2026-13",
+        "month:2026-1",
+        "quarter:2026-Q5",
+        "half:2026",
+        "year:26",
+        "day:2025-02-29",
+        "decade:2020",
+        "month",
+        "",
+        "eval_commune:",
+        "year:0001",
+    ],
 )
 def test_bad_periods(period):
     with pytest.raises(ValueError):
@@ -59,9 +70,10 @@ def test_a_day_falls_in_exactly_its_month_and_its_evaluation_years(day):
         assert window.start <= moment < window.end
     # Consecutive evaluation years adjoin: no day is in two, none in neither.
     assert parse_period(f"eval_commune:{commune_year + 1}").start == commune.end
-    assert parse_period(f"eval_residential:{day.year + 1}").start == parse_period(
-        f"eval_residential:{day.year}"
-    ).end
+    assert (
+        parse_period(f"eval_residential:{day.year + 1}").start
+        == parse_period(f"eval_residential:{day.year}").end
+    )
 
 
 def test_bounds():

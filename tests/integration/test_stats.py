@@ -30,7 +30,11 @@ async def summary_tips(db):
         db,
         [
             # t1, t2: 1 Nov 2025 (Vietnamese day), t2 late in the evening
-            {"created_at": vn("2025-11-01 08:00"), "organization_id": org.id, "movement_model": MODEL},
+            {
+                "created_at": vn("2025-11-01 08:00"),
+                "organization_id": org.id,
+                "movement_model": MODEL,
+            },
             {"created_at": vn("2025-11-01 23:30"), "organization_id": org.id},
             # t3: 06:00 on 2 Nov in Vietnam is still 1 Nov in UTC
             {"created_at": vn("2025-11-02 06:00"), "category_code": "public_disorder"},
@@ -145,6 +149,8 @@ async def test_summary_windows(client, db, app, summary_tips, params, total):
         ({"from": "yesterday"}, "from"),
         ({"from": "2025-11-02", "to": "2025-11-01"}, "to"),
         ({"group_by": "weekday"}, "group_by"),
+        ({"to": "9999-12-31"}, "to"),  # the day after cannot be represented
+        ({"from": "0001-01-01T00:00:00+07:00"}, "from"),
     ],
 )
 async def test_malformed_windows_answer_422(client, db, app, params, field):
@@ -169,12 +175,16 @@ async def test_readers_see_only_their_province(client, db, app, summary_tips):
         explicit = await client.get(
             SUMMARY, params={**params, "province_code": HCMC}, headers=headers
         )
-        other = await client.get(SUMMARY, params={**params, "province_code": HANOI}, headers=headers)
+        other = await client.get(
+            SUMMARY, params={**params, "province_code": HANOI}, headers=headers
+        )
         other_unit = await client.get(
             SUMMARY, params={**params, "unit_code": BA_DINH_UNIT}, headers=headers
         )
         for path in (SLA, HOTSPOTS):
-            assert (await client.get(path, params={"province_code": HANOI}, headers=headers)).status_code == 404
+            assert (
+                await client.get(path, params={"province_code": HANOI}, headers=headers)
+            ).status_code == 404
         assert own.json()["total"] == explicit.json()["total"] == 5
         assert (other.status_code, other.json()["code"]) == (404, "not_found")
         assert other_unit.status_code == 404
@@ -287,7 +297,9 @@ async def test_sla_per_unit(client, db, app):
     )
     supervisor = await make_user(db, role="province_supervisor", province_code=HCMC)
 
-    r = await client.get(SLA, params={"period": "month:2025-03"}, headers=auth_headers(app, supervisor))
+    r = await client.get(
+        SLA, params={"period": "month:2025-03"}, headers=auth_headers(app, supervisor)
+    )
 
     assert r.status_code == 200, r.text
     units = {u["unit_code"]: u for u in r.json()["units"]}
@@ -303,7 +315,12 @@ async def test_sla_per_unit(client, db, app):
     }
     assert "Sài Gòn" in units[SAI_GON_UNIT]["unit_name"]
     tdm = units[THU_DAU_MOT_UNIT]
-    assert (tdm["received"], tdm["resolved_on_time"], tdm["resolved_late"], tdm["open_overdue"]) == (
+    assert (
+        tdm["received"],
+        tdm["resolved_on_time"],
+        tdm["resolved_late"],
+        tdm["open_overdue"],
+    ) == (
         2,
         0,
         0,

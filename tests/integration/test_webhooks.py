@@ -38,7 +38,9 @@ def verify(secret: str, received) -> bool:
 
 
 async def subscribe(client, headers, url, events=("tip.created",), **extra):
-    r = await client.post(HOOKS, json={"url": url, "events": list(events), **extra}, headers=headers)
+    r = await client.post(
+        HOOKS, json={"url": url, "events": list(events), **extra}, headers=headers
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -91,7 +93,9 @@ async def test_create_list_delete(client, db, app):
     stored = await db.execute(select(webhooks.WebhookSubscription.secret_ciphertext))
     assert all(SECRET.encode() not in blob for blob in stored.scalars())
 
-    foreign = await client.delete(f"{HOOKS}/{given['id']}", headers=auth_headers(app, hanoi_supervisor))
+    foreign = await client.delete(
+        f"{HOOKS}/{given['id']}", headers=auth_headers(app, hanoi_supervisor)
+    )
     supervisor_on_admins = await client.delete(
         f"{HOOKS}/{everywhere['id']}", headers=auth_headers(app, supervisor)
     )
@@ -124,13 +128,22 @@ async def test_only_admins_and_supervisors_manage_webhooks(client, db, app):
     [
         ({"url": "ftp://dash.example.vn/", "events": ["tip.created"]}, "url"),
         ({"url": "not a url", "events": ["tip.created"]}, "url"),
+        ({"url": "http://[::1/hook", "events": ["tip.created"]}, "url"),
+        ({"url": "http://dash.example.vn:99999/", "events": ["tip.created"]}, "url"),
+        ({"url": "http://dash.exa mple.vn/", "events": ["tip.created"]}, "url"),
+        ({"url": "http://dash.example.vn/\r\nX-Evil: 1", "events": ["tip.created"]}, "url"),
         ({"url": "https://:443/", "events": ["tip.created"]}, "url"),
         ({"url": "https://dash.example.vn/", "events": ["tip.exploded"]}, "events"),
         ({"url": "https://dash.example.vn/", "events": ["tip.note_added"]}, "events"),
         ({"url": "https://dash.example.vn/", "events": []}, "events"),
-        ({"url": "https://dash.example.vn/", "events": ["tip.created"], "secret": "short"}, "secret"),
-        ({"url": "https://dash.example.vn/", "events": ["tip.created"], "province_code": "99"},
-         "province_code"),
+        (
+            {"url": "https://dash.example.vn/", "events": ["tip.created"], "secret": "short"},
+            "secret",
+        ),
+        (
+            {"url": "https://dash.example.vn/", "events": ["tip.created"], "province_code": "99"},
+            "province_code",
+        ),
     ],
 )
 async def test_invalid_subscriptions(client, db, app, body, field):
@@ -160,12 +173,18 @@ async def test_private_targets_refused_unless_allowed(client, db, app, monkeypat
     headers = auth_headers(app, admin)
     monkeypatch.setattr(app.state.settings, "webhook_allow_private", False)
 
-    refused = await client.post(HOOKS, json={"url": url, "events": ["tip.created"]}, headers=headers)
+    refused = await client.post(
+        HOOKS, json={"url": url, "events": ["tip.created"]}, headers=headers
+    )
     public = await client.post(
-        HOOKS, json={"url": "https://93.184.216.34/hook", "events": ["tip.created"]}, headers=headers
+        HOOKS,
+        json={"url": "https://93.184.216.34/hook", "events": ["tip.created"]},
+        headers=headers,
     )
     monkeypatch.setattr(app.state.settings, "webhook_allow_private", True)
-    allowed = await client.post(HOOKS, json={"url": url, "events": ["tip.created"]}, headers=headers)
+    allowed = await client.post(
+        HOOKS, json={"url": url, "events": ["tip.created"]}, headers=headers
+    )
 
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "url"
     assert public.status_code == 201
@@ -346,7 +365,10 @@ async def test_a_leased_delivery_is_not_claimed_twice(client, db, app, receiver)
         await session.commit()
     async with app.state.sessionmaker() as session:
         after_lease = await webhooks.claim_due(
-            session, worker_id="c", now=now + timedelta(seconds=webhooks.LEASE_SECONDS + 1), limit=10
+            session,
+            worker_id="c",
+            now=now + timedelta(seconds=webhooks.LEASE_SECONDS + 1),
+            limit=10,
         )
         await session.commit()
 
@@ -395,3 +417,15 @@ async def test_two_concurrent_workers_deliver_each_event_once(client, db, app, r
     assert all(d.status == "delivered" and d.attempts == 1 for d in await deliveries(db))
     positions = sorted(json.loads(r.body)["id"] for r in receiver.requests)
     assert positions == list(range(1, 31))
+
+
+async def test_standalone_worker_run(client, db, app, receiver):
+    """What `tinbao webhooks deliver` runs: its own engine, one pass."""
+    admin = await make_user(db, role="admin")
+    await subscribe(client, auth_headers(app, admin), receiver.url, secret=SECRET)
+    await client.post(TIPS, json=payload())
+
+    attempted = await worker.run_standalone(app.state.settings, forever=False)
+
+    assert attempted == 1 and len(receiver.requests) == 1
+    assert verify(SECRET, receiver.requests[0])

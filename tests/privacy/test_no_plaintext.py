@@ -16,6 +16,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from app.core.config import Settings
 from tests.privacy.helpers import REQUESTS, TRACK_REQUESTS
 from tests.tips.helpers import payload
@@ -61,24 +63,25 @@ async def file_tip(client: Any, reporter: dict[str, str], marker: str) -> dict[s
 async def database_bytes(settings: Settings) -> bytes:
     if settings.is_sqlite:
         path = Path(settings.database_url.split(":///", 1)[1])
-        files = [path, Path(f"{path}-wal")]
-        assert files[1].exists(), "the test database runs in WAL mode"
-        return b"".join(f.read_bytes() for f in files if f.exists())
-    from sqlalchemy.engine import make_url
-
-    url = make_url(settings.database_url)
+        assert Path(f"{path}-wal").exists(), "the test database runs in WAL mode"
+        # Read by another process: closing a descriptor of the database file in this one
+        # would drop the POSIX locks its SQLite connections hold (and invite corruption).
+        command = ["cat", str(path), f"{path}-wal"]
+    else:
+        url = make_url(settings.database_url)
+        command = [
+            "pg_dump",
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            "--no-owner",
+            url.database or "",
+        ]
     process = await asyncio.create_subprocess_exec(
-        "pg_dump",
-        "-h",
-        url.host or "127.0.0.1",
-        "-p",
-        str(url.port or 5432),
-        "-U",
-        url.username or "postgres",
-        "--no-owner",
-        url.database or "",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()

@@ -1,0 +1,70 @@
+"""Fixtures for the hardening tests: Redis for shared rate limits, apps with other settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from app.core.config import Settings
+from app.main import create_app
+
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """TINBAO_TEST_REDIS_URL (set by .ci/run), else the default URL if Redis answers there.
+    No Redis is a failure, not a skip: the shared rate limits must be tested in CI."""
+    url = os.environ.get("TINBAO_TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URL
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis does not answer at {url} ({type(exc).__name__}); start it, or set "
+            "TINBAO_TEST_REDIS_URL to a Redis test database (it is flushed by the tests)",
+            pytrace=False,
+        )
+    return url
+
+
+def flush(url: str) -> None:
+    redis.Redis.from_url(url).flushdb()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limits_backend(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for in-memory counters, or the Redis URL (its test database flushed around the
+    test)."""
+    if request.param == "memory":
+        yield None
+        return
+    url = request.getfixturevalue("redis_url")
+    flush(url)
+    yield url
+    flush(url)
+
+
+@asynccontextmanager
+async def running(settings: Settings, **changes: Any) -> AsyncIterator[Any]:
+    """An app on the test database with some settings changed, started and stopped."""
+    application = create_app(settings.model_copy(update=changes))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def client_for(
+    application: Any, address: str = "127.0.0.1", *, raise_app_exceptions: bool = True
+) -> httpx.AsyncClient:
+    """A client calling ``application`` in-process from ``address``. Starlette re-raises an
+    unhandled exception after sending the 500 answer: ``raise_app_exceptions=False`` to see
+    the answer, as a real client would."""
+    transport = httpx.ASGITransport(
+        app=application, client=(address, 40000), raise_app_exceptions=raise_app_exceptions
+    )
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
