@@ -171,7 +171,7 @@ def main() -> None:
     if count < args.tips and args.generate:
         print(f"generating {args.tips - count:,} tips (the database holds {count:,})")
         started = time.perf_counter()
-        print(tinbao(env, "dev", "generate", "--tips", str(args.tips - count)).strip())
+        tinbao(env, "dev", "generate", "--tips", str(args.tips - count), quiet=False)
         print(f"generated in {time.perf_counter() - started:.0f} s")
         count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
     report = Report("bench_queue", url, command=command_line())
@@ -183,6 +183,7 @@ def main() -> None:
     unit_tips = int(
         sql(url, "SELECT count(*) FROM tips WHERE assigned_unit_code = %s", [unit])[0][0]
     )
+    watched = int(sql(url, "SELECT count(*) FROM tip_watchers WHERE unit_code = %s", [unit])[0][0])
     province_tips = int(
         sql(url, "SELECT count(*) FROM tips WHERE province_code = %s", [province])[0][0]
     )
@@ -219,7 +220,8 @@ def main() -> None:
             province_code=province,
         )
         report.line(
-            f"database: {count:,} tips; officer of {unit} ({unit_tips:,} tips assigned), "
+            f"database: {count:,} tips; officer of {unit} ({unit_tips:,} tips assigned, "
+            f"{watched:,} watched or handed on), "
             f"supervisor of province {province} ({province_tips:,} tips), statistics for "
             f"{year}; {args.workers} uvicorn worker(s), one client, requests one at a time, "
             f"{args.repeat} timed after {args.warmup} untimed"

@@ -82,19 +82,20 @@ def server_env(url: str, **overrides: str) -> dict[str, str]:
     return env
 
 
-def tinbao(env: dict[str, str], *args: str) -> str:
-    """Run a `tinbao` CLI command (migrate, load-reference-data, dev generate)."""
+def tinbao(env: dict[str, str], *args: str, quiet: bool = True) -> str:
+    """Run a `tinbao` CLI command (migrate, load-reference-data, dev generate); its output
+    is returned when ``quiet``, else shown as it comes."""
     done = subprocess.run(
         [str(VENV_BIN / "tinbao"), *args],
         env=env,
         cwd=ROOT,
-        capture_output=True,
+        capture_output=quiet,
         text=True,
         check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"tinbao {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+    return done.stdout or ""
 
 
 def prepare_database(env: dict[str, str]) -> None:

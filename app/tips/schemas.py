@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from app.media.schemas import AttachmentOut
 from app.tips.models import Channel, MessageDirection, PublicStatus, TipStatus
@@ -26,7 +33,11 @@ def _rfc3339(value: datetime) -> str:
 
 
 # Times in responses: RFC 3339 in Asia/Ho_Chi_Minh, e.g. 2026-11-25T23:59:59+07:00.
-LocalDateTime = Annotated[datetime, PlainSerializer(_rfc3339, return_type=str, when_used="json")]
+LocalDateTime = Annotated[
+    datetime,
+    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 _PHONE = r"^\+?[0-9][0-9 .()\-]{5,23}$"
 _EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"

@@ -1,7 +1,8 @@
 """`tinbao dev generate`: the synthetic tips obey the rules real tips obey.
 
-2,000 tips are generated once for the module and checked row by row against the rules of
-intake and triage; a smaller set is then read back through the API.
+2,000 tips are generated for the module, in two runs with the same seed (the second continues
+the registers and the feed of the first), and checked row by row against the rules of intake
+and triage; a smaller set is then read back through the API.
 """
 
 from __future__ import annotations
@@ -45,22 +46,28 @@ def _rows(engine: Engine, sql: str) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def generated(settings: Settings, sync_engine: Engine) -> Iterator[GenerationReport]:
+def generated(settings: Settings, sync_engine: Engine) -> Iterator[list[GenerationReport]]:
+    """Two runs with the same seed into the same database: the second one continues the
+    registers and the feed of the first."""
     clean_transactional_tables(sync_engine)
-    report = generate_tips(settings, tips=TIPS, seed=7, now=NOW, batch_size=700)
-    yield report
+    first = generate_tips(settings, tips=1_200, seed=7, now=NOW, batch_size=700)
+    second = generate_tips(settings, tips=TIPS - 1_200, seed=7, now=NOW, batch_size=700)
+    yield [first, second]
     clean_transactional_tables(sync_engine)
 
 
-def test_report_counts_what_was_written(generated: GenerationReport, sync_engine: Engine) -> None:
-    assert generated.tips == TIPS
-    for table, count in generated.rows_by_table.items():
+def test_report_counts_what_was_written(
+    generated: list[GenerationReport], sync_engine: Engine
+) -> None:
+    assert sum(r.tips for r in generated) == TIPS
+    for table in generated[0].rows_by_table:
+        count = sum(r.rows_by_table[table] for r in generated)
         assert _rows(sync_engine, f"SELECT count(*) AS n FROM {table}")[0]["n"] == count
-    assert generated.rows_by_table["tip_events"] > TIPS  # every tip has a timeline
+    assert generated[0].rows_by_table["tip_events"] > 1_200  # every tip has a timeline
 
 
 def test_places_units_and_categories_exist_and_agree(
-    generated: GenerationReport, sync_engine: Engine
+    generated: list[GenerationReport], sync_engine: Engine
 ) -> None:
     rows = _rows(
         sync_engine,
@@ -95,7 +102,7 @@ def test_places_units_and_categories_exist_and_agree(
 
 
 def test_register_numbers_are_gapless_per_unit_and_year(
-    generated: GenerationReport, sync_engine: Engine
+    generated: list[GenerationReport], sync_engine: Engine
 ) -> None:
     entries = _rows(
         sync_engine,
@@ -130,7 +137,7 @@ def test_register_numbers_are_gapless_per_unit_and_year(
 
 
 def test_statuses_outcomes_and_timelines_are_consistent(
-    generated: GenerationReport, sync_engine: Engine
+    generated: list[GenerationReport], sync_engine: Engine
 ) -> None:
     tips = {r["id"]: r for r in _rows(sync_engine, "SELECT * FROM tips")}
     events: dict[str, list[Any]] = defaultdict(list)
@@ -186,7 +193,7 @@ def test_statuses_outcomes_and_timelines_are_consistent(
 
 
 def test_reporters_are_encrypted_and_search_text_is_folded(
-    generated: GenerationReport, sync_engine: Engine
+    generated: list[GenerationReport], sync_engine: Engine
 ) -> None:
     cipher = DataCipher([TEST_DATA_KEY])
     identities = {
