@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import CheckConstraint, DateTime, MetaData, event
+from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,9 +49,34 @@ def new_id() -> str:
     return str(uuid.UUID(int=value))
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back as an aware UTC datetime.
+
+    PostgreSQL keeps the offset itself; SQLite keeps none, and would otherwise store an aware
+    +07:00 value by its wall-clock time and hand back naive datetimes. Naive input is UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
 
 
 class TimestampMixin:

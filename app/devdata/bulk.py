@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, DateTime, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from app.core.db import utcnow
+from app.core.db import UTCDateTime, utcnow
 from app.devdata.synth import (
     ENTRY_COLUMNS,
     EVENT_AT,
@@ -77,7 +77,7 @@ def _sqlite_value_converters(table: str, columns: Sequence[str]) -> list[Callabl
     converters: list[Callable[[Any], Any]] = []
     for name in columns:
         kind = model.columns[name].type
-        if isinstance(kind, DateTime):
+        if isinstance(kind, (DateTime, UTCDateTime)):
             converters.append(as_text_time)
         elif isinstance(kind, Boolean):
             converters.append(as_int)
