@@ -61,7 +61,8 @@ async def test_acknowledged_tips_survive_a_killed_server(app, db, settings, tmp_
     seqs = sorted(await db.scalars(select(RegisterEntry.seq)))
     assert seqs == list(range(1, len(stored) + 1))
 
-    # The server's own output (uvicorn access log at debug) holds no receipt, no phone.
-    assert "POST /api/v1/tips" in log
+    # The server's own output (access log, SQL at DEBUG) holds no receipt, no phone.
+    assert "POST /api/v1/tips" in log  # the access log
+    assert "INSERT INTO reporter_identities" in log  # SQL and parameters, at DEBUG
     assert phone not in log
     assert not any(receipt in log for receipt in acknowledged.values())
