@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import Lang, negotiate, title_for
+from app.core.security import MissingDataKey
 
 log = logging.getLogger("tinbao.errors")
 
@@ -204,6 +205,19 @@ def install_error_handlers(app: FastAPI) -> None:
             code=code,
             detail=detail,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(MissingDataKey)
+    async def _missing_key(request: Request, exc: MissingDataKey) -> JSONResponse:
+        log.error("data key %s is not configured: add it back to TINBAO_DATA_KEYS", exc)
+        return problem_response(
+            request,
+            status=503,
+            code="service_unavailable",
+            detail=(
+                "Khóa giải mã dữ liệu chưa được cấu hình.",
+                "A data key needed to read this record is not configured.",
+            ),
         )
 
     @app.exception_handler(OperationalError)

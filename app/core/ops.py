@@ -46,11 +46,13 @@ async def readyz(request: Request) -> dict[str, str]:
             current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     except Exception as exc:
         raise ServiceUnavailable(
-            ("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable.")
+            ("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable."),
+            headers={"Retry-After": "5"},
         ) from exc
     if current != head:
         raise ServiceUnavailable(
-            ("Cơ sở dữ liệu chưa được cập nhật.", f"Database at {current}, expected {head}.")
+            ("Cơ sở dữ liệu chưa được cập nhật.", f"Database at {current}, expected {head}."),
+            headers={"Retry-After": "30"},
         )
     return {"status": "ready", "migration": str(current)}
 

@@ -42,6 +42,11 @@ def normalize_crockford(value: str) -> str:
     return "".join(out)
 
 
+class MissingDataKey(KeyError):
+    """A record is encrypted under a key id that is not in TINBAO_DATA_KEYS (misconfiguration:
+    a key was removed before `tinbao reencrypt-reporters` finished)."""
+
+
 class DataCipher:
     """AES-256-GCM with a key ring: the first key encrypts, every key decrypts.
 
@@ -68,7 +73,10 @@ class DataCipher:
         return self.current_key_id, nonce + sealed
 
     def decrypt(self, key_id: str, blob: bytes, *, aad: bytes) -> bytes:
-        return self._keys[key_id].decrypt(blob[:12], blob[12:], aad)
+        key = self._keys.get(key_id)
+        if key is None:
+            raise MissingDataKey(key_id)
+        return key.decrypt(blob[:12], blob[12:], aad)
 
     @staticmethod
     def generate_key(key_id: str) -> str:
