@@ -30,3 +30,13 @@ async def test_record_under_a_removed_key_answers_503_not_500(app, client) -> No
     response = await client.get("/_test/decrypt")
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
+
+
+async def test_nul_character_in_a_search_is_bad_input_not_a_server_error(client) -> None:
+    response = await client.get(
+        "/api/v1/admin-units/communes", params={"q": "ben\x00nghe", "province_code": "79"}
+    )
+    assert response.status_code in (200, 422)
+    assert response.headers["content-type"].startswith(
+        "application/problem+json" if response.status_code == 422 else "application/json"
+    )

@@ -247,6 +247,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
             return await _db_down(request, exc)  # type: ignore[arg-type]
+        # SQLSTATE class 22 is "data exception" (e.g. a NUL character in a search string):
+        # asyncpg reports some of these as plain DBAPI errors rather than DataError.
+        if str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            return await _bad_data(request, exc)  # type: ignore[arg-type]
         log.error("database error: %s", type(exc.orig).__name__)
         return problem_response(request, status=500, code="internal_error")
 
