@@ -187,6 +187,7 @@ class Connection:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     requests = requests_for(args.scenario, args.count, args.seed)
     latencies: list[float] = []
+    sent_at: list[float] = []  # when each timed request was due, from the start (s)
     statuses: dict[str, int] = {}
     references: list[str] = []
     failures: dict[str, int] = {}
@@ -220,6 +221,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 connection.close()
                 continue
             latencies.append(time.perf_counter() - due)
+            sent_at.append(due - started)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             if status == 201 and args.scenario == "intake":
                 references.append(json.loads(body)["reference"])
@@ -237,6 +239,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "statuses": statuses,
         "failures": failures,
         "latencies": latencies,
+        "sent_at": sent_at,
         "references": references,
     }
 
