@@ -284,13 +284,8 @@ def machine(url: str) -> dict[str, str]:
                 break
     if db_kind(url) == "postgresql":
         rows = sql(url, "SELECT version()")
-        settings = dict(
-            sql(
-                url,
-                "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
-                "('shared_buffers', 'work_mem', 'max_connections', 'synchronous_commit')",
-            )
-        )
+        names = ("shared_buffers", "work_mem", "max_connections", "synchronous_commit")
+        settings = {name: sql(url, f"SELECT current_setting('{name}')")[0][0] for name in names}
         tuning = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
         database = f"{rows[0][0].split(' on ')[0]} ({tuning})"
     else:
