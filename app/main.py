@@ -15,7 +15,7 @@ from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
-from app.core.ops import metrics_middleware, migration_head
+from app.core.ops import MetricsMiddleware, migration_head
 from app.core.ops import router as ops_router
 from app.core.ratelimit import RateLimits
 from app.core.security import DataCipher
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings)
 
     install_error_handlers(app)
-    app.middleware("http")(metrics_middleware)
+    app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -11,8 +11,10 @@ among several is decided by a point when the point falls in one of them, else th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,13 +30,26 @@ _MAX_MERGER_HOPS = 16
 
 COMMUNE_LIST_MAX = 500
 
+# Intake resolves places from a per-process snapshot of the (reference) province, commune and
+# legacy tables, like the working calendar (app.triage.deadlines): cached per database for
+# this long; ``invalidate_place_cache()`` after writing those tables applies a change at once
+# in this process (other worker processes pick it up within the TTL).
+PLACE_CACHE_TTL_SECONDS = 60.0
+
+
+class _Named(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def full_name(self) -> str: ...
+
 
 class AmbiguousCommune(AppError):
     """A pre-2025 code that was split, with no point to decide: the body lists candidates."""
 
     status, code = 422, "ambiguous_commune"
 
-    def __init__(self, candidates: Sequence[Commune], *, field: str | None = None) -> None:
+    def __init__(self, candidates: Sequence[_Named], *, field: str | None = None) -> None:
         message: Text = (
             "Mã xã/phường cũ này đã được chia cho nhiều xã/phường mới; hãy chọn một mã mới "
             "trong danh sách hoặc gửi kèm toạ độ.",
@@ -170,11 +185,12 @@ async def resolve_place(
     or ValidationFailed (no place at all, half a point, out-of-range coordinates, or both a
     commune code and a legacy code).
     """
+    places = await place_snapshot(session)
     point = _checked_point(lat, lon)
-    located: Commune | None = None
+    located: _CommuneRow | None = None
     if point is not None:
         located_code = locator.locate(*point)
-        located = await _current(session, located_code) if located_code else None
+        located = places.current(located_code) if located_code else None
 
     if commune_code and legacy_commune_code:
         raise ValidationFailed(
@@ -209,15 +225,15 @@ async def resolve_place(
     resolved_from_legacy = bool(legacy_commune_code)
     field = "location.legacy_commune_code" if resolved_from_legacy else "location.commune_code"
     code = legacy_commune_code or commune_code or ""
-    commune: Commune | None = None
+    commune: _CommuneRow | None = None
     if not resolved_from_legacy:
-        commune = await _current(session, code)
+        commune = places.current(code)
     if commune is None:
-        rows = await _legacy_rows(session, code)
-        if not rows:
+        new_codes = places.legacy.get(code)
+        if not new_codes:
             raise UnknownCommune(field=field)
         resolved_from_legacy = True
-        successors = await _legacy_successors(session, rows)
+        successors = places.successors(new_codes)
         if not successors:
             raise UnknownCommune(field=field)
         if len(successors) == 1:
@@ -228,6 +244,83 @@ async def resolve_place(
             raise AmbiguousCommune(successors, field=field)
     mismatch = point is not None and (located is None or located.code != commune.code)
     return ResolvedPlace(commune.code, commune.province_code, mismatch, resolved_from_legacy)
+
+
+@dataclass(frozen=True)
+class _CommuneRow:
+    code: str
+    province_code: str
+    merged_into: str | None
+    full_name: str
+
+
+@dataclass(frozen=True)
+class PlaceSnapshot:
+    """The provinces, communes and pre-2025 → 2025 mapping, as plain values."""
+
+    province_codes: frozenset[str]
+    communes: Mapping[str, _CommuneRow]
+    legacy: Mapping[str, tuple[str, ...]]  # old code → new codes, ordered
+
+    def current(self, code: str) -> _CommuneRow | None:
+        """The commune with ``code``, following later mergers to today's successor."""
+        commune = self.communes.get(code)
+        hops = 0
+        while commune is not None and commune.merged_into and hops < _MAX_MERGER_HOPS:
+            commune = self.communes.get(commune.merged_into)
+            hops += 1
+        return commune
+
+    def successors(self, new_codes: Sequence[str]) -> list[_CommuneRow]:
+        found: dict[str, _CommuneRow] = {}
+        for new_code in new_codes:
+            commune = self.current(new_code)
+            if commune is not None:
+                found.setdefault(commune.code, commune)
+        return sorted(found.values(), key=lambda c: c.code)
+
+
+_place_cache: dict[str, tuple[float, PlaceSnapshot]] = {}
+
+
+def invalidate_place_cache() -> None:
+    """Forget cached place snapshots (call after writing provinces, communes or legacy rows)."""
+    _place_cache.clear()
+
+
+async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
+    """The reference tables intake resolves places with (cached per database for a short TTL)."""
+    key = session.get_bind().engine.url.render_as_string(hide_password=True)
+    now = time.monotonic()
+    cached = _place_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    provinces = (await session.scalars(select(Province.code))).all()
+    communes = (
+        await session.execute(
+            select(Commune.code, Commune.province_code, Commune.merged_into, Commune.full_name)
+        )
+    ).all()
+    legacy: dict[str, list[str]] = {}
+    for old_code, new_code in (
+        await session.execute(
+            select(LegacyCommune.old_code, LegacyCommune.new_code).order_by(
+                LegacyCommune.old_code, LegacyCommune.new_code
+            )
+        )
+    ).all():
+        legacy.setdefault(old_code, []).append(new_code)
+    snapshot = PlaceSnapshot(
+        province_codes=frozenset(provinces),
+        communes={row.code: _CommuneRow(*row) for row in communes},
+        legacy={old: tuple(new) for old, new in legacy.items()},
+    )
+    _place_cache[key] = (now + PLACE_CACHE_TTL_SECONDS, snapshot)
+    return snapshot
+
+
+async def province_exists(session: AsyncSession, *, code: str) -> bool:
+    return code in (await place_snapshot(session)).province_codes
 
 
 def _checked_point(lat: float | None, lon: float | None) -> tuple[float, float] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from alembic.config import Config
@@ -11,6 +10,7 @@ from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import ServiceUnavailable, problem_responses
 
@@ -62,13 +62,35 @@ async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-async def metrics_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    start = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    path = getattr(route, "path", "unmatched")
-    LATENCY.labels(request.method, path).observe(time.perf_counter() - start)
-    REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-    return response
+class MetricsMiddleware:
+    """Counts HTTP requests and observes their latency, by method, route template and status.
+
+    A pure ASGI middleware (no BaseHTTPMiddleware: no extra task and stream per request). The
+    route is the template the router matched (``scope["route"]``, set while routing), else
+    "unmatched"; the latency runs until the response has been sent. A request whose handler
+    raised before answering counts as 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            method = scope["method"]
+            path = getattr(scope.get("route"), "path", "unmatched")
+            LATENCY.labels(method, path).observe(time.perf_counter() - start)
+            REQUESTS.labels(method, path, str(status)).inc()

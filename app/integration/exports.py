@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import func, literal, not_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -174,12 +174,11 @@ async def iter_csv(
     while True:
         query = select(*(column for _, column in COLUMNS), overdue).where(*conditions)
         if after is not None:
-            query = query.where(
-                or_(
-                    Tip.created_at > after[0],
-                    and_(Tip.created_at == after[0], Tip.id > after[1]),
-                )
+            # A row value: each batch is a range of ix_tips_created, not a sort of the table.
+            bound = tuple_(
+                literal(after[0], type_=Tip.created_at.type), literal(after[1], type_=Tip.id.type)
             )
+            query = query.where(tuple_(Tip.created_at, Tip.id) > bound)
         query = query.order_by(Tip.created_at, Tip.id).limit(BATCH_SIZE)
         async with sessionmaker() as session:
             rows = (await session.execute(query)).all()

@@ -66,6 +66,13 @@ class MessageDirection(StrEnum):
     to_reporter = "to_reporter"
 
 
+# Predicates of the partial indexes on tips (the statuses as in app.triage.workflow).
+_OPEN_PREDICATE = "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+_CLOCK_RUNNING_PREDICATE = (
+    "status NOT IN ('resolved', 'rejected', 'referred', 'merged', 'suspended')"
+)
+
+
 class Tip(TimestampMixin, Base):
     __tablename__ = "tips"
     __table_args__ = (
@@ -75,6 +82,35 @@ class Tip(TimestampMixin, Base):
         enum_check("channel", Channel),
         Index("ix_tips_unit_queue", "assigned_unit_code", "status", "created_at"),
         Index("ix_tips_province_created", "province_code", "created_at"),
+        # Keyset pages (queues, CSV export) walk these in order: see app.triage.service.
+        Index("ix_tips_created", "created_at", "id"),
+        Index("ix_tips_unit_created", "assigned_unit_code", "created_at", "id"),
+        # Supervisors' filtered queues of open tips by due date.
+        Index(
+            "ix_tips_open_province_category_due",
+            "province_code",
+            "category_code",
+            "due_at",
+            "id",
+            postgresql_where=text(_OPEN_PREDICATE),
+            sqlite_where=text(_OPEN_PREDICATE),
+        ),
+        Index(
+            "ix_tips_open_unit_category_due",
+            "assigned_unit_code",
+            "category_code",
+            "due_at",
+            "id",
+            postgresql_where=text(_OPEN_PREDICATE),
+            sqlite_where=text(_OPEN_PREDICATE),
+        ),
+        # The overdue job's candidates: tips whose deadline clock runs.
+        Index(
+            "ix_tips_clock_running",
+            "id",
+            postgresql_where=text(_CLOCK_RUNNING_PREDICATE),
+            sqlite_where=text(_CLOCK_RUNNING_PREDICATE),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +21,7 @@ from app.accounts.models import Organization, Role
 from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
-from app.admin_units.models import Province
-from app.admin_units.service import resolve_place
+from app.admin_units.service import province_exists, resolve_place
 from app.core.db import new_id
 from app.core.errors import Forbidden, NotFound, Text, ValidationFailed
 from app.core.i18n import Lang
@@ -70,7 +69,7 @@ from app.tips.schemas import (
 from app.triage.deadlines import add_working_days, load_calendar
 from app.units.models import CategoryKind, PoliceUnit, UnitKind
 from app.units.routing import Routing
-from app.units.service import route_tip
+from app.units.service import UnitsSnapshot, route_with, units_snapshot
 
 RECEIPT_SYMBOLS = 20  # 100 bits
 REFERENCE_SYMBOLS = 8  # TB-XXXX-XXXX, 40 bits: unique, not secret
@@ -167,31 +166,29 @@ async def enter_in_register(
 ) -> RegisterEntry:
     """Enter ``tip`` in ``unit_code``'s register ("sổ tiếp nhận") for the local year of ``at``.
 
-    Numbers are gapless and unique per unit and year: the counter row is created if missing
-    (ON CONFLICT DO NOTHING) and incremented with ``UPDATE … RETURNING``, which holds its row
+    Numbers are gapless and unique per unit and year: one upsert creates the counter row at 1
+    or increments it (``INSERT … ON CONFLICT DO UPDATE … RETURNING``), which holds its row
     lock (PostgreSQL) or the database write lock (SQLite) until the transaction ends; a
-    rolled-back intake gives its number back. Sets ``tip.register_number``; flushes.
+    rolled-back intake gives its number back. Sets ``tip.register_number`` and flushes (so a
+    new tip is written); the entry is added to the session for the caller's next flush.
     """
     year = _local_year(at)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(RegisterCounter)
-        .values(unit_code=unit_code, year=year, last_number=0, created_at=at, updated_at=at)
-        .on_conflict_do_nothing(index_elements=["unit_code", "year"])
+    stmt = insert(RegisterCounter).values(
+        unit_code=unit_code, year=year, last_number=1, created_at=at, updated_at=at
     )
     seq = (
         await session.execute(
-            update(RegisterCounter)
-            .where(RegisterCounter.unit_code == unit_code, RegisterCounter.year == year)
-            .values(last_number=RegisterCounter.last_number + 1, updated_at=at)
-            .returning(RegisterCounter.last_number)
-            .execution_options(synchronize_session=False)
+            stmt.on_conflict_do_update(
+                index_elements=["unit_code", "year"],
+                set_={"last_number": RegisterCounter.last_number + 1, "updated_at": at},
+            ).returning(RegisterCounter.last_number)
         )
     ).scalar_one()
     number = f"{unit_code}/{year}/{seq:06d}"
     tip.register_number = number
-    await session.flush()  # a new tip is inserted before the entry that refers to it
+    await session.flush()  # a new tip is inserted before the rows that refer to it
     entry = RegisterEntry(
         tip_id=tip.id,
         unit_code=unit_code,
@@ -201,7 +198,6 @@ async def enter_in_register(
         registered_at=at,
     )
     session.add(entry)
-    await session.flush()
     return entry
 
 
@@ -416,13 +412,8 @@ def _rule_errors(
     return errors
 
 
-async def _unit_refs(session: AsyncSession, codes: Sequence[str]) -> list[UnitRef]:
-    if not codes:
-        return []
-    units = {
-        u.code: u
-        for u in await session.scalars(select(PoliceUnit).where(PoliceUnit.code.in_(codes)))
-    }
+def _unit_refs(snapshot: UnitsSnapshot, codes: Sequence[str]) -> list[UnitRef]:
+    units = snapshot.units
     return [UnitRef(code=c, name=units[c].name) for c in codes if c in units]
 
 
@@ -441,7 +432,7 @@ class _Place:
 async def _place_of(session: AsyncSession, *, data: TipCreate, locator: CommuneLocator) -> _Place:
     loc = data.location
     if data.location_unknown:
-        if await session.get(Province, loc.province_code or "") is None:
+        if not await province_exists(session, code=loc.province_code or ""):
             raise ValidationFailed(
                 errors=[
                     (
@@ -508,15 +499,16 @@ async def create_tip(
 
     place = await _place_of(session, data=data, locator=context.locator)
     province_code, commune_code = place.province_code, place.commune_code
-    category, routing = await route_tip(
-        session,
+    reference_data = await units_snapshot(session)
+    category, routing = route_with(
+        reference_data,
         commune_code=commune_code,
         province_code=province_code,
         category_code=data.category_code,
     )
     duty_desk = f"CAT-{province_code}"
     assigned_code = duty_desk if data.location_unknown else routing.assigned_unit_code
-    unit = await session.get(PoliceUnit, assigned_code)
+    unit = reference_data.units.get(assigned_code)
     if unit is None:  # reference data out of step with routing: not the caller's fault
         raise RuntimeError("routing produced an unknown unit")
 
@@ -620,7 +612,7 @@ async def create_tip(
         tip_type=tip_type.value,
         category_code=category.code,
         assigned_unit=UnitRef(code=unit.code, name=unit.name),
-        watching_units=await _unit_refs(session, watchers),
+        watching_units=_unit_refs(reference_data, watchers),
         register_number=entry.register_number,
         commune_code=commune_code,
         province_code=province_code,

@@ -20,7 +20,12 @@ cannot see answers 404, like one that does not exist.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, exists, false, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.accounts.models import Role
 from app.accounts.principal import Principal
@@ -40,6 +45,45 @@ LEADS = (Role.admin, Role.province_supervisor, Role.unit_lead)
 UNIT_MEMBERS = (Role.unit_lead, Role.officer)
 
 
+class _InProvinceUnits(ColumnElement[bool]):
+    """``column`` is the code of one of the province's police units.
+
+    PostgreSQL: ``column = ANY(ARRAY(SELECT ...))``, which the planner treats as a list of
+    values known at run time and can look up in an index on ``column`` inside an OR (a
+    BitmapOr with the province branch); ``column IN (SELECT ...)`` there is a hashed
+    subplan that forces a scan. Other databases: ``IN (SELECT ...)``.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True
+    # Part of the statement cache key, so each province's query binds its own code.
+    _traverse_internals = [  # noqa: RUF012 (as SQLAlchemy declares it)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("units", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnClause[Any] | Any, province: str) -> None:
+        self.column = column
+        self.units = select(PoliceUnit.code).where(PoliceUnit.province_code == province)
+
+
+@compiles(_InProvinceUnits)
+def _compile_in_province_units(element: _InProvinceUnits, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column.in_(element.units), **kw))
+
+
+@compiles(_InProvinceUnits, "postgresql")
+def _compile_in_province_units_pg(element: _InProvinceUnits, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    units = compiler.process(element.units, **kw)
+    return f"{column} = ANY(ARRAY({units}))"
+
+
+def _in_province_units(column: Any, province: str) -> ColumnElement[bool]:
+    return _InProvinceUnits(column, province)
+
+
 def visible_tips_clause(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause on ``Tip`` limiting rows to what ``principal`` may see."""
     role = principal.role
@@ -56,9 +100,7 @@ def visible_tips_clause(principal: Principal) -> ColumnElement[bool]:
         province = principal.province_code
         return or_(
             Tip.province_code == province,
-            Tip.assigned_unit_code.in_(
-                select(PoliceUnit.code).where(PoliceUnit.province_code == province)
-            ),
+            _in_province_units(Tip.assigned_unit_code, province),
         )
     if role == Role.front_member and principal.organization_id:
         return Tip.organization_id == principal.organization_id

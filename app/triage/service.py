@@ -15,7 +15,18 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -127,14 +138,17 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
-def _keyset_after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order of ``keys`` ((expression, descending))."""
-    branches = []
-    for i, (expr, descending) in enumerate(keys):
-        equal = [k == v for (k, _), v in zip(keys[:i], values[:i], strict=True)]
-        beyond = expr < values[i] if descending else expr > values[i]
-        branches.append(and_(*equal, beyond))
-    return or_(*branches)
+def _keyset_after(keys: Sequence[Any], values: Sequence[Any], *, descending: bool) -> Any:
+    """Rows strictly after ``values`` in the order of ``keys``, all in one direction.
+
+    A row-value comparison ``(a, b) < (x, y)``: an index on ``(a, b)`` reads it as a range
+    (``a < x OR (a = x AND b < y)`` it cannot). SQLite has row values since 3.15.
+    """
+    row, bound = (
+        tuple_(*keys),
+        tuple_(*(literal(v, type_=k.type) for k, v in zip(keys, values, strict=True))),
+    )
+    return row < bound if descending else row > bound
 
 
 def _bad_cursor() -> ValidationFailed:
@@ -150,44 +164,52 @@ def _parse_time(value: Any) -> datetime:
         raise _bad_cursor() from exc
 
 
-def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], ColumnElement[bool] | None]:
-    """ORDER BY expressions, and the WHERE clause that continues after ``cursor``."""
-    no_due = case((Tip.due_at.is_(None), 1), else_=0)
-    urgent = case((Tip.urgent.is_(True), 1), else_=0)
-    keys: list[tuple[Any, bool]]
+def _order(sort: QueueSort, columns: Any) -> list[Any]:
+    """The ORDER BY of ``sort`` on ``columns`` (``Tip``, or a subquery's ``.c``)."""
+    c = columns
     if sort is QueueSort.due_at:
-        keys = [(no_due, False), (Tip.due_at, False), (Tip.id, False)]
-    elif sort is QueueSort.priority:
-        keys = [
-            (urgent, True),
-            (Tip.priority, True),
-            (Tip.created_at, True),
-            (Tip.id, True),
-        ]
-    else:
-        keys = [(Tip.created_at, True), (Tip.id, True)]
-    order = [expr.desc() if descending else expr.asc() for expr, descending in keys]
+        return [c.due_at.asc().nulls_last(), c.id.asc()]
+    if sort is QueueSort.priority:
+        return [c.urgent.desc(), c.priority.desc(), c.created_at.desc(), c.id.desc()]
+    return [c.created_at.desc(), c.id.desc()]
+
+
+def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], Any]:
+    """ORDER BY expressions, and the WHERE clause that continues after ``cursor``.
+
+    Each order is plain columns in one direction, so an index on them serves it and the
+    cursor is one row-value range; tips without a due date come last (``NULLS LAST``, which
+    PostgreSQL's ascending index order already is).
+    """
+    order = _order(sort, Tip)
     if cursor is None:
         return order, None
     values = decode_cursor(cursor)
-    if not values or values[0] != _SORT_TAG[sort] or len(values) != len(keys) + 1:
+    width = {QueueSort.due_at: 3, QueueSort.priority: 4, QueueSort.newest: 2}[sort]
+    if not values or values[0] != _SORT_TAG[sort] or len(values) != width + 1:
         raise _bad_cursor()
     values = values[1:]
     if not isinstance(values[-1], str):
         raise _bad_cursor()
     if sort is QueueSort.due_at:
-        if values[0] == 1:  # the cursor is among the tips without a due date
+        if values[0] == 1 and type(values[0]) is int:  # among the tips without a due date
             return order, and_(Tip.due_at.is_(None), Tip.id > values[-1])
         if values[0] != 0 or type(values[0]) is not int:
             raise _bad_cursor()
-        values = [0, _parse_time(values[1]), values[2]]
-    elif sort is QueueSort.priority:
+        due = _parse_time(values[1])
+        after = or_(
+            _keyset_after([Tip.due_at, Tip.id], [due, values[2]], descending=False),
+            Tip.due_at.is_(None),
+        )
+        return order, after
+    if sort is QueueSort.priority:
         if values[0] not in (0, 1) or type(values[0]) is not int or type(values[1]) is not int:
             raise _bad_cursor()
-        values = [values[0], values[1], _parse_time(values[2]), values[3]]
-    else:
-        values = [_parse_time(values[0]), values[1]]
-    return order, _keyset_after(keys, values)
+        keys = [Tip.urgent, Tip.priority, Tip.created_at, Tip.id]
+        bound = [values[0] == 1, values[1], _parse_time(values[2]), values[3]]
+        return order, _keyset_after(keys, bound, descending=True)
+    bound = [_parse_time(values[0]), values[1]]
+    return order, _keyset_after([Tip.created_at, Tip.id], bound, descending=True)
 
 
 def _cursor_for(sort: QueueSort, tip: Tip) -> str:
@@ -226,49 +248,92 @@ def _summary(tip: Tip, unit_name: str, now: datetime) -> TipSummary:
     )
 
 
+def _queue_conditions(
+    principal: Principal, filters: QueueFilters, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The filters of a queue request as WHERE conditions (the caller's scope aside)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status:
+        conditions.append(Tip.status.in_([s.value for s in filters.status]))
+    if filters.category_code:
+        conditions.append(Tip.category_code == filters.category_code)
+    if filters.unit_code:
+        conditions.append(Tip.assigned_unit_code == filters.unit_code)
+    if filters.assignee_id == "none":
+        conditions.append(Tip.assignee_id.is_(None))
+    elif filters.assignee_id:
+        assignee = principal.id if filters.assignee_id == "me" else filters.assignee_id
+        conditions.append(Tip.assignee_id == assignee)
+    if filters.overdue is not None:
+        clause = overdue_clause(now)
+        # NULL deadlines make the clause NULL, not false: coalesce before negating.
+        conditions.append(clause if filters.overdue else not_(func.coalesce(clause, False)))
+    if filters.urgent is not None:
+        conditions.append(Tip.urgent.is_(filters.urgent))
+    if filters.created_from is not None:
+        start = filters.created_from
+        start = as_utc(start) if isinstance(start, datetime) else _day_start(start)
+        conditions.append(Tip.created_at >= start)
+    if filters.created_to is not None:
+        end = filters.created_to
+        if isinstance(end, datetime):
+            conditions.append(Tip.created_at <= as_utc(end))
+        else:
+            conditions.append(Tip.created_at < _day_start(end + timedelta(days=1)))
+    if filters.q:
+        conditions.append(Tip.search_text.contains(fold(filters.q), autoescape=True))
+    return conditions
+
+
+def _unit_queue_ids(unit: str, conditions: list[Any], sort: QueueSort, limit: int) -> Any:
+    """The ids of the first ``limit`` tips a unit's queue shows, as a subquery.
+
+    A unit sees the tips assigned to it and, read-only, the tips it watches, which include
+    every tip it handed on (``transfer`` keeps a ``transfer`` watcher for the former unit,
+    so its register entries need no separate branch). Each part is cut at ``limit`` in the
+    queue's order and the page is the first ``limit`` of their union; an OR of the two,
+    with EXISTS, can use no index and sorted every tip. The assigned part walks
+    ``ix_tips_unit_created``. The watched part starts from the unit's watchers (a few
+    thousand at most): the ``OFFSET 0`` keeps PostgreSQL from walking every tip by date
+    and probing the watchers of each, which it otherwise prefers.
+    """
+    assigned = (
+        select(Tip.id)
+        .where(Tip.assigned_unit_code == unit, *conditions)
+        .order_by(*_order(sort, Tip))
+        .limit(limit)
+        .subquery()
+    )
+    watched_tips = (
+        select(Tip.id, Tip.created_at, Tip.due_at, Tip.urgent, Tip.priority)
+        .join(TipWatcher, TipWatcher.tip_id == Tip.id)
+        .where(TipWatcher.unit_code == unit, Tip.assigned_unit_code != unit, *conditions)
+        .offset(0)
+        .subquery()
+    )
+    watched = (
+        select(watched_tips.c.id).order_by(*_order(sort, watched_tips.c)).limit(limit).subquery()
+    )
+    return union_all(select(assigned.c.id), select(watched.c.id))
+
+
 async def list_queue(
     session: AsyncSession, *, principal: Principal, filters: QueueFilters
 ) -> TipPage:
     """The caller's queue: what they may see, filtered, sorted, one keyset page."""
     now = utcnow()
-    query = (
-        select(Tip, PoliceUnit.name)
-        .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
-        .where(scope.visible_tips_clause(principal))
-    )
-    if filters.status:
-        query = query.where(Tip.status.in_([s.value for s in filters.status]))
-    if filters.category_code:
-        query = query.where(Tip.category_code == filters.category_code)
-    if filters.unit_code:
-        query = query.where(Tip.assigned_unit_code == filters.unit_code)
-    if filters.assignee_id == "none":
-        query = query.where(Tip.assignee_id.is_(None))
-    elif filters.assignee_id:
-        assignee = principal.id if filters.assignee_id == "me" else filters.assignee_id
-        query = query.where(Tip.assignee_id == assignee)
-    if filters.overdue is not None:
-        clause = overdue_clause(now)
-        # NULL deadlines make the clause NULL, not false: coalesce before negating.
-        query = query.where(clause if filters.overdue else not_(func.coalesce(clause, False)))
-    if filters.urgent is not None:
-        query = query.where(Tip.urgent.is_(filters.urgent))
-    if filters.created_from is not None:
-        start = filters.created_from
-        start = as_utc(start) if isinstance(start, datetime) else _day_start(start)
-        query = query.where(Tip.created_at >= start)
-    if filters.created_to is not None:
-        end = filters.created_to
-        if isinstance(end, datetime):
-            query = query.where(Tip.created_at <= as_utc(end))
-        else:
-            query = query.where(Tip.created_at < _day_start(end + timedelta(days=1)))
-    if filters.q:
-        query = query.where(Tip.search_text.contains(fold(filters.q), autoescape=True))
+    conditions = _queue_conditions(principal, filters, now)
     order, after = _sort_keys(filters.sort, filters.cursor)
     if after is not None:
-        query = query.where(after)
-    rows = (await session.execute(query.order_by(*order).limit(filters.limit + 1))).tuples().all()
+        conditions.append(after)
+    limit = filters.limit + 1
+    query = select(Tip, PoliceUnit.name).join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
+    if principal.role in scope.UNIT_ROLES and principal.unit_code:
+        ids = _unit_queue_ids(principal.unit_code, conditions, filters.sort, limit)
+        query = query.where(Tip.id.in_(ids))
+    else:
+        query = query.where(scope.visible_tips_clause(principal), *conditions)
+    rows = (await session.execute(query.order_by(*order).limit(limit))).tuples().all()
     page = rows[: filters.limit]
     next_cursor = (
         _cursor_for(filters.sort, page[-1][0]) if len(rows) > filters.limit and page else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import AppError, NotFound, Text
 from app.units.models import Category, PoliceUnit, UnitKind
 from app.units.routing import CategoryRule, Routing, candidate_unit_codes, route
+
+# Intake routes from a per-process snapshot of units and categories (reference data), like
+# the working calendar (app.triage.deadlines): cached per database for this long;
+# ``invalidate_reference_cache()`` after writing those tables applies a change at once in
+# this process (other worker processes pick it up within the TTL).
+REFERENCE_CACHE_TTL_SECONDS = 60.0
 
 
 class UnknownCategory(AppError):
@@ -53,6 +61,99 @@ async def get_active_category(session: AsyncSession, *, code: str) -> Category:
     if category is None or not category.active:
         raise UnknownCategory()
     return category
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str
+    kind: str
+    remote: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    kind: str
+    acknowledge_working_days: int
+    resolve_days: int
+    active: bool
+    rule: CategoryRule
+
+
+@dataclass(frozen=True)
+class UnitsSnapshot:
+    """Police units and categories as plain values (what intake needs of them)."""
+
+    units: Mapping[str, UnitInfo]
+    categories: Mapping[str, CategoryInfo]
+    active_unit_codes: frozenset[str]
+
+
+_reference_cache: dict[str, tuple[float, UnitsSnapshot]] = {}
+
+
+def invalidate_reference_cache() -> None:
+    """Forget cached unit/category snapshots (call after writing police units or categories)."""
+    _reference_cache.clear()
+
+
+async def units_snapshot(session: AsyncSession) -> UnitsSnapshot:
+    """Units and categories for intake (cached per database for a short TTL)."""
+    key = session.get_bind().engine.url.render_as_string(hide_password=True)
+    now = time.monotonic()
+    cached = _reference_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    units = {
+        row.code: UnitInfo(row.code, row.name, row.kind, bool(row.remote), bool(row.active))
+        for row in (
+            await session.execute(
+                select(
+                    PoliceUnit.code,
+                    PoliceUnit.name,
+                    PoliceUnit.kind,
+                    PoliceUnit.remote,
+                    PoliceUnit.active,
+                )
+            )
+        ).all()
+    }
+    categories = {
+        c.code: CategoryInfo(
+            code=c.code,
+            kind=c.kind,
+            acknowledge_working_days=c.acknowledge_working_days,
+            resolve_days=c.resolve_days,
+            active=c.active,
+            rule=CategoryRule.from_category(c),
+        )
+        for c in (await session.scalars(select(Category))).all()
+    }
+    snapshot = UnitsSnapshot(
+        units=units,
+        categories=categories,
+        active_unit_codes=frozenset(code for code, unit in units.items() if unit.active),
+    )
+    _reference_cache[key] = (now + REFERENCE_CACHE_TTL_SECONDS, snapshot)
+    return snapshot
+
+
+def route_with(
+    snapshot: UnitsSnapshot, *, commune_code: str | None, province_code: str, category_code: str
+) -> tuple[CategoryInfo, Routing]:
+    """``route_tip`` on a snapshot: no database access."""
+    category = snapshot.categories.get(category_code)
+    if category is None or not category.active:
+        raise UnknownCategory()
+    routing = route(
+        commune_code=commune_code,
+        province_code=province_code,
+        category=category.rule,
+        unit_codes=snapshot.active_unit_codes,
+    )
+    return category, routing
 
 
 async def route_tip(

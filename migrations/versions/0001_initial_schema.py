@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:53:30.050840
+Create Date: 2026-11-22 03:54:54.057178
 """
 
 from collections.abc import Sequence
@@ -445,12 +445,49 @@ def upgrade() -> None:
     with op.batch_alter_table("tips", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tips_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tips_category_code"), ["category_code"], unique=False)
+        batch_op.create_index(
+            "ix_tips_clock_running",
+            ["id"],
+            unique=False,
+            postgresql_where=sa.text(
+                "status NOT IN ('resolved', 'rejected', 'referred', 'merged', 'suspended')"
+            ),
+            sqlite_where=sa.text(
+                "status NOT IN ('resolved', 'rejected', 'referred', 'merged', 'suspended')"
+            ),
+        )
         batch_op.create_index(batch_op.f("ix_tips_commune_code"), ["commune_code"], unique=False)
+        batch_op.create_index("ix_tips_created", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_tips_open_province_category_due",
+            ["province_code", "category_code", "due_at", "id"],
+            unique=False,
+            postgresql_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+            sqlite_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+        )
+        batch_op.create_index(
+            "ix_tips_open_unit_category_due",
+            ["assigned_unit_code", "category_code", "due_at", "id"],
+            unique=False,
+            postgresql_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+            sqlite_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+        )
         batch_op.create_index(
             batch_op.f("ix_tips_organization_id"), ["organization_id"], unique=False
         )
         batch_op.create_index(
             "ix_tips_province_created", ["province_code", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_tips_unit_created", ["assigned_unit_code", "created_at", "id"], unique=False
         )
         batch_op.create_index(
             "ix_tips_unit_queue", ["assigned_unit_code", "status", "created_at"], unique=False
@@ -760,9 +797,38 @@ def downgrade() -> None:
     op.drop_table("deadline_extensions")
     with op.batch_alter_table("tips", schema=None) as batch_op:
         batch_op.drop_index("ix_tips_unit_queue")
+        batch_op.drop_index("ix_tips_unit_created")
         batch_op.drop_index("ix_tips_province_created")
         batch_op.drop_index(batch_op.f("ix_tips_organization_id"))
+        batch_op.drop_index(
+            "ix_tips_open_unit_category_due",
+            postgresql_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+            sqlite_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+        )
+        batch_op.drop_index(
+            "ix_tips_open_province_category_due",
+            postgresql_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+            sqlite_where=sa.text(
+                "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+            ),
+        )
+        batch_op.drop_index("ix_tips_created")
         batch_op.drop_index(batch_op.f("ix_tips_commune_code"))
+        batch_op.drop_index(
+            "ix_tips_clock_running",
+            postgresql_where=sa.text(
+                "status NOT IN ('resolved', 'rejected', 'referred', 'merged', 'suspended')"
+            ),
+            sqlite_where=sa.text(
+                "status NOT IN ('resolved', 'rejected', 'referred', 'merged', 'suspended')"
+            ),
+        )
         batch_op.drop_index(batch_op.f("ix_tips_category_code"))
         batch_op.drop_index(batch_op.f("ix_tips_assignee_id"))
 

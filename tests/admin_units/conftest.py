@@ -7,6 +7,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from app.admin_units.models import Commune
+from app.admin_units.service import invalidate_place_cache
 
 
 @pytest.fixture
@@ -16,6 +17,8 @@ def ben_thanh_merged_into_sai_gon(sync_engine: Engine) -> Iterator[None]:
     table = Commune.__table__
     with sync_engine.begin() as conn:
         conn.execute(update(table).where(table.c.code == "26743").values(merged_into="26740"))
+    invalidate_place_cache()  # intake's cached snapshot of the reference tables
     yield
     with sync_engine.begin() as conn:
         conn.execute(update(table).where(table.c.code == "26743").values(merged_into=None))
+    invalidate_place_cache()
