@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:54:54.057178
+Create Date: 2026-11-22 03:59:56.533024
 """
 
 from collections.abc import Sequence
