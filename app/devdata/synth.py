@@ -144,7 +144,7 @@ ENTRY_COLUMNS = (
     "created_at",
     "updated_at",
 )
-WATCHER_COLUMNS = ("tip_id", "unit_code", "reason", "created_at", "updated_at")
+WATCHER_COLUMNS = ("tip_id", "unit_code", "reason", "tip_created_at", "created_at", "updated_at")
 IDENTITY_COLUMNS = ("tip_id", "key_id", "ciphertext", "purged_at", "created_at", "updated_at")
 
 YEARS_BACK = 5
@@ -759,7 +759,7 @@ class Synthesizer:
             )
             self.batch.identities.append((tip_id, key_id, blob, None, created, created))
         for code, reason in tip.watchers.items():
-            self.batch.watchers.append((tip_id, code, reason, created, created))
+            self.batch.watchers.append((tip_id, code, reason, created, created, created))
         if tip.status != "merged":
             self._duplicates[(commune.code, category.code)] = (tip_id, reference, tip.unit)
         self.batch.tips.append(

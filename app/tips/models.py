@@ -257,13 +257,19 @@ class TipWatcher(TimestampMixin, Base):
     """A unit that follows a tip it is not assigned: it sees the tip in its scope."""
 
     __tablename__ = "tip_watchers"
-    __table_args__ = (enum_check("reason", WatchReason),)
+    __table_args__ = (
+        enum_check("reason", WatchReason),
+        # A unit's watched tips newest first, as its queue pages them (app.triage.service).
+        Index("ix_tip_watchers_unit_created", "unit_code", "tip_created_at", "tip_id"),
+    )
 
     tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), primary_key=True)
     unit_code: Mapped[str] = mapped_column(
         ForeignKey("police_units.code"), primary_key=True, index=True
     )
     reason: Mapped[str] = mapped_column(String(16))
+    # The tip's created_at, copied so the queue walks the watchers in the tips' order.
+    tip_created_at: Mapped[datetime]
 
 
 class IdempotencyRecord(TimestampMixin, Base):

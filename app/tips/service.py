@@ -650,7 +650,12 @@ def _add_watchers(
     if tip.urgent and duty_desk != tip.assigned_unit_code:
         watchers.setdefault(duty_desk, WatchReason.urgent)
     session.add_all(
-        TipWatcher(tip_id=tip.id, unit_code=code, reason=reason.value)
+        TipWatcher(
+            tip_id=tip.id,
+            unit_code=code,
+            reason=reason.value,
+            tip_created_at=tip.created_at,
+        )
         for code, reason in watchers.items()
     )
     return list(watchers)

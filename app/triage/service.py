@@ -208,8 +208,17 @@ def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], Any]:
         keys = [Tip.urgent, Tip.priority, Tip.created_at, Tip.id]
         bound = [values[0] == 1, values[1], _parse_time(values[2]), values[3]]
         return order, _keyset_after(keys, bound, descending=True)
-    bound = [_parse_time(values[0]), values[1]]
-    return order, _keyset_after([Tip.created_at, Tip.id], bound, descending=True)
+    return order, _keyset_after([Tip.created_at, Tip.id], _newest_bound(values), descending=True)
+
+
+def _newest_bound(values: Sequence[Any]) -> list[Any]:
+    """The (created_at, id) a ``newest`` cursor's values (tag dropped) continue after."""
+    return [_parse_time(values[0]), values[1]]
+
+
+def _newest_cursor_bound(cursor: str | None) -> list[Any] | None:
+    """The bound of a ``newest`` cursor that ``_sort_keys`` has already accepted."""
+    return None if cursor is None else _newest_bound(decode_cursor(cursor)[1:])
 
 
 def _cursor_for(sort: QueueSort, tip: Tip) -> str:
@@ -285,7 +294,14 @@ def _queue_conditions(
     return conditions
 
 
-def _unit_queue_ids(unit: str, conditions: list[Any], sort: QueueSort, limit: int) -> Any:
+def _unit_queue_ids(
+    unit: str,
+    conditions: list[Any],
+    sort: QueueSort,
+    limit: int,
+    *,
+    after: Sequence[Any] | None = None,
+) -> Any:
     """The ids of the first ``limit`` tips a unit's queue shows, as a subquery.
 
     A unit sees the tips assigned to it and, read-only, the tips it watches, which include
@@ -293,9 +309,11 @@ def _unit_queue_ids(unit: str, conditions: list[Any], sort: QueueSort, limit: in
     so its register entries need no separate branch). Each part is cut at ``limit`` in the
     queue's order and the page is the first ``limit`` of their union; an OR of the two,
     with EXISTS, can use no index and sorted every tip. The assigned part walks
-    ``ix_tips_unit_created``. The watched part starts from the unit's watchers (a few
-    thousand at most): the ``OFFSET 0`` keeps PostgreSQL from walking every tip by date
-    and probing the watchers of each, which it otherwise prefers.
+    ``ix_tips_unit_created``. Newest first, the watched part walks
+    ``ix_tip_watchers_unit_created`` (the watcher holds the tip's ``created_at``) from the
+    cursor's ``after`` bound and stops at ``limit``. Other orders start from all the unit's
+    watchers (a few thousand at most) and sort them: the ``OFFSET 0`` keeps PostgreSQL from
+    walking every tip by date and probing the watchers of each, which it otherwise prefers.
     """
     assigned = (
         select(Tip.id)
@@ -304,6 +322,24 @@ def _unit_queue_ids(unit: str, conditions: list[Any], sort: QueueSort, limit: in
         .limit(limit)
         .subquery()
     )
+    if sort is QueueSort.newest:
+        keys = [TipWatcher.tip_created_at, TipWatcher.tip_id]
+        walk = [_keyset_after(keys, after, descending=True)] if after is not None else []
+        watched_newest = (
+            select(Tip.id)
+            .select_from(TipWatcher)
+            .join(Tip, Tip.id == TipWatcher.tip_id)
+            .where(
+                TipWatcher.unit_code == unit,
+                *walk,
+                Tip.assigned_unit_code != unit,
+                *conditions,
+            )
+            .order_by(TipWatcher.tip_created_at.desc(), TipWatcher.tip_id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        return union_all(select(assigned.c.id), select(watched_newest.c.id))
     watched_tips = (
         select(Tip.id, Tip.created_at, Tip.due_at, Tip.urgent, Tip.priority)
         .join(TipWatcher, TipWatcher.tip_id == Tip.id)
@@ -329,7 +365,15 @@ async def list_queue(
     limit = filters.limit + 1
     query = select(Tip, PoliceUnit.name).join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
     if principal.role in scope.UNIT_ROLES and principal.unit_code:
-        ids = _unit_queue_ids(principal.unit_code, conditions, filters.sort, limit)
+        ids = _unit_queue_ids(
+            principal.unit_code,
+            conditions,
+            filters.sort,
+            limit,
+            after=_newest_cursor_bound(filters.cursor)
+            if filters.sort is QueueSort.newest
+            else None,
+        )
         query = query.where(Tip.id.in_(ids))
     else:
         query = query.where(scope.visible_tips_clause(principal), *conditions)
@@ -752,7 +796,14 @@ async def transfer(
     if unit.code in watchers:
         await session.delete(watchers[unit.code])
     if source_unit not in watchers:
-        session.add(TipWatcher(tip_id=tip.id, unit_code=source_unit, reason=WatchReason.transfer))
+        session.add(
+            TipWatcher(
+                tip_id=tip.id,
+                unit_code=source_unit,
+                reason=WatchReason.transfer,
+                tip_created_at=tip.created_at,
+            )
+        )
     _event(
         session,
         tip=tip,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:59:56.533024
+Create Date: 2026-11-22 04:00:44.745842
 """
 
 from collections.abc import Sequence
@@ -712,6 +712,7 @@ def upgrade() -> None:
         sa.Column("tip_id", sa.String(length=36), nullable=False),
         sa.Column("unit_code", sa.String(length=32), nullable=False),
         sa.Column("reason", sa.String(length=16), nullable=False),
+        sa.Column("tip_created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -728,6 +729,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tip_watchers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tip_watchers_unit_code"), ["unit_code"], unique=False)
+        batch_op.create_index(
+            "ix_tip_watchers_unit_created", ["unit_code", "tip_created_at", "tip_id"], unique=False
+        )
 
     op.create_table(
         "attachments",
@@ -760,6 +764,7 @@ def downgrade() -> None:
 
     op.drop_table("attachments")
     with op.batch_alter_table("tip_watchers", schema=None) as batch_op:
+        batch_op.drop_index("ix_tip_watchers_unit_created")
         batch_op.drop_index(batch_op.f("ix_tip_watchers_unit_code"))
 
     op.drop_table("tip_watchers")

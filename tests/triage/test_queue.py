@@ -190,3 +190,42 @@ async def test_odd_inputs_are_422_not_500(app, client, db):
     assert (
         await client.get(TIPS, params={"created_to": "9999-12-30"}, headers=h)
     ).status_code == 200
+
+
+async def test_unit_queue_pages_handed_on_tips_by_their_creation(app, client, db):
+    staff = await make_staff(db, app)
+    tan_dinh = {"commune_code": "26737"}
+    w0 = await submit_security(client, location=tan_dinh)
+    w1 = await submit_security(client, location=tan_dinh)
+    await submit_security(client)  # Phường Sài Gòn's own: not in Tân Định's queue
+    kept = await submit_security(client, location=tan_dinh)
+    w2 = await submit_security(client, location=tan_dinh)
+    w3 = await submit_security(client, location=tan_dinh)
+    # Handed on newest first: the watchers' own order is the reverse of the tips'.
+    for tip in (w3, w2, w1, w0):
+        r = await client.post(
+            f"{TIPS}/{tip['id']}/transfer",
+            json={"unit_code": UNIT_A, "reason": "Chuyển theo địa bàn"},
+            headers=staff.headers["lead_b"],
+        )
+        assert r.status_code == 200, r.text
+    h = staff.headers["officer_b"]
+
+    for limit in (1, 2, 3, 10):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {
+                "sort": "-created_at",
+                "limit": limit,
+                **({"cursor": cursor} if cursor else {}),
+            }
+            r = await client.get(TIPS, params=params, headers=h)
+            assert r.status_code == 200, r.text
+            page = r.json()
+            assert len(page["items"]) <= limit
+            seen += [t["id"] for t in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [w3["id"], w2["id"], kept["id"], w1["id"], w0["id"]]
