@@ -17,15 +17,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, not_, select, tuple_
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.principal import Principal
-from app.admin_units.fold import fold
 from app.audit import service as audit
 from app.core.db import utcnow
 from app.integration.periods import VN_TZ
@@ -34,6 +33,7 @@ from app.tips.service import public_status_for
 from app.triage.overdue import overdue_clause
 from app.triage.schemas import QueueFilters
 from app.triage.scope import visible_tips_clause
+from app.triage.service import queue_conditions
 
 BOM = "\ufeff"
 BATCH_SIZE = 500
@@ -78,10 +78,6 @@ HEADER = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(UTC)
-
-
 def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -89,41 +85,8 @@ def _as_utc(value: datetime) -> datetime:
 def export_conditions(
     principal: Principal, filters: QueueFilters, now: datetime
 ) -> list[ColumnElement[bool]]:
-    """The queue's scope and filters (GET /api/v1/tips), as WHERE conditions.
-
-    Mirrors app.triage.service.list_queue; see the module note in the lead's report.
-    """
-    conditions: list[ColumnElement[bool]] = [visible_tips_clause(principal)]
-    if filters.status:
-        conditions.append(Tip.status.in_([s.value for s in filters.status]))
-    if filters.category_code:
-        conditions.append(Tip.category_code == filters.category_code)
-    if filters.unit_code:
-        conditions.append(Tip.assigned_unit_code == filters.unit_code)
-    if filters.assignee_id == "none":
-        conditions.append(Tip.assignee_id.is_(None))
-    elif filters.assignee_id:
-        assignee = principal.id if filters.assignee_id == "me" else filters.assignee_id
-        conditions.append(Tip.assignee_id == assignee)
-    if filters.overdue is not None:
-        clause = overdue_clause(now)
-        conditions.append(clause if filters.overdue else not_(func.coalesce(clause, False)))
-    if filters.urgent is not None:
-        conditions.append(Tip.urgent.is_(filters.urgent))
-    if filters.created_from is not None:
-        start = filters.created_from
-        conditions.append(
-            Tip.created_at >= (_as_utc(start) if isinstance(start, datetime) else _day_start(start))
-        )
-    if filters.created_to is not None:
-        end = filters.created_to
-        if isinstance(end, datetime):
-            conditions.append(Tip.created_at <= _as_utc(end))
-        else:
-            conditions.append(Tip.created_at < _day_start(end + timedelta(days=1)))
-    if filters.q:
-        conditions.append(Tip.search_text.contains(fold(filters.q), autoescape=True))
-    return conditions
+    """The queue's scope and filters (GET /api/v1/tips), as WHERE conditions."""
+    return [visible_tips_clause(principal), *queue_conditions(principal, filters, now)]
 
 
 async def record_export(

@@ -257,10 +257,12 @@ def _summary(tip: Tip, unit_name: str, now: datetime) -> TipSummary:
     )
 
 
-def _queue_conditions(
+def queue_conditions(
     principal: Principal, filters: QueueFilters, now: datetime
 ) -> list[ColumnElement[bool]]:
-    """The filters of a queue request as WHERE conditions (the caller's scope aside)."""
+    """The filters of a queue request as WHERE conditions (the caller's scope aside).
+
+    Shared with the CSV export (app.integration.exports), which honours the same filters."""
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
         conditions.append(Tip.status.in_([s.value for s in filters.status]))
@@ -358,7 +360,7 @@ async def list_queue(
 ) -> TipPage:
     """The caller's queue: what they may see, filtered, sorted, one keyset page."""
     now = utcnow()
-    conditions = _queue_conditions(principal, filters, now)
+    conditions = queue_conditions(principal, filters, now)
     order, after = _sort_keys(filters.sort, filters.cursor)
     if after is not None:
         conditions.append(after)
