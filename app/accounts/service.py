@@ -37,7 +37,7 @@ from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Text, Unauthorized, ValidationFailed
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, split_page
 from app.units.models import PoliceUnit
 
 log = logging.getLogger("tinbao.accounts")
@@ -414,8 +414,7 @@ async def list_users(
     if cursor:
         query = query.where(User.id > _cursor_id(cursor))
     rows = (await session.execute(query)).scalars().all()
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return split_page(rows, limit)
 
 
 async def _enabled_admins(session: AsyncSession) -> int:
@@ -625,8 +624,7 @@ async def list_organizations(
     if cursor:
         query = query.where(Organization.id > _cursor_id(cursor))
     rows = (await session.execute(query)).scalars().all()
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return split_page(rows, limit)
 
 
 # --- API keys ---------------------------------------------------------------------------
@@ -669,8 +667,7 @@ async def list_api_keys(
     if cursor:
         query = query.where(ApiKey.id > _cursor_id(cursor))
     rows = (await session.execute(query)).scalars().all()
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return split_page(rows, limit)
 
 
 async def revoke_api_key(session: AsyncSession, *, actor: Principal, key_id: str) -> None:

@@ -30,7 +30,7 @@ from app.accounts.principal import Principal
 from app.audit.models import AuditEntry
 from app.core.db import utcnow
 from app.core.errors import ValidationFailed
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, split_page
 
 GENESIS_HASH = "0" * 64
 # Key of the PostgreSQL advisory lock that serializes appends ("TinBáoAu" as an int64).
@@ -187,8 +187,7 @@ async def list_entries(
         (before_id,) = _cursor_ids(cursor)
         query = query.where(AuditEntry.id < before_id)
     rows = (await session.execute(query)).scalars().all()
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return split_page(rows, limit)
 
 
 def _cursor_ids(cursor: str) -> tuple[int]:

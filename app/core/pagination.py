@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -11,6 +13,7 @@ from pydantic import BaseModel
 from app.core.errors import ValidationFailed
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -37,3 +40,13 @@ def decode_cursor(cursor: str) -> list[Any]:
     if not isinstance(values, list):
         raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
     return values
+
+
+def split_page(
+    rows: Sequence[R], limit: int, key: Callable[[R], Any] = attrgetter("id")
+) -> tuple[list[R], str | None]:
+    """Rows fetched with ``LIMIT limit + 1`` → the page and the cursor after its last row
+    (None when there is no further row)."""
+    page = list(rows[:limit])
+    next_cursor = encode_cursor([key(page[-1])]) if len(rows) > limit and page else None
+    return page, next_cursor

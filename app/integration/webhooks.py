@@ -31,7 +31,7 @@ from app.admin_units.models import Province
 from app.audit import service as audit
 from app.core.db import new_id, utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, split_page
 from app.core.security import DataCipher
 from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.integration.schemas import WebhookCreate
@@ -214,8 +214,7 @@ async def list_subscriptions(
     if after is not None:
         query = query.where(WebhookSubscription.id > after)
     rows = (await session.execute(query)).scalars().all()
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return split_page(rows, limit)
 
 
 async def get_subscription(
@@ -290,8 +289,7 @@ async def list_dead_letters(
     if after is not None:
         query = query.where(WebhookDelivery.id > after)
     rows = (await session.execute(query)).scalars().all()
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return split_page(rows, limit)
 
 
 async def redeliver(

@@ -28,7 +28,7 @@ from app.audit import service as audit
 from app.core.config import Settings
 from app.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.core.i18n import Lang
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, split_page
 from app.core.security import DataCipher
 from app.privacy.models import (
     PrivacyRequest,
@@ -267,8 +267,7 @@ async def list_requests(
             raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
         query = query.where(PrivacyRequest.id > values[0])
     rows = [(r[0], r[1]) for r in (await session.execute(query)).all()]
-    next_cursor = encode_cursor([rows[limit - 1][0].id]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return split_page(rows, limit, key=lambda row: row[0].id)
 
 
 def _ensure_open(request: PrivacyRequest) -> None:
