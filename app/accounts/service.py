@@ -35,9 +35,10 @@ from app.accounts.schemas import (
 from app.admin_units.models import Commune, Province
 from app.audit import service as audit
 from app.core.config import Settings
+from app.core.cursor import Str, decode_cursor
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Text, Unauthorized, ValidationFailed
-from app.core.pagination import decode_cursor, split_page
+from app.core.pagination import split_page
 from app.units.models import PoliceUnit
 
 log = logging.getLogger("tinbao.accounts")
@@ -685,7 +686,5 @@ async def revoke_api_key(session: AsyncSession, *, actor: Principal, key_id: str
 
 
 def _cursor_id(cursor: str) -> str:
-    values = decode_cursor(cursor)
-    if len(values) != 1 or not isinstance(values[0], str) or not _IDENTIFIER.match(values[0]):
-        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
-    return values[0]
+    (after,) = decode_cursor(cursor, Str(pattern=_IDENTIFIER))
+    return str(after)

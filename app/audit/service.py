@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.audit.models import AuditEntry
+from app.core.cursor import Int, decode_cursor
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
-from app.core.pagination import decode_cursor, split_page
+from app.core.pagination import split_page
 
 GENESIS_HASH = "0" * 64
 # Key of the PostgreSQL advisory lock that serializes appends ("TinBáoAu" as an int64).
@@ -184,14 +184,7 @@ async def list_entries(
     if actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
     if cursor:
-        (before_id,) = _cursor_ids(cursor)
+        (before_id,) = decode_cursor(cursor, Int())
         query = query.where(AuditEntry.id < before_id)
     rows = (await session.execute(query)).scalars().all()
     return split_page(rows, limit)
-
-
-def _cursor_ids(cursor: str) -> tuple[int]:
-    values = decode_cursor(cursor)
-    if len(values) != 1 or type(values[0]) is not int or not 0 <= values[0] < 2**63:
-        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
-    return (values[0],)

@@ -33,6 +33,7 @@ def negotiate(accept_language: str | None) -> Lang:
 TITLES: dict[str, tuple[str, str]] = {
     "validation_error": ("Dữ liệu không hợp lệ", "Invalid request data"),
     "malformed_json": ("JSON không hợp lệ", "Malformed JSON"),
+    "invalid_cursor": ("Con trỏ phân trang không hợp lệ", "Invalid pagination cursor"),
     "not_found": ("Không tìm thấy", "Not found"),
     "forbidden": ("Không có quyền", "Forbidden"),
     "unauthorized": ("Chưa xác thực", "Not authenticated"),

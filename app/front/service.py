@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
-from app.core.errors import ValidationFailed
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.cursor import Str, Time, decode_cursor, encode_cursor
 from app.front.schemas import FrontTip, FrontTipPage
 from app.tips.models import PublicStatus, Tip, TipStatus
 from app.tips.status import public_status_for
 from app.triage.scope import visible_tips_clause
-from app.triage.times import as_utc
-
-
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
 
 
 def _after(cursor: str) -> ColumnElement[bool]:
-    values = decode_cursor(cursor)
-    if len(values) != 2 or not all(isinstance(v, str) for v in values):
-        raise _bad_cursor()
-    try:
-        created_at = as_utc(datetime.fromisoformat(values[0]))
-    except ValueError as exc:
-        raise _bad_cursor() from exc
-    return or_(Tip.created_at < created_at, and_(Tip.created_at == created_at, Tip.id < values[1]))
+    created_at, tip_id = decode_cursor(cursor, Time(), Str())
+    return or_(Tip.created_at < created_at, and_(Tip.created_at == created_at, Tip.id < tip_id))
 
 
 async def list_front_tips(
@@ -52,7 +38,7 @@ async def list_front_tips(
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit and page:
-        next_cursor = encode_cursor([as_utc(page[-1].created_at).isoformat(), page[-1].id])
+        next_cursor = encode_cursor([page[-1].created_at, page[-1].id])
     return FrontTipPage(
         items=[
             FrontTip(

@@ -32,9 +32,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
+from app.core.cursor import Int, decode_cursor, encode_cursor
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
-from app.core.pagination import decode_cursor, encode_cursor
 from app.integration.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -247,15 +246,8 @@ def decode_position(cursor: str | None) -> int:
     """The feed position an ``after`` cursor stands for (0 = the start)."""
     if cursor is None or cursor == "":
         return 0
-    values = decode_cursor(cursor)
-    if (
-        len(values) != 1
-        or not isinstance(values[0], int)
-        or isinstance(values[0], bool)
-        or not 0 <= values[0] < MAX_POSITION
-    ):
-        raise ValidationFailed(errors=[("after", ("Con trỏ không hợp lệ", "Invalid cursor"))])
-    return values[0]
+    (position,) = decode_cursor(cursor, Int(0, MAX_POSITION - 1), param="after")
+    return int(position)
 
 
 def encode_position(position: int) -> str:

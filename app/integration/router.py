@@ -42,9 +42,8 @@ router = APIRouter()
 
 _STATS_ERRORS = problem_responses(401, 403, 404, 422)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
-]
+# No max_length: app.core.cursor bounds and checks every cursor (422 ``invalid_cursor``).
+Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 
 
 # --- statistics ---------------------------------------------------------------------------
@@ -166,7 +165,7 @@ async def list_feed_events(
     principal: Reader,
     after: Annotated[
         str | None,
-        Query(max_length=200, description="A `next_cursor`; omitted: from the start."),
+        Query(description="A `next_cursor`; omitted: from the start."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = feed.DEFAULT_LIMIT,
 ) -> FeedPage:

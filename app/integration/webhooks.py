@@ -29,9 +29,10 @@ from app.accounts.models import Role
 from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.audit import service as audit
+from app.core.cursor import Int, Str, decode_cursor
 from app.core.db import new_id, utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
-from app.core.pagination import decode_cursor, split_page
+from app.core.pagination import split_page
 from app.core.security import DataCipher
 from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.integration.schemas import WebhookCreate
@@ -187,20 +188,6 @@ def _visible_subscriptions(actor: Principal) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _cursor_value(cursor: str | None, kind: type) -> object | None:
-    if cursor is None:
-        return None
-    values = decode_cursor(cursor)
-    value = values[0] if len(values) == 1 else None
-    if (
-        not isinstance(value, kind)
-        or isinstance(value, bool)
-        or (isinstance(value, int) and not 0 <= value < 2**63)
-    ):
-        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
-    return values[0]
-
-
 async def list_subscriptions(
     session: AsyncSession, *, actor: Principal, limit: int, cursor: str | None = None
 ) -> tuple[Sequence[WebhookSubscription], str | None]:
@@ -210,8 +197,8 @@ async def list_subscriptions(
         .order_by(WebhookSubscription.id)
         .limit(limit + 1)
     )
-    after = _cursor_value(cursor, str)
-    if after is not None:
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, Str())
         query = query.where(WebhookSubscription.id > after)
     rows = (await session.execute(query)).scalars().all()
     return split_page(rows, limit)
@@ -285,8 +272,8 @@ async def list_dead_letters(
     )
     if subscription_id is not None:
         query = query.where(WebhookDelivery.subscription_id == subscription_id)
-    after = _cursor_value(cursor, int)
-    if after is not None:
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, Int())
         query = query.where(WebhookDelivery.id > after)
     rows = (await session.execute(query)).scalars().all()
     return split_page(rows, limit)

@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.principal import Principal
 from app.audit import service as audit
 from app.core.config import Settings
-from app.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.core.cursor import Str, decode_cursor
+from app.core.errors import Conflict, InvalidTransition, NotFound
 from app.core.i18n import Lang
-from app.core.pagination import decode_cursor, split_page
+from app.core.pagination import split_page
 from app.core.security import DataCipher
 from app.privacy.models import (
     PrivacyRequest,
@@ -262,10 +263,8 @@ async def list_requests(
         clause = _overdue_clause(now)
         query = query.where(clause if overdue else ~clause)
     if cursor:
-        values = decode_cursor(cursor)
-        if len(values) != 1 or not isinstance(values[0], str):
-            raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
-        query = query.where(PrivacyRequest.id > values[0])
+        (after,) = decode_cursor(cursor, Str())
+        query = query.where(PrivacyRequest.id > after)
     rows = [(r[0], r[1]) for r in (await session.execute(query)).all()]
     return split_page(rows, limit, key=lambda row: row[0].id)
 

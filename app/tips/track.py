@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.cursor import Str, decode_cursor, encode_cursor
 from app.core.db import new_id
 from app.core.errors import NotFound
 from app.core.i18n import Lang
-from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.core.pagination import Page
 from app.media import service as media_service
 from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
@@ -105,8 +106,8 @@ async def list_messages(
     """The conversation, oldest first (message ids are time-ordered UUIDv7)."""
     query = select(TipMessage).where(TipMessage.tip_id == tip.id)
     if cursor:
-        (after,) = decode_cursor(cursor) or [""]
-        query = query.where(TipMessage.id > str(after))
+        (after,) = decode_cursor(cursor, Str())
+        query = query.where(TipMessage.id > after)
     rows = list(await session.scalars(query.order_by(TipMessage.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

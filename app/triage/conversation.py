@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.accounts.principal import Principal
+from app.core.cursor import Str, decode_cursor, encode_cursor
 from app.core.db import utcnow
-from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from app.media import service as media
 from app.media.schemas import AttachmentOut
 from app.tips.models import (
@@ -69,10 +69,8 @@ async def list_messages(
     """The conversation with the reporter, oldest first (message ids are time-ordered)."""
     query = select(TipMessage).where(TipMessage.tip_id == tip.id)
     if cursor:
-        values = decode_cursor(cursor)
-        if len(values) != 1 or not isinstance(values[0], str):
-            raise invalid_cursor()
-        query = query.where(TipMessage.id > values[0])
+        (after,) = decode_cursor(cursor, Str())
+        query = query.where(TipMessage.id > after)
     rows = list(await session.scalars(query.order_by(TipMessage.id).limit(limit + 1)))
     page = rows[:limit]
     return MessagePage(

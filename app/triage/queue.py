@@ -21,8 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.admin_units.fold import fold
+from app.core.cursor import (
+    Element,
+    Int,
+    InvalidCursor,
+    Nullable,
+    Str,
+    Tag,
+    Time,
+    decode_cursor,
+    encode_cursor,
+)
 from app.core.db import utcnow
-from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from app.tips.models import (
     Tip,
     TipWatcher,
@@ -60,15 +70,6 @@ def _keyset_after(keys: Sequence[Any], values: Sequence[Any], *, descending: boo
     return row < bound if descending else row > bound
 
 
-def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise invalid_cursor()
-    try:
-        return as_utc(datetime.fromisoformat(value))
-    except ValueError as exc:
-        raise invalid_cursor() from exc
-
-
 def _order(sort: QueueSort, columns: Any) -> list[Any]:
     """The ORDER BY of ``sort`` on ``columns`` (``Tip``, or a subquery's ``.c``)."""
     c = columns
@@ -79,61 +80,53 @@ def _order(sort: QueueSort, columns: Any) -> list[Any]:
     return [c.created_at.desc(), c.id.desc()]
 
 
-def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], Any]:
-    """ORDER BY expressions, and the WHERE clause that continues after ``cursor``.
+_ID = Str()
+# What each order's cursor holds after its tag: the sort keys of the last row, then its id.
+_CURSOR_SHAPES: dict[QueueSort, tuple[Element, ...]] = {
+    # 1 = among the tips without a due date (which come last), else 0 and the due date
+    QueueSort.due_at: (Tag("d"), Int(0, 1), Nullable(Time()), _ID),
+    QueueSort.priority: (Tag("p"), Int(0, 1), Int(-(2**31), 2**31 - 1), Time(), _ID),
+    QueueSort.newest: (Tag("c"), Time(), _ID),
+}
+
+
+def _continue_after(sort: QueueSort, cursor: str) -> tuple[Any, list[Any] | None]:
+    """The WHERE clause that continues after ``cursor`` and, for ``newest``, its
+    ``(created_at, id)`` bound (the unit queue walks its watchers from it).
 
     Each order is plain columns in one direction, so an index on them serves it and the
     cursor is one row-value range; tips without a due date come last (``NULLS LAST``, which
     PostgreSQL's ascending index order already is).
     """
-    order = _order(sort, Tip)
-    if cursor is None:
-        return order, None
-    values = decode_cursor(cursor)
-    width = {QueueSort.due_at: 3, QueueSort.priority: 4, QueueSort.newest: 2}[sort]
-    if not values or values[0] != _SORT_TAG[sort] or len(values) != width + 1:
-        raise invalid_cursor()
-    values = values[1:]
-    if not isinstance(values[-1], str):
-        raise invalid_cursor()
+    values = decode_cursor(cursor, *_CURSOR_SHAPES[sort])[1:]
     if sort is QueueSort.due_at:
-        if values[0] == 1 and type(values[0]) is int:  # among the tips without a due date
-            return order, and_(Tip.due_at.is_(None), Tip.id > values[-1])
-        if values[0] != 0 or type(values[0]) is not int:
-            raise invalid_cursor()
-        due = _parse_time(values[1])
+        without_due, due, tip_id = values
+        if without_due:
+            return and_(Tip.due_at.is_(None), Tip.id > tip_id), None
+        if due is None:
+            raise InvalidCursor()
         after = or_(
-            _keyset_after([Tip.due_at, Tip.id], [due, values[2]], descending=False),
+            _keyset_after([Tip.due_at, Tip.id], [due, tip_id], descending=False),
             Tip.due_at.is_(None),
         )
-        return order, after
+        return after, None
     if sort is QueueSort.priority:
-        if values[0] not in (0, 1) or type(values[0]) is not int or type(values[1]) is not int:
-            raise invalid_cursor()
+        urgent, priority, created_at, tip_id = values
         keys = [Tip.urgent, Tip.priority, Tip.created_at, Tip.id]
-        bound = [values[0] == 1, values[1], _parse_time(values[2]), values[3]]
-        return order, _keyset_after(keys, bound, descending=True)
-    return order, _keyset_after([Tip.created_at, Tip.id], _newest_bound(values), descending=True)
-
-
-def _newest_bound(values: Sequence[Any]) -> list[Any]:
-    """The (created_at, id) a ``newest`` cursor's values (tag dropped) continue after."""
-    return [_parse_time(values[0]), values[1]]
-
-
-def _newest_cursor_bound(cursor: str | None) -> list[Any] | None:
-    """The bound of a ``newest`` cursor that ``_sort_keys`` has already accepted."""
-    return None if cursor is None else _newest_bound(decode_cursor(cursor)[1:])
+        bound = [urgent == 1, priority, created_at, tip_id]
+        return _keyset_after(keys, bound, descending=True), None
+    bound = list(values)
+    return _keyset_after([Tip.created_at, Tip.id], bound, descending=True), bound
 
 
 def _cursor_for(sort: QueueSort, tip: Tip) -> str:
     if sort is QueueSort.due_at:
         due = tip.due_at
-        values: list[Any] = [1 if due is None else 0, as_utc(due).isoformat() if due else None]
+        values: list[Any] = [1 if due is None else 0, due]
     elif sort is QueueSort.priority:
-        values = [1 if tip.urgent else 0, tip.priority, as_utc(tip.created_at).isoformat()]
+        values = [1 if tip.urgent else 0, tip.priority, tip.created_at]
     else:
-        values = [as_utc(tip.created_at).isoformat()]
+        values = [tip.created_at]
     return encode_cursor([_SORT_TAG[sort], *values, tip.id])
 
 
@@ -266,20 +259,16 @@ async def list_queue(
     """The caller's queue: what they may see, filtered, sorted, one keyset page."""
     now = utcnow()
     conditions = queue_conditions(principal, filters, now)
-    order, after = _sort_keys(filters.sort, filters.cursor)
-    if after is not None:
+    order = _order(filters.sort, Tip)
+    newest_bound = None
+    if filters.cursor is not None:
+        after, newest_bound = _continue_after(filters.sort, filters.cursor)
         conditions.append(after)
     limit = filters.limit + 1
     query = select(Tip, PoliceUnit.name).join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
     if principal.role in scope.UNIT_ROLES and principal.unit_code:
         ids = _unit_queue_ids(
-            principal.unit_code,
-            conditions,
-            filters.sort,
-            limit,
-            after=_newest_cursor_bound(filters.cursor)
-            if filters.sort is QueueSort.newest
-            else None,
+            principal.unit_code, conditions, filters.sort, limit, after=newest_bound
         )
         query = query.where(Tip.id.in_(ids))
     else:

@@ -74,7 +74,7 @@ async def test_actor_is_recorded(client, db, app):
 
 
 async def test_bad_cursor_and_filters_are_422(client, db, app):
-    from app.core.pagination import encode_cursor
+    from app.core.cursor import encode_cursor
 
     admin = await make_user(db, role="admin")
     headers = auth_headers(app, admin)

@@ -168,7 +168,7 @@ async def test_front_member_tips_are_not_in_the_staff_queue_for_them(app, client
 
 
 async def test_odd_inputs_are_422_not_500(app, client, db):
-    from app.core.pagination import encode_cursor
+    from app.core.cursor import encode_cursor
 
     staff = await make_staff(db, app)
     await submit(client)
