@@ -11,15 +11,13 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from app.core.config import driver_url
+from app.core.migrations import alembic_config
 from app.models import Base
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -46,11 +44,8 @@ def empty_engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def _run(engine: Engine, fn: str, revision: str) -> None:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.attributes["configure_logger"] = False
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, fn)(cfg, revision)
+        getattr(command, fn)(alembic_config(conn), revision)
 
 
 def _pending(engine: Engine) -> list[object]:
