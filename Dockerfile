@@ -14,10 +14,14 @@ RUN groupadd --system --gid 10001 tinbao \
  && useradd --system --uid 10001 --gid tinbao --home-dir /app --shell /usr/sbin/nologin tinbao
 
 WORKDIR /app
-COPY pyproject.toml README.md alembic.ini ./
+# The locked dependencies (uv.lock) and the app itself (migrations included) in /opt/tinbao.
+ENV UV_PROJECT_ENVIRONMENT=/opt/tinbao UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=0 \
+    PATH=/opt/tinbao/bin:$PATH
+COPY pyproject.toml uv.lock README.md ./
 COPY app ./app
-COPY migrations ./migrations
-RUN pip install --no-compile -e . \
+RUN pip install "uv==0.13.9" \
+ && uv sync --locked --no-editable --no-cache \
+ && pip uninstall -y uv \
  && mkdir -p /data/media && chown -R tinbao:tinbao /data
 
 USER tinbao

@@ -9,19 +9,30 @@ WORKERS ?= 1
 export TINBAO_DATABASE_URL ?= sqlite:///./var/tinbao.db
 
 .PHONY: run install dev migrate reference-data serve test lint typecheck pytest pytest-sqlite \
-        pytest-postgres openapi clean
+        pytest-postgres openapi clean lock test-lowest
+
+# Dependencies come from uv.lock (`make lock` regenerates it after a pyproject.toml change).
+# A fresh machine needs only Python: uv itself is bootstrapped into the venv from PyPI.
+UV_VERSION ?= 0.13.9
+UV     := $(BIN)/uv
+export UV_PYTHON_DOWNLOADS := never
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e .
+# --locked: fails when pyproject.toml changed and uv.lock was not regenerated.
+$(VENV)/.installed: $(BIN)/python pyproject.toml uv.lock
+	$(UV) sync -q --locked --inexact
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[dev]'
+	$(UV) sync -q --locked --inexact --extra dev
 	touch $@
+
+## lock: regenerate uv.lock after changing dependencies in pyproject.toml (commit both)
+lock: $(BIN)/python
+	$(UV) lock
 
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
@@ -39,8 +50,8 @@ serve: install
 run: reference-data serve
 
 lint: dev
-	$(BIN)/ruff check app tests migrations bench scripts
-	$(BIN)/ruff format --check app tests migrations bench scripts
+	$(BIN)/ruff check app tests bench scripts
+	$(BIN)/ruff format --check app tests bench scripts
 
 typecheck: dev
 	$(BIN)/mypy app
@@ -61,9 +72,16 @@ pytest: pytest-sqlite pytest-postgres
 ## test: dev dependencies, ruff, mypy, pytest on SQLite and (when configured) PostgreSQL
 test: lint typecheck pytest
 
+## test-lowest: the lowest versions pyproject.toml allows, in a venv of their own, quick tests
+LOWEST := .venv-lowest
+test-lowest: $(BIN)/python
+	$(UV) venv -q --clear --python $(BIN)/python $(LOWEST)
+	$(UV) pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
+	env -u TINBAO_TEST_DATABASE_URL $(LOWEST)/bin/pytest --strict-config -m "not slow"
+
 ## openapi: regenerate the committed openapi/openapi.json
 openapi: install
 	$(BIN)/python -m app.openapi_export openapi/openapi.json
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) var .mypy_cache .ruff_cache

@@ -9,14 +9,12 @@ cli = typer.Typer(help="TinBáo — tips on security, order and crime.", no_args
 
 @cli.command("migrate")
 def migrate(revision: str = "head") -> None:
-    """Apply database migrations (alembic upgrade)."""
-    from pathlib import Path
-
+    """Apply database migrations (alembic upgrade); they ship inside the package."""
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config(str(Path(__file__).resolve().parents[1] / "alembic.ini"))
-    command.upgrade(cfg, revision)
+    from app.core.migrations import alembic_config
+
+    command.upgrade(alembic_config(), revision)
 
 
 @cli.command("load-reference-data")

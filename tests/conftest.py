@@ -1,7 +1,8 @@
 """Test database per run: a temporary SQLite file, or PostgreSQL when
 TINBAO_TEST_DATABASE_URL is set. The schema is built by `alembic upgrade head` and the
-reference data loaded once; after each test the transactional tables are emptied (tests
-commit for real, so concurrency can be tested)."""
+reference data loaded once; after each test the transactional tables are emptied with DELETE
+(tests commit for real, so concurrency can be tested: a rolled-back outer transaction would
+not allow that)."""
 
 from __future__ import annotations
 
@@ -57,13 +58,11 @@ def reset_database(engine: Engine) -> None:
 
 def alembic_upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config(str(Path(__file__).resolve().parents[1] / "alembic.ini"))
-    cfg.attributes["configure_logger"] = False
+    from app.core.migrations import alembic_config
+
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        command.upgrade(alembic_config(conn), revision)
 
 
 @pytest.fixture(scope="session")
@@ -98,11 +97,14 @@ def sync_engine(settings: Settings) -> Iterator[Engine]:
 
 
 def clean_transactional_tables(engine: Engine) -> None:
+    """Empty every transactional table, children first. DELETE, not TRUNCATE: TRUNCATE
+    replaces each table's files (about 0.6 s for the 19 tables on PostgreSQL, per test),
+    while a DELETE of the few rows a test wrote costs milliseconds. On PostgreSQL the
+    statements go in one round trip. Identities are not restarted: no test relies on ids."""
     tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in tables))
         else:
             for table in tables:
                 conn.execute(table.delete())

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import ServiceUnavailable, problem_responses
+from app.core.migrations import migration_head  # noqa: F401  (re-exported for app.main)
 
 router = APIRouter(tags=["operations"])
 
@@ -23,14 +21,6 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
-
-
-def migration_head() -> str | None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 @router.get("/healthz")
