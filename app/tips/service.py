@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization, Role
+from app.accounts.movement_models import check_model as check_movement_model
 from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
@@ -516,6 +517,13 @@ async def create_tip(
     organization: Organization | None = None
     if front and actor is not None and actor.organization_id:
         organization = await session.get(Organization, actor.organization_id)
+    movement_model = None
+    if front and data.movement_model is not None:
+        movement_model = await check_movement_model(
+            session,
+            code=data.movement_model,
+            province_code=organization.province_code if organization else "",
+        )
 
     kind = CategoryKind(category.kind)
     if kind is CategoryKind.crime:
@@ -570,7 +578,7 @@ async def create_tip(
         channel=channel.value,
         submitted_by_id=actor.id if actor is not None and actor.kind == "user" else None,
         organization_id=organization.id if organization else None,
-        movement_model=data.movement_model if front else None,
+        movement_model=movement_model,
         status=TipStatus.received.value,
         urgent=data.urgent,
         priority=1 if data.urgent else 0,
