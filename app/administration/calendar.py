@@ -85,7 +85,7 @@ async def replace_calendar(
         status = CalendarYear(year=year)
         session.add(status)
     status.confirmed, status.confirmed_at = True, now
-    status.confirmed_by_id = actor.id if actor.kind == "user" else None
+    status.confirmed_by = actor.label[:64]
     await session.flush()
     invalidate_calendar_cache()  # this transaction's recomputation needs the new days
     moved = await recompute_acknowledge_by(session, actor=actor)

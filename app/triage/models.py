@@ -34,7 +34,9 @@ class CalendarYear(TimestampMixin, Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     confirmed: Mapped[bool] = mapped_column(default=False)
     confirmed_at: Mapped[datetime | None]
-    confirmed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # Who confirmed it (a username, as the audit log shows staff): no foreign key, so that
+    # the reference row outlives the account.
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class DeadlineExtension(TimestampMixin, Base):

@@ -117,12 +117,9 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("confirmed", sa.Boolean(), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("confirmed_by_id", sa.String(length=36), nullable=True),
+        sa.Column("confirmed_by", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["confirmed_by_id"], ["users.id"], name=op.f("fk_calendar_years_confirmed_by_id_users")
-        ),
         sa.PrimaryKeyConstraint("year", name=op.f("pk_calendar_years")),
     )
     with op.batch_alter_table("provinces", schema=None) as batch_op:
