@@ -17,7 +17,8 @@ from app.administration.events import ReferenceKind, reference_changed
 from app.administration.schemas import CalendarDayOut, CalendarIn, CalendarOut
 from app.core.db import utcnow
 from app.core.errors import ValidationFailed
-from app.tips.models import Tip, TipEvent, TipStatus
+from app.tips.models import Tip, TipStatus
+from app.tips.timeline import record_event
 from app.triage.deadlines import add_working_days, invalidate_calendar_cache, load_calendar
 from app.triage.models import CalendarDay, CalendarYear
 from app.triage.workflow import TERMINAL_STATUSES
@@ -125,21 +126,18 @@ async def recompute_acknowledge_by(session: AsyncSession, *, actor: Principal) -
             continue
         previous = tip.acknowledge_by
         tip.acknowledge_by = new
-        session.add(
-            TipEvent(
-                tip_id=tip.id,
-                type="tip.deadline_recomputed",
-                at=now,
-                actor_id=actor.id if actor.kind == "user" else None,
-                actor_label=actor.label[:64],
-                unit_code=tip.assigned_unit_code,
-                data={
-                    "deadline": "acknowledge_by",
-                    "previous": previous.isoformat(),
-                    "until": new.isoformat(),
-                    "reason": "calendar",
-                },
-            )
+        record_event(
+            session,
+            tip=tip,
+            type="tip.deadline_recomputed",
+            actor=actor,
+            at=now,
+            data={
+                "deadline": "acknowledge_by",
+                "previous": previous.isoformat(),
+                "until": new.isoformat(),
+                "reason": "calendar",
+            },
         )
         moved += 1
     await session.flush()
