@@ -274,6 +274,8 @@ class PlaceSnapshot:
     province_codes: frozenset[str]
     communes: Mapping[str, _CommuneRow]
     legacy: Mapping[str, tuple[str, ...]]  # old code → new codes, ordered
+    # Provinces merged away by a change-set → the province they became part of.
+    province_merged_into: Mapping[str, str] = field(default_factory=dict)
     # Communes split by a change-set → the communes they became.
     splits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Boundaries applied by change-sets, checked before the shipped ones.
@@ -335,7 +337,8 @@ async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
     cached = _place_cache.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
-    provinces = (await session.scalars(select(Province.code))).all()
+    province_rows = (await session.execute(select(Province.code, Province.merged_into))).all()
+    provinces = [code for code, _ in province_rows]
     communes = (
         await session.execute(
             select(Commune.code, Commune.province_code, Commune.merged_into, Commune.full_name)
@@ -374,6 +377,7 @@ async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
         )
     snapshot = PlaceSnapshot(
         province_codes=frozenset(provinces),
+        province_merged_into={code: into for code, into in province_rows if into},
         communes={row.code: _CommuneRow(*row) for row in communes},
         legacy={old: tuple(new) for old, new in legacy.items()},
         splits={code: tuple(parts) for code, parts in splits.items()},
@@ -383,8 +387,15 @@ async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
     return snapshot
 
 
-async def province_exists(session: AsyncSession, *, code: str) -> bool:
-    return code in (await place_snapshot(session)).province_codes
+async def current_province(session: AsyncSession, *, code: str) -> str | None:
+    """Today's province for ``code`` (following mergers applied by change-sets), or None."""
+    places = await place_snapshot(session)
+    if code not in places.province_codes:
+        return None
+    hops = 0
+    while code in places.province_merged_into and hops < _MAX_MERGER_HOPS:
+        code, hops = places.province_merged_into[code], hops + 1
+    return code
 
 
 def _checked_point(lat: float | None, lon: float | None) -> tuple[float, float] | None:

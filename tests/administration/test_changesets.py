@@ -335,3 +335,79 @@ async def test_change_sets_are_all_or_nothing_and_admin_only(
     assert r.json()["errors"][0]["field"] == "changes.1"
     db.expire_all()
     assert (await db.get(Commune, "26740")).name == "Sài Gòn"  # type: ignore[union-attr]
+
+
+async def test_merge_two_provinces(client: httpx.AsyncClient, db: AsyncSession, app: Any) -> None:
+    """Lai Châu (12) merged into Điện Biên (11): communes, people and the duty desk's open
+    tips go to the successor; an unknown place in the retired province reaches its duty desk."""
+    headers = await _admin(db, app)
+    lai_chau, dien_bien = "12", "11"
+    duty_officer = (await make_user(db, role="officer", unit_code=f"CAT-{lai_chau}")).id
+    supervisor = (await make_user(db, role="province_supervisor", province_code=lai_chau)).id
+    communes = (
+        await client.get("/api/v1/admin-units/communes", params={"province_code": lai_chau})
+    ).json()
+    at_commune = await _tip(client, communes[0]["code"])
+    at_desk = await client.post(
+        TIPS, json=payload(category_code="other", location={"commune_code": communes[1]["code"]})
+    )
+    tip = await db.get(Tip, at_desk.json()["id"])
+    assert tip is not None
+    tip.assigned_unit_code = f"CAT-{lai_chau}"
+    await db.commit()
+    body = {
+        "effective_at": "2026-12-01T00:00:00+07:00",
+        "dry_run": False,
+        "changes": [
+            {
+                "type": "merge_provinces",
+                "from": [dien_bien, lai_chau],
+                "into": {"code": dien_bien, "name": "Điện Biên", "type": "tinh"},
+            }
+        ],
+    }
+    r = await client.post(CHANGE_SETS, json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    assert f"CAT-{lai_chau}" in r.json()["units_retired"]
+    assert {"from_unit": f"CAT-{lai_chau}", "to_unit": f"CAT-{dien_bien}", "open_tips": 1} in (
+        r.json()["reroutes"]
+    )
+    moved = (
+        await client.get("/api/v1/admin-units/communes", params={"province_code": dien_bien})
+    ).json()
+    assert {c["code"] for c in communes} <= {c["code"] for c in moved}
+    db.expire_all()
+    assert (await db.get(Tip, at_desk.json()["id"])).assigned_unit_code == f"CAT-{dien_bien}"  # type: ignore[union-attr]
+    assert (await db.get(Tip, at_commune["id"])).assigned_unit_code == f"CAX-{communes[0]['code']}"  # type: ignore[union-attr]
+    unit = await db.get(PoliceUnit, f"CAX-{communes[0]['code']}")
+    assert (
+        unit is not None
+        and unit.province_code == dien_bien
+        and unit.parent_code == f"CAT-{dien_bien}"
+    )
+    from app.accounts.models import User
+
+    assert (await db.get(User, duty_officer)).unit_code == f"CAT-{dien_bien}"  # type: ignore[union-attr]
+    assert (await db.get(User, supervisor)).province_code == dien_bien  # type: ignore[union-attr]
+    unknown = await client.post(
+        TIPS,
+        files=[("files", ("a.jpg", _jpeg(), "image/jpeg"))],
+        data={
+            "tip": __import__("json").dumps(
+                payload(
+                    location_unknown=True,
+                    location={"province_code": lai_chau},
+                    description="Tôi không nhớ rõ địa điểm, chỉ biết là ở gần chợ huyện; "
+                    "có ảnh chụp kèm theo.",
+                )
+            )
+        },
+    )
+    assert unknown.status_code == 201, unknown.text
+    assert unknown.json()["assigned_unit"]["code"] == f"CAT-{dien_bien}"
+
+
+def _jpeg() -> bytes:
+    from tests.tips.helpers import jpeg_bytes
+
+    return jpeg_bytes()
