@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.accounts.router import router as accounts_router
 from app.admin_units.router import router as admin_units_router
+from app.administration.router import router as administration_router
 from app.audit.router import router as audit_router
 from app.front.router import router as front_router
 from app.integration.router import router as integration_router
@@ -24,3 +25,4 @@ api_router.include_router(audit_router)
 api_router.include_router(integration_router)
 api_router.include_router(front_router)
 api_router.include_router(privacy_router)
+api_router.include_router(administration_router)

@@ -224,5 +224,18 @@ def dev_generate(
     )
 
 
+def _add_domain_commands() -> None:
+    from app.administration.cli import admin_units_cli
+
+    cli.add_typer(admin_units_cli, name="admin-units")
+
+
+_add_domain_commands()
+
+
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

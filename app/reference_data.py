@@ -12,8 +12,9 @@ What a reload does to existing rows (nothing is ever deleted):
   Columns an admin owns are never touched on an existing row: ``communes.merged_into``
   (mergers applied as data), ``police_units.remote``/``active`` and a unit's place in the
   hierarchy (only its ``name`` is refreshed).
-- Admin-owned data (``categories``, ``calendar_days``) is insert-only: the shipped files seed
-  missing rows; an existing row, perhaps edited by an admin, is left exactly as it is.
+- Admin-owned data (``categories``, ``calendar_days``, ``calendar_years``,
+  ``movement_models``) is insert-only: the shipped files seed missing rows; an existing row,
+  perhaps edited by an admin, is left exactly as it is.
 
 Data files: ``app/admin_units/data/*.csv`` (built by ``scripts/build_reference_data.py``),
 ``app/units/data/categories.csv`` and ``app/triage/data/calendar_days.csv``.
@@ -31,10 +32,11 @@ from sqlalchemy import Table, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from app.accounts.models import MovementModel
 from app.admin_units.fold import fold
 from app.admin_units.models import Commune, CommuneType, LegacyCommune, Province
 from app.core.db import utcnow
-from app.triage.models import CalendarDay
+from app.triage.models import CalendarDay, CalendarYear
 from app.units.models import Category, PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, department_unit_code, provincial_unit_code
 
@@ -42,6 +44,9 @@ APP_DIR = Path(__file__).resolve().parent
 ADMIN_UNITS_DATA = APP_DIR / "admin_units" / "data"
 CATEGORIES_FILE = APP_DIR / "units" / "data" / "categories.csv"
 CALENDAR_FILE = APP_DIR / "triage" / "data" / "calendar_days.csv"
+# Which shipped years are confirmed: future years are defaults until an admin confirms them.
+CALENDAR_YEARS_FILE = APP_DIR / "triage" / "data" / "calendar_years.csv"
+MOVEMENT_MODELS_FILE = APP_DIR / "accounts" / "data" / "movement_models.csv"
 
 # Provincial departments that matter for routing, by code suffix (CAT-<province>-<suffix>).
 DEPARTMENTS: dict[str, str] = {
@@ -196,6 +201,25 @@ def load_reference_data(conn: Connection) -> dict[str, int]:
     ]
     _upsert(conn, CalendarDay.__table__, calendar)  # type: ignore[arg-type]
 
+    calendar_years = [
+        {"year": int(r["year"]), "confirmed": r["confirmed"] == "true", **stamps}
+        for r in _read(CALENDAR_YEARS_FILE)
+    ]
+    _upsert(conn, CalendarYear.__table__, calendar_years)  # type: ignore[arg-type]
+
+    movement_models = [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "name_folded": fold(r["name"]),
+            "province_code": None,
+            "active": True,
+            **stamps,
+        }
+        for r in _read(MOVEMENT_MODELS_FILE)
+    ]
+    _upsert(conn, MovementModel.__table__, movement_models)  # type: ignore[arg-type]
+
     return {
         "provinces": len(provinces),
         "communes": len(communes),
@@ -203,6 +227,8 @@ def load_reference_data(conn: Connection) -> dict[str, int]:
         "police_units": len(units),
         "categories": len(categories),
         "calendar_days": len(calendar),
+        "calendar_years": len(calendar_years),
+        "movement_models": len(movement_models),
     }
 
 

@@ -23,7 +23,7 @@ from app.core.db import make_sync_engine
 from app.main import create_app
 from app.models import Base
 
-# Tables filled by `tinbao load-reference-data`; kept between tests.
+# Tables filled by `tinbao load-reference-data` (or changed by admins); kept between tests.
 REFERENCE_TABLES = {
     "provinces",
     "communes",
@@ -31,6 +31,12 @@ REFERENCE_TABLES = {
     "police_units",
     "categories",
     "calendar_days",
+    "calendar_years",
+    "movement_models",
+    # Written by administration tests, which run on a database of their own.
+    "category_province_rules",
+    "commune_splits",
+    "commune_boundaries",
 }
 
 TEST_DATA_KEY = "test1:" + base64.urlsafe_b64encode(b"k" * 32).decode()

@@ -149,3 +149,69 @@ def test_checks_and_partial_indexes_match_the_models(empty_engine: Engine, model
         if migrated.get(key) != declared.get(key) and not key.startswith("index alembic_")
     }
     assert differences == {}, "(migrated, models)"
+def _row(engine: Engine, table: str, **values: object) -> dict[str, object]:
+    """``values`` plus a plain value for every other NOT NULL column without a default."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, Numeric
+
+    columns = MetaData()
+    columns.reflect(engine, only=[table])
+    row = dict(values)
+    for column in columns.tables[table].columns:
+        if column.name in row or column.nullable or column.server_default is not None:
+            continue
+        kind = column.type
+        if isinstance(kind, Boolean):
+            row[column.name] = False
+        elif isinstance(kind, Integer | Numeric):
+            row[column.name] = 0
+        elif isinstance(kind, DateTime):
+            row[column.name] = datetime.now(UTC)
+        elif isinstance(kind, JSON):
+            row[column.name] = []
+        else:
+            row[column.name] = "x"[: getattr(kind, "length", None) or 1]
+    with engine.begin() as conn:
+        conn.execute(columns.tables[table].insert(), row)
+    return row
+
+
+def test_free_text_movement_models_become_codes(empty_engine: Engine) -> None:
+    """Migration 0003 maps free-text models that match a national model's name (case- and
+    diacritic-insensitively) to its code and keeps the others; downgrade restores the names."""
+    _run(empty_engine, "upgrade", "0001")
+    _row(empty_engine, "provinces", code="79", name="Hồ Chí Minh", type="thanh_pho")
+    _row(empty_engine, "police_units", code="CAT-79", province_code="79", kind="provincial")
+    _row(empty_engine, "categories", code="other", kind="security_order")
+    values = {"t1": "camera AN NINH", "t2": "Tổ An Ninh Nhân Dân Tự Quản", "t3": "Mô hình riêng"}
+    for tip_id, model in values.items():
+        _row(
+            empty_engine,
+            "tips",
+            id=tip_id,
+            reference=f"TB-{tip_id}",
+            receipt_hash=tip_id,
+            register_number=tip_id,
+            category_code="other",
+            province_code="79",
+            assigned_unit_code="CAT-79",
+            status="received",
+            kind="security_order",
+            tip_type="phan_anh",
+            channel="web",
+            movement_model=model,
+        )
+    _run(empty_engine, "upgrade", "head")
+
+    def models() -> dict[str, str]:
+        with empty_engine.connect() as conn:
+            return dict(conn.execute(text("SELECT id, movement_model FROM tips ORDER BY id")).all())
+
+    assert models() == {"t1": "camera_an_ninh", "t2": "to_an_ninh_tu_quan", "t3": "Mô hình riêng"}
+    _run(empty_engine, "downgrade", "0001")
+    assert models() == {
+        "t1": "Camera an ninh",
+        "t2": "Tổ an ninh nhân dân tự quản",
+        "t3": "Mô hình riêng",
+    }

@@ -39,6 +39,22 @@ class Organization(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(16))
     province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
     commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"))
+    # The committee this organization reports to (a commune MTTQ committee's parent is the
+    # provincial committee; a member organization's, the committee of its level).
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+
+
+class MovementModel(TimestampMixin, Base):
+    """A movement model ("mô hình") Front reports may name: national (no province) or kept by
+    one province. A list, not free text, so reviews count "Camera an ninh" once."""
+
+    __tablename__ = "movement_models"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_folded: Mapped[str] = mapped_column(String(120))
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class User(TimestampMixin, Base):

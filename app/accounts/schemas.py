@@ -114,6 +114,11 @@ class OrganizationCreate(BaseModel):
     commune_code: Identifier | None = Field(
         None, description="For a commune-level committee or branch; must be in the province."
     )
+    parent_id: Identifier | None = Field(
+        None,
+        description="The committee this organization reports to (same province); a committee "
+        "sees the tips of the organizations and committees below it.",
+    )
 
 
 class OrganizationOut(BaseModel):
@@ -124,6 +129,7 @@ class OrganizationOut(BaseModel):
     kind: OrganizationKind
     province_code: str
     commune_code: str | None
+    parent_id: str | None = None
     created_at: LocalDateTime
 
 

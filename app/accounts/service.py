@@ -581,10 +581,27 @@ async def create_organization(
             )
         else:
             commune_code = commune.code
+    if data.parent_id is not None:
+        parent = await session.get(Organization, data.parent_id)
+        if parent is None or parent.province_code != data.province_code:
+            # Another province's organization is not found (a supervisor learns nothing).
+            errors.append(
+                (
+                    "parent_id",
+                    (
+                        "Không có tổ chức cấp trên này trong tỉnh.",
+                        "No such parent organization in the province.",
+                    ),
+                )
+            )
     if errors:
         raise ValidationFailed(errors=errors)
     organization = Organization(
-        name=data.name, kind=data.kind, province_code=data.province_code, commune_code=commune_code
+        name=data.name,
+        kind=data.kind,
+        province_code=data.province_code,
+        commune_code=commune_code,
+        parent_id=data.parent_id,
     )
     session.add(organization)
     await session.flush()
@@ -598,6 +615,7 @@ async def create_organization(
             "kind": organization.kind,
             "province_code": organization.province_code,
             "commune_code": organization.commune_code,
+            "parent_id": organization.parent_id,
         },
     )
     return organization

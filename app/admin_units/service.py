@@ -13,15 +13,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+import shapely
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
-from app.admin_units.models import Commune, LegacyCommune, Province
+from app.admin_units.models import Commune, CommuneBoundary, CommuneSplit, LegacyCommune, Province
 from app.admin_units.schemas import CommuneOut, CommuneRef, LegacyInfo, ProvinceOut
 from app.core.errors import AppError, NotFound, Text, ValidationFailed
 
@@ -42,6 +44,8 @@ class _Named(Protocol):
     def code(self) -> str: ...
     @property
     def full_name(self) -> str: ...
+    @property
+    def province_code(self) -> str: ...
 
 
 class AmbiguousCommune(AppError):
@@ -139,14 +143,19 @@ async def list_communes(
 async def get_commune(session: AsyncSession, *, code: str, legacy: bool = False) -> CommuneOut:
     """Today's commune for ``code``; else (or with ``legacy``) the pre-2025 commune.
 
-    Raises NotFound, or AmbiguousCommune for a pre-2025 commune that was split.
+    Raises NotFound, or AmbiguousCommune for a commune split by a change-set or a pre-2025
+    commune that was split.
     """
+    places = await place_snapshot(session)
     if not legacy:
         commune = await session.get(Commune, code)
         if commune is not None:
+            candidates = places.candidates(code)
+            if len(candidates) > 1:
+                raise AmbiguousCommune(candidates)
             return await _commune_out(session, commune)
     rows = await _legacy_rows(session, code)
-    successors = await _legacy_successors(session, rows)
+    successors = places.successors([row.new_code for row in rows])
     if not successors:
         raise NotFound(("Không có xã/phường nào có mã này.", "No commune has this code."))
     if len(successors) > 1:
@@ -157,8 +166,9 @@ async def get_commune(session: AsyncSession, *, code: str, legacy: bool = False)
 async def locate_commune(
     session: AsyncSession, *, locator: CommuneLocator, lat: float, lon: float
 ) -> CommuneOut:
-    code = locator.locate(lat, lon)
-    commune = await _current(session, code) if code else None
+    places = await place_snapshot(session)
+    located = places.locate(locator, lat, lon)
+    commune = await session.get(Commune, located.code) if located else None
     if commune is None:
         raise LocationNotFound(
             ("Vị trí không thuộc xã/phường nào.", "The point is not in any commune.")
@@ -187,10 +197,7 @@ async def resolve_place(
     """
     places = await place_snapshot(session)
     point = _checked_point(lat, lon)
-    located: _CommuneRow | None = None
-    if point is not None:
-        located_code = locator.locate(*point)
-        located = places.current(located_code) if located_code else None
+    located = places.locate(locator, *point) if point is not None else None
 
     if commune_code and legacy_commune_code:
         raise ValidationFailed(
@@ -226,8 +233,14 @@ async def resolve_place(
     field = "location.legacy_commune_code" if resolved_from_legacy else "location.commune_code"
     code = legacy_commune_code or commune_code or ""
     commune: _CommuneRow | None = None
-    if not resolved_from_legacy:
-        commune = places.current(code)
+    if not resolved_from_legacy and code in places.communes:
+        candidates = places.candidates(code)
+        if len(candidates) == 1:
+            commune = candidates[0]
+        elif located is not None and located.code in {c.code for c in candidates}:
+            commune = located
+        else:  # a commune split by a change-set, with no point inside one of its parts
+            raise AmbiguousCommune(candidates, field=field)
     if commune is None:
         new_codes = places.legacy.get(code)
         if not new_codes:
@@ -261,6 +274,36 @@ class PlaceSnapshot:
     province_codes: frozenset[str]
     communes: Mapping[str, _CommuneRow]
     legacy: Mapping[str, tuple[str, ...]]  # old code → new codes, ordered
+    # Provinces merged away by a change-set → the province they became part of.
+    province_merged_into: Mapping[str, str] = field(default_factory=dict)
+    # Communes split by a change-set → the communes they became.
+    splits: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Boundaries applied by change-sets, checked before the shipped ones.
+    overlay: CommuneLocator | None = None
+
+    def locate(self, locator: CommuneLocator, lat: float, lon: float) -> _CommuneRow | None:
+        """Today's commune containing the point: the applied boundaries first, then the
+        shipped ones (following mergers); None at sea, or in a split commune's area that none
+        of its parts covers."""
+        code = (self.overlay.locate(lat, lon) if self.overlay else None) or locator.locate(lat, lon)
+        found = self.candidates(code) if code else []
+        return found[0] if len(found) == 1 else None
+
+    def candidates(self, code: str) -> list[_CommuneRow]:
+        """Today's communes standing for ``code``: one, or the parts of a split commune (through
+        every later merger and split)."""
+        found: dict[str, _CommuneRow] = {}
+        pending, hops = [code], 0
+        while pending and hops < _MAX_MERGER_HOPS * 8:
+            hops += 1
+            commune = self.current(pending.pop())
+            if commune is None:
+                continue
+            if commune.code in self.splits:
+                pending.extend(self.splits[commune.code])
+            else:
+                found.setdefault(commune.code, commune)
+        return sorted(found.values(), key=lambda c: c.code)
 
     def current(self, code: str) -> _CommuneRow | None:
         """The commune with ``code``, following later mergers to today's successor."""
@@ -274,8 +317,7 @@ class PlaceSnapshot:
     def successors(self, new_codes: Sequence[str]) -> list[_CommuneRow]:
         found: dict[str, _CommuneRow] = {}
         for new_code in new_codes:
-            commune = self.current(new_code)
-            if commune is not None:
+            for commune in self.candidates(new_code):
                 found.setdefault(commune.code, commune)
         return sorted(found.values(), key=lambda c: c.code)
 
@@ -295,7 +337,8 @@ async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
     cached = _place_cache.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
-    provinces = (await session.scalars(select(Province.code))).all()
+    province_rows = (await session.execute(select(Province.code, Province.merged_into))).all()
+    provinces = [code for code, _ in province_rows]
     communes = (
         await session.execute(
             select(Commune.code, Commune.province_code, Commune.merged_into, Commune.full_name)
@@ -310,17 +353,49 @@ async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
         )
     ).all():
         legacy.setdefault(old_code, []).append(new_code)
+    splits: dict[str, list[str]] = {}
+    for code, successor in (
+        await session.execute(
+            select(CommuneSplit.code, CommuneSplit.successor_code).order_by(
+                CommuneSplit.code, CommuneSplit.successor_code
+            )
+        )
+    ).all():
+        splits.setdefault(code, []).append(successor)
+    boundaries = (
+        await session.execute(
+            select(CommuneBoundary.commune_code, CommuneBoundary.geometry).order_by(
+                CommuneBoundary.commune_code
+            )
+        )
+    ).all()
+    overlay = None
+    if boundaries:
+        overlay = CommuneLocator(
+            [code for code, _ in boundaries],
+            np.array([shapely.from_wkb(wkb) for _, wkb in boundaries], dtype=object),
+        )
     snapshot = PlaceSnapshot(
         province_codes=frozenset(provinces),
+        province_merged_into={code: into for code, into in province_rows if into},
         communes={row.code: _CommuneRow(*row) for row in communes},
         legacy={old: tuple(new) for old, new in legacy.items()},
+        splits={code: tuple(parts) for code, parts in splits.items()},
+        overlay=overlay,
     )
     _place_cache[key] = (now + PLACE_CACHE_TTL_SECONDS, snapshot)
     return snapshot
 
 
-async def province_exists(session: AsyncSession, *, code: str) -> bool:
-    return code in (await place_snapshot(session)).province_codes
+async def current_province(session: AsyncSession, *, code: str) -> str | None:
+    """Today's province for ``code`` (following mergers applied by change-sets), or None."""
+    places = await place_snapshot(session)
+    if code not in places.province_codes:
+        return None
+    hops = 0
+    while code in places.province_merged_into and hops < _MAX_MERGER_HOPS:
+        code, hops = places.province_merged_into[code], hops + 1
+    return code
 
 
 def _checked_point(lat: float | None, lon: float | None) -> tuple[float, float] | None:
@@ -394,7 +469,7 @@ async def _commune_out(session: AsyncSession, commune: Commune) -> CommuneOut:
 _OLD_PREFIXES = (("Thị trấn ", "thi_tran"), ("Phường ", "phuong"), ("Xã ", "xa"))
 
 
-def _legacy_out(row: LegacyCommune, successors: Sequence[Commune]) -> CommuneOut:
+def _legacy_out(row: LegacyCommune, successors: Sequence[_Named]) -> CommuneOut:
     short_name, type_ = row.old_name, "xa"
     for prefix, prefix_type in _OLD_PREFIXES:
         if row.old_name.startswith(prefix):

@@ -38,7 +38,7 @@ from app.reference_data import ADMIN_UNITS_DATA
 from app.tips.models import RegisterCounter, Tip
 from app.triage.deadlines import WorkingCalendar
 from app.triage.models import CalendarDay, CalendarDayKind
-from app.units.models import Category, PoliceUnit
+from app.units.models import Category, CategoryProvinceRule, PoliceUnit
 from app.units.routing import CategoryRule
 
 DEFAULT_BATCH = 20_000
@@ -145,6 +145,14 @@ def load_reference(conn: Connection) -> ReferenceData:
         )
     }
     active = {c.code for c in communes}
+    kinds = {c.code: c.kind for c in categories}
+    province_rules = {
+        (r.category_code, r.province_code): CategoryRule.province_override(
+            r, kinds[r.category_code]
+        )
+        for r in conn.execute(select(CategoryProvinceRule))
+        if r.category_code in kinds
+    }
     return ReferenceData(
         communes=communes,
         categories=categories,
@@ -157,6 +165,7 @@ def load_reference(conn: Connection) -> ReferenceData:
         inside_points={k: v for k, v in _inside_points().items() if k in active},
         legacy_codes=legacy,
         counters=counters,
+        province_rules=province_rules,
     )
 
 

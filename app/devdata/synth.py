@@ -256,6 +256,8 @@ class ReferenceData:
     inside_points: dict[str, tuple[float, float]]  # commune code -> (lat, lon)
     legacy_codes: dict[str, list[str]]  # commune code -> pre-2025 codes merged whole into it
     front: dict[str, FrontRef] = field(default_factory=dict)  # province code -> Front member
+    # (category code, province code) -> a province's own routing rule
+    province_rules: dict[tuple[str, str], CategoryRule] = field(default_factory=dict)
     counters: dict[tuple[str, int], int] = field(default_factory=dict)  # register counters
     taken_references: set[str] = field(default_factory=set)
 
@@ -612,6 +614,7 @@ class Synthesizer:
                 province_code=commune.province_code,
                 category=category.rule,
                 unit_codes=self.reference.unit_codes,
+                province_rules=self.reference.province_rules,
             )
             self._routes[key] = found
         return found

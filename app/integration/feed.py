@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
@@ -79,6 +79,11 @@ _SAFE_DATA_KEYS = frozenset(
         "message_id",
         "direction",
         "attachments",
+        # tip.rerouted (by an administrative change-set)
+        "change_set_id",
+        # reference.changed
+        "kind",
+        "code",
     }
 )
 
@@ -94,7 +99,7 @@ MAX_LIMIT = 1000
 class FeedItem:
     id: int
     type: str
-    tip_id: str
+    tip_id: str | None  # None for reference.changed
     at: datetime
     data: dict[str, Any]
 
@@ -109,9 +114,13 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def item_data(event: TipEvent, *, reference: str, province_code: str) -> dict[str, Any]:
+def item_data(
+    event: TipEvent, *, reference: str | None, province_code: str | None
+) -> dict[str, Any]:
     """What a feed item says about an event: whitelisted, free of personal data."""
-    data: dict[str, Any] = {"reference": reference, "province_code": province_code}
+    data: dict[str, Any] = {}
+    if reference is not None:
+        data = {"reference": reference, "province_code": province_code}
     for column in _EVENT_COLUMNS:
         value = getattr(event, column)
         if value is not None:
@@ -122,7 +131,7 @@ def item_data(event: TipEvent, *, reference: str, province_code: str) -> dict[st
     return data
 
 
-def _item(event: TipEvent, reference: str, province_code: str) -> FeedItem:
+def _item(event: TipEvent, reference: str | None, province_code: str | None) -> FeedItem:
     assert event.feed_position is not None
     return FeedItem(
         id=event.feed_position,
@@ -154,11 +163,15 @@ async def has_pending(session: AsyncSession) -> bool:
     return pending is not None
 
 
-def _matches(subscription: WebhookSubscription, event_type: str, provinces: set[str]) -> bool:
+def _matches(
+    subscription: WebhookSubscription, event_type: str, provinces: set[str] | None
+) -> bool:
     """A subscription of a province sees what its supervisors see: tips placed in the
-    province or held by one of its units."""
+    province or held by one of its units, and every reference change (``provinces`` None)."""
     return event_type in subscription.events and (
-        subscription.province_code is None or subscription.province_code in provinces
+        subscription.province_code is None
+        or provinces is None
+        or subscription.province_code in provinces
     )
 
 
@@ -175,8 +188,9 @@ async def sequence_pending(session: AsyncSession, *, batch_size: int = SEQUENCE_
     rows = (
         await session.execute(
             select(TipEvent, Tip.reference, Tip.province_code, PoliceUnit.province_code)
-            .join(Tip, Tip.id == TipEvent.tip_id)
-            .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
+            # Outer joins: reference.changed events belong to no tip.
+            .outerjoin(Tip, Tip.id == TipEvent.tip_id)
+            .outerjoin(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
             .where(TipEvent.feed_position.is_(None))
             .order_by(TipEvent.id)
             .limit(batch_size)
@@ -208,7 +222,7 @@ async def _fan_out(session: AsyncSession, *, rows: Sequence[Any], first_position
     for offset, (event, reference, province_code, unit_province_code) in enumerate(rows):
         if event.type not in PUBLISHED_EVENT_TYPES:
             continue
-        provinces = {province_code, unit_province_code}
+        provinces = None if event.tip_id is None else {province_code, unit_province_code}
         targets = [s for s in subscriptions if _matches(s, event.type, provinces)]
         if not targets:
             continue
@@ -266,12 +280,13 @@ async def read_events(
     horizon = await session.scalar(select(func.max(TipEvent.feed_position))) or 0
     query = (
         select(TipEvent, Tip.reference, Tip.province_code)
-        .join(Tip, Tip.id == TipEvent.tip_id)
+        .outerjoin(Tip, Tip.id == TipEvent.tip_id)
         .where(
             TipEvent.feed_position > after,
             TipEvent.feed_position <= horizon,
             TipEvent.type.in_(PUBLISHED_EVENT_TYPES),
-            visible_tips_clause(principal),
+            # Reference changes are public knowledge; tip events follow the tip's scope.
+            or_(TipEvent.tip_id.is_(None), visible_tips_clause(principal)),
         )
         .order_by(TipEvent.feed_position)
         .limit(limit)

@@ -21,6 +21,8 @@ class FeedEventType(StrEnum):
     overdue = "tip.overdue"
     urgent = "tip.urgent"
     message_added = "tip.message_added"
+    rerouted = "tip.rerouted"  # moved by an administrative change-set
+    reference_changed = "reference.changed"  # no tip: data {"kind", "code"}
 
 
 class DeliveryStatus(StrEnum):

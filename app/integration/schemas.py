@@ -91,7 +91,7 @@ class Hotspots(BaseModel):
 class FeedEvent(BaseModel):
     id: int = Field(description="Feed position: strictly increasing, not contiguous.")
     type: str
-    tip_id: str
+    tip_id: str | None = Field(description="The tip; null for `reference.changed`.")
     at: UtcDatetime
     data: dict[str, Any] = Field(
         description="Codes, statuses and references only: never free text or reporter data."

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
+from app.accounts.movement_models import check_model as check_movement_model
 from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
@@ -119,6 +120,11 @@ async def create_tip(
     place = await place_of(session, data=data, locator=context.locator)
     routed = await _route(session, data=data, place=place)
     organization = await _organization(session, actor=actor)
+    movement_model = None
+    if organization is not None and data.movement_model is not None:
+        movement_model = await check_movement_model(
+            session, code=data.movement_model, province_code=organization.province_code
+        )
     deadlines = await _deadlines(
         session, data=data, actor=actor, channel=channel, routed=routed, now=now
     )
@@ -136,6 +142,7 @@ async def create_tip(
         routed=routed,
         deadlines=deadlines,
         organization=organization,
+        movement_model=movement_model,
         reference=reference,
         receipt_hash=receipt_hash(context.receipt_key, receipt),
         now=now,
@@ -261,6 +268,7 @@ def _new_tip(
     routed: _Routed,
     deadlines: _Deadlines,
     organization: Organization | None,
+    movement_model: str | None,
     reference: str,
     receipt_hash: str | None,
     now: datetime,
@@ -292,7 +300,7 @@ def _new_tip(
         channel=channel.value,
         submitted_by_id=actor.id if actor is not None and actor.kind == "user" else None,
         organization_id=organization.id if organization else None,
-        movement_model=data.movement_model if front else None,
+        movement_model=movement_model,
         status=TipStatus.received.value,
         urgent=data.urgent,
         priority=1 if data.urgent else 0,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Role
 from app.accounts.principal import Principal
 from app.admin_units.geo import CommuneLocator
-from app.admin_units.service import province_exists, resolve_place
+from app.admin_units.service import current_province, resolve_place
 from app.core.errors import Forbidden, Text, ValidationFailed
 from app.tips.models import Channel
 from app.tips.schemas import TipCreate
@@ -249,7 +249,8 @@ class Place:
 async def place_of(session: AsyncSession, *, data: TipCreate, locator: CommuneLocator) -> Place:
     loc = data.location
     if data.location_unknown:
-        if not await province_exists(session, code=loc.province_code or ""):
+        province_code = await current_province(session, code=loc.province_code or "")
+        if province_code is None:
             raise ValidationFailed(
                 errors=[
                     (
@@ -258,7 +259,7 @@ async def place_of(session: AsyncSession, *, data: TipCreate, locator: CommuneLo
                     )
                 ]
             )
-        return Place(loc.province_code or "", None, None, False)
+        return Place(province_code, None, None, False)
     resolved = await resolve_place(
         session,
         locator=locator,

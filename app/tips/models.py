@@ -216,7 +216,9 @@ class TipEvent(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), index=True)
+    # None only for events about reference data (``reference.changed``), which the feed
+    # publishes to every reader.
+    tip_id: Mapped[str | None] = mapped_column(ForeignKey("tips.id"), index=True)
     type: Mapped[str] = mapped_column(String(40))
     # Position in the change feed (GET /api/v1/events), set after commit by the sequencer.
     feed_position: Mapped[int | None] = mapped_column(BigInteger, unique=True)

@@ -102,8 +102,9 @@ class TipCreate(_Strict):
     movement_model: str | None = Field(
         None,
         min_length=1,
-        max_length=120,
-        description="Front tips: the movement model it came from.",
+        max_length=40,
+        description="Front tips: the code of the movement model it came from "
+        "(`GET /api/v1/movement-models`: national, or of the organization's province).",
     )
     intake_record: IntakeRecordIn | None = None
 

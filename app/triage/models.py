@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, enum_check, new_id
@@ -23,6 +23,20 @@ class CalendarDay(TimestampMixin, Base):
     day: Mapped[date] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(120))
+
+
+class CalendarYear(TimestampMixin, Base):
+    """Whether an admin confirmed a year's calendar (shipped future years are defaults that
+    the government's decision for that year may change)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    confirmed: Mapped[bool] = mapped_column(default=False)
+    confirmed_at: Mapped[datetime | None]
+    # Who confirmed it (a username, as the audit log shows staff): no foreign key, so that
+    # the reference row outlives the account.
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class DeadlineExtension(TimestampMixin, Base):

@@ -9,7 +9,8 @@ Seeing (the SQL clause every tip lookup and list goes through):
   what it handed on, which is how it answers for its part of the history);
 * ``province_supervisor`` / ``analyst`` (users and analyst API keys) — tips in their province:
   the place is in it, or the tip is assigned to one of its units;
-* ``front_member`` — tips of their organization, and only through ``/api/v1/front/tips``.
+* ``front_member`` — tips of their organization and of the organizations below it, and only
+  through ``/api/v1/front/tips``.
 
 Acting (changing status, assignment, deadlines, writing notes and messages, revealing the
 reporter): ``admin`` and ``province_supervisor`` on what they see; ``officer`` and
@@ -28,6 +29,7 @@ from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.accounts.models import Role
+from app.accounts.organizations import organization_subtree
 from app.accounts.principal import Principal
 from app.core.errors import Forbidden
 from app.tips.models import RegisterEntry, Tip, TipWatcher
@@ -103,7 +105,8 @@ def visible_tips_clause(principal: Principal) -> ColumnElement[bool]:
             _in_province_units(Tip.assigned_unit_code, province),
         )
     if role == Role.front_member and principal.organization_id:
-        return Tip.organization_id == principal.organization_id
+        # A committee sees its own tips and those of the organizations below it.
+        return Tip.organization_id.in_(organization_subtree(principal.organization_id))
     return false()
 
 

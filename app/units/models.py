@@ -57,3 +57,15 @@ class Category(TimestampMixin, Base):
     resolve_days: Mapped[int] = mapped_column(Integer, default=15)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class CategoryProvinceRule(TimestampMixin, Base):
+    """A province's own routing of a category, overriding the national rule (e.g. drugs
+    straight to PC04 in one province)."""
+
+    __tablename__ = "category_province_rules"
+
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), primary_key=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), primary_key=True)
+    route_to: Mapped[str] = mapped_column(String(16))
+    watch_departments: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -9,6 +9,8 @@ Rules, from the category (data an admin can change):
 - ``route_to == "commune"``: the commune police of the place; with no commune (the place is
   unknown) the provincial duty desk, which routes by hand.
 - ``route_to == <department>``: that department of the province's police.
+- ``route_to == "duty_desk"``: the provincial duty desk.
+- a province's own rule (``category_province_rules``) replaces the national one there.
 - each of ``watch_departments`` gets a watching copy (drugs → PC04, fire hazards → PC07, ...).
 
 When ``unit_codes`` (the units that exist and are active) is given, a target missing from it
@@ -18,13 +20,19 @@ unit that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from app.units.models import Category
 
 ROUTE_TO_COMMUNE = "commune"
+ROUTE_TO_DUTY_DESK = "duty_desk"
+# Where a category may route (API.md, Administration): the place's commune police, a
+# department of the province's police, or the provincial duty desk.
+DEPARTMENT_SUFFIXES = ("CSDT", "PA05", "PC04", "PC07", "PC08", "ANCT")
+ROUTE_TARGETS = (ROUTE_TO_COMMUNE, *DEPARTMENT_SUFFIXES, ROUTE_TO_DUTY_DESK)
 
 
 def provincial_unit_code(province_code: str) -> str:
@@ -37,6 +45,17 @@ def department_unit_code(province_code: str, department: str) -> str:
 
 def commune_unit_code(commune_code: str) -> str:
     return f"CAX-{commune_code}"
+
+
+class ProvinceRuleRow(Protocol):
+    """A ``category_province_rules`` row (the model or a Core row)."""
+
+    @property
+    def category_code(self) -> str: ...
+    @property
+    def route_to(self) -> str: ...
+    @property
+    def watch_departments(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,16 @@ class CategoryRule:
             watch_departments=tuple(category.watch_departments or ()),
         )
 
+    @classmethod
+    def province_override(cls, rule: ProvinceRuleRow, kind: str) -> CategoryRule:
+        """A province's own rule for a category (any row with those columns)."""
+        return cls(
+            code=rule.category_code,
+            kind=kind,
+            route_to=rule.route_to,
+            watch_departments=tuple(rule.watch_departments or ()),
+        )
+
 
 @dataclass(frozen=True)
 class Routing:
@@ -68,7 +97,13 @@ def route(
     province_code: str,
     category: CategoryRule,
     unit_codes: frozenset[str] | None = None,
+    province_rules: Mapping[tuple[str, str], CategoryRule] | None = None,
 ) -> Routing:
+    """The routing of a tip: intake, corrections, change-sets and the data generator all call
+    this one function. ``province_rules`` maps (category code, province code) to a province's
+    own rule, which replaces the national one there."""
+    if province_rules:
+        category = province_rules.get((category.code, province_code), category)
     duty_desk = provincial_unit_code(province_code)
 
     def exists(code: str) -> bool:
@@ -76,6 +111,8 @@ def route(
 
     if category.route_to == ROUTE_TO_COMMUNE:
         assigned = commune_unit_code(commune_code) if commune_code else duty_desk
+    elif category.route_to == ROUTE_TO_DUTY_DESK:
+        assigned = duty_desk
     else:
         assigned = department_unit_code(province_code, category.route_to)
     if not exists(assigned):

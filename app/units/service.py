@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError, NotFound, Text
-from app.units.models import Category, PoliceUnit, UnitKind
+from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
 from app.units.routing import CategoryRule, Routing, candidate_unit_codes, route
 
 # Intake routes from a per-process snapshot of units and categories (reference data), like
@@ -89,6 +89,8 @@ class UnitsSnapshot:
     units: Mapping[str, UnitInfo]
     categories: Mapping[str, CategoryInfo]
     active_unit_codes: frozenset[str]
+    # (category code, province code) → that province's own rule.
+    province_rules: Mapping[tuple[str, str], CategoryRule] = field(default_factory=dict)
 
 
 _reference_cache: dict[str, tuple[float, UnitsSnapshot]] = {}
@@ -131,10 +133,18 @@ async def units_snapshot(session: AsyncSession) -> UnitsSnapshot:
         )
         for c in (await session.scalars(select(Category))).all()
     }
+    province_rules = {
+        (r.category_code, r.province_code): CategoryRule.province_override(
+            r, categories[r.category_code].kind
+        )
+        for r in (await session.scalars(select(CategoryProvinceRule))).all()
+        if r.category_code in categories
+    }
     snapshot = UnitsSnapshot(
         units=units,
         categories=categories,
         active_unit_codes=frozenset(code for code, unit in units.items() if unit.active),
+        province_rules=province_rules,
     )
     _reference_cache[key] = (now + REFERENCE_CACHE_TTL_SECONDS, snapshot)
     return snapshot
@@ -152,6 +162,7 @@ def route_with(
         province_code=province_code,
         category=category.rule,
         unit_codes=snapshot.active_unit_codes,
+        province_rules=snapshot.province_rules,
     )
     return category, routing
 

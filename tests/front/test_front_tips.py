@@ -9,7 +9,7 @@ FRONT_TIPS = "/api/v1/front/tips"
 
 
 async def _front_tip(client, headers, **kw) -> dict:
-    body = payload(channel="front", movement_model="Tổ an ninh nhân dân tự quản", **kw)
+    body = payload(channel="front", movement_model="to_an_ninh_tu_quan", **kw)
     r = await client.post("/api/v1/tips", json=body, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
@@ -43,7 +43,7 @@ async def test_front_member_sees_their_organizations_tips(app, client, db):
     assert item["public_status"] == "completed"
     assert item["outcome"] == "prosecuted"
     assert item["outcome_summary"] == "Đã khởi tố vụ án."
-    assert item["movement_model"] == "Tổ an ninh nhân dân tự quản"
+    assert item["movement_model"] == "to_an_ninh_tu_quan"
     assert item["category_code"] == "drugs"
     assert set(item) == {
         "reference",

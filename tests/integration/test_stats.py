@@ -20,7 +20,7 @@ from tests.integration.helpers import (
 SUMMARY = "/api/v1/stats/summary"
 SLA = "/api/v1/stats/sla"
 HOTSPOTS = "/api/v1/stats/hotspots"
-MODEL = "Tổ an ninh nhân dân tự quản"
+MODEL = "to_an_ninh_tu_quan"
 
 
 @pytest.fixture

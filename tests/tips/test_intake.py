@@ -208,14 +208,14 @@ async def test_front_member_files_under_their_name_and_organisation(
     )
     response = await client.post(
         TIPS,
-        json=payload(anonymous=True, channel="web", movement_model="Camera an ninh"),
+        json=payload(anonymous=True, channel="web", movement_model="camera_an_ninh"),
         headers=auth_headers(app, member),
     )
     assert response.status_code == 201, response.text
     assert response.json()["tip_type"] == "tin_bao"
     tip = await _tip(db, response.json()["id"])
     assert (tip.channel, tip.anonymous, tip.organization_id) == ("front", False, organization.id)
-    assert tip.movement_model == "Camera an ninh"
+    assert tip.movement_model == "camera_an_ninh"
     assert tip.submitted_by_id == member.id
     row = await db.get(ReporterIdentity, tip.id)
     assert row is not None and row.ciphertext is not None
@@ -225,7 +225,7 @@ async def test_front_member_files_under_their_name_and_organisation(
 
 
 async def test_movement_model_is_for_front_members_only(client: httpx.AsyncClient) -> None:
-    response = await client.post(TIPS, json=payload(movement_model="Camera an ninh"))
+    response = await client.post(TIPS, json=payload(movement_model="camera_an_ninh"))
     assert response.status_code == 422
     assert field_names(response.json()) == ["movement_model"]
 
