@@ -149,6 +149,8 @@ def test_checks_and_partial_indexes_match_the_models(empty_engine: Engine, model
         if migrated.get(key) != declared.get(key) and not key.startswith("index alembic_")
     }
     assert differences == {}, "(migrated, models)"
+
+
 def _row(engine: Engine, table: str, **values: object) -> dict[str, object]:
     """``values`` plus a plain value for every other NOT NULL column without a default."""
     from datetime import UTC, datetime

@@ -67,9 +67,9 @@ from app.administration.schemas import (
     Reroute,
     SplitCommune,
 )
+from app.core.cursor import Str, Time, decode_cursor, encode_cursor
 from app.core.db import utcnow
 from app.core.errors import ValidationFailed
-from app.core.pagination import decode_cursor, encode_cursor
 from app.reference_data import DEPARTMENTS, police_name
 from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
 from app.triage.deadlines import LOCAL_TZ
@@ -657,27 +657,16 @@ async def list_change_sets(
         .limit(limit + 1)
     )
     if cursor:
-        values = decode_cursor(cursor)
-        if len(values) != 2 or not all(isinstance(v, str) for v in values):
-            raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
-        try:
-            at = datetime.fromisoformat(values[0])
-        except ValueError as exc:
-            raise ValidationFailed(
-                errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))]
-            ) from exc
+        at, last_id = decode_cursor(cursor, Time(), Str(36))
         stmt = stmt.where(
-            or_(
-                ChangeSet.created_at < at,
-                and_(ChangeSet.created_at == at, ChangeSet.id < values[1]),
-            )
+            or_(ChangeSet.created_at < at, and_(ChangeSet.created_at == at, ChangeSet.id < last_id))
         )
     rows = (await session.execute(stmt)).all()
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1][0]
-        next_cursor = encode_cursor([last.created_at.isoformat(), last.id])
+        next_cursor = encode_cursor([last.created_at, last.id])
     return ChangeSetPage(items=[_out(row, name) for row, name in page], next_cursor=next_cursor)
 
 

@@ -164,7 +164,7 @@ NATIONAL_MODELS = {
 
 def _fold(text: str) -> str:
     """app.admin_units.fold.fold, copied so that this migration never changes with the app."""
-    decomposed = unicodedata.normalize("NFD", text.translate(str.maketrans({"đ": "d", "Đ": "d"})))
+    decomposed = unicodedata.normalize("NFD", text.translate({ord("đ"): "d", ord("Đ"): "d"}))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())
 
