@@ -70,6 +70,19 @@ ROLES: dict[str, set[str]] = {
     "GET /api/v1/privacy/requests/{request_id}": LEADS,
     "POST /api/v1/privacy/requests/{request_id}/acknowledge": LEADS,
     "POST /api/v1/privacy/requests/{request_id}/complete": LEADS,
+    # Administration: reference data is data
+    "POST /api/v1/categories": ADMIN,
+    "PATCH /api/v1/categories/{code}": ADMIN,
+    "GET /api/v1/categories/{code}/provinces": MANAGERS,
+    "PUT /api/v1/categories/{code}/provinces/{province_code}": MANAGERS,
+    "DELETE /api/v1/categories/{code}/provinces/{province_code}": MANAGERS,
+    "POST /api/v1/units": ADMIN,
+    "PATCH /api/v1/units/{code}": MANAGERS,
+    "PUT /api/v1/calendar/{year}": ADMIN,
+    "POST /api/v1/movement-models": MANAGERS,
+    "PATCH /api/v1/movement-models/{code}": MANAGERS,
+    "POST /api/v1/admin-units/change-sets": ADMIN,
+    "GET /api/v1/admin-units/change-sets": ADMIN,
 }
 # Credentials optional: the public intake (a front member's token makes them the reporter).
 OPTIONAL = {"POST /api/v1/tips"}
@@ -91,6 +104,7 @@ def _concrete(operation: str) -> tuple[str, str]:
     method, path = operation.split(" ", 1)
     for name in ("user_id", "key_id", "tip_id", "attachment_id", "subscription_id"):
         path = path.replace("{" + name + "}", PLACEHOLDER_ID)
+    path = path.replace("{code}", "x").replace("{province_code}", "79").replace("{year}", "2027")
     return method, path.replace("{delivery_id}", "1").replace("{request_id}", PLACEHOLDER_ID)
 
 
