@@ -17,6 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.i18n import LanguageHeadersMiddleware
+from app.core.openapi import finish_openapi
 from app.core.ops import MetricsMiddleware, migration_head
 from app.core.ops import router as ops_router
 from app.core.ratelimit import RateLimits
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings)
 
     install_error_handlers(app)
+    app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:

@@ -163,25 +163,10 @@ MESSAGES: dict[str, Entry] = {
         "Từ 1 đến {max_length} ký tự.",
         "Between 1 and {max_length} characters.",
     ),
-    "idempotency_key_short": Entry(
-        "too_short",
-        "Người gửi ẩn danh cần khóa ít nhất {min_length} ký tự.",
-        "Anonymous callers need a key of at least {min_length} characters.",
-    ),
-    "idempotency_key_encoding": Entry(
-        "invalid_format",
-        "Khóa phải là văn bản UTF-8.",
-        "The key must be UTF-8 text.",
-    ),
     "multipart_boundary": Entry(
         "invalid_format",
         "Boundary của multipart phải từ 1 đến {max_length} ký tự.",
         "The multipart boundary must have 1 to {max_length} characters.",
-    ),
-    "multipart_too_many_parts": Entry(
-        "too_long",
-        "Tối đa {max_parts} phần trong một yêu cầu multipart.",
-        "At most {max_parts} parts in a multipart request.",
     ),
     # Times a person gives (occurred_at, received_at).
     "not_in_future": Entry("out_of_range", "Không được ở tương lai.", "Must not be in the future."),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, AwareDatetime
 from pydantic_core import PydanticCustomError
 
 from app.core.messages import MESSAGES, Message, msg
@@ -106,3 +108,34 @@ def field_message(err: Mapping[str, Any]) -> Message:
     if key is None:
         return msg("invalid_format")  # value_error and the rest: no library text
     return msg(key, **{k: ctx[k] for k in _BOUNDS if k in ctx})
+
+
+# Times people give about the past (occurred_at, an intake's received_at, Open311 date filters)
+# are accepted from this year on: older is a typo or a probe, never a tip police can act on.
+EARLIEST_YEAR = 1900
+_WIDEST_OFFSETS = (timezone(timedelta(hours=14)), timezone(timedelta(hours=-14)))
+
+
+def instant_problem(value: datetime) -> Message | None:
+    """Why a client's aware instant is unusable (it must be shown in any offset and be on or
+    after EARLIEST_YEAR), or None."""
+    try:
+        utc = value.astimezone(UTC)
+        for tz in _WIDEST_OFFSETS:
+            utc.astimezone(tz)
+    except (OverflowError, ValueError):
+        return msg("out_of_range.date")
+    if utc.year < EARLIEST_YEAR:
+        return msg("not_before_year", year=EARLIEST_YEAR)
+    return None
+
+
+def _plausible(value: datetime) -> datetime:
+    problem = instant_problem(value)
+    if problem is not None:
+        raise rule_error(problem.key, **problem.params)
+    return value
+
+
+# An instant with an offset that instant_problem accepts.
+PlausibleInstant = Annotated[AwareDatetime, AfterValidator(_plausible)]

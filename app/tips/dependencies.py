@@ -158,20 +158,19 @@ async def idempotency_key_header(
         ),
     ] = None,
 ) -> str | None:
-    # Checked here, before the body is read, rather than as a declared constraint.
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+    # Checked here, before the body is read, rather than as a declared constraint. Header
+    # values arrive as Latin-1; a UTF-8 key's length counts its characters, not its bytes.
+    if idempotency_key is None:
+        return None
+    try:
+        key = idempotency_key.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        key = idempotency_key  # not UTF-8: each byte is a character
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ValidationFailed(
-            errors=[
-                (
-                    "Idempotency-Key",
-                    (
-                        f"Từ 1 đến {MAX_KEY_LENGTH} ký tự.",
-                        f"Between 1 and {MAX_KEY_LENGTH} characters.",
-                    ),
-                )
-            ]
+            errors=[("Idempotency-Key", msg("idempotency_key_length", max_length=MAX_KEY_LENGTH))]
         )
-    return idempotency_key
+    return key
 
 
 IdempotencyKeyHeader = Annotated[str | None, Depends(idempotency_key_header)]
