@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.principal import Principal
 from app.audit.models import AuditEntry
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.core.pagination import decode_cursor, split_page
 
 GENESIS_HASH = "0" * 64
@@ -193,5 +193,5 @@ async def list_entries(
 def _cursor_ids(cursor: str) -> tuple[int]:
     values = decode_cursor(cursor)
     if len(values) != 1 or type(values[0]) is not int or not 0 <= values[0] < 2**63:
-        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+        raise ValidationFailed(errors=[("cursor", msg("invalid_cursor"))])
     return (values[0],)

@@ -168,6 +168,12 @@ MESSAGES: dict[str, Entry] = {
         "Boundary của multipart phải từ 1 đến {max_length} ký tự.",
         "The multipart boundary must have 1 to {max_length} characters.",
     ),
+    "multipart.unexpected_part": Entry(
+        "extra_forbidden", "Phần multipart không được hỗ trợ.", "Unexpected multipart part."
+    ),
+    "multipart.part_once": Entry(
+        "extra_forbidden", "Phần này chỉ được gửi một lần.", "This part may be sent only once."
+    ),
     # Times a person gives (occurred_at, received_at).
     "not_in_future": Entry("out_of_range", "Không được ở tương lai.", "Must not be in the future."),
     "not_before_year": Entry(

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.core.pagination import decode_cursor, encode_cursor
 from app.integration.models import (
     DeliveryStatus,
@@ -254,7 +254,7 @@ def decode_position(cursor: str | None) -> int:
         or isinstance(values[0], bool)
         or not 0 <= values[0] < MAX_POSITION
     ):
-        raise ValidationFailed(errors=[("after", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+        raise ValidationFailed(errors=[("after", msg("invalid_cursor"))])
     return values[0]
 
 

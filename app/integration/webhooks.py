@@ -30,7 +30,7 @@ from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.audit import service as audit
 from app.core.db import new_id, utcnow
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed, msg
 from app.core.pagination import decode_cursor, split_page
 from app.core.security import DataCipher
 from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -131,9 +131,7 @@ async def _province_for(
             raise NotFound(("Không tìm thấy tỉnh/thành phố.", "Province not found."))
         return actor.province_code
     if requested is not None and await session.get(Province, requested) is None:
-        raise ValidationFailed(
-            errors=[("province_code", ("Không có tỉnh/thành phố này.", "Unknown province."))]
-        )
+        raise ValidationFailed(errors=[("province_code", msg("intake.unknown_province"))])
     return requested
 
 
@@ -197,7 +195,7 @@ def _cursor_value(cursor: str | None, kind: type) -> object | None:
         or isinstance(value, bool)
         or (isinstance(value, int) and not 0 <= value < 2**63)
     ):
-        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+        raise ValidationFailed(errors=[("cursor", msg("invalid_cursor"))])
     return values[0]
 
 

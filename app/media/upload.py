@@ -194,11 +194,9 @@ class _MultipartReader:
             self.hashers[index] = hashlib.sha256()
             self.part.file = staged
         elif name not in self.field_names:
-            message = ("Phần multipart không được hỗ trợ.", "Unexpected multipart part.")
-            raise ValidationFailed(errors=[(name, message)])
+            raise ValidationFailed(errors=[(name, msg("multipart.unexpected_part"))])
         elif name in self.result.fields:
-            message = ("Phần này chỉ được gửi một lần.", "This part may be sent only once.")
-            raise ValidationFailed(errors=[(name, message)])
+            raise ValidationFailed(errors=[(name, msg("multipart.part_once"))])
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
