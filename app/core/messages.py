@@ -251,6 +251,26 @@ MESSAGES: dict[str, Entry] = {
         "Nội dung phải là application/json hoặc multipart/form-data.",
         "The body must be application/json or multipart/form-data.",
     ),
+    "channel.machine_clients": Entry(
+        "forbidden",
+        "Ứng dụng kết nối chỉ gửi tin qua giao diện Open311.",
+        "Machine clients file tips through the Open311 adapter only.",
+    ),
+    "channel.staff_only": Entry(
+        "forbidden",
+        "Chỉ cán bộ được tiếp nhận qua đường dây nóng hoặc trực tiếp.",
+        "Only staff may file hotline or walk-in tips.",
+    ),
+    "channel.open311_only": Entry(
+        "forbidden",
+        "Kênh open311 dành cho giao diện Open311.",
+        "The open311 channel is for the adapter.",
+    ),
+    "channel.front_only": Entry(
+        "forbidden",
+        "Kênh front dành cho thành viên Mặt trận.",
+        "The front channel is for Front members.",
+    ),
     # Places.
     "place.required": Entry(
         "missing",
