@@ -318,6 +318,43 @@ MESSAGES: dict[str, Entry] = {
         "Expected a day (YYYY-MM-DD) or an RFC 3339 time with an offset.",
     ),
     "period.order": Entry("out_of_range", "'to' phải sau 'from'.", "'to' must be after 'from'."),
+    # Date windows (Open311 filters).
+    "window.start_before_end": Entry(
+        "out_of_range", "Phải trước end_date.", "Must be before end_date."
+    ),
+    "window.at_most_days": Entry(
+        "out_of_range",
+        "Khoảng thời gian tối đa {days} ngày.",
+        "The date range is at most {days} days.",
+    ),
+    # Staff workflow.
+    "triage.assignee_not_member": Entry(
+        "invalid_choice",
+        "Phải là cán bộ hoặc lãnh đạo của đơn vị đang xử lý tin báo.",
+        "Must be an active officer or lead of the tip's unit.",
+    ),
+    "triage.until_after_due": Entry(
+        "out_of_range",
+        "Hạn mới phải sau hạn hiện tại.",
+        "The new date must be later than the current due date.",
+    ),
+    "triage.unknown_unit": Entry(
+        "invalid_choice", "Không có đơn vị này.", "No such active police unit."
+    ),
+    "triage.same_unit": Entry(
+        "invalid_choice", "Tin báo đã ở đơn vị này.", "The tip is already there."
+    ),
+    "triage.merge_target_missing": Entry(
+        "invalid_choice",
+        "Không tìm thấy tin báo khác để gộp vào.",
+        "No other tip with this id that you can see.",
+    ),
+    "triage.merge_target_merged": Entry(
+        "invalid_choice",
+        "Tin báo đó đã được gộp vào tin khác ({into}); hãy gộp vào tin chính.",
+        "That tip was itself merged; merge into {into}.",
+    ),
+    "triage.use_endpoint": Entry("invalid_choice", "dùng /{via}", "use /{via}"),
     # Problem details.
     "data_key_missing": Entry(
         "service_unavailable",

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -30,7 +30,7 @@ def encode_cursor(values: list[Any]) -> str:
 
 
 def invalid_cursor() -> ValidationFailed:
-    return ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+    return ValidationFailed(errors=[("cursor", msg("invalid_cursor"))])
 
 
 def decode_cursor(cursor: str) -> list[Any]:

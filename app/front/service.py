@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.core.pagination import decode_cursor, encode_cursor
 from app.front.schemas import FrontTip, FrontTipPage
 from app.tips.models import PublicStatus, Tip, TipStatus
@@ -18,7 +18,7 @@ from app.triage.times import as_utc
 
 
 def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+    return ValidationFailed(errors=[("cursor", msg("invalid_cursor"))])
 
 
 def _after(cursor: str) -> ColumnElement[bool]:

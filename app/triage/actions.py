@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.accounts.principal import Principal
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.tips.models import (
     Tip,
     TipStatus,
@@ -158,10 +158,7 @@ async def assign(
                 errors=[
                     (
                         "assignee_id",
-                        (
-                            "Phải là cán bộ hoặc lãnh đạo của đơn vị đang xử lý tin báo.",
-                            "Must be an active officer or lead of the tip's unit.",
-                        ),
+                        msg("triage.assignee_not_member"),
                     )
                 ]
             )

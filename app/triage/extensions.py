@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.triage.errors import DeadlineLimit
 from app.triage.times import LOCAL_TZ, add_months, as_utc
 from app.units.models import CategoryKind
@@ -80,7 +80,7 @@ def check_extension(
                 "Lần gia hạn thứ hai cần số quyết định của Viện kiểm sát.",
                 "A second extension needs the procuracy's decision (decision_ref).",
             ),
-            errors=[("decision_ref", ("Bắt buộc.", "Required."))],
+            errors=[("decision_ref", msg("missing"))],
         )
     floor = max(as_utc(due_at), now) if due_at is not None else now
     if until <= floor:
@@ -88,10 +88,7 @@ def check_extension(
             errors=[
                 (
                     "until",
-                    (
-                        "Hạn mới phải sau hạn hiện tại.",
-                        "The new date must be later than the current due date.",
-                    ),
+                    msg("triage.until_after_due"),
                 )
             ]
         )

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.errors import InvalidTransition, ValidationFailed, msg
 from app.tips.models import TipStatus
 from app.units.models import CategoryKind
 
@@ -167,7 +167,7 @@ def plan_transition(*, kind: str, status: str, request: TransitionRequest) -> Tr
                 f"Dùng POST /api/v1/tips/{{id}}/{row.via} cho trạng thái '{row.target}'.",
                 f"Use POST /api/v1/tips/{{id}}/{row.via} to reach '{row.target}'.",
             ),
-            errors=[("to", (f"dùng /{row.via}", f"use /{row.via}"))],
+            errors=[("to", msg("triage.use_endpoint", via=row.via))],
         )
     errors: list[tuple[str, tuple[str, str]]] = []
     note = (request.note or "").strip()
