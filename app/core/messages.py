@@ -354,8 +354,78 @@ MESSAGES: dict[str, Entry] = {
         "Tin báo đó đã được gộp vào tin khác ({into}); hãy gộp vào tin chính.",
         "That tip was itself merged; merge into {into}.",
     ),
+    "triage.note_required": Entry(
+        "missing", "Cần ghi rõ lý do.", "A note giving the reason is required."
+    ),
+    "triage.outcome_required": Entry(
+        "missing", "Cần kết quả giải quyết: {choices}.", "An outcome is required: {choices}."
+    ),
+    "triage.outcome_invalid": Entry(
+        "invalid_choice",
+        "Kết quả không hợp lệ cho loại tin này: {choices}.",
+        "Not an outcome for this kind of tip: {choices}.",
+    ),
+    "triage.outcome_only_resolved": Entry(
+        "extra_forbidden", "Chỉ dùng khi chuyển sang 'resolved'.", "Only with 'to': 'resolved'."
+    ),
+    "triage.summary_only_closing": Entry(
+        "extra_forbidden", "Chỉ dùng khi kết thúc xử lý.", "Only when closing the tip."
+    ),
+    "triage.transition": Entry(
+        "invalid_transition",
+        "Không thể chuyển từ '{status}' sang '{target}'. Được phép: {listed}.",
+        "Cannot move from '{status}' to '{target}'. Allowed: {listed}.",
+    ),
     "triage.use_endpoint": Entry("invalid_choice", "dùng /{via}", "use /{via}"),
     # Problem details.
+    "triage.extend_crime_twice": Entry(
+        "deadline_limit",
+        "Tin tố giác về tội phạm chỉ được gia hạn tối đa hai lần.",
+        "A crime tip can be extended at most twice.",
+    ),
+    "triage.extend_order_once": Entry(
+        "deadline_limit",
+        "Phản ánh về an ninh trật tự chỉ được gia hạn một lần.",
+        "A security/order report can be extended once.",
+    ),
+    "triage.extend_needs_decision": Entry(
+        "missing",
+        "Lần gia hạn thứ hai cần số quyết định của Viện kiểm sát.",
+        "A second extension needs the procuracy's decision (decision_ref).",
+    ),
+    "triage.extend_latest": Entry(
+        "deadline_limit",
+        "Chỉ được gia hạn đến hết ngày {last_day}.",
+        "The deadline can be extended to {last_day} at the latest.",
+    ),
+    "scope.read_only": Entry(
+        "forbidden",
+        "Đơn vị của bạn chỉ được xem tin báo này.",
+        "Your unit may only read this tip; it is handled by another unit.",
+    ),
+    "triage.no_reporter": Entry(
+        "not_found",
+        "Tin báo này không có thông tin người báo tin (ẩn danh hoặc đã xóa).",
+        "This tip holds no reporter identity (anonymous, or erased).",
+    ),
+    "triage.already_claimed": Entry(
+        "already_claimed",
+        "Tin báo đã có cán bộ khác nhận xử lý.",
+        "Another officer has already claimed this tip.",
+    ),
+    "triage.stale": Entry(
+        "conflict", "Tin báo vừa thay đổi; hãy tải lại.", "The tip changed; reload it."
+    ),
+    "triage.changed_meanwhile": Entry(
+        "conflict",
+        "Tin báo vừa được người khác thay đổi; hãy tải lại.",
+        "The tip was changed by someone else meanwhile; reload it.",
+    ),
+    "triage.closed": Entry(
+        "tip_closed", "Tin báo đã kết thúc xử lý ({status}).", "The tip is closed ({status})."
+    ),
+    "file_not_found": Entry("not_found", "Không tìm thấy tệp.", "File not found."),
+    "track.no_tip": Entry("not_found", "Không tìm thấy tin báo.", "No tip matches this receipt."),
     "data_key_missing": Entry(
         "service_unavailable",
         "Khóa giải mã dữ liệu chưa được cấu hình.",

@@ -140,12 +140,7 @@ MessageSubmission = Annotated[
 async def no_machine_clients(actor: OptionalPrincipal) -> None:
     """API keys file tips through the Open311 adapter, not this endpoint."""
     if actor is not None and actor.kind == "api_key":
-        raise Forbidden(
-            (
-                "Ứng dụng kết nối gửi tin qua giao diện Open311.",
-                "Machine clients file tips through the Open311 adapter.",
-            )
-        )
+        raise Forbidden(msg("channel.machine_clients"))
 
 
 async def idempotency_key_header(
@@ -229,7 +224,7 @@ async def get_receipt_tip(
     )
     if tip is None:
         await limits.hit(TRACK_FAILURES, address)
-        raise NotFound(("Không tìm thấy tin báo.", "No tip matches this receipt."))
+        raise NotFound(msg("track.no_tip"))
     return tip
 
 

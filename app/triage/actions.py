@@ -121,13 +121,10 @@ async def claim(session: AsyncSession, *, tip: Tip, actor: Principal) -> Tip:
             return tip  # claiming again what one holds changes nothing
         if tip.assignee_id is not None:
             raise AlreadyClaimed(
-                (
-                    "Tin báo đã có cán bộ khác nhận xử lý.",
-                    "Another officer has already claimed this tip.",
-                ),
+                msg("triage.already_claimed"),
                 extra={"assignee_id": tip.assignee_id},
             )
-        raise StaleTip(("Tin báo vừa thay đổi; hãy tải lại.", "The tip changed; reload it."))
+        raise StaleTip(msg("triage.stale"))
     record_event(
         session,
         tip=tip,
