@@ -1,11 +1,13 @@
 """Every domain's router under /api/v1 (and Open311 under /open311/v2)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.accounts.router import router as accounts_router
 from app.admin_units.router import router as admin_units_router
 from app.administration.router import router as administration_router
 from app.audit.router import router as audit_router
+from app.core.errors import problem_responses
+from app.core.query import reject_unknown_query
 from app.front.router import router as front_router
 from app.integration.router import router as integration_router
 from app.media.router import router as media_router
@@ -14,7 +16,12 @@ from app.tips.router import router as tips_router
 from app.triage.router import router as triage_router
 from app.units.router import router as units_router
 
-api_router = APIRouter(prefix="/api/v1")
+# Every operation refuses unknown query parameters, so every one may answer 422 (problem+json).
+api_router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Depends(reject_unknown_query)],
+    responses=problem_responses(422),
+)
 api_router.include_router(admin_units_router)
 api_router.include_router(units_router)
 api_router.include_router(tips_router)

@@ -12,9 +12,12 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import api_router
+from app.core.bodies import JsonBodyCheck
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
+from app.core.i18n import LanguageHeadersMiddleware
+from app.core.openapi import finish_openapi
 from app.core.ops import MetricsMiddleware, migration_head
 from app.core.ops import router as ops_router
 from app.core.ratelimit import RateLimits
@@ -108,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings)
 
     install_error_handlers(app)
+    app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]
+    app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -126,7 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost, outside Starlette's ServerErrorMiddleware too, so that 500 answers get the
     # headers as well (add_middleware would place it inside).
     build_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(build_stack())  # type: ignore[method-assign]
+    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(  # type: ignore[method-assign]
+        LanguageHeadersMiddleware(build_stack())
+    )
     app.include_router(ops_router)
     app.include_router(api_router)
     from app.open311.router import router as open311_router

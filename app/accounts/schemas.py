@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from app.accounts.models import ApiKeyRole, OrganizationKind, Role
+from app.core.validation import rule_error
 from app.tips.schemas import LocalDateTime  # RFC 3339 with offset (+07:00)
 
 # Usernames are compared lower-cased: "CanBo1" and "canbo1" are the same account.
@@ -25,7 +26,7 @@ Password = Annotated[str, Field(min_length=8, max_length=256)]
 
 def _no_control_characters(value: str) -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("control characters are not allowed")
+        raise rule_error("invalid_format.control")
     return value
 
 

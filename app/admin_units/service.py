@@ -25,7 +25,7 @@ from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.admin_units.models import Commune, CommuneBoundary, CommuneSplit, LegacyCommune, Province
 from app.admin_units.schemas import CommuneOut, CommuneRef, LegacyInfo, ProvinceOut
-from app.core.errors import AppError, NotFound, Text, ValidationFailed
+from app.core.errors import AppError, NotFound, ValidationFailed, msg
 
 # A merger chain longer than this is a data error (a cycle), not history.
 _MAX_MERGER_HOPS = 16
@@ -54,12 +54,7 @@ class AmbiguousCommune(AppError):
     status, code = 422, "ambiguous_commune"
 
     def __init__(self, candidates: Sequence[_Named], *, field: str | None = None) -> None:
-        message: Text = (
-            "Mã xã/phường cũ này đã được chia cho nhiều xã/phường mới; hãy chọn một mã mới "
-            "trong danh sách hoặc gửi kèm toạ độ.",
-            "This pre-2025 commune was split among several communes; choose one of today's "
-            "codes or send coordinates.",
-        )
+        message = msg("ambiguous_commune")
         super().__init__(
             message,
             errors=[(field, message)] if field else None,
@@ -71,7 +66,7 @@ class UnknownCommune(AppError):
     status, code = 422, "unknown_commune"
 
     def __init__(self, *, field: str) -> None:
-        message: Text = ("Không có xã/phường nào có mã này.", "No commune has this code.")
+        message = msg("unknown_commune")
         super().__init__(message, errors=[(field, message)])
 
 
@@ -87,10 +82,7 @@ class PlaceNotLocated(AppError):
     status, code = 422, "location_not_found"
 
     def __init__(self) -> None:
-        message: Text = (
-            "Toạ độ không thuộc xã/phường nào; hãy gửi mã xã/phường.",
-            "The coordinates are not in any commune; send a commune code.",
-        )
+        message = msg("location_not_found")
         super().__init__(message, errors=[("location", message)])
 
 
@@ -200,31 +192,11 @@ async def resolve_place(
     located = places.locate(locator, *point) if point is not None else None
 
     if commune_code and legacy_commune_code:
-        raise ValidationFailed(
-            errors=[
-                (
-                    "location.legacy_commune_code",
-                    (
-                        "Chỉ gửi một trong commune_code và legacy_commune_code.",
-                        "Send either commune_code or legacy_commune_code, not both.",
-                    ),
-                )
-            ]
-        )
+        raise ValidationFailed(errors=[("location.legacy_commune_code", msg("place.one_code"))])
 
     if not commune_code and not legacy_commune_code:
         if point is None:
-            raise ValidationFailed(
-                errors=[
-                    (
-                        "location",
-                        (
-                            "Cần mã xã/phường hoặc toạ độ của nơi xảy ra.",
-                            "A commune code or coordinates are required.",
-                        ),
-                    )
-                ]
-            )
+            raise ValidationFailed(errors=[("location", msg("place.required"))])
         if located is None:
             raise PlaceNotLocated()
         return ResolvedPlace(located.code, located.province_code, False, False)
@@ -403,19 +375,7 @@ def _checked_point(lat: float | None, lon: float | None) -> tuple[float, float] 
         return None
     for name, value, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
         if value is None or not math.isfinite(value) or abs(value) > bound:
-            raise ValidationFailed(
-                errors=[
-                    (
-                        f"location.{name}",
-                        (
-                            f"Cần cả lat và lon; lat trong [-90, 90], lon trong [-180, 180] "
-                            f"({name}).",
-                            f"Both lat and lon are needed; lat in [-90, 90], lon in [-180, 180] "
-                            f"({name}).",
-                        ),
-                    )
-                ]
-            )
+            raise ValidationFailed(errors=[(f"location.{name}", msg("place.point", name=name))])
     assert lat is not None and lon is not None
     return lat, lon
 

@@ -27,6 +27,8 @@ def apply_command(
     from app.core.config import get_settings
     from app.core.db import make_async_engine, make_sessionmaker
     from app.core.errors import AppError
+    from app.core.i18n import Lang
+    from app.core.messages import pick
 
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
@@ -49,7 +51,6 @@ def apply_command(
         report = asyncio.run(_run())
     except AppError as exc:
         for field, message in exc.errors or []:
-            text = message if isinstance(message, str) else message[1]
-            typer.echo(f"refused: {field}: {text}", err=True)
+            typer.echo(f"refused: {field}: {pick(message, Lang.en)}", err=True)
         raise typer.Exit(code=1) from exc
     typer.echo(report.model_dump_json(indent=2))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.core.errors import ValidationFailed
+from app.core.messages import msg
 from app.core.time import as_utc
 
 # The longest cursor any endpoint writes is well under 200 characters; anything far longer
@@ -36,7 +37,7 @@ class InvalidCursor(ValidationFailed):
     def __init__(self, param: str = "cursor") -> None:
         super().__init__(
             ("Con trỏ phân trang không hợp lệ.", "The pagination cursor is not valid."),
-            errors=[(param, ("Con trỏ không hợp lệ", "Invalid cursor"))],
+            errors=[(param, msg("invalid_cursor"))],
         )
 
 

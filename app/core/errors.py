@@ -13,25 +13,27 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.i18n import Lang, negotiate, title_for
+from app.core.i18n import Lang, negotiate
+from app.core.messages import Message, Text, msg, pick, title_for
 from app.core.security import MissingDataKey
+from app.core.validation import field_message
 
 log = logging.getLogger("tinbao.errors")
 
 PROBLEM_TYPE_BASE = "https://tinbao.vn/problems/"
 
-# A message in both languages: (Vietnamese, English). A plain str is used for both.
-Text = str | tuple[str, str]
+__all__ = ["Message", "Text", "msg"]  # re-exported: services import them with the errors
 
+# Where app.core.bodies notes a refused JSON body (answered once the dependencies ran).
+BODY_PROBLEM_KEY = "tinbao.body_problem"
 
-def _pick(text: Text | None, lang: Lang) -> str | None:
-    if text is None or isinstance(text, str):
-        return text
-    return text[1] if lang is Lang.en else text[0]
+# The errors[] code of an item given as plain text (rather than a catalogue Message).
+FALLBACK_FIELD_CODE = "invalid_format"
 
 
 class FieldError(BaseModel):
     field: str
+    code: str
     message: str
 
 
@@ -58,7 +60,7 @@ class AppError(Exception):
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(detail if isinstance(detail, str) else (detail or (self.code,))[0])
+        super().__init__(pick(detail, Lang.vi) if detail is not None else self.code)
         self.detail = detail
         self.errors = list(errors) if errors else None
         self.extra = extra or {}
@@ -120,11 +122,18 @@ def problem_response(
         "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
         "title": title_for(code, lang),
         "status": status,
-        "detail": _pick(detail, lang) or title_for(code, lang),
+        "detail": pick(detail, lang) or title_for(code, lang),
         "code": code,
     }
     if errors:
-        body["errors"] = [{"field": f, "message": _pick(m, lang)} for f, m in errors]
+        body["errors"] = [
+            {
+                "field": f,
+                "code": m.code if isinstance(m, Message) else FALLBACK_FIELD_CODE,
+                "message": pick(m, lang),
+            }
+            for f, m in errors
+        ]
     if extra:
         body.update(extra)
     return JSONResponse(
@@ -143,13 +152,8 @@ def _loc_to_field(loc: Sequence[Any]) -> str:
 
 
 def validation_errors(errs: Sequence[Any]) -> list[tuple[str, Text]]:
-    out: list[tuple[str, Text]] = []
-    for err in errs:
-        msg = str(err.get("msg", "invalid"))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        out.append((_loc_to_field(err.get("loc", ())), msg))
-    return out
+    """Pydantic's errors as (field, catalogue message): never the library's English text."""
+    return [(_loc_to_field(err.get("loc", ())), field_message(err)) for err in errs]
 
 
 _HTTP_CODES = {
@@ -183,13 +187,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        noted = request.scope.get(BODY_PROBLEM_KEY)
+        if isinstance(noted, AppError):
+            return await _app_error(request, noted)
         errs = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errs):
             return problem_response(
                 request,
                 status=422,
                 code="malformed_json",
-                detail=("Nội dung không phải JSON hợp lệ.", "The body is not valid JSON."),
+                detail=msg("malformed_json"),
             )
         return problem_response(
             request, status=422, code="validation_error", errors=validation_errors(errs)
@@ -214,10 +221,7 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             status=503,
             code="service_unavailable",
-            detail=(
-                "Khóa giải mã dữ liệu chưa được cấu hình.",
-                "A data key needed to read this record is not configured.",
-            ),
+            detail=msg("data_key_missing"),
         )
 
     @app.exception_handler(OperationalError)
@@ -227,7 +231,7 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             status=503,
             code="service_unavailable",
-            detail=("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),
+            detail=msg("database_unavailable"),
             headers={"Retry-After": "5"},
         )
 
@@ -240,7 +244,7 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             status=422,
             code="validation_error",
-            detail=("Dữ liệu chứa giá trị không hợp lệ.", "The request contains an invalid value."),
+            detail=msg("database_refused"),
         )
 
     @app.exception_handler(DBAPIError)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Lang(StrEnum):
@@ -29,46 +32,44 @@ def negotiate(accept_language: str | None) -> Lang:
     return best[1]
 
 
-# code -> (Vietnamese title, English title)
-TITLES: dict[str, tuple[str, str]] = {
-    "validation_error": ("Dữ liệu không hợp lệ", "Invalid request data"),
-    "malformed_json": ("JSON không hợp lệ", "Malformed JSON"),
-    "invalid_cursor": ("Con trỏ phân trang không hợp lệ", "Invalid pagination cursor"),
-    "not_found": ("Không tìm thấy", "Not found"),
-    "forbidden": ("Không có quyền", "Forbidden"),
-    "unauthorized": ("Chưa xác thực", "Not authenticated"),
-    "invalid_transition": ("Chuyển trạng thái không hợp lệ", "Invalid status transition"),
-    "rate_limited": ("Quá nhiều yêu cầu", "Too many requests"),
-    "payload_too_large": ("Dữ liệu quá lớn", "Payload too large"),
-    "unsupported_media_type": ("Định dạng không được hỗ trợ", "Unsupported media type"),
-    "ambiguous_commune": ("Mã xã không xác định duy nhất", "Ambiguous commune code"),
-    "unknown_commune": ("Không có xã/phường này", "Unknown commune"),
-    "unknown_category": ("Không có lĩnh vực này", "Unknown category"),
-    "location_not_found": ("Vị trí không thuộc xã/phường nào", "Location is not in any commune"),
-    "idempotency_conflict": (
-        "Khóa Idempotency-Key đã dùng cho yêu cầu khác",
-        "Idempotency-Key already used for a different request",
-    ),
-    "conflict": ("Xung đột dữ liệu", "Conflict"),
-    "method_not_allowed": ("Phương thức không được phép", "Method not allowed"),
-    "not_acceptable": ("Không thể đáp ứng định dạng yêu cầu", "Not acceptable"),
-    "service_unavailable": ("Dịch vụ tạm thời không khả dụng", "Service temporarily unavailable"),
-    "internal_error": ("Lỗi hệ thống", "Internal server error"),
-    "deadline_limit": ("Vượt giới hạn gia hạn", "Deadline extension limit exceeded"),
-    "already_claimed": ("Tin đã có cán bộ nhận xử lý", "Tip already claimed"),
-    "tip_closed": ("Tin báo đã kết thúc xử lý", "The tip is closed"),
-    "bad_request": ("Yêu cầu không hợp lệ", "Bad request"),
-    "no_reporter_identity": (
-        "Không lưu thông tin liên hệ của người báo tin",
-        "No reporter contact data is held",
-    ),
-    "privacy_request_open": (
-        "Đã có yêu cầu cùng loại đang xử lý",
-        "A request of this kind is already open",
-    ),
-}
+class LanguageHeadersMiddleware:
+    """Every answer says its language (``Content-Language``) and that it depends on
+    ``Accept-Language`` (``Vary``), problem+json and 404s included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        accept = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
+        lang = negotiate(accept.decode("latin-1") or None)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = with_language_headers(message.get("headers", []), lang)
+            await send(message)
+
+        await self.app(scope, receive, send_with_language)
 
 
-def title_for(code: str, lang: Lang) -> str:
-    vi, en = TITLES.get(code, (code, code))
-    return en if lang is Lang.en else vi
+def with_language_headers(
+    headers: Iterable[tuple[bytes, bytes]], lang: Lang
+) -> list[tuple[bytes, bytes]]:
+    out: list[tuple[bytes, bytes]] = []
+    vary: list[str] = []
+    has_language = False
+    for key, value in headers:
+        name = key.lower()
+        if name == b"vary":
+            vary.extend(v.strip() for v in value.decode("latin-1").split(",") if v.strip())
+            continue
+        has_language = has_language or name == b"content-language"
+        out.append((key, value))
+    if not has_language:
+        out.append((b"content-language", lang.value.encode()))
+    if not any(v == "*" or v.lower() == "accept-language" for v in vary):
+        vary.append("Accept-Language")
+    out.append((b"vary", ", ".join(vary).encode("latin-1")))
+    return out

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.core.errors import ValidationFailed
+from app.core.errors import Text, ValidationFailed, msg
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Vietnam has kept UTC+7 without daylight saving since 1975: SQL can shift by a constant.
@@ -120,33 +120,15 @@ def parse_bound(value: str, *, end: bool) -> datetime:
 
 def resolve_window(*, period: str | None, from_: str | None, to: str | None) -> Window:
     """The window from ``period`` or ``from``/``to`` (not both); 422 when malformed."""
-    errors: list[tuple[str, tuple[str, str]]] = []
+    errors: list[tuple[str, Text]] = []
     if period is not None and (from_ is not None or to is not None):
-        raise ValidationFailed(
-            errors=[
-                (
-                    "period",
-                    (
-                        "Dùng period hoặc from/to, không dùng cả hai.",
-                        "Use either period or from/to, not both.",
-                    ),
-                )
-            ]
-        )
+        raise ValidationFailed(errors=[("period", msg("period.both"))])
     if period is not None:
         try:
             return parse_period(period)
         except (ValueError, OverflowError):
             raise ValidationFailed(
-                errors=[
-                    (
-                        "period",
-                        (
-                            f"Kỳ không hợp lệ; dùng {PERIOD_HELP}",
-                            f"Invalid period; use {PERIOD_HELP}",
-                        ),
-                    )
-                ]
+                errors=[("period", msg("period.invalid", help=PERIOD_HELP))]
             ) from None
     start = end = None
     for field, raw in (("from", from_), ("to", to)):
@@ -155,22 +137,14 @@ def resolve_window(*, period: str | None, from_: str | None, to: str | None) -> 
         try:
             bound = parse_bound(raw, end=field == "to")
         except (ValueError, OverflowError):
-            errors.append(
-                (
-                    field,
-                    (
-                        "Cần một ngày (YYYY-MM-DD) hoặc thời điểm RFC 3339 có múi giờ.",
-                        "Expected a day (YYYY-MM-DD) or an RFC 3339 time with an offset.",
-                    ),
-                )
-            )
+            errors.append((field, msg("period.bound")))
             continue
         if field == "from":
             start = bound
         else:
             end = bound
     if not errors and start is not None and end is not None and end <= start:
-        errors.append(("to", ("'to' phải sau 'from'.", "'to' must be after 'from'.")))
+        errors.append(("to", msg("period.order")))
     if errors:
         raise ValidationFailed(errors=errors)
     return Window(start, end)

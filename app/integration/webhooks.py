@@ -31,7 +31,7 @@ from app.admin_units.models import Province
 from app.audit import service as audit
 from app.core.cursor import Int, Str, decode_cursor
 from app.core.db import new_id, utcnow
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed, msg
 from app.core.pagination import split_page
 from app.core.security import DataCipher
 from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -132,9 +132,7 @@ async def _province_for(
             raise NotFound(("Không tìm thấy tỉnh/thành phố.", "Province not found."))
         return actor.province_code
     if requested is not None and await session.get(Province, requested) is None:
-        raise ValidationFailed(
-            errors=[("province_code", ("Không có tỉnh/thành phố này.", "Unknown province."))]
-        )
+        raise ValidationFailed(errors=[("province_code", msg("intake.unknown_province"))])
     return requested
 
 

@@ -22,12 +22,15 @@ import anyio
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.core.errors import PayloadTooLarge, ValidationFailed
+from app.core.errors import AppError, PayloadTooLarge, ValidationFailed
+from app.core.messages import msg
 from app.media.sniff import SNIFF_BYTES, MediaKind
 from app.media.storage import MediaStorage
 
 # Multipart framing (boundaries, part headers) allowed on top of the payload caps.
 MULTIPART_OVERHEAD = 64 * 1024
+# RFC 2046 allows 70 characters; the parser takes up to 256, and so do we.
+MAX_BOUNDARY_CHARS = 256
 
 
 @dataclass(frozen=True)
@@ -191,11 +194,9 @@ class _MultipartReader:
             self.hashers[index] = hashlib.sha256()
             self.part.file = staged
         elif name not in self.field_names:
-            message = ("Phần multipart không được hỗ trợ.", "Unexpected multipart part.")
-            raise ValidationFailed(errors=[(name, message)])
+            raise ValidationFailed(errors=[(name, msg("multipart.unexpected_part"))])
         elif name in self.result.fields:
-            message = ("Phần này chỉ được gửi một lần.", "This part may be sent only once.")
-            raise ValidationFailed(errors=[(name, message)])
+            raise ValidationFailed(errors=[(name, msg("multipart.part_once"))])
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
@@ -264,6 +265,16 @@ class _MultipartReader:
         _unlink_all([f.temp_path for f in self.result.files])
 
 
+async def drain(stream: AsyncIterator[bytes], *, limit: int) -> None:
+    """Read and drop the rest of a body already refused (at most ``limit`` more bytes), so the
+    client reads the 4xx instead of a connection reset while it is still sending."""
+    left = limit
+    async for chunk in stream:
+        left -= len(chunk)
+        if left < 0:
+            return
+
+
 async def read_multipart(
     headers: Mapping[str, str],
     stream: AsyncIterator[bytes],
@@ -285,10 +296,9 @@ async def read_multipart(
     content_type = headers.get("content-type", "")
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
-    if not boundary:
-        raise ValidationFailed(
-            ("Thiếu boundary của multipart.", "The multipart boundary is missing.")
-        )
+    if not boundary or len(boundary) > MAX_BOUNDARY_CHARS:
+        await drain(stream, limit=limits.max_request_bytes)
+        raise ValidationFailed(msg("multipart_boundary", max_length=MAX_BOUNDARY_CHARS))
 
     reader = _MultipartReader(
         storage=storage, limits=limits, field_names=field_names, file_field=file_field
@@ -306,9 +316,9 @@ async def read_multipart(
             "on_end": reader.on_end,
         },
     )
+    received = 0
     try:
         await anyio.to_thread.run_sync(storage.ensure_dirs)
-        received = 0
         async for chunk in stream:
             # Without a Content-Length (chunked), the whole body is still bounded.
             received += len(chunk)
@@ -331,9 +341,15 @@ async def read_multipart(
         await anyio.to_thread.run_sync(reader.close_files)
     except FormParserError:
         await anyio.to_thread.run_sync(reader.discard)
+        await drain(stream, limit=limits.max_request_bytes - received)
         raise ValidationFailed(
             ("Nội dung multipart không hợp lệ.", "The multipart body is malformed.")
         ) from None
+    except AppError as exc:
+        await anyio.to_thread.run_sync(reader.discard)
+        if received <= limits.max_request_bytes:  # a refused part, not an oversized body
+            await drain(stream, limit=limits.max_request_bytes - received)
+        raise exc from None
     except BaseException:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(reader.discard)

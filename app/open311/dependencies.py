@@ -20,8 +20,9 @@ from app.accounts.dependencies import api_key_scheme
 from app.accounts.models import ApiKeyRole
 from app.accounts.principal import Principal
 from app.core.db import SessionDep
-from app.core.errors import Forbidden, ValidationFailed
+from app.core.errors import Forbidden, Text, ValidationFailed
 from app.core.i18n import Lang, negotiate
+from app.core.validation import instant_problem
 from app.media.upload import content_length, normalise_content_type, read_body_limited
 from app.open311.service import MAX_REQUEST_IDS, RequestQuery
 from app.tips.idempotency import (
@@ -45,7 +46,7 @@ api_key_query = APIKeyQuery(
 )
 
 
-def _invalid(parameter: str, message: tuple[str, str]) -> ValidationFailed:
+def _invalid(parameter: str, message: Text) -> ValidationFailed:
     return ValidationFailed(errors=[(parameter, message)])
 
 
@@ -145,14 +146,19 @@ def _moment(params: dict[str, str], name: str, *, end: bool) -> datetime | None:
         if len(value) == 10:
             day = date.fromisoformat(value)
             moment = datetime.combine(day + timedelta(days=1 if end else 0), time(), LOCAL_TZ)
-            return moment - timedelta(microseconds=1) if end else moment
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+            moment = moment - timedelta(microseconds=1) if end else moment
+        else:
+            moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError):
         raise _invalid(
             name,
             ("Ngày giờ không hợp lệ (RFC 3339).", "Not a valid date-time (RFC 3339)."),
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+    problem = instant_problem(moment)
+    if problem is not None:
+        raise _invalid(name, problem)
+    return moment
 
 
 def get_request_query(params: Parameters) -> RequestQuery:

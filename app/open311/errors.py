@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.core.errors import AppError, Text
+from app.core.messages import bilingual
 
 # TipCreate's field names → the GeoReport parameters a client sent them as.
 _PARAMETERS: dict[str, str] = {
@@ -67,7 +68,7 @@ def missing(parameter: str) -> Open311Error:
 
 
 def invalid(parameter: str, message: Text) -> Open311Error:
-    vi, en = (message, message) if isinstance(message, str) else message
+    vi, en = bilingual(message)
     return Open311Error(400, (f"{parameter}: {vi}", f"{parameter}: {en}"))
 
 
@@ -90,7 +91,7 @@ def parameter_errors(errors: Sequence[tuple[str, Text]]) -> list[Text]:
 
 
 def _with_parameter(parameter: str, message: Text) -> Text:
-    vi, en = (message, message) if isinstance(message, str) else message
+    vi, en = bilingual(message)
     return (f"{parameter}: {vi}", f"{parameter}: {en}")
 
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError, Text, validation_errors
 from app.core.i18n import Lang, negotiate
+from app.core.messages import pick
 from app.open311 import xml
 from app.open311.errors import Open311Error, from_app_error, not_found, parameter_errors
 from app.open311.schemas import Open311ErrorOut, ResponseFormat
@@ -81,9 +82,7 @@ def error_response(request: Request, error: Open311Error) -> Response:
 
 
 def _text(text: Text, lang: Lang) -> str:
-    if isinstance(text, str):
-        return text
-    return text[1] if lang is Lang.en else text[0]
+    return pick(text, lang) or ""
 
 
 def _as_open311(request: Request, exc: Exception) -> Open311Error:

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.admin_units.models import Commune, Province
-from app.core.errors import NotFound, Text, ValidationFailed, validation_errors
+from app.core.errors import NotFound, Text, ValidationFailed, msg, validation_errors
 from app.core.i18n import Lang
 from app.open311.schemas import (
     AttributeDatatype,
@@ -471,18 +471,13 @@ async def list_requests(
         end = query.end or (now or datetime.now(UTC))
         start = query.start or end - DEFAULT_WINDOW
         if start > end:
-            raise ValidationFailed(
-                errors=[("start_date", ("Phải trước end_date.", "Must be before end_date."))]
-            )
+            raise ValidationFailed(errors=[("start_date", msg("window.start_before_end"))])
         if end - start > MAX_WINDOW:
             raise ValidationFailed(
                 errors=[
                     (
                         "start_date",
-                        (
-                            f"Khoảng thời gian tối đa {MAX_WINDOW.days} ngày.",
-                            f"The date range is at most {MAX_WINDOW.days} days.",
-                        ),
+                        msg("window.at_most_days", days=MAX_WINDOW.days),
                     )
                 ]
             )

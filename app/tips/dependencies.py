@@ -12,9 +12,11 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel, ValidationError
 
 from app.accounts.dependencies import OptionalPrincipal
+from app.core.bodies import check_json_text, noted_problem
 from app.core.db import SessionDep
 from app.core.errors import AppError, Forbidden, NotFound, UnsupportedMediaType, ValidationFailed
 from app.core.errors import validation_errors as pydantic_errors
+from app.core.messages import msg
 from app.core.ratelimit import TRACK_FAILURES, client_address
 from app.media import service as media_service
 from app.media.storage import MediaStorage
@@ -59,13 +61,15 @@ class Submission(Generic[ModelT]):
     files: list[StagedFile]
 
 
-def _parse_document(model: type[ModelT], raw: bytes) -> tuple[ModelT, Any]:
+def _parse_document(request: Request, model: type[ModelT], raw: bytes) -> tuple[ModelT, Any]:
+    noted = noted_problem(request.scope)  # app.core.bodies refused the JSON body
+    if noted is not None:
+        raise noted
+    check_json_text(raw)  # a multipart part is checked here
     try:
         document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedJson(
-            ("Nội dung không phải JSON hợp lệ.", "The body is not valid JSON.")
-        ) from None
+    except (ValueError, RecursionError):
+        raise MalformedJson(msg("malformed_json")) from None
     try:
         return model.model_validate(document), document
     except ValidationError as exc:
@@ -94,19 +98,12 @@ async def _read_submission(
         )
         if part not in upload.fields:
             await upload.cleanup()
-            raise ValidationFailed(
-                errors=[(part, (f"Thiếu phần '{part}'.", f"The '{part}' part is required."))]
-            )
+            raise ValidationFailed(errors=[(part, msg("intake.part_required", part=part))])
         raw = upload.fields[part]
     else:
-        raise UnsupportedMediaType(
-            (
-                "Nội dung phải là application/json hoặc multipart/form-data.",
-                "The body must be application/json or multipart/form-data.",
-            )
-        )
+        raise UnsupportedMediaType(msg("intake.json_or_multipart"))
     try:
-        data, document = _parse_document(model, raw)
+        data, document = _parse_document(request, model, raw)
         media_service.identify_uploads(upload.files)
     except BaseException:
         await upload.cleanup()
@@ -143,12 +140,7 @@ MessageSubmission = Annotated[
 async def no_machine_clients(actor: OptionalPrincipal) -> None:
     """API keys file tips through the Open311 adapter, not this endpoint."""
     if actor is not None and actor.kind == "api_key":
-        raise Forbidden(
-            (
-                "Ứng dụng kết nối gửi tin qua giao diện Open311.",
-                "Machine clients file tips through the Open311 adapter.",
-            )
-        )
+        raise Forbidden(msg("channel.machine_clients"))
 
 
 async def idempotency_key_header(
@@ -161,20 +153,19 @@ async def idempotency_key_header(
         ),
     ] = None,
 ) -> str | None:
-    # Checked here, before the body is read, rather than as a declared constraint.
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+    # Checked here, before the body is read, rather than as a declared constraint. Header
+    # values arrive as Latin-1; a UTF-8 key's length counts its characters, not its bytes.
+    if idempotency_key is None:
+        return None
+    try:
+        key = idempotency_key.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        key = idempotency_key  # not UTF-8: each byte is a character
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ValidationFailed(
-            errors=[
-                (
-                    "Idempotency-Key",
-                    (
-                        f"Từ 1 đến {MAX_KEY_LENGTH} ký tự.",
-                        f"Between 1 and {MAX_KEY_LENGTH} characters.",
-                    ),
-                )
-            ]
+            errors=[("Idempotency-Key", msg("idempotency_key_length", max_length=MAX_KEY_LENGTH))]
         )
-    return idempotency_key
+    return key
 
 
 IdempotencyKeyHeader = Annotated[str | None, Depends(idempotency_key_header)]
@@ -233,7 +224,7 @@ async def get_receipt_tip(
     )
     if tip is None:
         await limits.hit(TRACK_FAILURES, address)
-        raise NotFound(("Không tìm thấy tin báo.", "No tip matches this receipt."))
+        raise NotFound(msg("track.no_tip"))
     return tip
 
 

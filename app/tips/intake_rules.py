@@ -16,7 +16,7 @@ from app.accounts.models import Role
 from app.accounts.principal import Principal
 from app.admin_units.geo import CommuneLocator
 from app.admin_units.service import current_province, resolve_place
-from app.core.errors import Forbidden, Text, ValidationFailed
+from app.core.errors import Forbidden, Text, ValidationFailed, msg
 from app.tips.models import Channel
 from app.tips.schemas import TipCreate
 
@@ -45,34 +45,16 @@ def check_channel(data: TipCreate, actor: Principal | None) -> Channel:
         and actor.kind == "api_key"
         and not (is_open311 and channel == Channel.open311)
     ):
-        raise Forbidden(
-            (
-                "Ứng dụng kết nối chỉ gửi tin qua giao diện Open311.",
-                "Machine clients file tips through the Open311 adapter only.",
-            )
-        )
+        raise Forbidden(msg("channel.machine_clients"))
     if channel in (Channel.hotline, Channel.walk_in) and not is_staff:
-        raise Forbidden(
-            (
-                "Chỉ cán bộ được tiếp nhận qua đường dây nóng hoặc trực tiếp.",
-                "Only staff may file hotline or walk-in tips.",
-            )
-        )
+        raise Forbidden(msg("channel.staff_only"))
     if channel == Channel.open311 and not is_open311:
-        raise Forbidden(
-            ("Kênh open311 dành cho giao diện Open311.", "The open311 channel is for the adapter.")
-        )
+        raise Forbidden(msg("channel.open311_only"))
     if is_front(actor):
         return Channel.front
     if channel == Channel.front:
-        raise Forbidden(
-            ("Kênh front dành cho thành viên Mặt trận.", "The front channel is for Front members.")
-        )
+        raise Forbidden(msg("channel.front_only"))
     return channel
-
-
-def _msg(vi: str, en: str) -> Text:
-    return (vi, en)
 
 
 def rule_errors(
@@ -94,10 +76,7 @@ def _location_errors(data: TipCreate, *, file_count: int) -> list[FieldError]:
             errors.append(
                 (
                     "location.province_code",
-                    _msg(
-                        "Cần mã tỉnh/thành phố khi không nhớ nơi xảy ra.",
-                        "province_code is required when location_unknown is true.",
-                    ),
+                    msg("intake.province_required"),
                 )
             )
         for name in ("commune_code", "legacy_commune_code", "lat", "lon"):
@@ -105,39 +84,29 @@ def _location_errors(data: TipCreate, *, file_count: int) -> list[FieldError]:
                 errors.append(
                     (
                         f"location.{name}",
-                        _msg(
-                            "Không gửi kèm khi không nhớ nơi xảy ra.",
-                            "Must be empty when location_unknown is true.",
-                        ),
+                        msg("intake.empty_when_unknown"),
                     )
                 )
         if file_count < 1:
             errors.append(
                 (
                     "files",
-                    _msg(
-                        "Cần ít nhất một tệp (ảnh, video…) khi không nhớ nơi xảy ra.",
-                        "At least one file is required when location_unknown is true.",
-                    ),
+                    msg("intake.file_required"),
                 )
             )
         if len(data.description) < LOCATION_UNKNOWN_MIN_DESCRIPTION:
             errors.append(
                 (
                     "description",
-                    _msg(
-                        f"Cần mô tả ít nhất {LOCATION_UNKNOWN_MIN_DESCRIPTION} ký tự khi không "
-                        "nhớ nơi xảy ra.",
-                        f"At least {LOCATION_UNKNOWN_MIN_DESCRIPTION} characters are required "
-                        "when location_unknown is true.",
+                    msg(
+                        "intake.description_when_unknown",
+                        min_length=LOCATION_UNKNOWN_MIN_DESCRIPTION,
                     ),
                 )
             )
     elif (loc.lat is None) != (loc.lon is None):
         missing = "lat" if loc.lat is None else "lon"
-        errors.append(
-            (f"location.{missing}", _msg("Cần cả lat và lon.", "lat and lon go together."))
-        )
+        errors.append((f"location.{missing}", msg("intake.lat_lon_together")))
     return errors
 
 
@@ -147,21 +116,18 @@ def _reporter_errors(data: TipCreate) -> list[FieldError]:
         errors.append(
             (
                 "reporter",
-                _msg(
-                    "Tin báo ẩn danh không kèm thông tin người báo.",
-                    "An anonymous tip carries no reporter.",
-                ),
+                msg("intake.anonymous_no_reporter"),
             )
         )
     if not data.anonymous:
         reporter = data.reporter
         if reporter is None or not reporter.full_name:
-            errors.append(("reporter.full_name", _msg("Cần họ và tên.", "full_name is required.")))
+            errors.append(("reporter.full_name", msg("intake.full_name_required")))
         if reporter is None or not (reporter.phone or reporter.email):
             errors.append(
                 (
                     "reporter.phone",
-                    _msg("Cần số điện thoại hoặc email.", "A phone number or email is required."),
+                    msg("intake.contact_required"),
                 )
             )
     if data.on_behalf_of_organization:
@@ -169,17 +135,14 @@ def _reporter_errors(data: TipCreate) -> list[FieldError]:
             errors.append(
                 (
                     "anonymous",
-                    _msg(
-                        "Tin báo thay mặt tổ chức không thể ẩn danh.",
-                        "A tip on behalf of an organisation cannot be anonymous.",
-                    ),
+                    msg("intake.organization_not_anonymous"),
                 )
             )
         if not data.organization_name:
             errors.append(
                 (
                     "organization_name",
-                    _msg("Cần tên tổ chức.", "organization_name is required."),
+                    msg("intake.organization_name_required"),
                 )
             )
     else:
@@ -188,20 +151,14 @@ def _reporter_errors(data: TipCreate) -> list[FieldError]:
                 errors.append(
                     (
                         name,
-                        _msg(
-                            "Chỉ dùng khi báo thay mặt tổ chức.",
-                            "Only with on_behalf_of_organization.",
-                        ),
+                        msg("intake.organization_only"),
                     )
                 )
     if data.movement_model is not None:
         errors.append(
             (
                 "movement_model",
-                _msg(
-                    "Chỉ thành viên Mặt trận ghi mô hình phong trào.",
-                    "Only Front members name a movement model.",
-                ),
+                msg("intake.movement_model_front_only"),
             )
         )
     return errors
@@ -215,10 +172,7 @@ def _time_errors(data: TipCreate, *, actor: Principal | None, now: datetime) -> 
             errors.append(
                 (
                     "intake_record",
-                    _msg(
-                        "Chỉ dùng khi cán bộ tiếp nhận trực tiếp hoặc qua đường dây nóng.",
-                        "Only for staff walk-in or hotline intake.",
-                    ),
+                    msg("intake.intake_record_staff_only"),
                 )
             )
         elif (
@@ -228,13 +182,11 @@ def _time_errors(data: TipCreate, *, actor: Principal | None, now: datetime) -> 
             errors.append(
                 (
                     "intake_record.received_at",
-                    _msg("Không được ở tương lai.", "Must not be in the future."),
+                    msg("not_in_future"),
                 )
             )
     if data.occurred_at is not None and data.occurred_at > now + CLOCK_SKEW:
-        errors.append(
-            ("occurred_at", _msg("Không được ở tương lai.", "Must not be in the future."))
-        )
+        errors.append(("occurred_at", msg("not_in_future")))
     return errors
 
 
@@ -255,7 +207,7 @@ async def place_of(session: AsyncSession, *, data: TipCreate, locator: CommuneLo
                 errors=[
                     (
                         "location.province_code",
-                        _msg("Không có tỉnh/thành phố này.", "No province has this code."),
+                        msg("intake.unknown_province"),
                     )
                 ]
             )
@@ -273,10 +225,7 @@ async def place_of(session: AsyncSession, *, data: TipCreate, locator: CommuneLo
             errors=[
                 (
                     "location.province_code",
-                    _msg(
-                        "Xã/phường không thuộc tỉnh/thành phố này.",
-                        "The commune is not in this province.",
-                    ),
+                    msg("intake.commune_not_in_province"),
                 )
             ]
         )

@@ -14,6 +14,7 @@ from app.core.i18n import negotiate
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.ratelimit import INTAKE, limit
 from app.media import service as media_service
+from app.media.schemas import download_response
 from app.tips import intake, track
 from app.tips.dependencies import (
     IntakeContextDep,
@@ -209,7 +210,7 @@ async def add_track_message(
     description=TRACK_DESCRIPTION
     + "\nOnly files attached to messages (the reporter's own or the unit's replies).",
     responses={
-        200: {"content": {"application/octet-stream": {}}, "model": None},
+        200: download_response("The file, as it is stored."),
         **problem_responses(404, 429),
     },
 )

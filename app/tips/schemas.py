@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -15,6 +14,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app.core.validation import PlausibleInstant
 from app.media.schemas import AttachmentOut
 from app.tips.models import Channel, MessageDirection, PublicStatus, TipStatus
 
@@ -75,7 +75,7 @@ class IntakeRecordIn(_Strict):
     place: str | None = Field(
         None, min_length=1, max_length=300, description="Where it was received; default: the unit."
     )
-    received_at: AwareDatetime | None = Field(
+    received_at: PlausibleInstant | None = Field(
         None, description="When the caller or visitor was received; default: now."
     )
     recorded: bool = Field(False, description="An audio/video recording of the intake was made.")
@@ -87,7 +87,9 @@ class TipCreate(_Strict):
 
     category_code: str = Field(min_length=1, max_length=40)
     description: str = Field(min_length=10, max_length=5000)
-    occurred_at: AwareDatetime | None = None
+    occurred_at: PlausibleInstant | None = Field(
+        None, description="When it happened: from 1900 on, not in the future."
+    )
     location: LocationIn = Field(default_factory=LocationIn)
     location_unknown: bool = False
     urgent: bool = False

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cursor import Str, decode_cursor, encode_cursor
 from app.core.db import new_id
-from app.core.errors import NotFound
+from app.core.errors import NotFound, msg
 from app.core.i18n import Lang
 from app.core.pagination import Page
 from app.media import service as media_service
@@ -175,4 +175,4 @@ async def get_message_attachment(
             session, tip_id=tip.id, attachment_id=attachment_id, messages_only=True
         )
     except NotFound:
-        raise NotFound(("Không tìm thấy tệp.", "File not found.")) from None
+        raise NotFound(msg("file_not_found")) from None

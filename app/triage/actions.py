@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.accounts.principal import Principal
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.tips.models import (
     Tip,
     TipStatus,
@@ -121,13 +121,10 @@ async def claim(session: AsyncSession, *, tip: Tip, actor: Principal) -> Tip:
             return tip  # claiming again what one holds changes nothing
         if tip.assignee_id is not None:
             raise AlreadyClaimed(
-                (
-                    "Tin báo đã có cán bộ khác nhận xử lý.",
-                    "Another officer has already claimed this tip.",
-                ),
+                msg("triage.already_claimed"),
                 extra={"assignee_id": tip.assignee_id},
             )
-        raise StaleTip(("Tin báo vừa thay đổi; hãy tải lại.", "The tip changed; reload it."))
+        raise StaleTip(msg("triage.stale"))
     record_event(
         session,
         tip=tip,
@@ -158,10 +155,7 @@ async def assign(
                 errors=[
                     (
                         "assignee_id",
-                        (
-                            "Phải là cán bộ hoặc lãnh đạo của đơn vị đang xử lý tin báo.",
-                            "Must be an active officer or lead of the tip's unit.",
-                        ),
+                        msg("triage.assignee_not_member"),
                     )
                 ]
             )

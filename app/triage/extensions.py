@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.triage.errors import DeadlineLimit
 from app.triage.times import LOCAL_TZ, add_months, as_utc
 from app.units.models import CategoryKind
@@ -44,21 +44,11 @@ def extension_bound(
     """The latest ``until`` allowed for the next extension (raises when none is allowed)."""
     if kind == CategoryKind.crime:
         if prior >= CRIME_MAX_EXTENSIONS:
-            raise DeadlineLimit(
-                (
-                    "Tin tố giác về tội phạm chỉ được gia hạn tối đa hai lần.",
-                    "A crime tip can be extended at most twice.",
-                )
-            )
+            raise DeadlineLimit(msg("triage.extend_crime_twice"))
         months = CRIME_FIRST_BOUND_MONTHS if prior == 0 else CRIME_TOTAL_BOUND_MONTHS
         return add_months(received_at, months)
     if prior >= SECURITY_MAX_EXTENSIONS:
-        raise DeadlineLimit(
-            (
-                "Phản ánh về an ninh trật tự chỉ được gia hạn một lần.",
-                "A security/order report can be extended once.",
-            )
-        )
+        raise DeadlineLimit(msg("triage.extend_order_once"))
     return as_utc(due_at or now) + SECURITY_MAX_EXTRA
 
 
@@ -76,11 +66,8 @@ def check_extension(
     until = as_utc(request.until)
     if kind == CategoryKind.crime and prior >= 1 and not (request.decision_ref or "").strip():
         raise ValidationFailed(
-            (
-                "Lần gia hạn thứ hai cần số quyết định của Viện kiểm sát.",
-                "A second extension needs the procuracy's decision (decision_ref).",
-            ),
-            errors=[("decision_ref", ("Bắt buộc.", "Required."))],
+            msg("triage.extend_needs_decision"),
+            errors=[("decision_ref", msg("missing"))],
         )
     floor = max(as_utc(due_at), now) if due_at is not None else now
     if until <= floor:
@@ -88,19 +75,13 @@ def check_extension(
             errors=[
                 (
                     "until",
-                    (
-                        "Hạn mới phải sau hạn hiện tại.",
-                        "The new date must be later than the current due date.",
-                    ),
+                    msg("triage.until_after_due"),
                 )
             ]
         )
     if until.astimezone(LOCAL_TZ).date() > bound.astimezone(LOCAL_TZ).date():
         last_day = bound.astimezone(LOCAL_TZ).date().isoformat()
         raise DeadlineLimit(
-            (
-                f"Chỉ được gia hạn đến hết ngày {last_day}.",
-                f"The deadline can be extended to {last_day} at the latest.",
-            ),
+            msg("triage.extend_latest", last_day=last_day),
             extra={"latest": last_day},
         )

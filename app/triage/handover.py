@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.tips.models import (
     Tip,
     TipStatus,
@@ -50,13 +50,9 @@ async def transfer(
     find_transition(tip.kind, tip.status, TipStatus.transferred)
     unit = await session.get(PoliceUnit, unit_code)
     if unit is None or not unit.active:
-        raise ValidationFailed(
-            errors=[("unit_code", ("Không có đơn vị này.", "No such active police unit."))]
-        )
+        raise ValidationFailed(errors=[("unit_code", msg("triage.unknown_unit"))])
     if unit.code == tip.assigned_unit_code:
-        raise ValidationFailed(
-            errors=[("unit_code", ("Tin báo đã ở đơn vị này.", "The tip is already there."))]
-        )
+        raise ValidationFailed(errors=[("unit_code", msg("triage.same_unit"))])
     source_status, source_unit = tip.status, tip.assigned_unit_code
     values: dict[str, Any] = {
         **first_response(tip, now),
@@ -147,10 +143,7 @@ async def merge(
             errors=[
                 (
                     "into_id",
-                    (
-                        "Không tìm thấy tin báo khác để gộp vào.",
-                        "No other tip with this id that you can see.",
-                    ),
+                    msg("triage.merge_target_missing"),
                 )
             ]
         )
@@ -159,10 +152,7 @@ async def merge(
             errors=[
                 (
                     "into_id",
-                    (
-                        "Tin báo đó đã được gộp vào tin khác; hãy gộp vào tin chính.",
-                        f"That tip was itself merged; merge into {into.merged_into_id}.",
-                    ),
+                    msg("triage.merge_target_merged", into=into.merged_into_id),
                 )
             ]
         )

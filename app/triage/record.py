@@ -15,7 +15,7 @@ from app.accounts.models import User
 from app.accounts.principal import Principal
 from app.audit import service as audit
 from app.core.db import utcnow
-from app.core.errors import NotFound
+from app.core.errors import NotFound, msg
 from app.core.security import DataCipher
 from app.media import service as media
 from app.media.schemas import AttachmentOut
@@ -236,12 +236,7 @@ async def reveal_reporter(
     now = utcnow()
     identity = await session.get(ReporterIdentity, tip.id)
     if tip.anonymous or identity is None or identity.ciphertext is None:
-        raise NotFound(
-            (
-                "Tin báo này không có thông tin người báo tin (ẩn danh hoặc đã xóa).",
-                "This tip holds no reporter identity (anonymous, or erased).",
-            )
-        )
+        raise NotFound(msg("triage.no_reporter"))
     plain = cipher.decrypt(identity.key_id, identity.ciphertext, aad=tip.id.encode())
     fields: dict[str, Any] = json.loads(plain)
     record_event(

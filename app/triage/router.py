@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.media import service as media
+from app.media.schemas import download_response
 from app.triage import actions, conversation, handover, queue, record
 from app.triage.dependencies import (
     ActionableTip,
@@ -194,7 +195,7 @@ async def add_tip_message(
     "/{tip_id}/attachments/{attachment_id}",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The file."},
+        200: download_response("The file."),
         **_READ,
     },
 )

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.validation import rule_error
 from app.media.schemas import AttachmentOut
 from app.tips.models import TipStatus
 from app.tips.schemas import LocalDateTime, UnitRef
@@ -20,12 +21,12 @@ def _representable(value: datetime) -> datetime:
         value.astimezone(LOCAL_TZ)
         return value.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
-        raise ValueError("date out of range") from exc
+        raise rule_error("out_of_range.date") from exc
 
 
 def _inner_day(value: date) -> date:
     if value in (date.min, date.max):
-        raise ValueError("date out of range")
+        raise rule_error("out_of_range.date")
     return value
 
 

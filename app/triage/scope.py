@@ -31,7 +31,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from app.accounts.models import Role
 from app.accounts.organizations import organization_subtree
 from app.accounts.principal import Principal
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, msg
 from app.tips.models import RegisterEntry, Tip, TipWatcher
 from app.units.models import PoliceUnit
 
@@ -123,12 +123,7 @@ def can_act(principal: Principal, tip: Tip) -> bool:
 
 def ensure_can_act(principal: Principal, tip: Tip) -> None:
     if not can_act(principal, tip):
-        raise Forbidden(
-            (
-                "Đơn vị của bạn chỉ được xem tin báo này.",
-                "Your unit may only read this tip; it is handled by another unit.",
-            )
-        )
+        raise Forbidden(msg("scope.read_only"))
 
 
 def sees_personal_data(principal: Principal) -> bool:

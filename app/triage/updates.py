@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core.errors import msg
 from app.tips.models import (
     Tip,
 )
@@ -38,12 +39,7 @@ async def apply_guarded(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleTip(
-            (
-                "Tin báo vừa được người khác thay đổi; hãy tải lại.",
-                "The tip was changed by someone else meanwhile; reload it.",
-            )
-        )
+        raise StaleTip(msg("triage.changed_meanwhile"))
     for key, value in values.items():
         set_committed_value(tip, key, value)
 
@@ -55,9 +51,4 @@ def first_response(tip: Tip, now: datetime) -> dict[str, Any]:
 
 def ensure_open(tip: Tip) -> None:
     if is_terminal(tip.status):
-        raise TipClosed(
-            (
-                "Tin báo đã kết thúc xử lý.",
-                f"The tip is closed ({tip.status}).",
-            )
-        )
+        raise TipClosed(msg("triage.closed", status=tip.status))

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.errors import InvalidTransition, Text, ValidationFailed, msg
 from app.tips.models import TipStatus
 from app.units.models import CategoryKind
 
@@ -129,10 +129,7 @@ def find_transition(kind: str, status: str, target: str) -> Transition:
         allowed = allowed_targets(kind, status)
         listed = ", ".join(allowed) or "—"
         raise InvalidTransition(
-            (
-                f"Không thể chuyển từ '{status}' sang '{target}'. Được phép: {listed}.",
-                f"Cannot move from '{status}' to '{target}'. Allowed: {listed}.",
-            ),
+            msg("triage.transition", status=status, target=target, listed=listed),
             extra={"allowed": allowed},
         )
     return row
@@ -167,40 +164,23 @@ def plan_transition(*, kind: str, status: str, request: TransitionRequest) -> Tr
                 f"Dùng POST /api/v1/tips/{{id}}/{row.via} cho trạng thái '{row.target}'.",
                 f"Use POST /api/v1/tips/{{id}}/{row.via} to reach '{row.target}'.",
             ),
-            errors=[("to", (f"dùng /{row.via}", f"use /{row.via}"))],
+            errors=[("to", msg("triage.use_endpoint", via=row.via))],
         )
-    errors: list[tuple[str, tuple[str, str]]] = []
+    errors: list[tuple[str, Text]] = []
     note = (request.note or "").strip()
     if "note" in row.needs and not note:
-        errors.append(("note", ("Cần ghi rõ lý do.", "A note giving the reason is required.")))
+        errors.append(("note", msg("triage.note_required")))
     outcome = request.outcome
     valid = sorted(OUTCOMES[CategoryKind(kind)])
     if row.target is S.resolved:
         if not outcome:
-            errors.append(
-                ("outcome", ("Cần kết quả giải quyết.", f"An outcome is required: {valid}."))
-            )
+            errors.append(("outcome", msg("triage.outcome_required", choices=", ".join(valid))))
         elif outcome not in valid:
-            errors.append(
-                (
-                    "outcome",
-                    (
-                        f"Kết quả không hợp lệ cho loại tin này: {valid}.",
-                        f"Not an outcome for this kind of tip: {valid}.",
-                    ),
-                )
-            )
+            errors.append(("outcome", msg("triage.outcome_invalid", choices=", ".join(valid))))
     elif outcome is not None:
-        errors.append(
-            ("outcome", ("Chỉ dùng khi chuyển sang 'resolved'.", "Only with 'to': 'resolved'."))
-        )
+        errors.append(("outcome", msg("triage.outcome_only_resolved")))
     if request.outcome_summary is not None and row.target not in TERMINAL_STATUSES:
-        errors.append(
-            (
-                "outcome_summary",
-                ("Chỉ dùng khi kết thúc xử lý.", "Only when closing the tip."),
-            )
-        )
+        errors.append(("outcome_summary", msg("triage.summary_only_closing")))
     if errors:
         raise ValidationFailed(errors=errors)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import AppError, NotFound, Text
+from app.core.errors import AppError, NotFound, msg
 from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
 from app.units.routing import CategoryRule, Routing, candidate_unit_codes, route
 
@@ -24,7 +24,7 @@ class UnknownCategory(AppError):
     status, code = 422, "unknown_category"
 
     def __init__(self) -> None:
-        message: Text = ("Không có lĩnh vực này.", "No such category.")
+        message = msg("unknown_category")
         super().__init__(message, errors=[("category_code", message)])
 
 

@@ -41,8 +41,9 @@ class Server:
     """``uvicorn app.asgi:app`` serving a socket bound here to a random loopback port (passed
     by file descriptor, so no other process can take the port in between)."""
 
-    def __init__(self, settings: Settings, log_path: Path, **env: str) -> None:
+    def __init__(self, settings: Settings, log_path: Path, *, port: int = 0, **env: str) -> None:
         self.settings = settings
+        self.port = port  # 0: a random free port
         self.log_path = log_path
         self.env = server_env(settings, **env)
         self.process: subprocess.Popen[bytes] | None = None
@@ -52,7 +53,7 @@ class Server:
     async def start(self, timeout: float = 60) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))
         sock.listen(256)
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"

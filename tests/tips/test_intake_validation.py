@@ -235,16 +235,19 @@ async def test_location_unknown_rules_also_apply_to_multipart(
 
 
 @pytest.mark.parametrize(
-    ("content", "code"),
-    [(b'{"category_code": "drugs",', "malformed_json"), (b"\xff\xfe\x00", "malformed_json")],
+    ("content", "status", "code"),
+    [
+        (b'{"category_code": "drugs",', 422, "malformed_json"),
+        (b"\xff\xfe\x00", 400, "invalid_encoding"),
+    ],
 )
 async def test_malformed_json(
-    client: httpx.AsyncClient, db: AsyncSession, content: bytes, code: str
+    client: httpx.AsyncClient, db: AsyncSession, content: bytes, status: int, code: str
 ) -> None:
     response = await client.post(
         TIPS, content=content, headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 422
+    assert response.status_code == status
     assert response.json()["code"] == code
     assert set((await counts(db)).values()) == {0}
 

@@ -96,10 +96,12 @@ async def test_a_wrong_receipt_is_not_found(
     assert post.status_code == 404
 
 
-async def test_a_receipt_in_the_url_is_ignored(client: httpx.AsyncClient) -> None:
+async def test_a_receipt_in_the_url_is_refused(client: httpx.AsyncClient) -> None:
     created = await _submit(client)
     response = await client.get(TRACK, params={"receipt": created["receipt"]})
-    assert response.status_code == 404
+    assert response.status_code == 422  # an unknown parameter, never a credential
+    assert response.json()["errors"][0]["code"] == "unknown_parameter"
+    assert created["receipt"] not in response.text
 
 
 async def test_another_tips_receipt_sees_only_its_own(client: httpx.AsyncClient) -> None:
