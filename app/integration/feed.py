@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
+from app.core import dialect
 from app.core.cursor import Int, decode_cursor, encode_cursor
-from app.core.db import utcnow
+from app.core.time import utcnow
 from app.integration.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -137,14 +138,8 @@ def _item(event: TipEvent, reference: str, province_code: str) -> FeedItem:
 
 
 async def _serialize_sequencers(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(select(text(f"pg_advisory_xact_lock({FEED_LOCK_KEY})")))
-    else:
-        # A no-op write takes SQLite's write lock now (waiting up to busy_timeout), so the
-        # reads below see the latest commit and no other sequencer runs until ours ends.
-        await session.execute(
-            update(TipEvent).where(TipEvent.id == -1).values(feed_position=TipEvent.feed_position)
-        )
+    noop = update(TipEvent).where(TipEvent.id == -1).values(feed_position=TipEvent.feed_position)
+    await dialect.serialize_writers(session, key=FEED_LOCK_KEY, sqlite_noop=noop)
 
 
 async def has_pending(session: AsyncSession) -> bool:

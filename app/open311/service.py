@@ -36,6 +36,7 @@ from app.accounts.principal import Principal
 from app.admin_units.models import Commune, Province
 from app.core.errors import NotFound, Text, ValidationFailed, validation_errors
 from app.core.i18n import Lang
+from app.core.time import as_utc, to_local
 from app.open311.schemas import (
     AttributeDatatype,
     AttributeValue,
@@ -52,9 +53,8 @@ from app.tips import intake as tips
 from app.tips.idempotency import IdempotencyKey
 from app.tips.intake import IntakeContext
 from app.tips.models import Channel, PublicStatus, Tip, TipStatus
-from app.tips.schemas import ReporterIn, TipCreate, to_local
+from app.tips.schemas import ReporterIn, TipCreate
 from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
-from app.triage.times import as_utc
 from app.triage.workflow import TERMINAL_STATUSES
 from app.units import service as units
 from app.units.models import Category, PoliceUnit
@@ -486,7 +486,7 @@ async def list_requests(
                     )
                 ]
             )
-        # In UTC: SQLite keeps the stored UTC value without its offset.
+        # Compared as the UTC instants the column holds.
         stmt = stmt.where(Tip.created_at >= as_utc(start), Tip.created_at <= as_utc(end))
         if query.service_codes is not None:
             stmt = stmt.where(Tip.category_code.in_(query.service_codes))

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.accounts.principal import Principal
-from app.core.db import utcnow
 from app.core.errors import ValidationFailed
+from app.core.time import add_months, as_utc, utcnow
 from app.tips.models import (
     Tip,
     TipStatus,
@@ -34,7 +34,6 @@ from app.triage.schemas import (
     TipEventOut,
     TransitionIn,
 )
-from app.triage.times import add_months, as_utc
 from app.triage.updates import apply_guarded, ensure_open, first_response
 from app.triage.workflow import (
     TERMINAL_STATUSES,

@@ -11,8 +11,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
-from app.core.db import utcnow
 from app.core.errors import ValidationFailed
+from app.core.time import utcnow
 from app.tips.models import (
     Tip,
     TipStatus,

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.accounts.principal import Principal
 from app.audit import service as audit
-from app.core.db import utcnow
 from app.core.errors import NotFound
 from app.core.security import DataCipher
+from app.core.time import utcnow
 from app.media import service as media
 from app.media.schemas import AttachmentOut
 from app.tips.models import (

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.time import LOCAL_TZ
 from app.media.schemas import AttachmentOut
 from app.tips.models import TipStatus
 from app.tips.schemas import LocalDateTime, UnitRef
-from app.triage.times import LOCAL_TZ
 
 
 def _representable(value: datetime) -> datetime:

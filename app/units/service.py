@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError, NotFound, Text
+from app.core.snapshots import SnapshotCache
 from app.units.models import Category, PoliceUnit, UnitKind
 from app.units.routing import CategoryRule, Routing, candidate_unit_codes, route
 
@@ -91,21 +91,17 @@ class UnitsSnapshot:
     active_unit_codes: frozenset[str]
 
 
-_reference_cache: dict[str, tuple[float, UnitsSnapshot]] = {}
-
-
 def invalidate_reference_cache() -> None:
     """Forget cached unit/category snapshots (call after writing police units or categories)."""
-    _reference_cache.clear()
+    _reference_cache.invalidate()
 
 
 async def units_snapshot(session: AsyncSession) -> UnitsSnapshot:
     """Units and categories for intake (cached per database for a short TTL)."""
-    key = session.get_bind().engine.url.render_as_string(hide_password=True)
-    now = time.monotonic()
-    cached = _reference_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    return await _reference_cache.get(session)
+
+
+async def _load_units_snapshot(session: AsyncSession) -> UnitsSnapshot:
     units = {
         row.code: UnitInfo(row.code, row.name, row.kind, bool(row.remote), bool(row.active))
         for row in (
@@ -131,13 +127,14 @@ async def units_snapshot(session: AsyncSession) -> UnitsSnapshot:
         )
         for c in (await session.scalars(select(Category))).all()
     }
-    snapshot = UnitsSnapshot(
+    return UnitsSnapshot(
         units=units,
         categories=categories,
         active_unit_codes=frozenset(code for code, unit in units.items() if unit.active),
     )
-    _reference_cache[key] = (now + REFERENCE_CACHE_TTL_SECONDS, snapshot)
-    return snapshot
+
+
+_reference_cache = SnapshotCache(_load_units_snapshot, ttl_seconds=REFERENCE_CACHE_TTL_SECONDS)
 
 
 def route_with(
