@@ -27,12 +27,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.accounts.principal import Principal
 from app.audit import service as audit
 from app.core.time import to_local, utcnow
+from app.scope.visibility import visible_tips_clause
 from app.tips.models import Tip
 from app.tips.status import public_status_for
 from app.triage.overdue import overdue_clause
 from app.triage.queue import queue_conditions
 from app.triage.schemas import QueueFilters
-from app.triage.scope import visible_tips_clause
 
 BOM = "\ufeff"
 BATCH_SIZE = 500

@@ -41,9 +41,9 @@ from app.integration.models import (
     WebhookSubscription,
 )
 from app.integration.schemas import PUBLISHED_EVENT_TYPES, FeedEvent
+from app.scope.province import provinces_of_tips
+from app.scope.visibility import visible_tips_clause
 from app.tips.models import Tip, TipEvent
-from app.triage.scope import visible_tips_clause
-from app.units.models import PoliceUnit
 
 # TipEvent columns and ``data`` keys a feed item may carry: codes, statuses, ids, times.
 _EVENT_COLUMNS = ("unit_code", "from_status", "to_status", "public_status")
@@ -150,8 +150,8 @@ async def has_pending(session: AsyncSession) -> bool:
 
 
 def _matches(subscription: WebhookSubscription, event_type: str, provinces: set[str]) -> bool:
-    """A subscription of a province sees what its supervisors see: tips placed in the
-    province or held by one of its units."""
+    """A subscription of a province sees what its supervisors see: the province's tips
+    (``provinces``: app.scope.province.provinces_of_tips)."""
     return event_type in subscription.events and (
         subscription.province_code is None or subscription.province_code in provinces
     )
@@ -169,9 +169,8 @@ async def sequence_pending(session: AsyncSession, *, batch_size: int = SEQUENCE_
     last = await session.scalar(select(func.max(TipEvent.feed_position))) or 0
     rows = (
         await session.execute(
-            select(TipEvent, Tip.reference, Tip.province_code, PoliceUnit.province_code)
+            select(TipEvent, Tip.reference, Tip.province_code)
             .join(Tip, Tip.id == TipEvent.tip_id)
-            .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
             .where(TipEvent.feed_position.is_(None))
             .order_by(TipEvent.id)
             .limit(batch_size)
@@ -200,10 +199,11 @@ async def _fan_out(session: AsyncSession, *, rows: Sequence[Any], first_position
         return
     now = utcnow()
     deliveries: list[dict[str, Any]] = []
-    for offset, (event, reference, province_code, unit_province_code) in enumerate(rows):
+    tip_provinces = await provinces_of_tips(session, (row[0].tip_id for row in rows))
+    for offset, (event, reference, province_code) in enumerate(rows):
         if event.type not in PUBLISHED_EVENT_TYPES:
             continue
-        provinces = {province_code, unit_province_code}
+        provinces = tip_provinces.get(event.tip_id, {province_code})
         targets = [s for s in subscriptions if _matches(s, event.type, provinces)]
         if not targets:
             continue

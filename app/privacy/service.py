@@ -44,8 +44,8 @@ from app.privacy.schemas import (
     PrivacyRequestOut,
     TrackPrivacyRequestOut,
 )
+from app.scope import visibility as scope
 from app.tips.models import ReporterIdentity, Tip
-from app.triage import scope
 from app.triage.deadlines import add_working_days, end_of_local_day, load_calendar, local_day
 from app.triage.record import get_visible_tip
 from app.triage.workflow import TERMINAL_STATUSES

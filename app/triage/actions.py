@@ -17,13 +17,13 @@ from app.accounts.models import User
 from app.accounts.principal import Principal
 from app.core.errors import ValidationFailed
 from app.core.time import add_months, as_utc, utcnow
+from app.scope import visibility as scope
 from app.tips.models import (
     Tip,
     TipStatus,
 )
 from app.tips.status import public_status_for
 from app.tips.timeline import record_event
-from app.triage import scope
 from app.triage.errors import AlreadyClaimed, StaleTip
 from app.triage.extensions import ExtensionRequest, check_extension
 from app.triage.models import DeadlineExtension

@@ -33,13 +33,13 @@ from app.core.cursor import (
     encode_cursor,
 )
 from app.core.time import as_utc, local_day_start, utcnow
+from app.scope import visibility as scope
 from app.tips.models import (
     Tip,
     TipWatcher,
 )
 from app.tips.schemas import UnitRef
 from app.tips.status import public_status_for
-from app.triage import scope
 from app.triage.overdue import is_overdue, overdue_clause
 from app.triage.schemas import (
     QueueFilters,
