@@ -7,7 +7,6 @@ from app.admin_units.router import router as admin_units_router
 from app.audit.router import router as audit_router
 from app.front.router import router as front_router
 from app.integration.router import router as integration_router
-from app.media.router import router as media_router
 from app.privacy.router import router as privacy_router
 from app.tips.router import router as tips_router
 from app.triage.router import router as triage_router
@@ -18,7 +17,6 @@ api_router.include_router(admin_units_router)
 api_router.include_router(units_router)
 api_router.include_router(tips_router)
 api_router.include_router(triage_router)
-api_router.include_router(media_router)
 api_router.include_router(accounts_router)
 api_router.include_router(audit_router)
 api_router.include_router(integration_router)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import AppError, NotFound, Text
 from app.core.snapshots import SnapshotCache
 from app.units.models import Category, PoliceUnit, UnitKind
-from app.units.routing import CategoryRule, Routing, candidate_unit_codes, route
+from app.units.routing import CategoryRule, Routing, route
 
 # Intake routes from a per-process snapshot of units and categories (reference data), like
 # the working calendar (app.triage.deadlines): cached per database for this long;
@@ -140,7 +140,9 @@ _reference_cache = SnapshotCache(_load_units_snapshot, ttl_seconds=REFERENCE_CAC
 def route_with(
     snapshot: UnitsSnapshot, *, commune_code: str | None, province_code: str, category_code: str
 ) -> tuple[CategoryInfo, Routing]:
-    """``route_tip`` on a snapshot: no database access."""
+    """The category and the routing of a tip (app.units.routing) on a snapshot, using only
+    units that exist and are active (a missing target falls back to the provincial duty
+    desk); no database access."""
     category = snapshot.categories.get(category_code)
     if category is None or not category.active:
         raise UnknownCategory()
@@ -149,31 +151,5 @@ def route_with(
         province_code=province_code,
         category=category.rule,
         unit_codes=snapshot.active_unit_codes,
-    )
-    return category, routing
-
-
-async def route_tip(
-    session: AsyncSession,
-    *,
-    commune_code: str | None,
-    province_code: str,
-    category_code: str,
-) -> tuple[Category, Routing]:
-    """The category and the routing of a tip (see app.units.routing), using only units that
-    exist and are active (a missing target falls back to the provincial duty desk)."""
-    category = await get_active_category(session, code=category_code)
-    rule = CategoryRule.from_category(category)
-    wanted = candidate_unit_codes(
-        commune_code=commune_code, province_code=province_code, category=rule
-    )
-    existing = await session.scalars(
-        select(PoliceUnit.code).where(PoliceUnit.code.in_(wanted), PoliceUnit.active.is_(True))
-    )
-    routing = route(
-        commune_code=commune_code,
-        province_code=province_code,
-        category=rule,
-        unit_codes=frozenset(existing.all()),
     )
     return category, routing
