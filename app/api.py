@@ -10,7 +10,6 @@ from app.core.errors import problem_responses
 from app.core.query import reject_unknown_query
 from app.front.router import router as front_router
 from app.integration.router import router as integration_router
-from app.media.router import router as media_router
 from app.privacy.router import router as privacy_router
 from app.tips.router import router as tips_router
 from app.triage.router import router as triage_router
@@ -26,7 +25,6 @@ api_router.include_router(admin_units_router)
 api_router.include_router(units_router)
 api_router.include_router(tips_router)
 api_router.include_router(triage_router)
-api_router.include_router(media_router)
 api_router.include_router(accounts_router)
 api_router.include_router(audit_router)
 api_router.include_router(integration_router)

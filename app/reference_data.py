@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from app.accounts.models import MovementModel
 from app.admin_units.fold import fold
 from app.admin_units.models import Commune, CommuneType, LegacyCommune, Province
-from app.core.db import utcnow
+from app.core import dialect
+from app.core.time import utcnow
 from app.triage.models import CalendarDay, CalendarYear
 from app.units.models import Category, PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, department_unit_code, provincial_unit_code
@@ -79,13 +79,7 @@ def _upsert(
     """Insert rows; on a primary-key conflict update ``update`` columns when they differ."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table)
-    else:  # pragma: no cover - only the two supported databases
-        raise RuntimeError(f"unsupported database {dialect}")
+    stmt = dialect.insert(conn, table)
     key = [c.name for c in table.primary_key.columns]
     columns = list(update)
     if columns:

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -36,9 +36,9 @@ from app.admin_units.models import Commune, Province
 from app.audit import service as audit
 from app.core.config import Settings
 from app.core.cursor import Str, decode_cursor
-from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Text, Unauthorized, ValidationFailed
 from app.core.pagination import split_page
+from app.core.time import as_utc, utcnow
 from app.units.models import PoliceUnit
 
 log = logging.getLogger("tinbao.accounts")
@@ -124,10 +124,6 @@ async def principal_for_token(
     return principal_for_user(user, unit_province=row[1], org_province=row[2])
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def principal_for_api_key(
     session: AsyncSession, *, settings: Settings, key: str
 ) -> Principal | None:
@@ -141,7 +137,7 @@ async def principal_for_api_key(
     if api_key is None or api_key.revoked_at is not None:
         return None
     now = utcnow()
-    if api_key.last_used_at is None or now - _as_utc(api_key.last_used_at) > _LAST_USED_RESOLUTION:
+    if api_key.last_used_at is None or now - as_utc(api_key.last_used_at) > _LAST_USED_RESOLUTION:
         api_key.last_used_at = now
     return Principal(
         kind="api_key",

@@ -11,7 +11,6 @@ among several is decided by a point when the point falls in one of them, else th
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -26,6 +25,7 @@ from app.admin_units.geo import CommuneLocator
 from app.admin_units.models import Commune, CommuneBoundary, CommuneSplit, LegacyCommune, Province
 from app.admin_units.schemas import CommuneOut, CommuneRef, LegacyInfo, ProvinceOut
 from app.core.errors import AppError, NotFound, ValidationFailed, msg
+from app.core.snapshots import SnapshotCache
 
 # A merger chain longer than this is a data error (a cycle), not history.
 _MAX_MERGER_HOPS = 16
@@ -294,21 +294,17 @@ class PlaceSnapshot:
         return sorted(found.values(), key=lambda c: c.code)
 
 
-_place_cache: dict[str, tuple[float, PlaceSnapshot]] = {}
-
-
 def invalidate_place_cache() -> None:
     """Forget cached place snapshots (call after writing provinces, communes or legacy rows)."""
-    _place_cache.clear()
+    _place_cache.invalidate()
 
 
 async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
     """The reference tables intake resolves places with (cached per database for a short TTL)."""
-    key = session.get_bind().engine.url.render_as_string(hide_password=True)
-    now = time.monotonic()
-    cached = _place_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    return await _place_cache.get(session)
+
+
+async def _load_place_snapshot(session: AsyncSession) -> PlaceSnapshot:
     province_rows = (await session.execute(select(Province.code, Province.merged_into))).all()
     provinces = [code for code, _ in province_rows]
     communes = (
@@ -347,7 +343,7 @@ async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
             [code for code, _ in boundaries],
             np.array([shapely.from_wkb(wkb) for _, wkb in boundaries], dtype=object),
         )
-    snapshot = PlaceSnapshot(
+    return PlaceSnapshot(
         province_codes=frozenset(provinces),
         province_merged_into={code: into for code, into in province_rows if into},
         communes={row.code: _CommuneRow(*row) for row in communes},
@@ -355,8 +351,9 @@ async def place_snapshot(session: AsyncSession) -> PlaceSnapshot:
         splits={code: tuple(parts) for code, parts in splits.items()},
         overlay=overlay,
     )
-    _place_cache[key] = (now + PLACE_CACHE_TTL_SECONDS, snapshot)
-    return snapshot
+
+
+_place_cache = SnapshotCache(_load_place_snapshot, ttl_seconds=PLACE_CACHE_TTL_SECONDS)
 
 
 async def current_province(session: AsyncSession, *, code: str) -> str | None:

@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, utcnow
+from app.core.db import Base
+from app.core.time import utcnow
 
 
 class AuditEntry(Base):

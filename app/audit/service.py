@@ -20,17 +20,18 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.audit.models import AuditEntry
+from app.core import dialect
 from app.core.cursor import Int, decode_cursor
-from app.core.db import utcnow
 from app.core.pagination import split_page
+from app.core.time import as_utc, utcnow
 
 GENESIS_HASH = "0" * 64
 # Key of the PostgreSQL advisory lock that serializes appends ("TinBáoAu" as an int64).
@@ -49,9 +50,8 @@ class VerifyResult:
 
 
 def _canonical_time(at: datetime) -> str:
-    # SQLite gives naive datetimes back, PostgreSQL aware ones: hash the UTC wall clock.
-    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The hash covers the UTC wall clock, whatever offset the value came with.
+    return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _canonical_json(value: Any) -> str:
@@ -75,13 +75,8 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 async def _serialize_appends(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(select(text(f"pg_advisory_xact_lock({AUDIT_LOCK_KEY})")))
-    else:
-        # Takes SQLite's write lock now (waiting for busy_timeout), before the read below.
-        await session.execute(
-            update(AuditEntry).where(AuditEntry.id == -1).values(action=AuditEntry.action)
-        )
+    noop = update(AuditEntry).where(AuditEntry.id == -1).values(action=AuditEntry.action)
+    await dialect.serialize_writers(session, key=AUDIT_LOCK_KEY, sqlite_noop=noop)
 
 
 async def record(

@@ -16,10 +16,11 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Boolean, DateTime, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from app.core.db import UTCDateTime, utcnow
+from app.core import dialect
+from app.core.db import UTCDateTime
+from app.core.time import utcnow
 from app.devdata.synth import (
     ENTRY_COLUMNS,
     EVENT_AT,
@@ -159,8 +160,7 @@ class BulkWriter:
         if not counters:
             return
         now = utcnow()
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = insert(RegisterCounter)
+        statement = dialect.insert(self.conn, RegisterCounter)
         statement = statement.on_conflict_do_update(
             index_elements=["unit_code", "year"],
             set_={

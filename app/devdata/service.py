@@ -23,8 +23,9 @@ from app.accounts.models import Organization, OrganizationKind, Role, User
 from app.admin_units.geo import GEOMETRY_FILE, decode_geometries
 from app.admin_units.models import Commune, LegacyCommune, MergeType, Province
 from app.core.config import Mode, Settings
-from app.core.db import make_sync_engine, new_id, utcnow
+from app.core.db import make_sync_engine, new_id
 from app.core.security import DataCipher
+from app.core.time import utcnow
 from app.devdata.bulk import BulkWriter, vacuum_analyze
 from app.devdata.synth import (
     CategoryRef,

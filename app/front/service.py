@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.principal import Principal
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
 from app.front.schemas import FrontTip, FrontTipPage
+from app.scope.visibility import visible_tips_clause
 from app.tips.models import PublicStatus, Tip, TipStatus
 from app.tips.status import public_status_for
-from app.triage.scope import visible_tips_clause
 
 
 def _after(cursor: str) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select, tuple_
@@ -26,14 +26,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.principal import Principal
 from app.audit import service as audit
-from app.core.db import utcnow
-from app.integration.periods import VN_TZ
+from app.core.time import to_local, utcnow
+from app.scope.visibility import visible_tips_clause
 from app.tips.models import Tip
 from app.tips.status import public_status_for
 from app.triage.overdue import overdue_clause
 from app.triage.queue import queue_conditions
 from app.triage.schemas import QueueFilters
-from app.triage.scope import visible_tips_clause
 
 BOM = "\ufeff"
 BATCH_SIZE = 500
@@ -78,10 +77,6 @@ HEADER = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def export_conditions(
     principal: Principal, filters: QueueFilters, now: datetime
 ) -> list[ColumnElement[bool]]:
@@ -109,7 +104,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return _as_utc(value).astimezone(VN_TZ).isoformat()
+        return to_local(value).isoformat()
     text = str(value)
     if text.startswith(_FORMULA_START):
         return "'" + text  # a spreadsheet must show it, not evaluate it

@@ -28,21 +28,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
+from app.core import dialect
 from app.core.cursor import Int, decode_cursor, encode_cursor
-from app.core.db import utcnow
+from app.core.time import utcnow
 from app.integration.models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookSubscription,
 )
 from app.integration.schemas import PUBLISHED_EVENT_TYPES, FeedEvent
+from app.scope.province import provinces_of_tips
+from app.scope.visibility import visible_tips_clause
 from app.tips.models import Tip, TipEvent
-from app.triage.scope import visible_tips_clause
-from app.units.models import PoliceUnit
 
 # TipEvent columns and ``data`` keys a feed item may carry: codes, statuses, ids, times.
 _EVENT_COLUMNS = ("unit_code", "from_status", "to_status", "public_status")
@@ -146,14 +147,8 @@ def _item(event: TipEvent, reference: str | None, province_code: str | None) -> 
 
 
 async def _serialize_sequencers(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(select(text(f"pg_advisory_xact_lock({FEED_LOCK_KEY})")))
-    else:
-        # A no-op write takes SQLite's write lock now (waiting up to busy_timeout), so the
-        # reads below see the latest commit and no other sequencer runs until ours ends.
-        await session.execute(
-            update(TipEvent).where(TipEvent.id == -1).values(feed_position=TipEvent.feed_position)
-        )
+    noop = update(TipEvent).where(TipEvent.id == -1).values(feed_position=TipEvent.feed_position)
+    await dialect.serialize_writers(session, key=FEED_LOCK_KEY, sqlite_noop=noop)
 
 
 async def has_pending(session: AsyncSession) -> bool:
@@ -166,8 +161,9 @@ async def has_pending(session: AsyncSession) -> bool:
 def _matches(
     subscription: WebhookSubscription, event_type: str, provinces: set[str] | None
 ) -> bool:
-    """A subscription of a province sees what its supervisors see: tips placed in the
-    province or held by one of its units, and every reference change (``provinces`` None)."""
+    """A subscription of a province sees what its supervisors see: the province's tips
+    (``provinces``: app.scope.province.provinces_of_tips), and every reference change
+    (``provinces`` None)."""
     return event_type in subscription.events and (
         subscription.province_code is None
         or provinces is None
@@ -187,10 +183,9 @@ async def sequence_pending(session: AsyncSession, *, batch_size: int = SEQUENCE_
     last = await session.scalar(select(func.max(TipEvent.feed_position))) or 0
     rows = (
         await session.execute(
-            select(TipEvent, Tip.reference, Tip.province_code, PoliceUnit.province_code)
-            # Outer joins: reference.changed events belong to no tip.
+            select(TipEvent, Tip.reference, Tip.province_code)
+            # Outer join: reference.changed events belong to no tip.
             .outerjoin(Tip, Tip.id == TipEvent.tip_id)
-            .outerjoin(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
             .where(TipEvent.feed_position.is_(None))
             .order_by(TipEvent.id)
             .limit(batch_size)
@@ -219,10 +214,15 @@ async def _fan_out(session: AsyncSession, *, rows: Sequence[Any], first_position
         return
     now = utcnow()
     deliveries: list[dict[str, Any]] = []
-    for offset, (event, reference, province_code, unit_province_code) in enumerate(rows):
+    tip_provinces = await provinces_of_tips(
+        session, (row[0].tip_id for row in rows if row[0].tip_id is not None)
+    )
+    for offset, (event, reference, province_code) in enumerate(rows):
         if event.type not in PUBLISHED_EVENT_TYPES:
             continue
-        provinces = None if event.tip_id is None else {province_code, unit_province_code}
+        provinces = (
+            None if event.tip_id is None else tip_provinces.get(event.tip_id, {province_code})
+        )
         targets = [s for s in subscriptions if _matches(s, event.type, provinces)]
         if not targets:
             continue

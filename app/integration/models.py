@@ -6,7 +6,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, TimestampMixin, enum_check, new_id, utcnow
+from app.core.db import Base, TimestampMixin, enum_check, new_id
+from app.core.time import utcnow
 
 
 class FeedEventType(StrEnum):

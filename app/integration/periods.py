@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 from app.core.errors import Text, ValidationFailed, msg
+from app.core.time import local_day_start
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Vietnam has kept UTC+7 without daylight saving since 1975: SQL can shift by a constant.
 VN_UTC_OFFSET_HOURS = 7
 
@@ -53,17 +52,13 @@ class Window:
     end: datetime | None = None
 
 
-def _vn_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=VN_TZ).astimezone(UTC)
-
-
 def _add_months(year: int, month: int, months: int) -> date:
     index = year * 12 + (month - 1) + months
     return date(index // 12, index % 12 + 1, 1)
 
 
 def _day_range(first: date, last_inclusive: date) -> Window:
-    return Window(_vn_midnight(first), _vn_midnight(last_inclusive + timedelta(days=1)))
+    return Window(local_day_start(first), local_day_start(last_inclusive + timedelta(days=1)))
 
 
 def parse_period(value: str) -> Window:
@@ -83,18 +78,20 @@ def parse_period(value: str) -> Window:
         month = int(match.group(2))
         if not 1 <= month <= 12:
             raise ValueError(f"month out of range in {value!r}")
-        return Window(_vn_midnight(date(year, month, 1)), _vn_midnight(_add_months(year, month, 1)))
+        return Window(
+            local_day_start(date(year, month, 1)), local_day_start(_add_months(year, month, 1))
+        )
     if kind == "quarter":
         first_month = (int(match.group(2)) - 1) * 3 + 1
         return Window(
-            _vn_midnight(date(year, first_month, 1)),
-            _vn_midnight(_add_months(year, first_month, 3)),
+            local_day_start(date(year, first_month, 1)),
+            local_day_start(_add_months(year, first_month, 3)),
         )
     if kind == "half":
         first_month = 1 if match.group(2) == "1" else 7
         return Window(
-            _vn_midnight(date(year, first_month, 1)),
-            _vn_midnight(_add_months(year, first_month, 6)),
+            local_day_start(date(year, first_month, 1)),
+            local_day_start(_add_months(year, first_month, 6)),
         )
     if kind == "year":
         return _day_range(date(year, 1, 1), date(year, 12, 31))
@@ -111,7 +108,7 @@ def parse_bound(value: str, *, end: bool) -> datetime:
     value = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         day = date.fromisoformat(value)
-        return _vn_midnight(day + timedelta(days=1) if end else day)
+        return local_day_start(day + timedelta(days=1) if end else day)
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("a time needs an offset (e.g. +07:00)")

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.core.db import SessionDep, utcnow
+from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.time import utcnow
 from app.integration import exports, feed, stats, webhooks, worker
 from app.integration.dependencies import (
     CurrentSubscription,

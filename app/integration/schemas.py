@@ -1,22 +1,18 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from app.core.time import as_utc
 from app.integration.models import DeliveryStatus, FeedEventType
 
 PUBLISHED_EVENT_TYPES = frozenset(t.value for t in FeedEventType)
 
 
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored as UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 # --- statistics ---------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 What is counted (written into the OpenAPI description too):
 
-* A tip belongs to the province of its place (``tips.province_code``) and to the unit that
-  holds it now (``assigned_unit_code``); the window applies to when it was submitted
+* A tip belongs to a province by the one rule of app.scope.province (it took place there, or
+  a unit of the province holds or held it) and to the unit that holds it now
+  (``assigned_unit_code``); the window applies to when it was submitted
   (``created_at``). Every submitted tip counts, merged duplicates included (they were
   received and registered); the SLA report leaves merged tips out.
 * SLA, per unit: ``received``; ``resolved_on_time`` / ``resolved_late``: closed (resolved,
@@ -47,6 +48,7 @@ from app.admin_units.models import Province
 from app.core.errors import NotFound
 from app.integration.periods import VN_UTC_OFFSET_HOURS, Window
 from app.integration.schemas import GroupBy
+from app.scope.province import in_province
 from app.tips.models import Tip, TipStatus
 from app.triage.overdue import overdue_clause
 from app.units.models import PoliceUnit
@@ -99,7 +101,7 @@ async def resolve_scope(
 def _conditions(scope: Scope, window: Window) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if scope.province_code is not None:
-        conditions.append(Tip.province_code == scope.province_code)
+        conditions.append(in_province(scope.province_code))
     if scope.unit_code is not None:
         conditions.append(Tip.assigned_unit_code == scope.unit_code)
     if window.start is not None:

@@ -30,10 +30,11 @@ from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.audit import service as audit
 from app.core.cursor import Int, Str, decode_cursor
-from app.core.db import new_id, utcnow
+from app.core.db import new_id
 from app.core.errors import Conflict, NotFound, ValidationFailed, msg
 from app.core.pagination import split_page
 from app.core.security import DataCipher
+from app.core.time import utcnow
 from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.integration.schemas import WebhookCreate
 

@@ -22,8 +22,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.core.db import utcnow
 from app.core.security import DataCipher
+from app.core.time import utcnow
 from app.integration import feed, webhooks
 from app.integration.webhooks import AttemptOutcome, DueDelivery
 

@@ -22,6 +22,7 @@ from app.accounts.principal import Principal
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Text, ValidationFailed
 from app.core.i18n import Lang, negotiate
+from app.core.time import LOCAL_TZ
 from app.core.validation import instant_problem
 from app.media.upload import content_length, normalise_content_type, read_body_limited
 from app.open311.service import MAX_REQUEST_IDS, RequestQuery
@@ -31,7 +32,6 @@ from app.tips.idempotency import (
     idempotency_key,
     request_fingerprint,
 )
-from app.tips.schemas import LOCAL_TZ
 
 MAX_PARAMETERS = 100
 FORM = "application/x-www-form-urlencoded"

@@ -5,8 +5,9 @@ It owns no business rule. Intake goes through ``app.tips.intake.create_tip`` (ch
 
 Decisions where the spec leaves room:
 
-* **Scope.** An ``open311_client`` key reads the tips of its province (the place is in it,
-  or a unit of the province holds the tip), like a province analyst; others answer 404. It
+* **Scope.** An ``open311_client`` key reads the tips of its province (app.scope.province:
+  the place is in it, or a unit of the province holds or held the tip), like a province
+  analyst; others answer 404. It
   files tips only in its province: the key's province is sent as ``location.province_code``,
   so intake refuses a place elsewhere.
 * **Personal data.** A reporter is identified when ``first_name``/``last_name`` and a
@@ -29,13 +30,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.admin_units.models import Commune, Province
 from app.core.errors import NotFound, Text, ValidationFailed, msg, validation_errors
 from app.core.i18n import Lang
+from app.core.time import as_utc, to_local
 from app.open311.schemas import (
     AttributeDatatype,
     AttributeValue,
@@ -48,13 +50,13 @@ from app.open311.schemas import (
     ServiceRequestOut,
     TokenOut,
 )
+from app.scope.province import in_province
 from app.tips import intake as tips
 from app.tips.idempotency import IdempotencyKey
 from app.tips.intake import IntakeContext
 from app.tips.models import Channel, PublicStatus, Tip, TipStatus
-from app.tips.schemas import ReporterIn, TipCreate, to_local
+from app.tips.schemas import ReporterIn, TipCreate
 from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
-from app.triage.times import as_utc
 from app.triage.workflow import TERMINAL_STATUSES
 from app.units import service as units
 from app.units.models import Category, PoliceUnit
@@ -353,16 +355,6 @@ class RequestQuery:
     statuses: frozenset[str] | None = None  # "open", "closed"
 
 
-def _in_province(province_code: str | None) -> ColumnElement[bool]:
-    """Tips of the key's province: the place is in it, or one of its units holds the tip."""
-    return or_(
-        Tip.province_code == province_code,
-        Tip.assigned_unit_code.in_(
-            select(PoliceUnit.code).where(PoliceUnit.province_code == province_code)
-        ),
-    )
-
-
 def _rows(client: Principal) -> Select[tuple[Tip, Category, str, str, str]]:
     return (
         select(Tip, Category, PoliceUnit.name, Commune.full_name, Province.full_name)
@@ -370,7 +362,7 @@ def _rows(client: Principal) -> Select[tuple[Tip, Category, str, str, str]]:
         .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
         .join(Province, Province.code == Tip.province_code)
         .outerjoin(Commune, Commune.code == Tip.commune_code)
-        .where(_in_province(client.province_code))
+        .where(in_province(client.province_code or ""))
     )
 
 
@@ -481,7 +473,7 @@ async def list_requests(
                     )
                 ]
             )
-        # In UTC: SQLite keeps the stored UTC value without its offset.
+        # Compared as the UTC instants the column holds.
         stmt = stmt.where(Tip.created_at >= as_utc(start), Tip.created_at <= as_utc(end))
         if query.service_codes is not None:
             stmt = stmt.where(Tip.category_code.in_(query.service_codes))

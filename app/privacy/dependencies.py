@@ -11,8 +11,8 @@ from app.accounts.principal import Principal
 from app.core.db import SessionDep
 from app.privacy import service
 from app.privacy.models import PrivacyRequest
+from app.scope import visibility as scope
 from app.tips.models import Tip
-from app.triage import scope
 
 # Filing: anyone who may act on the tip (officers pass on what reporters ask them).
 Filer = Annotated[Principal, Depends(require_roles(*scope.ACTORS))]

@@ -31,6 +31,7 @@ from app.core.errors import Conflict, InvalidTransition, NotFound
 from app.core.i18n import Lang
 from app.core.pagination import split_page
 from app.core.security import DataCipher
+from app.core.time import as_utc
 from app.privacy.models import (
     PrivacyRequest,
     PrivacyRequestKind,
@@ -43,11 +44,10 @@ from app.privacy.schemas import (
     PrivacyRequestOut,
     TrackPrivacyRequestOut,
 )
+from app.scope import visibility as scope
 from app.tips.models import ReporterIdentity, Tip
-from app.triage import scope
 from app.triage.deadlines import add_working_days, end_of_local_day, load_calendar, local_day
 from app.triage.record import get_visible_tip
-from app.triage.times import as_utc
 from app.triage.workflow import TERMINAL_STATUSES
 
 ANSWER_WORKING_DAYS = 2

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.principal import Principal
 from app.core.errors import Conflict
 from app.core.security import DataCipher, keyed_hash
+from app.core.time import as_utc
 from app.tips.models import IdempotencyRecord
 
 REPLAY_WINDOW = timedelta(hours=24)
@@ -64,10 +65,6 @@ def idempotency_key(
     )
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _conflict() -> IdempotencyConflict:
     return IdempotencyConflict(
         (
@@ -92,7 +89,7 @@ async def find_replay(
     record = await session.get(IdempotencyRecord, key.key_hash)
     if record is None:
         return None
-    if _aware(record.expires_at) <= now:
+    if as_utc(record.expires_at) <= now:
         await session.delete(record)
         await session.flush()
         return None

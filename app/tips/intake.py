@@ -19,6 +19,7 @@ from app.admin_units.geo import CommuneLocator
 from app.core.db import new_id
 from app.core.errors import ValidationFailed
 from app.core.security import DataCipher
+from app.core.time import as_utc, utcnow
 from app.media import service as media_service
 from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
@@ -105,7 +106,7 @@ async def create_tip(
     behind but content-addressed blobs (see media.storage). With ``idempotency``, a replay of
     an earlier request answers its stored response and creates nothing.
     """
-    now = _as_aware(now or datetime.now(UTC))
+    now = as_utc(now or utcnow())
     channel = check_channel(data, actor)
 
     if idempotency is not None:
@@ -229,7 +230,7 @@ async def _deadlines(
     calendar = await load_calendar(session)
     acknowledge_by = add_working_days(
         received_at, category.acknowledge_working_days, calendar
-    ).astimezone(UTC)  # stored in UTC: SQLite keeps no offset
+    ).astimezone(UTC)  # answered as stored: in UTC
     transfer_due_at = None
     if category.kind == CategoryKind.crime and unit.kind == UnitKind.commune:
         hours = TRANSFER_HOURS_REMOTE if unit.remote else TRANSFER_HOURS
@@ -347,10 +348,6 @@ def _created(
         attachments=[AttachmentOut.model_validate(a) for a in attachments],
         created_at=tip.created_at,
     )
-
-
-def _as_aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _add_watchers(

@@ -18,7 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, TimestampMixin, enum_check, new_id, utcnow
+from app.core.db import Base, TimestampMixin, enum_check, new_id
+from app.core.time import utcnow
 from app.units.models import CategoryKind
 
 

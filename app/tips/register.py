@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import dialect
+from app.core.time import local_day
 from app.tips.models import RegisterCounter, RegisterEntry, Tip
-from app.tips.schemas import LOCAL_TZ
-
-
-def _local_year(at: datetime) -> int:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(LOCAL_TZ).year
 
 
 async def enter_in_register(
@@ -28,10 +22,8 @@ async def enter_in_register(
     rolled-back intake gives its number back. Sets ``tip.register_number`` and flushes (so a
     new tip is written); the entry is added to the session for the caller's next flush.
     """
-    year = _local_year(at)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(RegisterCounter).values(
+    year = local_day(at).year
+    stmt = dialect.insert(session, RegisterCounter).values(
         unit_code=unit_code, year=year, last_number=1, created_at=at, updated_at=at
     )
     seq = (

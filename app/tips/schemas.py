@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -14,18 +13,10 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app.core.time import to_local
 from app.core.validation import PlausibleInstant
 from app.media.schemas import AttachmentOut
 from app.tips.models import Channel, MessageDirection, PublicStatus, TipStatus
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def to_local(value: datetime) -> datetime:
-    """Vietnamese local time with its +07:00 offset (SQLite returns naive UTC values)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ)
 
 
 def _rfc3339(value: datetime) -> str:

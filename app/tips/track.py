@@ -4,7 +4,7 @@ with the unit, and the files of that conversation."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from app.core.db import new_id
 from app.core.errors import NotFound, msg
 from app.core.i18n import Lang
 from app.core.pagination import Page
+from app.core.time import as_utc, utcnow
 from app.media import service as media_service
 from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
@@ -127,8 +128,7 @@ async def add_reporter_message(
     now: datetime | None = None,
 ) -> MessageOut:
     """The reporter adds information (text and files) to their tip; the unit sees it."""
-    now = now or datetime.now(UTC)
-    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    now = as_utc(now or utcnow())
     prepared = await media_service.prepare_files(files, storage=storage)
     message = TipMessage(
         id=new_id(),

@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.accounts.principal import Principal
-from app.core.db import utcnow
 from app.core.errors import ValidationFailed, msg
+from app.core.time import add_months, as_utc, utcnow
+from app.scope import visibility as scope
 from app.tips.models import (
     Tip,
     TipStatus,
 )
 from app.tips.status import public_status_for
 from app.tips.timeline import record_event
-from app.triage import scope
 from app.triage.errors import AlreadyClaimed, StaleTip
 from app.triage.extensions import ExtensionRequest, check_extension
 from app.triage.models import DeadlineExtension
@@ -34,7 +34,6 @@ from app.triage.schemas import (
     TipEventOut,
     TransitionIn,
 )
-from app.triage.times import add_months, as_utc
 from app.triage.updates import apply_guarded, ensure_open, first_response
 from app.triage.workflow import (
     TERMINAL_STATUSES,

@@ -17,14 +17,13 @@ from __future__ import annotations
 import time as monotonic_time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.time import LOCAL_TZ, local_day
 from app.triage.models import CalendarDay, CalendarDayKind
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 END_OF_DAY = time(23, 59, 59)
 CALENDAR_TTL_SECONDS = 60.0
 
@@ -45,12 +44,6 @@ class WorkingCalendar:
         return day.weekday() < 5
 
 
-def local_day(moment: datetime) -> date:
-    if moment.tzinfo is None:
-        raise ValueError("an aware datetime is required")
-    return moment.astimezone(LOCAL_TZ).date()
-
-
 def end_of_local_day(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=LOCAL_TZ)
 
@@ -60,6 +53,8 @@ def add_working_days(start: datetime, days: int, calendar: WorkingCalendar) -> d
     day of ``start``; for ``days == 0``, of the first working day on or after it."""
     if days < 0:
         raise ValueError("days must not be negative")
+    if start.tzinfo is None:  # a legal period starts at a known instant, never a guess
+        raise ValueError("an aware datetime is required")
     day = local_day(start)
     remaining = days
     scanned = 0

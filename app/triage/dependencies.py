@@ -3,7 +3,7 @@
 Order matters and is fixed here: the role gate runs first (a role that may never call the
 endpoint gets 403 whatever the id), then the scoped lookup (an id outside the caller's scope
 answers 404), then, for changes, the write check (a tip the caller may only read answers 403).
-See app.triage.scope for who sees and who acts on what.
+See app.scope.visibility for who sees and who acts on what.
 """
 
 # No `from __future__ import annotations` here: FastAPI must evaluate the annotations of the
@@ -16,8 +16,8 @@ from fastapi import Depends, Path
 from app.accounts.dependencies import require_roles
 from app.accounts.principal import Principal
 from app.core.db import SessionDep
+from app.scope import visibility as scope
 from app.tips.models import Tip
-from app.triage import scope
 from app.triage.record import get_visible_tip
 
 TipId = Annotated[str, Path(max_length=36, description="The tip's id.")]

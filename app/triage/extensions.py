@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.core.errors import ValidationFailed, msg
+from app.core.time import LOCAL_TZ, add_months, as_utc
 from app.triage.errors import DeadlineLimit
-from app.triage.times import LOCAL_TZ, add_months, as_utc
 from app.units.models import CategoryKind
 
 CRIME_FIRST_BOUND_MONTHS = 2

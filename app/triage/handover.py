@@ -11,8 +11,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
-from app.core.db import utcnow
 from app.core.errors import ValidationFailed, msg
+from app.core.time import utcnow
+from app.scope import visibility as scope
 from app.tips.models import (
     Tip,
     TipStatus,
@@ -21,7 +22,6 @@ from app.tips.models import (
 )
 from app.tips.register import enter_in_register
 from app.tips.timeline import record_event
-from app.triage import scope
 from app.triage.updates import apply_guarded, first_response
 from app.triage.workflow import (
     find_transition,

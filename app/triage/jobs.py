@@ -23,11 +23,12 @@ from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core import dialect
 from app.core.config import Settings
-from app.core.db import make_async_engine, make_sessionmaker, utcnow
+from app.core.db import make_async_engine, make_sessionmaker
+from app.core.time import as_utc_or_none, utcnow
 from app.media import service as media
 from app.privacy.service import purge_expired_reporters
 from app.tips.idempotency import purge_expired_idempotency
@@ -35,7 +36,6 @@ from app.tips.models import Tip
 from app.tips.timeline import record_event
 from app.triage.models import JobLock
 from app.triage.overdue import overdue_clause
-from app.triage.times import as_utc_or_none
 
 log = logging.getLogger("tinbao.jobs")
 
@@ -61,9 +61,8 @@ async def acquire_lease(
 ) -> bool:
     """Take job ``name`` until ``now + ttl`` if nobody holds it and it last ran at least
     ``every`` ago. The caller commits right after, so other workers see the lease."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
-        insert(JobLock)
+        dialect.insert(session, JobLock)
         .values(name=name, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["name"])
     )

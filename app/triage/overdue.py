@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_
 
+from app.core.time import as_utc_or_none
 from app.tips.models import Tip
-from app.triage.times import as_utc_or_none
 from app.triage.workflow import CLOCK_STOPPED_STATUSES
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -32,14 +32,14 @@ from app.core.cursor import (
     decode_cursor,
     encode_cursor,
 )
-from app.core.db import utcnow
+from app.core.time import as_utc, local_day_start, utcnow
+from app.scope import visibility as scope
 from app.tips.models import (
     Tip,
     TipWatcher,
 )
 from app.tips.schemas import UnitRef
 from app.tips.status import public_status_for
-from app.triage import scope
 from app.triage.overdue import is_overdue, overdue_clause
 from app.triage.schemas import (
     QueueFilters,
@@ -47,14 +47,9 @@ from app.triage.schemas import (
     TipPage,
     TipSummary,
 )
-from app.triage.times import LOCAL_TZ, as_utc
 from app.units.models import PoliceUnit
 
 _SORT_TAG = {QueueSort.due_at: "d", QueueSort.newest: "c", QueueSort.priority: "p"}
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def _keyset_after(keys: Sequence[Any], values: Sequence[Any], *, descending: bool) -> Any:
@@ -181,14 +176,14 @@ def queue_conditions(
         conditions.append(Tip.urgent.is_(filters.urgent))
     if filters.created_from is not None:
         start = filters.created_from
-        start = as_utc(start) if isinstance(start, datetime) else _day_start(start)
+        start = as_utc(start) if isinstance(start, datetime) else local_day_start(start)
         conditions.append(Tip.created_at >= start)
     if filters.created_to is not None:
         end = filters.created_to
         if isinstance(end, datetime):
             conditions.append(Tip.created_at <= as_utc(end))
         else:
-            conditions.append(Tip.created_at < _day_start(end + timedelta(days=1)))
+            conditions.append(Tip.created_at < local_day_start(end + timedelta(days=1)))
     if filters.q:
         conditions.append(Tip.search_text.contains(fold(filters.q), autoescape=True))
     return conditions

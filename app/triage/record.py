@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.accounts.principal import Principal
 from app.audit import service as audit
-from app.core.db import utcnow
 from app.core.errors import NotFound, msg
 from app.core.security import DataCipher
+from app.core.time import utcnow
 from app.media import service as media
 from app.media.schemas import AttachmentOut
+from app.scope import visibility as scope
 from app.tips.models import (
     IntakeRecord,
     RegisterEntry,
@@ -30,7 +31,6 @@ from app.tips.models import (
 from app.tips.schemas import UnitRef
 from app.tips.status import public_status_for
 from app.tips.timeline import record_event
-from app.triage import scope
 from app.triage.models import DeadlineExtension
 from app.triage.overdue import is_overdue
 from app.triage.schemas import (

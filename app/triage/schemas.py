@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.time import LOCAL_TZ
 from app.core.validation import rule_error
 from app.media.schemas import AttachmentOut
 from app.tips.models import TipStatus
 from app.tips.schemas import LocalDateTime, UnitRef
-from app.triage.times import LOCAL_TZ
 
 
 def _representable(value: datetime) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -10,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError, NotFound, msg
+from app.core.snapshots import SnapshotCache
 from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
-from app.units.routing import CategoryRule, Routing, candidate_unit_codes, route
+from app.units.routing import CategoryRule, Routing, route
 
 # Intake routes from a per-process snapshot of units and categories (reference data), like
 # the working calendar (app.triage.deadlines): cached per database for this long;
@@ -93,21 +93,17 @@ class UnitsSnapshot:
     province_rules: Mapping[tuple[str, str], CategoryRule] = field(default_factory=dict)
 
 
-_reference_cache: dict[str, tuple[float, UnitsSnapshot]] = {}
-
-
 def invalidate_reference_cache() -> None:
     """Forget cached unit/category snapshots (call after writing police units or categories)."""
-    _reference_cache.clear()
+    _reference_cache.invalidate()
 
 
 async def units_snapshot(session: AsyncSession) -> UnitsSnapshot:
     """Units and categories for intake (cached per database for a short TTL)."""
-    key = session.get_bind().engine.url.render_as_string(hide_password=True)
-    now = time.monotonic()
-    cached = _reference_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    return await _reference_cache.get(session)
+
+
+async def _load_units_snapshot(session: AsyncSession) -> UnitsSnapshot:
     units = {
         row.code: UnitInfo(row.code, row.name, row.kind, bool(row.remote), bool(row.active))
         for row in (
@@ -140,20 +136,23 @@ async def units_snapshot(session: AsyncSession) -> UnitsSnapshot:
         for r in (await session.scalars(select(CategoryProvinceRule))).all()
         if r.category_code in categories
     }
-    snapshot = UnitsSnapshot(
+    return UnitsSnapshot(
         units=units,
         categories=categories,
         active_unit_codes=frozenset(code for code, unit in units.items() if unit.active),
         province_rules=province_rules,
     )
-    _reference_cache[key] = (now + REFERENCE_CACHE_TTL_SECONDS, snapshot)
-    return snapshot
+
+
+_reference_cache = SnapshotCache(_load_units_snapshot, ttl_seconds=REFERENCE_CACHE_TTL_SECONDS)
 
 
 def route_with(
     snapshot: UnitsSnapshot, *, commune_code: str | None, province_code: str, category_code: str
 ) -> tuple[CategoryInfo, Routing]:
-    """``route_tip`` on a snapshot: no database access."""
+    """The category and the routing of a tip (app.units.routing) on a snapshot, using only
+    units that exist and are active (a missing target falls back to the provincial duty
+    desk); no database access."""
     category = snapshot.categories.get(category_code)
     if category is None or not category.active:
         raise UnknownCategory()
@@ -163,31 +162,5 @@ def route_with(
         category=category.rule,
         unit_codes=snapshot.active_unit_codes,
         province_rules=snapshot.province_rules,
-    )
-    return category, routing
-
-
-async def route_tip(
-    session: AsyncSession,
-    *,
-    commune_code: str | None,
-    province_code: str,
-    category_code: str,
-) -> tuple[Category, Routing]:
-    """The category and the routing of a tip (see app.units.routing), using only units that
-    exist and are active (a missing target falls back to the provincial duty desk)."""
-    category = await get_active_category(session, code=category_code)
-    rule = CategoryRule.from_category(category)
-    wanted = candidate_unit_codes(
-        commune_code=commune_code, province_code=province_code, category=rule
-    )
-    existing = await session.scalars(
-        select(PoliceUnit.code).where(PoliceUnit.code.in_(wanted), PoliceUnit.active.is_(True))
-    )
-    routing = route(
-        commune_code=commune_code,
-        province_code=province_code,
-        category=rule,
-        unit_codes=frozenset(existing.all()),
     )
     return category, routing

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.cursor import encode_cursor
-from app.core.db import utcnow
+from app.core.time import utcnow
 from app.integration import feed
 from app.integration.worker import sync_feed
 from app.tips.models import TipEvent

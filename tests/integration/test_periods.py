@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.core.errors import ValidationFailed
-from app.integration.periods import VN_TZ, parse_bound, parse_period, resolve_window
+from app.core.time import LOCAL_TZ as VN_TZ
+from app.integration.periods import parse_bound, parse_period, resolve_window
 
 
 def midnight(day: str) -> datetime:

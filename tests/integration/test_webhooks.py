@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.core.db import utcnow
+from app.core.time import utcnow
 from app.integration import webhooks, worker
 from app.integration.models import WebhookDelivery
 from app.integration.worker import deliver_due, http_client, sync_feed

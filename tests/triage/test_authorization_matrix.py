@@ -1,6 +1,6 @@
 """Every triage endpoint × every kind of caller × in or out of scope.
 
-Expected answers come from this table, written independently of app.triage.scope:
+Expected answers come from this table, written independently of app.scope.visibility:
 a role that may never call the endpoint → 403; a tip outside the caller's scope → 404; a tip
 the caller may only read (a watching unit, an analyst) on a write endpoint → 403.
 """

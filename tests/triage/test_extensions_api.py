@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.core.time import add_months, as_utc
 from app.triage.models import DeadlineExtension
-from app.triage.times import add_months, as_utc
 from tests.triage.helpers import (
     CSDT,
     events_of,

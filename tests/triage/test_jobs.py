@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.core.time import as_utc
 from app.tips.models import IdempotencyRecord
 from app.triage import jobs
 from app.triage.models import JobLock
-from app.triage.times import as_utc
 from tests.triage.helpers import (
     events_of,
     load_tip,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.triage.times import LOCAL_TZ
+from app.core.time import LOCAL_TZ
 from tests.tips.helpers import payload
 from tests.triage.helpers import PC04, UNIT_A, make_staff, move, set_tip, submit, submit_security
 

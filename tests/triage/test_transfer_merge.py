@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.triage.times import as_utc
+from app.core.time import as_utc
 from tests.tips.helpers import TRACK
 from tests.triage.helpers import (
     CON_DAO,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.triage.times import add_months, as_utc
+from app.core.time import add_months, as_utc
 from tests.tips.helpers import TRACK
 from tests.triage.helpers import (
     events_of,

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import AppError, InvalidTransition, ValidationFailed
+from app.core.time import add_months
 from app.tips.models import TipStatus
 from app.triage.errors import DeadlineLimit
 from app.triage.extensions import ExtensionRequest, check_extension
-from app.triage.times import add_months
 from app.triage.workflow import (
     OUTCOMES,
     TERMINAL_STATUSES,

@@ -1,4 +1,4 @@
-"""GET /api/v1/categories, /api/v1/units, /api/v1/units/{code}, and route_tip."""
+"""GET /api/v1/categories, /api/v1/units, /api/v1/units/{code}, and intake's routing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.units.models import Category, PoliceUnit
 from app.units.routing import Routing
-from app.units.service import UnknownCategory, route_tip
+from app.units.service import (
+    UnknownCategory,
+    invalidate_reference_cache,
+    route_with,
+    units_snapshot,
+)
 
 
 async def test_categories(client: httpx.AsyncClient) -> None:
@@ -102,6 +107,20 @@ async def test_unknown_unit_and_bad_kind(client: httpx.AsyncClient) -> None:
     assert response.status_code == 422
 
 
+async def route_tip(
+    db: AsyncSession, *, commune_code: str | None, province_code: str, category_code: str
+) -> tuple[object, Routing]:
+    """Routing as intake does it (app.tips.intake): on the units snapshot, active units only."""
+    invalidate_reference_cache()  # fixtures below change units behind the cache's back
+    category, routing = route_with(
+        await units_snapshot(db),
+        commune_code=commune_code,
+        province_code=province_code,
+        category_code=category_code,
+    )
+    return category, routing
+
+
 async def test_route_tip(db: AsyncSession) -> None:
     category, routing = await route_tip(
         db, commune_code="26740", province_code="79", category_code="drugs"
@@ -130,6 +149,7 @@ def inactive_commune_police(sync_engine: Engine) -> Iterator[None]:
     yield
     with sync_engine.begin() as conn:
         conn.execute(update(table).where(table.c.code == "CAX-26740").values(active=True))
+    invalidate_reference_cache()
 
 
 @pytest.mark.usefixtures("inactive_commune_police")

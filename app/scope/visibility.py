@@ -7,8 +7,8 @@ Seeing (the SQL clause every tip lookup and list goes through):
   (a department's copy, e.g. PC04 on drug tips) and tips their unit held before a transfer
   (every unit that held a tip has an entry in its register, so the former unit keeps sight of
   what it handed on, which is how it answers for its part of the history);
-* ``province_supervisor`` / ``analyst`` (users and analyst API keys) — tips in their province:
-  the place is in it, or the tip is assigned to one of its units;
+* ``province_supervisor`` / ``analyst`` (users and analyst API keys) — their province's tips
+  (app.scope.province: the place is in it, or one of its units holds or held the tip);
 * ``front_member`` — tips of their organization and of the organizations below it, and only
   through ``/api/v1/front/tips``.
 
@@ -21,19 +21,14 @@ cannot see answers 404, like one that does not exist.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Boolean, ColumnElement, exists, false, or_, select, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnClause
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy import ColumnElement, exists, false, or_, true
 
 from app.accounts.models import Role
 from app.accounts.organizations import organization_subtree
 from app.accounts.principal import Principal
 from app.core.errors import Forbidden, msg
+from app.scope.province import in_province
 from app.tips.models import RegisterEntry, Tip, TipWatcher
-from app.units.models import PoliceUnit
 
 UNIT_ROLES = frozenset({Role.officer.value, Role.unit_lead.value})
 PROVINCE_ROLES = frozenset({Role.province_supervisor.value, Role.analyst.value})
@@ -45,45 +40,6 @@ PERSONAL_DATA_READERS = (Role.admin, Role.province_supervisor, Role.unit_lead, R
 ACTORS = PERSONAL_DATA_READERS
 LEADS = (Role.admin, Role.province_supervisor, Role.unit_lead)
 UNIT_MEMBERS = (Role.unit_lead, Role.officer)
-
-
-class _InProvinceUnits(ColumnElement[bool]):
-    """``column`` is the code of one of the province's police units.
-
-    PostgreSQL: ``column = ANY(ARRAY(SELECT ...))``, which the planner treats as a list of
-    values known at run time and can look up in an index on ``column`` inside an OR (a
-    BitmapOr with the province branch); ``column IN (SELECT ...)`` there is a hashed
-    subplan that forces a scan. Other databases: ``IN (SELECT ...)``.
-    """
-
-    inherit_cache = True
-    type = Boolean()
-    _is_implicitly_boolean = True
-    # Part of the statement cache key, so each province's query binds its own code.
-    _traverse_internals = [  # noqa: RUF012 (as SQLAlchemy declares it)
-        ("column", InternalTraversal.dp_clauseelement),
-        ("units", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, column: ColumnClause[Any] | Any, province: str) -> None:
-        self.column = column
-        self.units = select(PoliceUnit.code).where(PoliceUnit.province_code == province)
-
-
-@compiles(_InProvinceUnits)
-def _compile_in_province_units(element: _InProvinceUnits, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.column.in_(element.units), **kw))
-
-
-@compiles(_InProvinceUnits, "postgresql")
-def _compile_in_province_units_pg(element: _InProvinceUnits, compiler: Any, **kw: Any) -> str:
-    column = compiler.process(element.column, **kw)
-    units = compiler.process(element.units, **kw)
-    return f"{column} = ANY(ARRAY({units}))"
-
-
-def _in_province_units(column: Any, province: str) -> ColumnElement[bool]:
-    return _InProvinceUnits(column, province)
 
 
 def visible_tips_clause(principal: Principal) -> ColumnElement[bool]:
@@ -99,11 +55,7 @@ def visible_tips_clause(principal: Principal) -> ColumnElement[bool]:
             exists().where(RegisterEntry.tip_id == Tip.id, RegisterEntry.unit_code == unit),
         )
     if role in PROVINCE_ROLES and principal.province_code:
-        province = principal.province_code
-        return or_(
-            Tip.province_code == province,
-            _in_province_units(Tip.assigned_unit_code, province),
-        )
+        return in_province(principal.province_code)
     if role == Role.front_member and principal.organization_id:
         # A committee sees its own tips and those of the organizations below it.
         return Tip.organization_id.in_(organization_subtree(principal.organization_id))
