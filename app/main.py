@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import api_router
+from app.core import bodies
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings)
 
     install_error_handlers(app)
+    bodies.install(app, settings)  # inside the metrics: they count its 413, 408 and 499
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(

@@ -39,6 +39,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "invalid_transition": ("Chuyển trạng thái không hợp lệ", "Invalid status transition"),
     "rate_limited": ("Quá nhiều yêu cầu", "Too many requests"),
     "payload_too_large": ("Dữ liệu quá lớn", "Payload too large"),
+    "request_timeout": ("Hết thời gian chờ nội dung yêu cầu", "Request timeout"),
     "unsupported_media_type": ("Định dạng không được hỗ trợ", "Unsupported media type"),
     "ambiguous_commune": ("Mã xã không xác định duy nhất", "Ambiguous commune code"),
     "unknown_commune": ("Không có xã/phường này", "Unknown commune"),
