@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     max_pending_requests: int = Field(500, ge=1)
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
     db_statement_timeout_seconds: float = Field(15.0, gt=0)
-    db_pool_timeout_seconds: float = Field(5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(10.0, gt=0)
     readyz_timeout_seconds: float = Field(3.0, gt=0)
     redis_timeout_ms: int = Field(50, ge=1)
     redis_retry_seconds: float = Field(5.0, gt=0)

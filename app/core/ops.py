@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import anyio
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request, Response
@@ -42,8 +43,11 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> dict[str, str]:
     head = request.app.state.migration_head
     try:
-        async with request.app.state.engine.connect() as conn:
-            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        # Bounded: a database that stops answering turns this red, it does not hang it.
+        with anyio.fail_after(request.app.state.settings.readyz_timeout_seconds):
+            async with request.app.state.engine.connect() as conn:
+                query = text("SELECT version_num FROM alembic_version")
+                current = (await conn.execute(query)).scalar()
     except Exception as exc:
         raise ServiceUnavailable(
             ("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable."),
