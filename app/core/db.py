@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -134,6 +135,27 @@ def _connect_failure_is_operational(dialect: Any, _record: Any, cargs: Any, cpar
         raise dbapi.OperationalError(f"cannot connect: {type(exc).__name__}") from exc
 
 
+def _ping_timeouts_are_disconnects(dialect: Any) -> None:
+    """The pool's pre-ping on a connection that went silent times out with a bare TimeoutError,
+    which SQLAlchemy would let through (a 500) and leave the connection in the pool. Close that
+    connection and raise the DBAPI's OperationalError instead: the pool then sees a disconnect
+    (the connection is closed), drops its connections and connects anew."""
+    ping = dialect.do_ping
+    dbapi = dialect.loaded_dbapi
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        try:
+            return bool(ping(dbapi_connection))
+        except dbapi.Error:
+            raise
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                dbapi_connection._connection.terminate()  # asyncpg's, under SQLAlchemy's adapter
+            raise dbapi.OperationalError(f"ping failed: {type(exc).__name__}") from exc
+
+    dialect.do_ping = do_ping
+
+
 def make_async_engine(settings: Settings) -> AsyncEngine:
     busy = settings.db_statement_timeout_seconds
     if settings.is_sqlite:
@@ -158,6 +180,7 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "do_connect", _connect_failure_is_operational)
     event.listen(engine.sync_engine, "handle_error", _timeouts_are_disconnects)
+    _ping_timeouts_are_disconnects(engine.sync_engine.dialect)
     return engine
 
 

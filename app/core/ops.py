@@ -72,7 +72,8 @@ class MetricsMiddleware:
     A pure ASGI middleware (no BaseHTTPMiddleware: no extra task and stream per request). The
     route is the template the router matched (``scope["route"]``, set while routing), else
     "unmatched"; the latency runs until the response has been sent. A request whose handler
-    raised before answering counts as 500.
+    raised before answering counts as 500; one whose client went away first is 499
+    (app.core.bodies answers it so).
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -1,7 +1,7 @@
 """The database goes silent (a partition: packets dropped, no RST): requests answer 503 with
 Retry-After within the configured timeouts — never a hang, never a 500 — /readyz turns red, a
-scheduled job run fails within its timeout and its lease runs out, and everything works again
-once traffic flows.
+scheduled job run (and the outbox) fails within its timeout and its lease runs out, and
+everything works again once traffic flows.
 
 PostgreSQL: a TCP proxy between the app and the database blackholes the traffic (the shared
 server itself is never touched). SQLite has no network: its analogue is a database locked by
@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app.core.db import utcnow
+from app.integration import worker as webhook_worker
 from app.triage import jobs
 from tests.hardening.conftest import client_for, running
 from tests.hardening.proxy import CuttableProxy
@@ -117,6 +118,14 @@ async def test_partition_on_postgresql(app, settings, is_postgres):
             ok = jobs.Job("faults_after", write_job)
             result = await jobs.run_job(sessionmaker, ok, settings=api.state.settings, holder="b")
             assert result == "ok: 1"
+
+            # The outbox (change feed sequencing, webhook deliveries): the same.
+            proxy.blackhole()
+            with pytest.raises(DBAPIError):
+                await bounded(webhook_worker.sync_feed(sessionmaker))
+            proxy.restore()
+            await _until_ready(client)
+            assert await bounded(webhook_worker.sync_feed(sessionmaker)) >= 1  # the tips' events
 
             back = await request_path(client)
             assert back["categories"].status_code == 200
