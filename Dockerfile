@@ -30,4 +30,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz'); sys.exit(0)"
 
 # Workers are stateless; run several behind a load balancer with PostgreSQL and Redis.
-CMD ["sh", "-c", "tinbao migrate && tinbao load-reference-data && exec uvicorn app.asgi:app --host 0.0.0.0 --port 8000 --workers ${TINBAO_WORKERS:-2} --proxy-headers"]
+CMD ["sh", "-c", "tinbao migrate && tinbao load-reference-data && exec tinbao serve --host 0.0.0.0 --port 8000 --workers ${TINBAO_WORKERS:-2}"]

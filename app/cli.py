@@ -33,11 +33,15 @@ def load_reference_data_command() -> None:
 
 
 @cli.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the API with uvicorn."""
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, workers: int = 1, fd: int | None = None
+) -> None:
+    """Serve the API with uvicorn (slow clients bounded: app.core.serving)."""
     import uvicorn
 
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    from app.core.serving import uvicorn_options
+
+    uvicorn.run("app.asgi:app", host=host, port=port, fd=fd, workers=workers, **uvicorn_options())
 
 
 audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)

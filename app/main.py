@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import api_router
+from app.core import body_limits
 from app.core.bodies import JsonBodyCheck
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
+    body_limits.install(app, settings)  # inside the metrics: they count its 413, 408 and 499
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:
         app.add_middleware(

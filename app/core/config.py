@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     max_files_per_tip: int = 10
     max_json_bytes: int = 256 * 1024
 
+    # Slow clients and silent peers (app.core.body_limits, app.core.serving, app.core.db,
+    # app.core.ratelimit): how long a client may take, and how long a peer may stay silent.
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    body_timeout_seconds: float = Field(30.0, gt=0)
+    max_pending_requests: int = Field(500, ge=1)
+    db_connect_timeout_seconds: float = Field(5.0, gt=0)
+    db_statement_timeout_seconds: float = Field(15.0, gt=0)
+    db_pool_timeout_seconds: float = Field(10.0, gt=0)
+    readyz_timeout_seconds: float = Field(3.0, gt=0)
+    redis_timeout_ms: int = Field(50, ge=1)
+    redis_retry_seconds: float = Field(5.0, gt=0)
+
     # Reporter identities of tips closed longer than this are purged by a scheduled job
     # (5 years: past complaint periods and re-examination of closed cases; set by policy).
     retention_reporter_days: int = Field(1825, ge=1)

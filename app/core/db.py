@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import CheckConstraint, DateTime, MetaData, TypeDecorator, event
-from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.engine import Engine, ExceptionContext, create_engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -87,13 +89,28 @@ def enum_check(column: str, enum: type[StrEnum]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_enum")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_seconds: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
+        cursor.close()
+
+    return on_connect
+
+
+def _timeouts_are_disconnects(context: ExceptionContext) -> BaseException | None:
+    """A statement that timed out (asyncpg's ``command_timeout``: the database or the network
+    went silent) leaves its connection in an unknown state: drop that connection, and raise the
+    DBAPI's OperationalError so that it answers 503 (app.core.errors), never 500."""
+    if isinstance(context.original_exception, TimeoutError):
+        context.is_disconnect = True
+        return OperationalError(
+            context.statement, None, context.original_exception, connection_invalidated=True
+        )
+    return None
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -115,31 +132,61 @@ def _connect_failure_is_operational(dialect: Any, _record: Any, cargs: Any, cpar
         raise dbapi.OperationalError(f"cannot connect: {type(exc).__name__}") from exc
 
 
+def _ping_timeouts_are_disconnects(dialect: Any) -> None:
+    """The pool's pre-ping on a connection that went silent times out with a bare TimeoutError,
+    which SQLAlchemy would let through (a 500) and leave the connection in the pool. Close that
+    connection and raise the DBAPI's OperationalError instead: the pool then sees a disconnect
+    (the connection is closed), drops its connections and connects anew."""
+    ping = dialect.do_ping
+    dbapi = dialect.loaded_dbapi
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        try:
+            return bool(ping(dbapi_connection))
+        except dbapi.Error:
+            raise
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                dbapi_connection._connection.terminate()  # asyncpg's, under SQLAlchemy's adapter
+            raise dbapi.OperationalError(f"ping failed: {type(exc).__name__}") from exc
+
+    dialect.do_ping = do_ping
+
+
 def make_async_engine(settings: Settings) -> AsyncEngine:
+    busy = settings.db_statement_timeout_seconds
     if settings.is_sqlite:
         _ensure_sqlite_dir(settings.database_url)
         engine = create_async_engine(
             settings.async_database_url,
-            connect_args={"timeout": 30},
+            connect_args={"timeout": busy},
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy))
         return engine
+    # Client-side timeouts: a partition (packets dropped, no RST) must fail, not hang.
     engine = create_async_engine(
         settings.async_database_url,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
-        pool_timeout=10,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={
+            "timeout": settings.db_connect_timeout_seconds,
+            "command_timeout": settings.db_statement_timeout_seconds,
+        },
     )
     event.listen(engine.sync_engine, "do_connect", _connect_failure_is_operational)
+    event.listen(engine.sync_engine, "handle_error", _timeouts_are_disconnects)
+    _ping_timeouts_are_disconnects(engine.sync_engine.dialect)
     return engine
 
 
 def make_sync_engine(settings: Settings, *, pooled: bool = True) -> Engine:
     if settings.is_sqlite:
         _ensure_sqlite_dir(settings.database_url)
-        engine = create_engine(settings.sync_database_url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy = settings.db_statement_timeout_seconds
+        engine = create_engine(settings.sync_database_url, connect_args={"timeout": busy})
+        event.listen(engine, "connect", _sqlite_pragmas(busy))
         return engine
     kwargs: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     return create_engine(settings.sync_database_url, pool_pre_ping=True, **kwargs)

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import Lang, negotiate
@@ -232,6 +233,21 @@ def install_error_handlers(app: FastAPI) -> None:
             status=503,
             code="service_unavailable",
             detail=msg("database_unavailable"),
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(TimeoutError)
+    async def _timed_out(request: Request, exc: Exception) -> JSONResponse:
+        # No pooled connection in time, or a peer (database) that went silent: unavailable for
+        # now, never a server error.
+        kind = "pool checkout" if isinstance(exc, PoolTimeout) else "statement"
+        log.warning("timed out waiting for the database (%s)", kind)
+        return problem_response(
+            request,
+            status=503,
+            code="service_unavailable",
+            detail=("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),
             headers={"Retry-After": "5"},
         )
 

@@ -49,6 +49,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "unauthorized": ("Chưa xác thực", "Not authenticated"),
     "invalid_transition": ("Chuyển trạng thái không hợp lệ", "Invalid status transition"),
     "rate_limited": ("Quá nhiều yêu cầu", "Too many requests"),
+    "request_timeout": ("Hết thời gian chờ nội dung yêu cầu", "Request timeout"),
     "payload_too_large": ("Dữ liệu quá lớn", "Payload too large"),
     "unsupported_media_type": ("Định dạng không được hỗ trợ", "Unsupported media type"),
     "ambiguous_commune": ("Mã xã không xác định duy nhất", "Ambiguous commune code"),

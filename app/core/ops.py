@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
@@ -32,8 +33,11 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> dict[str, str]:
     head = request.app.state.migration_head
     try:
-        async with request.app.state.engine.connect() as conn:
-            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        # Bounded: a database that stops answering turns this red, it does not hang it.
+        with anyio.fail_after(request.app.state.settings.readyz_timeout_seconds):
+            async with request.app.state.engine.connect() as conn:
+                query = text("SELECT version_num FROM alembic_version")
+                current = (await conn.execute(query)).scalar()
     except Exception as exc:
         raise ServiceUnavailable(
             ("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable."),
@@ -58,7 +62,8 @@ class MetricsMiddleware:
     A pure ASGI middleware (no BaseHTTPMiddleware: no extra task and stream per request). The
     route is the template the router matched (``scope["route"]``, set while routing), else
     "unmatched"; the latency runs until the response has been sent. A request whose handler
-    raised before answering counts as 500.
+    raised before answering counts as 500; one whose client went away first is 499
+    (app.core.bodies answers it so).
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -1,8 +1,13 @@
 """Rate limits per client address, with the `limits` library.
 
 In memory by default (one worker); in Redis when TINBAO_REDIS_URL is set, so that several
-workers share the counters. If Redis is unreachable the limit fails open (logged): refusing
-every tip because a cache is down would be worse than a short window without limits.
+workers share the counters. If Redis is down or silent, each worker falls back to its own
+in-memory counters (degraded: a client spread over N workers gets up to N times the limit, but
+logins and wrong receipts are still limited). Redis is asked with a short timeout
+(TINBAO_REDIS_TIMEOUT_MS) and, after a failure, not again for TINBAO_REDIS_RETRY_SECONDS (a
+circuit): a hung Redis adds at most one timeout per worker per retry period. The gauge
+``tinbao_ratelimit_fallback`` is 1 while a worker counts in memory; the counter
+``tinbao_ratelimit_fallback_decisions_total`` counts the decisions taken there.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
+import anyio
 from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
+from prometheus_client import Counter, Gauge
 
 from app.core.config import Settings
 from app.core.errors import RateLimited
@@ -26,33 +33,89 @@ INTAKE = "intake"
 TRACK_FAILURES = "track_failures"
 LOGIN = "login"
 
-REDIS_TIMEOUT_SECONDS = 0.5
+FALLBACK = Gauge(
+    "tinbao_ratelimit_fallback", "1 while this worker counts rate limits in memory: Redis failed"
+)
+FALLBACK_DECISIONS = Counter(
+    "tinbao_ratelimit_fallback_decisions",
+    "Rate-limit decisions taken in memory because Redis failed",
+)
+
+
+class Circuit:
+    """Closed: use Redis. Open (after a failure): use memory until ``retry_seconds`` have
+    passed, then try Redis again once (success closes it, failure opens it again)."""
+
+    def __init__(self, retry_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self.open_until: float | None = None
+
+    @property
+    def allows(self) -> bool:
+        return self.open_until is None or self.clock() >= self.open_until
+
+    def succeeded(self) -> None:
+        if self.open_until is not None:
+            log.warning("rate limits: Redis answers again, counting there")
+            self.open_until = None
+            FALLBACK.set(0)
+
+    def failed(self, exc: BaseException) -> None:
+        if self.open_until is None:
+            log.warning(
+                "rate limits: Redis unavailable (%s), counting in this worker's memory",
+                type(exc).__name__,
+            )
+        self.open_until = self.clock() + self.retry_seconds
+        FALLBACK.set(1)
 
 
 class RateLimits:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.memory = FixedWindowRateLimiter(storage_from_string("async+memory://"))
+        self.shared: FixedWindowRateLimiter | None = None
+        self.timeout = settings.redis_timeout_ms / 1000
         if settings.redis_url:
-            uri = "async+" + settings.redis_url
-            # Short timeouts: an unreachable Redis must not hold every request up.
-            self.storage = storage_from_string(
-                uri,
+            storage = storage_from_string(
+                "async+" + settings.redis_url,
                 implementation="redispy",
                 key_prefix="tinbao",
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=self.timeout,
+                socket_timeout=self.timeout,
             )
-        else:
-            self.storage = storage_from_string("async+memory://")
-        self.limiter = FixedWindowRateLimiter(self.storage)
+            self.shared = FixedWindowRateLimiter(storage)
+        self.circuit = Circuit(settings.redis_retry_seconds, clock)
         self.items: dict[str, RateLimitItem] = {
             INTAKE: parse(settings.rate_limit_intake),
             TRACK_FAILURES: parse(settings.rate_limit_track_failures),
             LOGIN: parse(settings.rate_limit_login),
         }
 
-    async def _retry_after(self, item: RateLimitItem, name: str, key: str) -> int:
+    async def _limiter(
+        self, call: Callable[[FixedWindowRateLimiter], Awaitable[bool]]
+    ) -> tuple[bool, FixedWindowRateLimiter]:
+        """``call`` on Redis while it answers, else on this worker's memory."""
+        if self.shared is not None and self.circuit.allows:
+            try:
+                # The socket timeouts bound each read; this bounds the whole call (retries).
+                with anyio.fail_after(self.timeout * 3):
+                    result = await call(self.shared)
+            except Exception as exc:
+                self.circuit.failed(exc)
+            else:
+                self.circuit.succeeded()
+                return result, self.shared
+        if self.shared is not None:
+            FALLBACK_DECISIONS.inc()
+        return await call(self.memory), self.memory
+
+    async def _retry_after(
+        self, limiter: FixedWindowRateLimiter, item: RateLimitItem, name: str, key: str
+    ) -> int:
         try:
-            stats = await self.limiter.get_window_stats(item, name, key)
+            with anyio.fail_after(self.timeout * 3):
+                stats = await limiter.get_window_stats(item, name, key)
             return max(1, math.ceil(stats.reset_time - time.time()))
         except Exception:
             return item.get_expiry()
@@ -60,27 +123,21 @@ class RateLimits:
     async def hit(self, name: str, key: str) -> None:
         """Count one event; over the limit → 429 rate_limited with Retry-After."""
         item = self.items[name]
-        try:
-            allowed = await self.limiter.hit(item, name, key)
-        except Exception as exc:
-            log.warning("rate limit storage unavailable (%s): failing open", type(exc).__name__)
-            return
+        allowed, limiter = await self._limiter(lambda lim: lim.hit(item, name, key))
         if not allowed:
-            await self._refuse(item, name, key)
+            await self._refuse(limiter, item, name, key)
 
     async def check(self, name: str, key: str) -> None:
         """Refuse if the limit is already used up, without counting (failures count later)."""
         item = self.items[name]
-        try:
-            allowed = await self.limiter.test(item, name, key)
-        except Exception as exc:
-            log.warning("rate limit storage unavailable (%s): failing open", type(exc).__name__)
-            return
+        allowed, limiter = await self._limiter(lambda lim: lim.test(item, name, key))
         if not allowed:
-            await self._refuse(item, name, key)
+            await self._refuse(limiter, item, name, key)
 
-    async def _refuse(self, item: RateLimitItem, name: str, key: str) -> None:
-        retry_after = await self._retry_after(item, name, key)
+    async def _refuse(
+        self, limiter: FixedWindowRateLimiter, item: RateLimitItem, name: str, key: str
+    ) -> None:
+        retry_after = await self._retry_after(limiter, item, name, key)
         raise RateLimited(
             (
                 "Bạn đã gửi quá nhiều yêu cầu, vui lòng thử lại sau.",

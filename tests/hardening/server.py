@@ -19,6 +19,26 @@ from app.core.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def bound_socket() -> socket.socket:
+    """A TCP socket bound on loopback: to a free port of TINBAO_TEST_PORTS ("26000-26999")
+    when that is set (machines shared by several test runs), else to any free port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ports = os.environ.get("TINBAO_TEST_PORTS")
+    if not ports:
+        sock.bind(("127.0.0.1", 0))
+        return sock
+    first, _, last = ports.partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        try:
+            sock.bind(("127.0.0.1", port))
+            return sock
+        except OSError:
+            continue
+    sock.close()
+    raise RuntimeError(f"no free port in TINBAO_TEST_PORTS={ports}")
+
+
 def server_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINBAO_")}
     env.update(
@@ -38,8 +58,9 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class Server:
-    """``uvicorn app.asgi:app`` serving a socket bound here to a random loopback port (passed
-    by file descriptor, so no other process can take the port in between)."""
+    """``tinbao serve`` (uvicorn with the project's HTTP protocol) serving a socket bound here
+    to a free loopback port (passed by file descriptor, so no other process can take the port
+    in between)."""
 
     def __init__(self, settings: Settings, log_path: Path, *, port: int = 0, **env: str) -> None:
         self.settings = settings
@@ -51,15 +72,13 @@ class Server:
         self.url = ""
 
     async def start(self, timeout: float = 60) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        sock.listen(256)
+        sock = bound_socket()
+        sock.listen(1024)
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.asgi:app", "--fd", str(sock.fileno())],
+            [sys.executable, "-m", "app.cli", "serve", "--fd", str(sock.fileno())],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,

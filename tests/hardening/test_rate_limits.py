@@ -4,10 +4,6 @@ worker). Over the limit: 429 with Retry-After."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from typing import Any
-
 import httpx
 
 from tests.accounts.helpers import DEFAULT_PASSWORD, make_api_key, make_user
@@ -122,38 +118,3 @@ async def test_login_attempts(app, db, settings, limits_backend):
         form["password"] = DEFAULT_PASSWORD
         assert (await client.post("/api/v1/auth/token", data=form)).status_code == 200
         assert_rate_limited(await client.post("/api/v1/auth/token", data=form))
-
-
-async def _silent_server() -> tuple[asyncio.Server, int, list[Any]]:
-    """Accepts connections and never answers: a hung Redis."""
-    held: list[Any] = []
-
-    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-        with contextlib.suppress(Exception):
-            await reader.read(-1)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1], held
-
-
-async def test_unreachable_or_hung_redis_fails_open_quickly(app, settings):
-    """A cache outage must not stop intake: the limit is skipped (and logged), and short
-    timeouts keep a hung Redis from holding requests up."""
-    server, port, held = await _silent_server()
-    try:
-        for url in ("redis://127.0.0.1:1/15", f"redis://127.0.0.1:{port}/15"):
-            async with (
-                running(settings, redis_url=url, rate_limit_intake="1/minute") as api,
-                client_for(api) as client,
-            ):
-                # Without socket timeouts the hung server would hold the request forever;
-                # the guard only stops a hang from stalling the run (not a timing check).
-                async with asyncio.timeout(120):
-                    for _ in range(2):
-                        r = await client.post("/api/v1/tips", json=payload())
-                        assert r.status_code == 201, (url, r.text)
-    finally:
-        for writer in held:
-            writer.close()
-        server.close()
