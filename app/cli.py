@@ -7,16 +7,31 @@ import typer
 cli = typer.Typer(help="TinBáo — tips on security, order and crime.", no_args_is_help=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tinbao {version('tinbao')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """TinBáo — tips on security, order and crime."""
+
+
 @cli.command("migrate")
 def migrate(revision: str = "head") -> None:
-    """Apply database migrations (alembic upgrade)."""
-    from pathlib import Path
+    """Apply database migrations (alembic upgrade). Safe in every replica's start-up: one
+    process migrates while the others wait for it (advisory lock; a file lock on SQLite)."""
+    from app.core.config import settings_or_exit
+    from app.core.migrate import migrate as run_migrations
 
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config(str(Path(__file__).resolve().parents[1] / "alembic.ini"))
-    command.upgrade(cfg, revision)
+    typer.echo(run_migrations(settings_or_exit(), revision).describe())
 
 
 @cli.command("load-reference-data")
@@ -35,11 +50,32 @@ def load_reference_data_command() -> None:
 
 
 @cli.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the API with uvicorn."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    graceful_timeout: int = typer.Option(
+        30, help="Seconds to finish in-flight requests after SIGTERM before closing them."
+    ),
+) -> None:
+    """Serve the API with uvicorn. Forwarding headers are believed only from
+    TINBAO_TRUSTED_PROXIES (app.core.proxies), never from any peer."""
     import uvicorn
 
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    from app.core.config import settings_or_exit
+    from app.core.logs import configure_logging
+
+    configure_logging(settings_or_exit())  # one clear line and exit 2 on a bad setting
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=graceful_timeout,
+    )
 
 
 audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)

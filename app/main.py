@@ -8,15 +8,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import api_router
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
+from app.core.docs import DOCS_CSP, install_docs
 from app.core.errors import install_error_handlers
-from app.core.ops import MetricsMiddleware, migration_head
+from app.core.logs import RequestContextMiddleware, configure_logging
+from app.core.ops import HeadMiddleware, MetricsMiddleware, migration_head
 from app.core.ops import router as ops_router
+from app.core.proxies import TrustedProxyMiddleware, parse_networks
 from app.core.ratelimit import RateLimits
 from app.core.security import DataCipher
 
@@ -48,7 +52,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                for key, value in [*SECURITY_HEADERS, *([] if is_docs else [API_CSP])]:
+                for key, value in [*SECURITY_HEADERS, DOCS_CSP if is_docs else API_CSP]:
                     if key not in present:
                         headers.append((key, value))
                 message["headers"] = headers
@@ -78,7 +82,7 @@ routes each to the responsible police unit and tracks its handling under the leg
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,10 +100,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        docs_url=None,  # app.core.docs serves them from local files
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    if settings.docs_enabled:
+        install_docs(app, openapi_url="/openapi.json")
     app.state.settings = settings
     app.state.engine = make_async_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
@@ -109,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -124,9 +131,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     # Outermost, outside Starlette's ServerErrorMiddleware too, so that 500 answers get the
-    # headers as well (add_middleware would place it inside).
+    # headers and the request id as well (add_middleware would place them inside); the
+    # client address is settled first, from trusted proxies' headers.
     build_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(build_stack())  # type: ignore[method-assign]
+    proxies = parse_networks(settings.trusted_proxies)
+    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(  # type: ignore[method-assign]
+        TrustedProxyMiddleware(
+            RequestContextMiddleware(HeadMiddleware(build_stack())), networks=proxies
+        )
+    )
     app.include_router(ops_router)
     app.include_router(api_router)
     from app.open311.router import router as open311_router

@@ -124,6 +124,7 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.async_database_url,
             connect_args={"timeout": 30},
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -133,6 +134,7 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         max_overflow=10,
         pool_pre_ping=True,
         pool_timeout=10,
+        hide_parameters=True,  # errors and logs never carry the statement's values
     )
     event.listen(engine.sync_engine, "do_connect", _connect_failure_is_operational)
     return engine
@@ -141,11 +143,15 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
 def make_sync_engine(settings: Settings, *, pooled: bool = True) -> Engine:
     if settings.is_sqlite:
         _ensure_sqlite_dir(settings.database_url)
-        engine = create_engine(settings.sync_database_url, connect_args={"timeout": 30})
+        engine = create_engine(
+            settings.sync_database_url, connect_args={"timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
-    return create_engine(settings.sync_database_url, pool_pre_ping=True, **kwargs)
+    return create_engine(
+        settings.sync_database_url, pool_pre_ping=True, hide_parameters=True, **kwargs
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
