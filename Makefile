@@ -9,7 +9,7 @@ WORKERS ?= 1
 export TINBAO_DATABASE_URL ?= sqlite:///./var/tinbao.db
 
 .PHONY: run install dev migrate reference-data serve test lint typecheck pytest pytest-sqlite \
-        pytest-postgres openapi clean
+        pytest-postgres test-deploy openapi clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ pytest-postgres: dev
 	fi
 
 pytest: pytest-sqlite pytest-postgres
+
+## test-deploy: three instances behind nginx on PostgreSQL + Redis (tests/deploy; a few minutes)
+test-deploy: dev
+	$(BIN)/pytest tests/deploy/multi_instance_check.py -x
 
 ## test: dev dependencies, ruff, mypy, pytest on SQLite and (when configured) PostgreSQL
 test: lint typecheck pytest

@@ -38,12 +38,12 @@ def migrate(revision: str = "head") -> None:
 def load_reference_data_command() -> None:
     """Load provinces, communes, the old→new mapping, police units, categories and the
     holiday calendar. Idempotent: run it again after an update to the shipped data."""
-    from app.core.config import get_settings
-    from app.core.db import make_sync_engine
+    from app.core.config import settings_or_exit
+    from app.core.migrate import exclusive
     from app.reference_data import load_reference_data
 
-    engine = make_sync_engine(get_settings())
-    with engine.begin() as conn:
+    # Under the migration lock: replicas starting together load one after the other.
+    with exclusive(settings_or_exit()) as conn, conn.begin():
         counts = load_reference_data(conn)
     for name, count in counts.items():
         typer.echo(f"{name}: {count}")
@@ -75,6 +75,9 @@ def serve(
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=graceful_timeout,
+        # uvicorn kills a worker that misses its health ping for this long: on a loaded
+        # machine 5 s (its default) kills busy but healthy workers mid-request.
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -58,3 +58,5 @@ async def shutdown(app: FastAPI) -> None:
 
     await webhook_worker.stop(app)
     await app.state.engine.dispose()
+    if app.state.read_router.replica_engine is not None:
+        await app.state.read_router.replica_engine.dispose()

@@ -22,6 +22,7 @@ from app.core.ops import HeadMiddleware, MetricsMiddleware, migration_head
 from app.core.ops import router as ops_router
 from app.core.proxies import TrustedProxyMiddleware, parse_networks
 from app.core.ratelimit import RateLimits
+from app.core.replica import install_read_router
 from app.core.security import DataCipher
 
 log = logging.getLogger("tinbao")
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_async_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    install_read_router(app, settings)
     app.state.cipher = DataCipher(settings.data_keys)
     app.state.migration_head = migration_head()
     app.state.rate_limits = RateLimits(settings)

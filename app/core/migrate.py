@@ -65,25 +65,33 @@ def _file_lock(database_url: str) -> Iterator[None]:
         os.close(fd)
 
 
-def migrate(settings: Settings, revision: str = "head") -> MigrationResult:
-    """Upgrade to `revision` under the lock; what the database was at before and after."""
-    cfg = Config(str(ALEMBIC_INI))
+@contextmanager
+def exclusive(settings: Settings) -> Iterator[Connection]:
+    """A connection held under the deployment lock: one holder at a time, across processes
+    and machines (PostgreSQL), or processes on this machine (SQLite's file)."""
     engine = make_sync_engine(settings, pooled=False)
     try:
         if settings.is_sqlite:
             with _file_lock(settings.database_url), engine.connect() as conn:
-                return _upgrade(cfg, conn, revision)
+                yield conn
+            return
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
             conn.commit()
             try:
-                return _upgrade(cfg, conn, revision)
+                yield conn
             finally:
                 conn.rollback()
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
                 conn.commit()
     finally:
         engine.dispose()
+
+
+def migrate(settings: Settings, revision: str = "head") -> MigrationResult:
+    """Upgrade to `revision` under the lock; what the database was at before and after."""
+    with exclusive(settings) as conn:
+        return _upgrade(Config(str(ALEMBIC_INI)), conn, revision)
 
 
 def _upgrade(cfg: Config, conn: Connection, revision: str) -> MigrationResult:

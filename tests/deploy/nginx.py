@@ -101,7 +101,7 @@ def proxy_site(port: int, upstreams: list[int], *, retry_post: bool = False) -> 
     `timeout`) or answers 502/503; with `retry_post` also for POST (intake carries an
     Idempotency-Key, so a retried POST cannot create a second tip)."""
     servers = "\n".join(
-        f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstreams
+        f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in upstreams
     )
     next_upstream = "error timeout http_502 http_503" + (" non_idempotent" if retry_post else "")
     return f"""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.core.config import Settings
+from app.core.config import Settings, driver_url
 
 
 @pytest.fixture
@@ -20,7 +20,9 @@ def empty_database(settings: Settings, tmp_path) -> Iterator[Callable[[str], str
             return f"sqlite:///{tmp_path / (suffix + '.db')}"
         base, _, name = settings.database_url.rpartition("/")
         new = f"{name}_{suffix}"
-        admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT").connect()
+        admin = create_engine(
+            driver_url(f"{base}/postgres", async_=False), isolation_level="AUTOCOMMIT"
+        ).connect()
         admin.execute(text(f'DROP DATABASE IF EXISTS "{new}" WITH (FORCE)'))
         admin.execute(text(f'CREATE DATABASE "{new}"'))
         admin.close()
@@ -29,6 +31,8 @@ def empty_database(settings: Settings, tmp_path) -> Iterator[Callable[[str], str
 
     yield make
     for base, name in created:
-        admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT").connect()
+        admin = create_engine(
+            driver_url(f"{base}/postgres", async_=False), isolation_level="AUTOCOMMIT"
+        ).connect()
         admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.close()
