@@ -12,7 +12,7 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/opt/venv
-RUN pip install "uv==0.13.8"
+RUN pip install "uv==0.13.9"
 WORKDIR /src
 # Dependencies first (cached while only the code changes), exactly as locked.
 COPY pyproject.toml uv.lock ./
@@ -37,7 +37,7 @@ RUN groupadd --system --gid 10001 tinbao \
 COPY --from=build /opt/venv /opt/venv
 # The code looks for alembic.ini and migrations/ one level above the `app` package (in the
 # source tree: the repository root); in the image that is site-packages. (Once migrations
-# move inside the package, these two lines go.)
+# move inside the package — app/migrations, branch h-deps — these two lines go.)
 COPY --from=build /src/alembic.ini /opt/venv/lib/python3.11/site-packages/
 COPY --from=build /src/migrations /opt/venv/lib/python3.11/site-packages/migrations
 COPY --from=build /src/LICENSE /srv/tinbao/
