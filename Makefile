@@ -9,7 +9,7 @@ WORKERS ?= 1
 export TINBAO_DATABASE_URL ?= sqlite:///./var/tinbao.db
 
 .PHONY: run install dev migrate reference-data serve test lint typecheck pytest pytest-sqlite \
-        pytest-postgres openapi clean lock test-lowest
+        pytest-postgres test-deploy openapi clean lock test-lowest
 
 # Dependencies come from uv.lock (`make lock` regenerates it after a pyproject.toml change).
 # A fresh machine needs only Python: uv itself is bootstrapped into the venv from PyPI.
@@ -68,6 +68,10 @@ pytest-postgres: dev
 	fi
 
 pytest: pytest-sqlite pytest-postgres
+
+## test-deploy: three instances behind nginx on PostgreSQL + Redis (tests/deploy; a few minutes)
+test-deploy: dev
+	$(BIN)/pytest tests/deploy/multi_instance_check.py -x
 
 ## test: dev dependencies, ruff, mypy, pytest on SQLite and (when configured) PostgreSQL
 test: lint typecheck pytest

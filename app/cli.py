@@ -7,26 +7,43 @@ import typer
 cli = typer.Typer(help="TinBáo — tips on security, order and crime.", no_args_is_help=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tinbao {version('tinbao')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """TinBáo — tips on security, order and crime."""
+
+
 @cli.command("migrate")
 def migrate(revision: str = "head") -> None:
-    """Apply database migrations (alembic upgrade); they ship inside the package."""
-    from alembic import command
+    """Apply database migrations (alembic upgrade). Safe in every replica's start-up: one
+    process migrates while the others wait for it (advisory lock; a file lock on SQLite)."""
+    from app.core.config import settings_or_exit
+    from app.core.migrate import migrate as run_migrations
 
-    from app.core.migrations import alembic_config
-
-    command.upgrade(alembic_config(), revision)
+    typer.echo(run_migrations(settings_or_exit(), revision).describe())
 
 
 @cli.command("load-reference-data")
 def load_reference_data_command() -> None:
     """Load provinces, communes, the old→new mapping, police units, categories and the
     holiday calendar. Idempotent: run it again after an update to the shipped data."""
-    from app.core.config import get_settings
-    from app.core.db import make_sync_engine
+    from app.core.config import settings_or_exit
+    from app.core.migrate import exclusive
     from app.reference_data import load_reference_data
 
-    engine = make_sync_engine(get_settings())
-    with engine.begin() as conn:
+    # Under the migration lock: replicas starting together load one after the other.
+    with exclusive(settings_or_exit()) as conn, conn.begin():
         counts = load_reference_data(conn)
     for name, count in counts.items():
         typer.echo(f"{name}: {count}")
@@ -34,14 +51,37 @@ def load_reference_data_command() -> None:
 
 @cli.command("serve")
 def serve(
-    host: str = "127.0.0.1", port: int = 8000, workers: int = 1, fd: int | None = None
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    fd: int | None = None,
+    graceful_timeout: int = typer.Option(
+        30, help="Seconds to finish in-flight requests after SIGTERM before closing them."
+    ),
 ) -> None:
-    """Serve the API with uvicorn (slow clients bounded: app.core.serving)."""
+    """Serve the API with uvicorn: slow clients bounded (app.core.serving); forwarding
+    headers believed only from TINBAO_TRUSTED_PROXIES (app.core.proxies), never any peer."""
     import uvicorn
 
+    from app.core.config import settings_or_exit
+    from app.core.logs import configure_logging
     from app.core.serving import uvicorn_options
 
-    uvicorn.run("app.asgi:app", host=host, port=port, fd=fd, workers=workers, **uvicorn_options())
+    configure_logging(settings_or_exit())  # one clear line and exit 2 on a bad setting
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        fd=fd,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=graceful_timeout,
+        # uvicorn kills a worker that misses its health ping for this long: on a loaded
+        # machine 5 s (its default) kills busy but healthy workers mid-request.
+        timeout_worker_healthcheck=30,
+        **{**uvicorn_options(), "proxy_headers": False},
+    )
 
 
 audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
+
+log = logging.getLogger("tinbao")
+
+
+async def _migrated(app: FastAPI) -> bool:
+    """False when the database is reachable but not at the code's migration head: one line
+    says so (/readyz says it too) and nothing touches the schema. Unreachable counts as
+    migrated here: start as before and let /readyz tell."""
+    from app.core.ops import current_revision, not_migrated_message
+
+    head = app.state.migration_head
+    try:
+        async with app.state.engine.connect() as conn:
+            current = await current_revision(conn)
+    except Exception as exc:
+        log.warning("database not reachable at start-up (%s)", type(exc).__name__)
+        return True
+    if current != head:
+        log.error(not_migrated_message(current, head))
+        return False
+    return True
 
 
 async def startup(app: FastAPI) -> None:
     from app.admin_units.geo import get_locator
 
     app.state.locator = get_locator()
+    if not await _migrated(app):
+        return  # no bootstrap admin, no scheduler: restart once `tinbao migrate` has run
 
     from app.accounts.bootstrap import ensure_bootstrap_admin
 
@@ -33,3 +58,5 @@ async def shutdown(app: FastAPI) -> None:
 
     await webhook_worker.stop(app)
     await app.state.engine.dispose()
+    if app.state.read_router.replica_engine is not None:
+        await app.state.read_router.replica_engine.dispose()

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,12 +17,16 @@ from app.core import body_limits
 from app.core.bodies import JsonBodyCheck
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
+from app.core.docs import DOCS_CSP, install_docs
 from app.core.errors import install_error_handlers
 from app.core.i18n import LanguageHeadersMiddleware
+from app.core.logs import RequestContextMiddleware, configure_logging
 from app.core.openapi import finish_openapi
-from app.core.ops import MetricsMiddleware, migration_head
+from app.core.ops import HeadMiddleware, MetricsMiddleware, migration_head
 from app.core.ops import router as ops_router
+from app.core.proxies import TrustedProxyMiddleware, parse_networks
 from app.core.ratelimit import RateLimits
+from app.core.replica import install_read_router
 from app.core.security import DataCipher
 
 log = logging.getLogger("tinbao")
@@ -52,7 +57,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                for key, value in [*SECURITY_HEADERS, *([] if is_docs else [API_CSP])]:
+                for key, value in [*SECURITY_HEADERS, DOCS_CSP if is_docs else API_CSP]:
                     if key not in present:
                         headers.append((key, value))
                 message["headers"] = headers
@@ -82,7 +87,7 @@ routes each to the responsible police unit and tracks its handling under the leg
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,13 +105,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        docs_url=None,  # app.core.docs serves them from local files
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    if settings.docs_enabled:
+        install_docs(app, openapi_url="/openapi.json")
     app.state.settings = settings
     app.state.engine = make_async_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    install_read_router(app, settings)
     app.state.cipher = DataCipher(settings.data_keys)
     app.state.migration_head = migration_head()
     app.state.rate_limits = RateLimits(settings)
@@ -116,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
     body_limits.install(app, settings)  # inside the metrics: they count its 413, 408 and 499
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -131,10 +140,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     # Outermost, outside Starlette's ServerErrorMiddleware too, so that 500 answers get the
-    # headers as well (add_middleware would place it inside).
+    # headers and the request id as well (add_middleware would place them inside); the
+    # client address is settled first, from trusted proxies' headers.
     build_stack = app.build_middleware_stack
+    proxies = parse_networks(settings.trusted_proxies)
     app.build_middleware_stack = lambda: SecurityHeadersMiddleware(  # type: ignore[method-assign]
-        LanguageHeadersMiddleware(build_stack())
+        LanguageHeadersMiddleware(
+            TrustedProxyMiddleware(
+                RequestContextMiddleware(HeadMiddleware(build_stack())), networks=proxies
+            )
+        )
     )
     app.include_router(ops_router)
     app.include_router(api_router)

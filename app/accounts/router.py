@@ -36,7 +36,7 @@ from app.accounts.schemas import (
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from app.core.ratelimit import LOGIN, limit
+from app.core.ratelimit import login_attempt
 
 router = APIRouter(tags=["accounts"])
 
@@ -51,7 +51,6 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
     response_model=TokenOut,
     responses=problem_responses(401, 422, 429),
     summary="Log in with a username and password (OAuth2 password form)",
-    dependencies=[Depends(limit(LOGIN))],
 )
 async def login(
     request: Request,
@@ -59,15 +58,17 @@ async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenOut:
     """A wrong password and an unknown username get the same 401. Every attempt is
-    audited (`auth.login`, `auth.login_failed`) and counted against `TINBAO_RATE_LIMIT_LOGIN`
-    per client address (429 beyond it)."""
-    token = await service.issue_token(
-        session,
-        settings=request.app.state.settings,
-        failure_sessionmaker=request.app.state.sessionmaker,
-        username=form.username,
-        password=form.password,
-    )
+    audited (`auth.login`, `auth.login_failed`); failures count against
+    `TINBAO_RATE_LIMIT_LOGIN` per client address and username and against
+    `TINBAO_RATE_LIMIT_LOGIN_USER` per username (429 beyond either)."""
+    async with login_attempt(request, form.username):
+        token = await service.issue_token(
+            session,
+            settings=request.app.state.settings,
+            failure_sessionmaker=request.app.state.sessionmaker,
+            username=form.username,
+            password=form.password,
+        )
     return TokenOut(access_token=token.token, expires_in=token.expires_in)
 
 

@@ -10,18 +10,24 @@ import base64
 import json
 import os
 import secrets
+import sys
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Mode(StrEnum):
     development = "development"
     production = "production"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 # Secrets that must never be used in production; also what an unset secret looks like.
@@ -53,7 +59,15 @@ class Settings(BaseSettings):
     # many mobile users share one carrier-grade NAT address.
     rate_limit_intake: str = "120/minute"
     rate_limit_track_failures: str = "30/minute"
-    rate_limit_login: str = "30/minute"
+    rate_limit_login: str = "30/minute"  # failed logins per client address and username
+    rate_limit_login_user: str = "100/minute"  # failed logins per username, any address
+
+    # Reverse proxies whose X-Forwarded-For / Forwarded headers are believed (CIDRs).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # A streaming replica for statistics and exports, used while its lag is within the bound.
+    database_replica_url: str | None = None
+    replica_max_lag_seconds: float = Field(10.0, ge=0)
 
     # Uploads
     max_file_bytes: int = 20 * 1024 * 1024
@@ -83,17 +97,22 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 60
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    docs_enabled: bool = True
+    docs_enabled: bool | None = None  # None: on in development, off in production
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.text
+    metrics_token: str | None = None  # production: /metrics needs it as a Bearer token
 
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: object) -> object:
         if isinstance(data, dict):
-            for name in ("data_keys", "cors_origins"):
+            for name in ("data_keys", "cors_origins", "trusted_proxies"):
                 value = data.get(name)
                 if isinstance(value, str):
                     data[name] = [v.strip() for v in value.split(",") if v.strip()]
+            for name in ("database_replica_url", "metrics_token", "bootstrap_admin_password"):
+                if data.get(name) == "":
+                    data[name] = None  # an empty line in .env means unset
         return data
 
     @model_validator(mode="after")
@@ -131,6 +150,11 @@ class Settings(BaseSettings):
                     "TINBAO_DATA_KEYS: comma-separated 'id:base64url(32 bytes)' keys "
                     "(make one with `tinbao generate-data-key`)"
                 ) from exc
+        from app.core.proxies import parse_networks
+
+        parse_networks(self.trusted_proxies)  # ValueError names a bad entry
+        if self.docs_enabled is None:
+            self.docs_enabled = self.mode is not Mode.production
         if self.webhook_allow_private is None:
             self.webhook_allow_private = self.mode is not Mode.production
         return self
@@ -185,3 +209,18 @@ def driver_url(url: str, *, async_: bool) -> str:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or ONE clear line on stderr and exit status 2 (no traceback) when they
+    are wrong, e.g. a missing or weak production secret."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = str(error.get("msg", "")).removeprefix("Value error, ")
+            where = ".".join(str(part) for part in error.get("loc", ()))
+            problems.append(f"TINBAO_{where.upper()}: {message}" if where else message)
+        sys.stderr.write("tinbao: invalid configuration: " + "; ".join(problems) + "\n")
+        raise SystemExit(2) from None

@@ -160,6 +160,7 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.async_database_url,
             connect_args={"timeout": busy},
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy))
         return engine
@@ -174,6 +175,7 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
             "timeout": settings.db_connect_timeout_seconds,
             "command_timeout": settings.db_statement_timeout_seconds,
         },
+        hide_parameters=True,  # errors and logs never carry the statement's values
     )
     event.listen(engine.sync_engine, "do_connect", _connect_failure_is_operational)
     event.listen(engine.sync_engine, "handle_error", _timeouts_are_disconnects)
@@ -185,11 +187,15 @@ def make_sync_engine(settings: Settings, *, pooled: bool = True) -> Engine:
     if settings.is_sqlite:
         _ensure_sqlite_dir(settings.database_url)
         busy = settings.db_statement_timeout_seconds
-        engine = create_engine(settings.sync_database_url, connect_args={"timeout": busy})
+        engine = create_engine(
+            settings.sync_database_url, connect_args={"timeout": busy}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas(busy))
         return engine
     kwargs: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
-    return create_engine(settings.sync_database_url, pool_pre_ping=True, **kwargs)
+    return create_engine(
+        settings.sync_database_url, pool_pre_ping=True, hide_parameters=True, **kwargs
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -225,9 +225,20 @@ def install_error_handlers(app: FastAPI) -> None:
             detail=msg("data_key_missing"),
         )
 
+    def sqlstate(exc: DBAPIError) -> str:
+        """The SQLSTATE (PostgreSQL) or error name (SQLite): never the statement's values."""
+        orig = exc.orig
+        for attribute in ("sqlstate", "pgcode", "sqlite_errorname"):
+            value = getattr(orig, attribute, None)
+            if value:
+                return str(value)
+        return "unknown"
+
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        log.warning(
+            "database unavailable: %s (SQLSTATE %s)", type(exc.orig).__name__, sqlstate(exc)
+        )
         return problem_response(
             request,
             status=503,
@@ -255,7 +266,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bad_data(request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value (a NUL character, a string longer than its column):
         # that is bad input, never a server error.
-        log.info("database refused a value: %s", type(exc.orig).__name__)
+        log.info(
+            "database refused a value: %s (SQLSTATE %s)", type(exc.orig).__name__, sqlstate(exc)
+        )
         return problem_response(
             request,
             status=422,
@@ -271,7 +284,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # asyncpg reports some of these as plain DBAPI errors rather than DataError.
         if str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
             return await _bad_data(request, exc)  # type: ignore[arg-type]
-        log.error("database error: %s", type(exc.orig).__name__)
+        log.error("database error: %s (SQLSTATE %s)", type(exc.orig).__name__, sqlstate(exc))
         return problem_response(request, status=500, code="internal_error")
 
     @app.exception_handler(Exception)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 import anyio
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError as SAOperationalError
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import ServiceUnavailable, problem_responses
+from app.core.config import Mode
+from app.core.errors import NotFound, ServiceUnavailable, Unauthorized, problem_responses
 from app.core.migrations import migration_head  # noqa: F401  (re-exported for app.main)
 
 router = APIRouter(tags=["operations"])
@@ -22,6 +27,22 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
+async def current_revision(conn: AsyncConnection) -> str | None:
+    """The database's alembic revision; None when it was never migrated (no table)."""
+    try:
+        return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    except ProgrammingError:
+        return None  # PostgreSQL: undefined table
+    except SAOperationalError as exc:
+        if "no such table" in str(exc.orig):
+            return None  # SQLite
+        raise
+
+
+def not_migrated_message(current: str | None, head: str | None) -> str:
+    return f"database at revision {current or 'none'}, expected {head}: run `tinbao migrate`"
 
 
 @router.get("/healthz")
@@ -36,8 +57,7 @@ async def readyz(request: Request) -> dict[str, str]:
         # Bounded: a database that stops answering turns this red, it does not hang it.
         with anyio.fail_after(request.app.state.settings.readyz_timeout_seconds):
             async with request.app.state.engine.connect() as conn:
-                query = text("SELECT version_num FROM alembic_version")
-                current = (await conn.execute(query)).scalar()
+                current = await current_revision(conn)
     except Exception as exc:
         raise ServiceUnavailable(
             ("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable."),
@@ -45,15 +65,56 @@ async def readyz(request: Request) -> dict[str, str]:
         ) from exc
     if current != head:
         raise ServiceUnavailable(
-            ("Cơ sở dữ liệu chưa được cập nhật.", f"Database at {current}, expected {head}."),
+            (
+                f"Cơ sở dữ liệu chưa được cập nhật ({current}, cần {head}): chạy `tinbao migrate`.",
+                f"Database at {current}, expected {head}: run `tinbao migrate`.",
+            ),
             headers={"Retry-After": "30"},
         )
     return {"status": "ready", "migration": str(current)}
 
 
-@router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
+@router.get("/metrics", response_class=Response, responses=problem_responses(401, 404))
+async def metrics(request: Request) -> Response:
+    """Prometheus text. In production it needs ``Authorization: Bearer
+    <TINBAO_METRICS_TOKEN>`` and is off (404) when no token is configured."""
+    settings = request.app.state.settings
+    if settings.mode is Mode.production:
+        if not settings.metrics_token:
+            raise NotFound(("Không tìm thấy.", "Not found."))
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {settings.metrics_token}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized(("Cần mã truy cập số liệu.", "A metrics token is required."))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+HEAD_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class HeadMiddleware:
+    """``HEAD`` on the health and metrics endpoints: answered as ``GET`` without the body
+    (same status and headers), for load balancers and probes that only ask HEAD."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or scope["path"] not in HEAD_PATHS:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        inner = dict(scope, method="GET")
+        await self.app(inner, receive, send_headers_only)
+        if "route" in inner:
+            scope["route"] = inner["route"]  # for the access log
 
 
 class MetricsMiddleware:

@@ -12,10 +12,12 @@ circuit): a hung Redis adds at most one timeout per worker per retry period. The
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import Request
@@ -25,13 +27,14 @@ from limits.storage import storage_from_string
 from prometheus_client import Counter, Gauge
 
 from app.core.config import Settings
-from app.core.errors import RateLimited
+from app.core.errors import RateLimited, Unauthorized
 
 log = logging.getLogger("tinbao.ratelimit")
 
 INTAKE = "intake"
 TRACK_FAILURES = "track_failures"
-LOGIN = "login"
+LOGIN = "login"  # failed logins per client address and username together
+LOGIN_USER = "login_user"  # failed logins per username, from any address (a higher ceiling)
 
 FALLBACK = Gauge(
     "tinbao_ratelimit_fallback", "1 while this worker counts rate limits in memory: Redis failed"
@@ -90,6 +93,7 @@ class RateLimits:
             INTAKE: parse(settings.rate_limit_intake),
             TRACK_FAILURES: parse(settings.rate_limit_track_failures),
             LOGIN: parse(settings.rate_limit_login),
+            LOGIN_USER: parse(settings.rate_limit_login_user),
         }
 
     async def _limiter(
@@ -148,8 +152,27 @@ class RateLimits:
 
 
 def client_address(request: Request) -> str:
-    # Behind a proxy, uvicorn's --proxy-headers sets request.client from X-Forwarded-For.
+    # Behind trusted proxies, app.core.proxies has set request.client from their headers.
     return request.client.host if request.client else "unknown"
+
+
+@asynccontextmanager
+async def login_attempt(request: Request, username: str) -> AsyncIterator[None]:
+    """Guard one login: refused (429) when this address has used up its failures for this
+    username, or the username its (higher) ceiling; a failure (the login's 401) counts
+    against both. A stranger's failures from another address therefore never lock a user
+    out, unless they exceed the per-username ceiling. Usernames are keyed by hash."""
+    limits: RateLimits = request.app.state.rate_limits
+    user_key = hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()
+    pair_key = f"{client_address(request)}|{user_key[:32]}"
+    await limits.check(LOGIN, pair_key)
+    await limits.check(LOGIN_USER, user_key[:32])
+    try:
+        yield
+    except Unauthorized:
+        await limits.hit(LOGIN, pair_key)
+        await limits.hit(LOGIN_USER, user_key[:32])
+        raise
 
 
 def limit(name: str) -> Callable[[Request], Awaitable[None]]:

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.replica import ReplicaSessionDep, read_sessionmaker
 from app.core.time import utcnow
 from app.integration import exports, feed, stats, webhooks, worker
 from app.integration.dependencies import (
@@ -52,7 +53,7 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
 
 @router.get("/stats/summary", tags=["stats"], response_model=StatsSummary, responses=_STATS_ERRORS)
 async def stats_summary(
-    session: SessionDep,
+    session: ReplicaSessionDep,
     params: StatsParams,
     group_by: Annotated[GroupBy, Query()] = GroupBy.category,
 ) -> StatsSummary:
@@ -79,7 +80,7 @@ async def stats_summary(
 
 
 @router.get("/stats/sla", tags=["stats"], response_model=SlaReport, responses=_STATS_ERRORS)
-async def stats_sla(session: SessionDep, params: StatsParams) -> SlaReport:
+async def stats_sla(session: ReplicaSessionDep, params: StatsParams) -> SlaReport:
     """Per unit holding tips submitted in the window (merged duplicates left out):
     ``received``; ``resolved_on_time`` / ``resolved_late`` — closed (resolved, referred or
     rejected) by ``due_at`` / after it (no ``due_at``: on time); ``open_overdue`` — overdue
@@ -93,7 +94,7 @@ async def stats_sla(session: SessionDep, params: StatsParams) -> SlaReport:
 
 @router.get("/stats/hotspots", tags=["stats"], response_model=Hotspots, responses=_STATS_ERRORS)
 async def stats_hotspots(
-    session: SessionDep,
+    session: ReplicaSessionDep,
     params: StatsParams,
     cell_m: Annotated[int, Query(ge=100, le=50_000, description="Cell size in metres.")] = 500,
     min_count: Annotated[
@@ -149,7 +150,7 @@ async def export_tips_csv(
     filename = f"tinbao-tips-{date.today().isoformat()}.csv"
     return StreamingResponse(
         exports.iter_csv(
-            request.app.state.sessionmaker, principal=principal, filters=queue_filters
+            await read_sessionmaker(request), principal=principal, filters=queue_filters
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
