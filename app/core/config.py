@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     max_tip_bytes: int = 50 * 1024 * 1024
     max_files_per_tip: int = 10
     max_json_bytes: int = 256 * 1024
+    # Image bombs: refused from the header before decoding (pixels, and the memory the
+    # re-encode would hold); files cleaned at once per worker process.
+    media_max_image_pixels: int = Field(40_000_000, ge=1)
+    media_image_memory_bytes: int = Field(256 * 1024 * 1024, ge=1024 * 1024)
+    media_clean_concurrency: int = Field(2, ge=1)
 
     # Reporter identities of tips closed longer than this are purged by a scheduled job
     # (5 years: past complaint periods and re-examination of closed cases; set by policy).
