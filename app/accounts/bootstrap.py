@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.accounts import service
+from app.accounts.passwords import password_problem
 
 log = logging.getLogger("tinbao.accounts")
 
@@ -17,6 +18,11 @@ async def ensure_bootstrap_admin(app: FastAPI) -> None:
     safe when several workers start at once: the unique username lets one insert win."""
     password = app.state.settings.bootstrap_admin_password
     if not password:
+        return
+    # Production refuses to start with a weak one (Settings); development only skips it.
+    problem = password_problem(password, username=service.BOOTSTRAP_USERNAME)
+    if problem is not None:
+        log.warning("bootstrap admin not created: TINBAO_BOOTSTRAP_ADMIN_PASSWORD: %s", problem[1])
         return
     async with app.state.sessionmaker() as session:
         try:

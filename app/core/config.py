@@ -112,6 +112,7 @@ class Settings(BaseSettings):
                     f"production mode needs secrets of at least {MIN_SECRET_LENGTH} characters: "
                     + ", ".join("TINBAO_" + m.upper() for m in short)
                 )
+            self._check_bootstrap_password()
         elif missing:
             self._fill_dev_secrets(missing)
         if self.data_keys and "data_keys" not in missing:
@@ -127,6 +128,16 @@ class Settings(BaseSettings):
         if self.webhook_allow_private is None:
             self.webhook_allow_private = self.mode is not Mode.production
         return self
+
+    def _check_bootstrap_password(self) -> None:
+        if not self.bootstrap_admin_password:
+            return
+        from app.accounts.passwords import password_problem
+        from app.accounts.service import BOOTSTRAP_USERNAME
+
+        problem = password_problem(self.bootstrap_admin_password, username=BOOTSTRAP_USERNAME)
+        if problem is not None:
+            raise ValueError(f"TINBAO_BOOTSTRAP_ADMIN_PASSWORD is refused: {problem[1]}")
 
     def _fill_dev_secrets(self, missing: list[str]) -> None:
         """Generate development secrets once and keep them under var_dir."""
