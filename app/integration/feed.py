@@ -35,6 +35,7 @@ from app.accounts.principal import Principal
 from app.core.db import utcnow
 from app.core.errors import ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor
+from app.integration import webhooks
 from app.integration.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -196,7 +197,9 @@ async def _fan_out(session: AsyncSession, *, rows: Sequence[Any], first_position
     subscriptions = (
         (
             await session.execute(
-                select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None))
+                select(WebhookSubscription).where(
+                    WebhookSubscription.deleted_at.is_(None), webhooks.owner_enabled()
+                )
             )
         )
         .scalars()
