@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # (5 years: past complaint periods and re-examination of closed cases; set by policy).
     retention_reporter_days: int = Field(1825, ge=1)
 
+    # Where `tinbao audit anchor` (and the daily job) writes the chain heads (app.audit.anchor).
+    audit_anchor_file: Path | None = None
+    audit_anchor_webhook_url: str | None = None
+
     webhook_max_attempts: int = 8
     webhook_allow_private: bool | None = None  # None: true outside production
 

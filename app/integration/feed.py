@@ -32,6 +32,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
+from app.audit import events as audit_events
 from app.core.db import utcnow
 from app.core.errors import ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor
@@ -186,7 +187,10 @@ async def sequence_pending(session: AsyncSession, *, batch_size: int = SEQUENCE_
     ).all()
     if not rows:
         return 0
-    numbering = [{"id": row[0].id, "feed_position": last + i} for i, row in enumerate(rows, 1)]
+    # Numbered and chained (app.audit.events) in one go, under the sequencer's lock.
+    numbering = await audit_events.chain_numbering(
+        session, (row[0] for row in rows), last_position=last
+    )
     await session.execute(update(TipEvent), numbering)
     await _fan_out(session, rows=rows, first_position=last + 1)
     await session.flush()
