@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 cli = typer.Typer(help="TinBáo — tips on security, order and crime.", no_args_is_help=True)
@@ -89,32 +91,83 @@ cli.add_typer(audit_cli, name="audit")
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain; exits 1 when an entry was edited, deleted or moved."""
+def audit_verify(
+    anchors: Path | None = typer.Option(
+        None, help="An anchor file (TINBAO_AUDIT_ANCHOR_FILE): also check every anchor."
+    ),
+) -> None:
+    """Check the audit log's and the tip events' hash chains, and the anchors; exits 1 when
+    an entry or event was edited, deleted or moved, or the newest ones were deleted."""
     import asyncio
 
-    from app.audit.service import VerifyResult, verify
+    from app.audit.anchor import FullVerifyResult, read_anchors, verify_everything
     from app.core.config import get_settings
     from app.core.db import make_async_engine, make_sessionmaker
 
-    async def _run() -> VerifyResult:
+    given = read_anchors(anchors.read_text().splitlines()) if anchors else []
+
+    async def _run() -> FullVerifyResult:
         engine = make_async_engine(get_settings())
         try:
             async with make_sessionmaker(engine)() as session:
-                return await verify(session)
+                return await verify_everything(session, anchors=given)
         finally:
             await engine.dispose()
 
     result = asyncio.run(_run())
     if result.ok:
-        typer.echo(f"ok: {result.checked} entries, last hash {result.last_hash or '-'}")
+        typer.echo(
+            f"ok: {result.audit.checked} entries, last hash {result.audit.last_hash or '-'}; "
+            f"{result.events.checked} tip events, last hash {result.events.head_hash or '-'}"
+            + (
+                f" ({result.events.unchained} older events unchained)"
+                if result.events.unchained
+                else ""
+            )
+            + (f"; {len(given)} anchors match" if given else "")
+        )
         return
-    typer.echo(
-        f"TAMPERED: entry {result.first_bad_id} does not fit the chain "
-        f"({result.checked} entries checked)",
-        err=True,
-    )
+    if not result.audit.ok:
+        typer.echo(
+            f"TAMPERED: entry {result.audit.first_bad_id} does not fit the chain "
+            f"({result.audit.checked} entries checked)",
+            err=True,
+        )
+    if not result.events.ok:
+        typer.echo(
+            f"TAMPERED: tip event {result.events.first_bad_position} does not fit the chain "
+            f"({result.events.checked} events checked)",
+            err=True,
+        )
+    for problem in result.anchor_problems:
+        typer.echo(f"TAMPERED: {problem}", err=True)
     raise typer.Exit(code=1)
+
+
+@audit_cli.command("anchor")
+def audit_anchor() -> None:
+    """Seal the tip events' head into the audit log and write both chain heads to
+    TINBAO_AUDIT_ANCHOR_FILE (and POST them to TINBAO_AUDIT_ANCHOR_WEBHOOK_URL when set)."""
+    import asyncio
+
+    from app.audit.anchor import Anchor, publish, seal
+    from app.core.config import get_settings
+    from app.core.db import make_async_engine, make_sessionmaker, utcnow
+
+    settings = get_settings()
+
+    async def _run() -> Anchor:
+        engine = make_async_engine(settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                anchor = await seal(session, now=utcnow())
+                await session.commit()
+            await publish(anchor, settings=settings)
+            return anchor
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(_run()).as_json())
 
 
 jobs_cli = typer.Typer(help="Scheduled jobs (overdue alerts, purges).", no_args_is_help=True)

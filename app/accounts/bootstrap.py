@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.accounts import service
+from app.accounts.passwords import password_problem
+from app.core.i18n import Lang
+from app.core.messages import pick
 
 log = logging.getLogger("tinbao.accounts")
 
@@ -17,6 +20,14 @@ async def ensure_bootstrap_admin(app: FastAPI) -> None:
     safe when several workers start at once: the unique username lets one insert win."""
     password = app.state.settings.bootstrap_admin_password
     if not password:
+        return
+    # Production refuses to start with a weak one (Settings); development only skips it.
+    problem = password_problem(password, username=service.BOOTSTRAP_USERNAME)
+    if problem is not None:
+        log.warning(
+            "bootstrap admin not created: TINBAO_BOOTSTRAP_ADMIN_PASSWORD: %s",
+            pick(problem, Lang.en),
+        )
         return
     async with app.state.sessionmaker() as session:
         try:

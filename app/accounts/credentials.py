@@ -57,6 +57,7 @@ async def verify_dummy_password(password: str) -> None:
 class AccessToken:
     token: str
     expires_in: int
+    password_change_required: bool = False
 
 
 @dataclass(frozen=True)

@@ -51,13 +51,14 @@ def _unauthorized(detail: tuple[str, str]) -> Unauthorized:
     return Unauthorized(detail, headers=_CHALLENGE)
 
 
-async def get_principal(
+async def authenticate(
     request: Request,
     session: SessionDep,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal | None:
-    """The caller from ``Authorization: Bearer`` or ``X-API-Key``; None without either."""
+    """The caller from ``Authorization: Bearer`` or ``X-API-Key``; None without either. Also
+    a user who must change their password (see ``get_principal``)."""
     settings = request.app.state.settings
     authorization = request.headers.get("authorization")
     if authorization is not None:
@@ -89,7 +90,45 @@ async def get_principal(
     return None
 
 
+_MUST_CHANGE: tuple[str, str] = (
+    "Mật khẩu của bạn do người khác đặt: hãy đổi mật khẩu (POST /api/v1/auth/password).",
+    "Your password was set by someone else: change it first (POST /api/v1/auth/password).",
+)
+
+
+async def get_principal(
+    principal: Annotated[Principal | None, Depends(authenticate)],
+) -> Principal | None:
+    """The caller; 403 for a user whose password was set by someone else and not yet changed
+    (their token admits only the password change and /auth/me)."""
+    if principal is not None and principal.password_change_required:
+        raise Forbidden(_MUST_CHANGE, extra={"password_change_required": True})
+    return principal
+
+
 OptionalPrincipal = Annotated[Principal | None, Depends(get_principal)]
+
+
+async def get_signed_in(
+    principal: Annotated[Principal | None, Depends(authenticate)],
+) -> Principal:
+    """Any authenticated caller, including a user who must change their password."""
+    if principal is None:
+        raise _unauthorized(("Cần đăng nhập.", "Authentication required."))
+    return principal
+
+
+SignedInPrincipal = Annotated[Principal, Depends(get_signed_in)]
+
+
+async def get_user_changing_password(principal: SignedInPrincipal) -> Principal:
+    """A logged-in user (not an API key), including one who must change their password."""
+    if principal.kind != "user":
+        raise Forbidden(("Chỉ dành cho người dùng.", "Users only."))
+    return principal
+
+
+PasswordChanger = Annotated[Principal, Depends(get_user_changing_password)]
 
 
 async def get_current_principal(principal: OptionalPrincipal) -> Principal:

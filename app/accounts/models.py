@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, enum_check, new_id
@@ -73,6 +73,9 @@ class User(TimestampMixin, Base):
     # Bumped when the user is disabled or its role/scope changes: older tokens stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None]
+    # Set when someone else set the password (creation, reset): until the user chooses their
+    # own, their token only admits POST /auth/password.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ApiKey(TimestampMixin, Base):

@@ -18,6 +18,8 @@ class Principal:
     # their unit's province; Front members their organization's (their scope stays the org).
     province_code: str | None = None
     organization_id: str | None = None
+    # A user whose password was set by someone else: only POST /auth/password is allowed.
+    password_change_required: bool = False
 
     @property
     def is_staff(self) -> bool:

@@ -12,12 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.accounts import service
+from app.accounts import passwords, service
 from app.accounts.dependencies import (
     AccountManager,
     AdminPrincipal,
-    CurrentPrincipal,
     ManagedUser,
+    PasswordChanger,
+    SignedInPrincipal,
 )
 from app.accounts.models import OrganizationKind, Role
 from app.accounts.schemas import (
@@ -28,6 +29,7 @@ from app.accounts.schemas import (
     MeOut,
     OrganizationCreate,
     OrganizationOut,
+    PasswordChange,
     TokenOut,
     UserCreate,
     UserOut,
@@ -36,7 +38,7 @@ from app.accounts.schemas import (
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from app.core.ratelimit import login_attempt
+from app.core.ratelimit import LOGIN, limit, login_attempt
 
 router = APIRouter(tags=["accounts"])
 
@@ -69,11 +71,39 @@ async def login(
             username=form.username,
             password=form.password,
         )
+    return TokenOut(
+        access_token=token.token,
+        expires_in=token.expires_in,
+        password_change_required=token.password_change_required,
+    )
+
+
+@router.post(
+    "/auth/password",
+    response_model=TokenOut,
+    responses=problem_responses(401, 403, 422, 429),
+    summary="Change one's own password",
+    dependencies=[Depends(limit(LOGIN))],
+)
+async def change_password(
+    request: Request, data: PasswordChange, principal: PasswordChanger, session: SessionDep
+) -> TokenOut:
+    """Required after someone else (an admin or supervisor) set the password, at creation or
+    by a reset: until then the user's token admits only this and `GET /auth/me`. Checks the
+    current password and the policy; every earlier token stops working and a fresh one is
+    returned. Audited as `auth.password_changed`."""
+    token = await passwords.change_own_password(
+        session,
+        settings=request.app.state.settings,
+        principal=principal,
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
     return TokenOut(access_token=token.token, expires_in=token.expires_in)
 
 
 @router.get("/auth/me", response_model=MeOut, responses=problem_responses(401))
-async def me(principal: CurrentPrincipal) -> MeOut:
+async def me(principal: SignedInPrincipal) -> MeOut:
     return MeOut(
         kind=principal.kind,
         id=principal.id,
@@ -84,6 +114,7 @@ async def me(principal: CurrentPrincipal) -> MeOut:
         unit_code=principal.unit_code,
         province_code=principal.province_code,
         organization_id=principal.organization_id,
+        password_change_required=principal.password_change_required,
     )
 
 

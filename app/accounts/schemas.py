@@ -21,7 +21,15 @@ Username = Annotated[
     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
     StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"),
 ]
-Password = Annotated[str, Field(min_length=8, max_length=256)]
+Password = Annotated[
+    str,
+    Field(
+        min_length=12,
+        max_length=256,
+        description="At least 12 characters, not a common password, not containing the "
+        "username (app.accounts.passwords).",
+    ),
+]
 
 
 def _no_control_characters(value: str) -> str:
@@ -45,6 +53,18 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105
     expires_in: int = Field(description="Seconds until the token expires.")
+    password_change_required: bool = Field(
+        False,
+        description="The password was set by someone else: until POST /api/v1/auth/password "
+        "this token admits only that and GET /api/v1/auth/me (other calls answer 403).",
+    )
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=256)
+    new_password: Password
 
 
 class MeOut(BaseModel):
@@ -59,6 +79,7 @@ class MeOut(BaseModel):
         description="The province the caller acts in (for unit staff: the unit's province)."
     )
     organization_id: str | None
+    password_change_required: bool = False
 
 
 class UserCreate(BaseModel):

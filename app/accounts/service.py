@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts import credentials
 from app.accounts.models import ApiKey, Organization, Role, User
+from app.accounts.passwords import check_password_policy
 from app.accounts.principal import Principal
 from app.accounts.schemas import (
     IDENTIFIER_PATTERN,
@@ -87,6 +88,7 @@ def principal_for_user(
         unit_code=user.unit_code,
         province_code=user.province_code or unit_province or org_province,
         organization_id=user.organization_id,
+        password_change_required=user.must_change_password,
     )
 
 
@@ -201,10 +203,12 @@ async def issue_token(
         action="auth.login",
         object_type="user",
         object_id=user.id,
+        data={"password_change_required": True} if user.must_change_password else None,
     )
-    return credentials.create_access_token(
+    token = credentials.create_access_token(
         settings, user_id=user.id, token_version=user.token_version, role=user.role
     )
+    return replace(token, password_change_required=user.must_change_password)
 
 
 # --- scope of users ---------------------------------------------------------------------
@@ -314,15 +318,19 @@ def _scoped_users(actor: Principal) -> Select[tuple[User]]:
 # --- users ------------------------------------------------------------------------------
 
 
+# Says no more than that the user cannot be created: not whose the name is, nor where.
+_USER_CONFLICT: Text = (
+    "Không thể tạo người dùng với thông tin này.",
+    "A user cannot be created with these details.",
+)
+
+
 async def _ensure_username_free(session: AsyncSession, username: str) -> None:
     taken = (
         await session.execute(select(User.id).where(User.username == username))
     ).scalar_one_or_none()
     if taken is not None:
-        raise Conflict(
-            ("Tên đăng nhập đã được dùng.", "This username is taken."),
-            errors=[("username", ("Đã được dùng.", "Already taken."))],
-        )
+        raise Conflict(_USER_CONFLICT)
 
 
 def _scope_data(user: User) -> dict[str, Any]:
@@ -345,10 +353,13 @@ async def create_user(session: AsyncSession, *, actor: Principal, data: UserCrea
         role=data.role,
         values={f: getattr(data, f) for f in SCOPE_FIELDS},
     )
+    check_password_policy(data.password, username=data.username)
     await _ensure_username_free(session, data.username)
     user = User(
         username=data.username,
         password_hash=await credentials.hash_password(data.password),
+        # The creator knows this password: the user must choose their own at first login.
+        must_change_password=True,
         full_name=data.full_name,
         role=data.role,
         unit_code=scope.unit_code,
@@ -361,7 +372,7 @@ async def create_user(session: AsyncSession, *, actor: Principal, data: UserCrea
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent request took the username
-        raise Conflict(("Tên đăng nhập đã được dùng.", "This username is taken.")) from exc
+        raise Conflict(_USER_CONFLICT) from exc
     await audit.record(
         session,
         actor=actor,
@@ -463,7 +474,10 @@ async def update_user(
         user.full_name = data.full_name
         changed.append("full_name")
     if data.password is not None:
+        check_password_policy(data.password, username=user.username)
         user.password_hash = await credentials.hash_password(data.password)
+        # Set by someone else (a reset): to be changed by the user at next login.
+        user.must_change_password = actor.id != user.id
         changed.append("password")
     if data.disabled is not None and data.disabled != user.disabled:
         if data.disabled and user.role == Role.admin:
@@ -486,7 +500,13 @@ async def update_user(
         action="user.updated",
         object_type="user",
         object_id=user.id,
-        data={"changed": sorted(changed), **_scope_data(user)},
+        data={
+            "changed": sorted(changed),
+            **_scope_data(user),
+            **(
+                {"must_change_password": user.must_change_password} if "password" in changed else {}
+            ),
+        },
     )
     return user
 

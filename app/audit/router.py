@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.accounts.dependencies import AdminPrincipal
 from app.accounts.schemas import IDENTIFIER_PATTERN
-from app.audit import service
+from app.audit import events, service
 from app.audit.schemas import AuditEntryOut, AuditVerifyOut
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
@@ -45,12 +45,17 @@ async def list_audit_entries(
 
 @router.get("/verify", response_model=AuditVerifyOut, responses=problem_responses(401, 403))
 async def verify_audit_chain(_admin: AdminPrincipal, session: SessionDep) -> AuditVerifyOut:
-    """Walk the whole chain; `ok: false` names the first entry that was edited, or that
-    follows a deleted or reordered one."""
+    """Walk both chains, the audit log's and the tip events'; `ok: false` names the first
+    entry (or event) that was edited, or that follows a deleted or reordered one. Deleting the
+    newest entries is found by `tinbao audit verify --anchors FILE`."""
     result = await service.verify(session)
+    chained = await events.verify_events(session)
     return AuditVerifyOut(
-        ok=result.ok,
+        ok=result.ok and chained.ok,
         checked=result.checked,
         first_bad_id=result.first_bad_id,
         last_hash=result.last_hash,
+        events_checked=chained.checked,
+        first_bad_event_position=chained.first_bad_position,
+        events_head_hash=chained.head_hash,
     )

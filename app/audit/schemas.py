@@ -24,7 +24,7 @@ class AuditEntryOut(BaseModel):
 
 
 class AuditVerifyOut(BaseModel):
-    ok: bool
+    ok: bool = Field(description="Both chains intact: the audit log and the tip events.")
     checked: int = Field(description="Entries examined (the walk stops at the first bad one).")
     first_bad_id: int | None = Field(
         description="The first entry that does not fit the chain: edited, or the entry after "
@@ -34,4 +34,13 @@ class AuditVerifyOut(BaseModel):
         None,
         description="The newest entry's hash when the chain is intact; keep it elsewhere to "
         "detect a later rewrite of the whole tail.",
+    )
+    events_checked: int = Field(
+        0, description="Tip events examined in feed order (their own hash chain)."
+    )
+    first_bad_event_position: int | None = Field(
+        None, description="The first tip event (feed position) that does not fit its chain."
+    )
+    events_head_hash: str | None = Field(
+        None, description="The newest chained tip event's hash when that chain is intact."
     )

@@ -49,12 +49,12 @@ class VerifyResult:
     last_hash: str | None = None
 
 
-def _canonical_time(at: datetime) -> str:
+def canonical_time(at: datetime) -> str:
     # The hash covers the UTC wall clock, whatever offset the value came with.
     return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _canonical_json(value: Any) -> str:
+def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -62,7 +62,7 @@ def entry_hash(entry: AuditEntry) -> str:
     """The hash an entry must carry, given its fields and its prev_hash."""
     fields = {
         "id": entry.id,
-        "at": _canonical_time(entry.at),
+        "at": canonical_time(entry.at),
         "actor_id": entry.actor_id,
         "actor_label": entry.actor_label,
         "action": entry.action,
@@ -71,7 +71,7 @@ def entry_hash(entry: AuditEntry) -> str:
         "reason": entry.reason,
         "data": entry.data,
     }
-    return hashlib.sha256((entry.prev_hash + _canonical_json(fields)).encode()).hexdigest()
+    return hashlib.sha256((entry.prev_hash + canonical_json(fields)).encode()).hexdigest()
 
 
 async def _serialize_appends(session: AsyncSession) -> None:

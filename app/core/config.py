@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     max_tip_bytes: int = 50 * 1024 * 1024
     max_files_per_tip: int = 10
     max_json_bytes: int = 256 * 1024
+    # Image bombs: refused from the header before decoding (pixels, and the memory the
+    # re-encode would hold); files cleaned at once per worker process.
+    media_max_image_pixels: int = Field(40_000_000, ge=1)
+    media_image_memory_bytes: int = Field(256 * 1024 * 1024, ge=1024 * 1024)
+    media_clean_concurrency: int = Field(2, ge=1)
 
     # Slow clients and silent peers (app.core.body_limits, app.core.serving, app.core.db,
     # app.core.ratelimit): how long a client may take, and how long a peer may stay silent.
@@ -90,6 +95,10 @@ class Settings(BaseSettings):
     # Reporter identities of tips closed longer than this are purged by a scheduled job
     # (5 years: past complaint periods and re-examination of closed cases; set by policy).
     retention_reporter_days: int = Field(1825, ge=1)
+
+    # Where `tinbao audit anchor` (and the daily job) writes the chain heads (app.audit.anchor).
+    audit_anchor_file: Path | None = None
+    audit_anchor_webhook_url: str | None = None
 
     webhook_max_attempts: int = 8
     webhook_allow_private: bool | None = None  # None: true outside production
@@ -138,6 +147,7 @@ class Settings(BaseSettings):
                     f"production mode needs secrets of at least {MIN_SECRET_LENGTH} characters: "
                     + ", ".join("TINBAO_" + m.upper() for m in short)
                 )
+            self._check_bootstrap_password()
         elif missing:
             self._fill_dev_secrets(missing)
         if self.data_keys and "data_keys" not in missing:
@@ -158,6 +168,20 @@ class Settings(BaseSettings):
         if self.webhook_allow_private is None:
             self.webhook_allow_private = self.mode is not Mode.production
         return self
+
+    def _check_bootstrap_password(self) -> None:
+        if not self.bootstrap_admin_password:
+            return
+        from app.accounts.passwords import password_problem
+        from app.accounts.service import BOOTSTRAP_USERNAME
+        from app.core.i18n import Lang
+        from app.core.messages import pick
+
+        problem = password_problem(self.bootstrap_admin_password, username=BOOTSTRAP_USERNAME)
+        if problem is not None:
+            raise ValueError(
+                f"TINBAO_BOOTSTRAP_ADMIN_PASSWORD is refused: {pick(problem, Lang.en)}"
+            )
 
     def _fill_dev_secrets(self, missing: list[str]) -> None:
         """Generate development secrets once and keep them under var_dir."""

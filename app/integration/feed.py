@@ -32,9 +32,11 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
+from app.audit import events as audit_events
 from app.core import dialect
 from app.core.cursor import Int, decode_cursor, encode_cursor
 from app.core.time import utcnow
+from app.integration import webhooks
 from app.integration.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -193,7 +195,10 @@ async def sequence_pending(session: AsyncSession, *, batch_size: int = SEQUENCE_
     ).all()
     if not rows:
         return 0
-    numbering = [{"id": row[0].id, "feed_position": last + i} for i, row in enumerate(rows, 1)]
+    # Numbered and chained (app.audit.events) in one go, under the sequencer's lock.
+    numbering = await audit_events.chain_numbering(
+        session, (row[0] for row in rows), last_position=last
+    )
     await session.execute(update(TipEvent), numbering)
     await _fan_out(session, rows=rows, first_position=last + 1)
     await session.flush()
@@ -204,7 +209,9 @@ async def _fan_out(session: AsyncSession, *, rows: Sequence[Any], first_position
     subscriptions = (
         (
             await session.execute(
-                select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None))
+                select(WebhookSubscription).where(
+                    WebhookSubscription.deleted_at.is_(None), webhooks.owner_enabled()
+                )
             )
         )
         .scalars()

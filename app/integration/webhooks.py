@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import anyio
 import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.audit import service as audit
@@ -37,6 +34,7 @@ from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.integration.schemas import WebhookCreate
+from app.integration.targets import TargetRefused, resolve_target
 
 SIGNATURE_HEADER = "X-TinBao-Signature"
 FIRST_RETRY_SECONDS = 5
@@ -64,31 +62,18 @@ def backoff_seconds(failed_attempts: int) -> int:
     )
 
 
+def owner_enabled() -> ColumnElement[bool]:
+    """A subscription whose owner is not disabled: a disabled user's webhooks get no new
+    deliveries, and what was queued for them is not sent while they stay disabled."""
+    disabled_owner = (
+        select(User.id)
+        .where(User.id == WebhookSubscription.created_by_id, User.disabled.is_(True))
+        .exists()
+    )
+    return ~disabled_owner
+
+
 # --- target validation --------------------------------------------------------------------
-
-
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-async def private_address_of(host: str, port: int) -> str | None:
-    """The first non-public address ``host`` resolves to, or None when all are public.
-
-    Raises OSError when the name does not resolve.
-    """
-    try:
-        return None if _is_public(host) else host
-    except ValueError:
-        pass  # a name, not an address literal
-    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        address = str(sockaddr[0])
-        if not _is_public(address):
-            return address
-    return None
 
 
 async def validate_target(url: str, *, allow_private: bool) -> None:
@@ -103,7 +88,7 @@ async def validate_target(url: str, *, allow_private: bool) -> None:
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        _ = parts.port  # a malformed port raises here
         httpx.URL(url)  # what the worker will send to must parse there too
     except (ValueError, httpx.InvalidURL):
         raise invalid from None
@@ -112,14 +97,16 @@ async def validate_target(url: str, *, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        private = await private_address_of(hostname, port)
-    except (OSError, UnicodeError, ValueError):
-        raise refuse("Không phân giải được tên máy.", "The host name does not resolve.") from None
-    if private is not None:
+        await resolve_target(url, allow_private=False)
+    except TargetRefused as exc:
+        if exc.reason == "unresolvable":
+            raise refuse(
+                "Không phân giải được tên máy.", "The host name does not resolve."
+            ) from None
         raise refuse(
             "Không chấp nhận địa chỉ nội bộ hoặc loopback.",
             "Private, loopback and link-local targets are refused.",
-        )
+        ) from None
 
 
 # --- subscriptions ------------------------------------------------------------------------
@@ -344,9 +331,11 @@ async def claim_due(
     row whose lease a concurrent claim just set fails the re-checked condition. SQLite runs
     the single UPDATE under its write lock. Commit at once so the lease is visible.
     """
+    sendable = select(WebhookSubscription.id).where(owner_enabled())
     due = (
         select(WebhookDelivery.id)
         .where(
+            WebhookDelivery.subscription_id.in_(sendable),
             WebhookDelivery.status == DeliveryStatus.pending,
             WebhookDelivery.next_attempt_at <= now,
             or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),

@@ -15,7 +15,6 @@ import os
 import socket
 import uuid
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -25,6 +24,7 @@ from app.core.config import Settings
 from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.integration import feed, webhooks
+from app.integration.targets import TargetRefused, pinned_request, resolve_target
 from app.integration.webhooks import AttemptOutcome, DueDelivery
 
 log = logging.getLogger("tinbao.webhooks")
@@ -64,14 +64,13 @@ async def attempt(
         webhooks.SIGNATURE_HEADER: webhooks.sign(delivery.secret, body),
     }
     try:
-        if not allow_private:
-            # Checked again at send time: the name may resolve elsewhere than at creation.
-            parts = urlsplit(delivery.url)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            private = await webhooks.private_address_of(parts.hostname or "", port)
-            if private is not None:
-                return AttemptOutcome(ok=False, error="target resolves to a private address")
-        response = await http.post(delivery.url, content=body, headers=headers)
+        # Checked again at send time, and sent to the address checked (no DNS rebinding).
+        target = await resolve_target(delivery.url, allow_private=allow_private)
+    except TargetRefused as exc:
+        error = "target resolves to a private address" if exc.reason == "private" else exc.reason
+        return AttemptOutcome(ok=False, error=error)
+    try:
+        response = await http.send(pinned_request(http, target, content=body, headers=headers))
     except httpx.TimeoutException:
         return AttemptOutcome(ok=False, error="timeout")
     except Exception as exc:

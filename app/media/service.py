@@ -17,20 +17,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.db import new_id
 from app.core.errors import NotFound, PayloadTooLarge, Text, UnsupportedMediaType
+from app.media.clean import CleaningRejected, clean_upload
 from app.media.models import Attachment
-from app.media.sanitize import MAX_IMAGE_PIXELS, ImageRejected, reencode_image
+from app.media.policy import ImagePolicy, MediaPolicy
 from app.media.sniff import MediaKind, decide_kind
 from app.media.storage import CHUNK_SIZE, MediaStorage
 from app.media.upload import StagedFile, UploadLimits
 
-ALLOWED_TYPES_TEXT = "JPEG, PNG, WebP, PDF, MP4, MOV, M4A, MP3, AAC, WAV"
+ALLOWED_TYPES_TEXT = "JPEG, PNG, WebP, HEIC, PDF, MP4, MOV, M4A, MP3, AAC, WAV"
 _DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}  # controls, bidi overrides, unassigned
 _UNSAFE_CHARS = set('/\\:*?"<>|')
 MAX_STEM_CHARS = 120
 
 
 def storage_for(settings: Settings) -> MediaStorage:
-    return MediaStorage(settings.media_dir)
+    policy = MediaPolicy(
+        image=ImagePolicy(
+            max_pixels=settings.media_max_image_pixels,
+            memory_bytes=settings.media_image_memory_bytes,
+        ),
+        concurrency=settings.media_clean_concurrency,
+    )
+    return MediaStorage(settings.media_dir, policy)
 
 
 def upload_limits(settings: Settings) -> UploadLimits:
@@ -84,6 +92,10 @@ _REJECT_MESSAGES: dict[str, Text] = {
         "Không đọc được ảnh.",
         "The image could not be decoded.",
     ),
+    "uncleanable": (
+        "Không thể loại bỏ siêu dữ liệu của tệp này nên tệp không được lưu.",
+        "The file's metadata could not be removed, so it is not stored.",
+    ),
 }
 
 
@@ -102,30 +114,39 @@ def identify_uploads(files: Sequence[StagedFile], *, field: str = "files") -> No
         )
 
 
+def _too_large(staged: StagedFile, reason: str, policy: ImagePolicy) -> PayloadTooLarge:
+    field = f"files[{staged.index}]"
+    if reason == "too_many_pixels":
+        return PayloadTooLarge(
+            (
+                f"Ảnh vượt quá {policy.max_pixels} điểm ảnh.",
+                f"The image has more than {policy.max_pixels} pixels.",
+            ),
+            errors=[(field, "too many pixels")],
+        )
+    mib = policy.memory_bytes // (1024 * 1024)
+    return PayloadTooLarge(
+        (
+            f"Ảnh cần quá {mib} MiB bộ nhớ để xử lý.",
+            f"The image would need more than {mib} MiB of memory to process.",
+        ),
+        errors=[(field, "too much memory")],
+    )
+
+
 async def _store_one(staged: StagedFile, storage: MediaStorage) -> tuple[str, int]:
+    """Clean the upload into a new temp file and store that; never the file as received."""
     kind = staged.kind
     assert kind is not None
-    if kind.image_format is None:
-        await anyio.to_thread.run_sync(storage.store, staged.temp_path, staged.sha256)
-        return staged.sha256, staged.size
     clean_path = storage.new_temp_path()
     try:
-        sha256, size = await anyio.to_thread.run_sync(
-            reencode_image, staged.temp_path, clean_path, kind.image_format
-        )
+        sha256, size = await clean_upload(staged.temp_path, clean_path, kind, storage.policy)
         await anyio.to_thread.run_sync(storage.store, clean_path, sha256)
-    except ImageRejected as exc:
-        if exc.reason == "too_many_pixels":
-            raise PayloadTooLarge(
-                (
-                    f"Ảnh vượt quá {MAX_IMAGE_PIXELS} điểm ảnh.",
-                    f"The image has more than {MAX_IMAGE_PIXELS} pixels.",
-                ),
-                errors=[(f"files[{staged.index}]", "too many pixels")],
-            ) from None
-        raise UnsupportedMediaType(
-            errors=[(f"files[{staged.index}]", _REJECT_MESSAGES["undecodable"])]
-        ) from None
+    except CleaningRejected as exc:
+        if exc.reason in {"too_many_pixels", "too_much_memory"}:
+            raise _too_large(staged, exc.reason, storage.policy.image) from None
+        message = _REJECT_MESSAGES["uncleanable" if exc.reason == "uncleanable" else "undecodable"]
+        raise UnsupportedMediaType(errors=[(f"files[{staged.index}]", message)]) from None
     finally:
         await anyio.to_thread.run_sync(partial(clean_path.unlink, missing_ok=True))
     return sha256, size
@@ -156,8 +177,8 @@ async def prepare_files(
         sha256, size = await _store_one(staged, storage)
         prepared.append(
             PreparedFile(
-                filename=safe_filename(staged.filename, staged.kind),
-                content_type=staged.kind.content_type,
+                filename=safe_filename(staged.filename, staged.kind.stored_kind),
+                content_type=staged.kind.stored_kind.content_type,
                 size=size,
                 sha256=sha256,
             )

@@ -7,18 +7,19 @@ The allow-list covers what phones produce as evidence and what offices send:
 | image/jpeg        | ``FF D8 FF``                         | .jpg .jpeg      | re-encoded|
 | image/png         | ``89 50 4E 47 0D 0A 1A 0A``          | .png            | re-encoded|
 | image/webp        | ``RIFF....WEBP``                     | .webp           | re-encoded|
-| application/pdf   | ``%PDF-``                            | .pdf            | no        |
-| video/mp4         | ISO-BMFF ``ftyp`` (isom, mp4x, avc1…)| .mp4 .m4v       | no        |
-| video/quicktime   | ISO-BMFF ``ftyp`` brand ``qt``       | .mov            | no        |
-| audio/mp4         | ISO-BMFF ``ftyp`` brand ``M4A``/``M4B``| .m4a          | no        |
-| audio/mpeg        | ``ID3`` or an MPEG layer III frame   | .mp3            | no        |
-| audio/aac         | an ADTS frame header                 | .aac            | no        |
-| audio/wav         | ``RIFF....WAVE``                     | .wav            | no        |
+| image/heic → jpeg | ISO-BMFF ``ftyp`` brand ``heic`` …   | .heic .heif     | converted |
+| application/pdf   | ``%PDF-``                            | .pdf            | cleaned   |
+| video/mp4         | ISO-BMFF ``ftyp`` (isom, mp4x, avc1…)| .mp4 .m4v       | re-muxed  |
+| video/quicktime   | ISO-BMFF ``ftyp`` brand ``qt``       | .mov            | re-muxed  |
+| audio/mp4         | ISO-BMFF ``ftyp`` brand ``M4A``/``M4B``| .m4a          | re-muxed  |
+| audio/mpeg        | ``ID3`` or an MPEG layer III frame   | .mp3            | re-muxed  |
+| audio/aac         | an ADTS frame header                 | .aac            | re-muxed  |
+| audio/wav         | ``RIFF....WAVE``                     | .wav            | re-muxed  |
 
-Left out on purpose: GIF (rarely evidence; animated re-encoding keeps comment blocks), HEIC
-and AVIF (Pillow cannot decode them without plug-ins, so they could not be stripped of
-metadata; phones convert to JPEG when sharing), office documents and archives (active
-content). Audio, video and PDF are stored as received: their metadata is not stripped.
+Left out on purpose: GIF (rarely evidence; animated re-encoding keeps comment blocks), AVIF,
+office documents and archives (active content). HEIC/HEIF photos (the iPhone default) are
+decoded with pillow-heif and stored as clean JPEG. Every stored file is cleaned (see
+``app.media.clean``); what cannot be cleaned is refused, never stored as received.
 
 One ISO-BMFF file can be audio or video under the same brand (``isom``), so within that family
 any declared MP4/QuickTime/M4A type agrees with the content and decides the stored type.
@@ -36,8 +37,15 @@ class MediaKind:
     content_type: str  # what is stored and served
     extensions: tuple[str, ...]  # the first is added to a name that has none
     aliases: frozenset[str]  # declared Content-Types that agree with this kind
-    image_format: str | None = None  # Pillow format to re-encode with; None: stored as is
+    image_format: str | None = None  # Pillow format to decode (and re-encode) with
     family: str | None = None  # kinds in one family agree with each other's declared types
+    cleaner: str = "image"  # "image" (re-encode), "pdf" (pikepdf), "av" (PyAV re-mux)
+    av_format: str | None = None  # the FFmpeg muxer that writes the clean file
+    stored_as: MediaKind | None = None  # converted to this kind (HEIC → JPEG); None: itself
+
+    @property
+    def stored_kind(self) -> MediaKind:
+        return self.stored_as or self
 
 
 JPEG = MediaKind(
@@ -45,32 +53,66 @@ JPEG = MediaKind(
 )
 PNG = MediaKind("image/png", (".png",), frozenset({"image/png", "image/x-png"}), "PNG")
 WEBP = MediaKind("image/webp", (".webp",), frozenset({"image/webp"}), "WEBP")
-PDF = MediaKind("application/pdf", (".pdf",), frozenset({"application/pdf", "application/x-pdf"}))
+HEIC = MediaKind(
+    "image/heic",
+    (".heic", ".heif"),
+    frozenset({"image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"}),
+    "HEIF",
+    stored_as=JPEG,
+)
+PDF = MediaKind(
+    "application/pdf",
+    (".pdf",),
+    frozenset({"application/pdf", "application/x-pdf"}),
+    cleaner="pdf",
+)
 MP4 = MediaKind(
-    "video/mp4", (".mp4", ".m4v"), frozenset({"video/mp4", "video/x-m4v"}), family="isobmff"
+    "video/mp4",
+    (".mp4", ".m4v"),
+    frozenset({"video/mp4", "video/x-m4v"}),
+    family="isobmff",
+    cleaner="av",
+    av_format="mp4",
 )
 QUICKTIME = MediaKind(
-    "video/quicktime", (".mov", ".qt"), frozenset({"video/quicktime"}), family="isobmff"
+    "video/quicktime",
+    (".mov", ".qt"),
+    frozenset({"video/quicktime"}),
+    family="isobmff",
+    cleaner="av",
+    av_format="mov",
 )
 M4A = MediaKind(
     "audio/mp4",
     (".m4a", ".m4b"),
     frozenset({"audio/mp4", "audio/x-m4a", "audio/m4a", "audio/aac", "audio/x-aac"}),
     family="isobmff",
+    cleaner="av",
+    av_format="ipod",
 )
 MP3 = MediaKind(
     "audio/mpeg",
     (".mp3",),
     frozenset({"audio/mpeg", "audio/mp3", "audio/mpeg3", "audio/x-mpeg", "audio/x-mp3"}),
+    cleaner="av",
+    av_format="mp3",
 )
-AAC = MediaKind("audio/aac", (".aac",), frozenset({"audio/aac", "audio/x-aac", "audio/aacp"}))
+AAC = MediaKind(
+    "audio/aac",
+    (".aac",),
+    frozenset({"audio/aac", "audio/x-aac", "audio/aacp"}),
+    cleaner="av",
+    av_format="adts",
+)
 WAV = MediaKind(
     "audio/wav",
     (".wav",),
     frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"}),
+    cleaner="av",
+    av_format="wav",
 )
 
-ALL_KINDS = (JPEG, PNG, WEBP, PDF, MP4, QUICKTIME, M4A, MP3, AAC, WAV)
+ALL_KINDS = (JPEG, PNG, WEBP, HEIC, PDF, MP4, QUICKTIME, M4A, MP3, AAC, WAV)
 ISOBMFF_KINDS = (MP4, QUICKTIME, M4A)
 
 # Declared types that make no claim about the content.
@@ -98,6 +140,14 @@ _ISOBMFF_BRANDS: dict[bytes, MediaKind | None] = {
     b"qt  ": QUICKTIME,
     b"M4A ": M4A,
     b"M4B ": M4A,
+    b"heic": HEIC,
+    b"heix": HEIC,
+    b"heim": HEIC,
+    b"heis": HEIC,
+    b"hevc": HEIC,
+    b"hevx": HEIC,
+    b"mif1": HEIC,
+    b"msf1": HEIC,
 }
 
 

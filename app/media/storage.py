@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from app.media.policy import MediaPolicy
+
 CHUNK_SIZE = 64 * 1024
 _HEX = frozenset("0123456789abcdef")
 
@@ -29,10 +31,21 @@ def _is_sha256(value: str) -> bool:
     return len(value) == 64 and set(value) <= _HEX
 
 
+def _private_dir(path: Path) -> None:
+    """Make ``path`` (its parent exists or is made) a folder only the owner can enter; also
+    tightens a folder an older version made 0755."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+
+
 class MediaStorage:
-    def __init__(self, root: Path) -> None:
+    """Blobs are 0600 and folders 0700: only the service's own user reads them."""
+
+    def __init__(self, root: Path, policy: MediaPolicy | None = None) -> None:
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
+        self.policy = policy or MediaPolicy()
 
     def blob_path(self, sha256: str) -> Path:
         if not _is_sha256(sha256):
@@ -44,7 +57,8 @@ class MediaStorage:
         return self.tmp_dir / f"upload-{secrets.token_hex(16)}"
 
     def ensure_dirs(self) -> None:
-        self.tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_dir(self.root)
+        _private_dir(self.tmp_dir)
 
     def exists(self, sha256: str) -> bool:
         return self.blob_path(sha256).is_file()
@@ -55,9 +69,13 @@ class MediaStorage:
         if target.is_file():
             # Same content already stored: keep the old blob, mark it as in use again.
             os.utime(target)
+            os.chmod(target, 0o600)
             temp_path.unlink(missing_ok=True)
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.root)
+        _private_dir(target.parent.parent)
+        _private_dir(target.parent)
+        os.chmod(temp_path, 0o600)
         os.replace(temp_path, target)
         return target
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, enum_check, new_id
@@ -14,6 +14,7 @@ from app.core.db import Base, TimestampMixin, enum_check, new_id
 class PrivacyRequestKind(StrEnum):
     access = "access"  # see the contact data held
     erasure = "erasure"  # delete it
+    correction = "correction"  # replace it with the corrected fields the request carries
 
 
 class PrivacyRequestStatus(StrEnum):
@@ -59,3 +60,6 @@ class PrivacyRequest(TimestampMixin, Base):
     completed_at: Mapped[datetime | None]  # completed or refused
     completed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     refusal_reason: Mapped[str | None] = mapped_column(String(16))
+    # A correction's new reporter fields, encrypted like the identity; dropped once applied.
+    correction_key_id: Mapped[str | None] = mapped_column(String(32))
+    correction_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.privacy.models import (
     PrivacyRequestKind,
@@ -12,7 +12,7 @@ from app.privacy.models import (
     PrivacyRequestStatus,
     RefusalReason,
 )
-from app.tips.schemas import LocalDateTime
+from app.tips.schemas import LocalDateTime, ReporterIn
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
@@ -21,14 +21,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class TrackPrivacyRequestIn(_Strict):
+class _WithCorrection(_Strict):
+    reporter: ReporterIn | None = Field(
+        None,
+        description="Only with `correction` (and then required, one field at least): the "
+        "corrected contact fields; fields left out stay as they are.",
+    )
+
+    @model_validator(mode="after")
+    def _correction_carries_fields(self) -> _WithCorrection:
+        kind = getattr(self, "kind", None)
+        has_fields = self.reporter is not None and any(
+            v is not None for v in self.reporter.model_dump().values()
+        )
+        if kind == PrivacyRequestKind.correction and not has_fields:
+            raise ValueError("a correction carries the corrected `reporter` fields")
+        if kind != PrivacyRequestKind.correction and self.reporter is not None:
+            raise ValueError("`reporter` only with kind `correction`")
+        return self
+
+
+class TrackPrivacyRequestIn(_WithCorrection):
     kind: PrivacyRequestKind = Field(
         description="`access`: see the contact data TinBáo holds about you; "
-        "`erasure`: delete it (only once the tip is closed)."
+        "`erasure`: delete it (only once the tip is closed); `correction`: replace it with "
+        "the `reporter` fields sent."
     )
 
 
-class PrivacyRequestIn(_Strict):
+class PrivacyRequestIn(_WithCorrection):
     tip_id: str = Field(max_length=36, description="The tip whose reporter asked.")
     kind: PrivacyRequestKind
     note: Note | None = Field(
@@ -81,3 +102,20 @@ class TrackPrivacyRequestOut(BaseModel):
         description="For a completed access request, for 30 days: the contact data held "
         "(null when none is held any more).",
     )
+
+
+class DisclosureOut(BaseModel):
+    """One time a reporter's identity was seen by staff (never the identity itself)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["reveal", "intake"] = Field(
+        description="`reveal`: decrypted through /reporter/reveal; `intake`: typed by the staff "
+        "member who recorded the tip (counter or hotline)."
+    )
+    tip_id: str
+    reference: str
+    actor_id: str | None
+    actor_label: str = Field(description="The staff member's username.")
+    at: LocalDateTime
+    reason: str | None = Field(description="The reason given for a reveal.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,7 @@ from app.core.i18n import Lang
 from app.core.pagination import split_page
 from app.core.security import DataCipher
 from app.core.time import as_utc
+from app.privacy.correction import apply_correction, seal_correction
 from app.privacy.models import (
     PrivacyRequest,
     PrivacyRequestKind,
@@ -101,6 +103,8 @@ async def file_request(
     actor: Principal | None,
     note: str | None = None,
     now: datetime,
+    correction: dict[str, Any] | None = None,
+    cipher: DataCipher | None = None,
 ) -> PrivacyRequest:
     """A new request for ``tip``'s reporter: by the reporter (``actor=None``, via /track) or
     by staff. 409 ``no_reporter_identity`` when no contact data is held (an anonymous tip, or
@@ -142,6 +146,10 @@ async def file_request(
     )
     session.add(request)
     await session.flush()
+    if kind == PrivacyRequestKind.correction:
+        assert correction is not None and cipher is not None
+        seal_correction(request, correction, cipher=cipher)
+        await session.flush()
     await audit.record(
         session,
         actor=actor,
@@ -162,12 +170,24 @@ async def file_staff_request(
     kind: PrivacyRequestKind,
     note: str | None,
     now: datetime,
+    correction: dict[str, Any] | None = None,
+    cipher: DataCipher | None = None,
 ) -> tuple[PrivacyRequest, Tip]:
     """Staff file a request for a tip they may act on (the reporter asked them, e.g. in a
     /track message). A tip outside their scope answers 404; one they may only read, 403."""
     tip = await get_visible_tip(session, principal=actor, tip_id=tip_id)
     scope.ensure_can_act(actor, tip)
-    return await file_request(session, tip=tip, kind=kind, actor=actor, note=note, now=now), tip
+    filed = await file_request(
+        session,
+        tip=tip,
+        kind=kind,
+        actor=actor,
+        note=note,
+        now=now,
+        correction=correction,
+        cipher=cipher,
+    )
+    return filed, tip
 
 
 def _audit_data(request: PrivacyRequest, tip: Tip) -> dict[str, str | None]:
@@ -316,7 +336,13 @@ async def erase_identity(session: AsyncSession, *, tip_id: str, now: datetime) -
 
 
 async def complete_request(
-    session: AsyncSession, *, request: PrivacyRequest, tip: Tip, actor: Principal, now: datetime
+    session: AsyncSession,
+    *,
+    request: PrivacyRequest,
+    tip: Tip,
+    actor: Principal,
+    now: datetime,
+    cipher: DataCipher | None = None,
 ) -> PrivacyRequest:
     """Do what was asked. Access: the data becomes visible to the reporter on /track.
     Erasure: the identity's ciphertext is removed; while the tip is open the request is
@@ -325,7 +351,14 @@ async def complete_request(
     _ensure_open(request)
     action = "privacy_request.completed"
     erased = False
-    if request.kind == PrivacyRequestKind.erasure:
+    corrected: list[str] = []
+    if request.kind == PrivacyRequestKind.correction:
+        assert cipher is not None
+        corrected = await apply_correction(
+            session, request=request, tip=tip, cipher=cipher, now=now
+        )
+        request.status = PrivacyRequestStatus.completed.value
+    elif request.kind == PrivacyRequestKind.erasure:
         if tip_is_closed(tip):
             erased = await erase_identity(session, tip_id=tip.id, now=now)
             request.status = PrivacyRequestStatus.completed.value
@@ -352,6 +385,7 @@ async def complete_request(
             **_audit_data(request, tip),
             "refusal_reason": request.refusal_reason,
             "identity_erased": erased,
+            **({"fields_corrected": corrected} if corrected else {}),
         },
     )
     return request

@@ -223,6 +223,8 @@ class TipEvent(TimestampMixin, Base):
     type: Mapped[str] = mapped_column(String(40))
     # Position in the change feed (GET /api/v1/events), set after commit by the sequencer.
     feed_position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # Hash chain over events in feed order, set with feed_position (see app.audit.events).
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     actor_label: Mapped[str] = mapped_column(String(64), default="system")

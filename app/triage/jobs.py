@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit.anchor import anchor_job
 from app.core import dialect
 from app.core.config import Settings
 from app.core.db import make_async_engine, make_sessionmaker
@@ -185,6 +186,7 @@ JOBS: tuple[Job, ...] = (
     Job("purge_idempotency", purge_idempotency, every=timedelta(minutes=10)),
     Job("purge_orphan_files", purge_orphan_files, every=timedelta(hours=6)),
     Job("purge_expired_reporters", purge_expired_reporters, every=timedelta(hours=1)),
+    Job("audit_anchor", anchor_job, every=timedelta(days=1)),
 )
 
 

@@ -264,5 +264,7 @@ async def reveal_reporter(
             phone=fields.get("phone"),
             email=fields.get("email"),
             address=fields.get("address"),
+            organization_name=fields.get("organization_name"),
+            organization_tax_code=fields.get("organization_tax_code"),
         )
     )

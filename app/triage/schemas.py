@@ -281,6 +281,10 @@ class ReporterIdentityOut(BaseModel):
     phone: str | None
     email: str | None
     address: str | None
+    organization_name: str | None = Field(
+        None, description="When the tip was filed on behalf of an organization."
+    )
+    organization_tax_code: str | None = None
 
 
 class RevealOut(BaseModel):

@@ -48,6 +48,7 @@ async def test_login_issues_a_token_that_identifies_the_user(client, db, setting
         "unit_code": "CAX-25747",
         "province_code": "79",  # the unit's province
         "organization_id": None,
+        "password_change_required": False,
     }
     claims = jwt.decode(body["access_token"], settings.secret_key, algorithms=["HS256"])
     assert claims["sub"] == officer.id and claims["ver"] == 0 and claims["role"] == "officer"

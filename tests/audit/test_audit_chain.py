@@ -53,6 +53,9 @@ async def test_edited_entry_is_detected(client, db, app):
         "checked": 5,
         "first_bad_id": None,
         "last_hash": (await db.execute(select(AuditEntry.hash).where(AuditEntry.id == 5))).scalar(),
+        "events_checked": 0,
+        "first_bad_event_position": None,
+        "events_head_hash": None,
     }
 
     await db.execute(text("UPDATE audit_entries SET reason = 'covered up' WHERE id = 3"))

@@ -5,7 +5,20 @@ from __future__ import annotations
 import pytest
 
 from app.media.service import safe_filename
-from app.media.sniff import AAC, JPEG, M4A, MP3, MP4, PDF, PNG, QUICKTIME, WAV, WEBP, decide_kind
+from app.media.sniff import (
+    AAC,
+    HEIC,
+    JPEG,
+    M4A,
+    MP3,
+    MP4,
+    PDF,
+    PNG,
+    QUICKTIME,
+    WAV,
+    WEBP,
+    decide_kind,
+)
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
@@ -40,6 +53,8 @@ ADTS = b"\xff\xf1\x50\x80\x00"
         (MP4_HEAD, "video/quicktime", ".mov", QUICKTIME),
         (MOV_HEAD, "video/quicktime", ".mov", QUICKTIME),
         (M4A_HEAD, "audio/x-m4a", ".m4a", M4A),
+        (HEIC_HEAD, "image/heic", ".heic", HEIC),  # converted to JPEG when stored
+        (HEIC_HEAD, "", ".HEIC".lower(), HEIC),
     ],
 )
 def test_allowed(head: bytes, declared: str, ext: str, kind: object) -> None:
@@ -50,7 +65,7 @@ def test_allowed(head: bytes, declared: str, ext: str, kind: object) -> None:
     ("head", "declared", "ext", "reason"),
     [
         (b"GIF89a\x01\x00", "image/gif", ".gif", "type"),
-        (HEIC_HEAD, "image/heic", ".heic", "type"),
+        (b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00mif1avif", "image/avif", ".avif", "type"),
         (b"PK\x03\x04", "application/zip", ".zip", "type"),
         (b"MZ\x90\x00", "application/octet-stream", ".exe", "type"),
         (b"<!DOCTYPE html><script>", "image/jpeg", ".jpg", "type"),

@@ -68,7 +68,18 @@ def png_bytes(size: tuple[int, int] = (16, 16)) -> bytes:
     return out.getvalue()
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+# A one-page PDF exactly as the cleaner writes it: cleaning it again changes no byte, so it is
+# stored and downloaded unchanged.
+PDF_BYTES = (
+    b"%PDF-1.3\n%\xbf\xf7\xa2\xfe\n1 0 obj\n<< /Pages 2 0 R /Type /Catalog >>\nendobj\n"
+    b"2 0 obj\n<< /Count 1 /Kids [ 3 0 R ] /Type /Pages >>\nendobj\n3 0 obj\n"
+    b"<< /Contents 4 0 R /MediaBox [ 0 0 200 200 ] /Parent 2 0 R /Resources << >> /Type /Page >>"
+    b"\nendobj\n4 0 obj\n<< /Length 0 >>\nstream\n\nendstream\nendobj\nxref\n0 5\n"
+    b"0000000000 65535 f \n0000000015 00000 n \n0000000064 00000 n \n0000000123 00000 n \n"
+    b"0000000229 00000 n \ntrailer << /Root 1 0 R /Size 5 /ID "
+    b"[<ea39fdfaff66bf71554485745305eec0><2afa904275549147546497bd16b70fea>] >>\n"
+    b"startxref\n278\n%%EOF\n"
+)
 
 
 async def post_multipart(

@@ -106,6 +106,8 @@ async def test_reveal_is_audited(app, client, db):
             "phone": "0912 345 678",
             "email": None,
             "address": None,
+            "organization_name": None,
+            "organization_tax_code": None,
         }
     }
 
