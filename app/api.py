@@ -8,6 +8,7 @@ from app.audit.router import router as audit_router
 from app.front.router import router as front_router
 from app.integration.router import router as integration_router
 from app.media.router import router as media_router
+from app.notifications.router import router as notifications_router
 from app.privacy.router import router as privacy_router
 from app.tips.router import router as tips_router
 from app.triage.router import router as triage_router
@@ -24,3 +25,4 @@ api_router.include_router(audit_router)
 api_router.include_router(integration_router)
 api_router.include_router(front_router)
 api_router.include_router(privacy_router)
+api_router.include_router(notifications_router)

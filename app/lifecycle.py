@@ -23,6 +23,10 @@ async def startup(app: FastAPI) -> None:
 
         webhook_worker.start(app)
 
+        from app.notifications import worker as notification_worker
+
+        notification_worker.start(app)
+
 
 async def shutdown(app: FastAPI) -> None:
     from app.triage import jobs
@@ -32,4 +36,8 @@ async def shutdown(app: FastAPI) -> None:
     from app.integration import worker as webhook_worker
 
     await webhook_worker.stop(app)
+
+    from app.notifications import worker as notification_worker
+
+    await notification_worker.stop(app)
     await app.state.engine.dispose()

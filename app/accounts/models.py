@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, enum_check, new_id
@@ -57,6 +58,13 @@ class User(TimestampMixin, Base):
     # Bumped when the user is disabled or its role/scope changes: older tokens stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None]
+    # Where the user's own notices go (app.notifications); the inbox needs none of these.
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
+    notify_channels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    web_push: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notify_new_tips: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ApiKey(TimestampMixin, Base):

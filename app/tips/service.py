@@ -40,6 +40,7 @@ from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
 from app.media.storage import MediaStorage
 from app.media.upload import StagedFile
+from app.tips import notify_contact
 from app.tips.idempotency import IdempotencyKey, find_replay, remember_response
 from app.tips.models import (
     Channel,
@@ -592,6 +593,12 @@ async def create_tip(
             json.dumps(identity, ensure_ascii=False).encode(), aad=tip.id.encode()
         )
         session.add(ReporterIdentity(tip_id=tip.id, key_id=key_id, ciphertext=blob))
+    notify_contact.store(
+        session,
+        tip_id=tip.id,
+        contact=notify_contact.contact_from_intake(data, identity),
+        cipher=context.cipher,
+    )
 
     watchers = _add_watchers(session, tip=tip, routing=routing, duty_desk=duty_desk)
     _add_timeline(session, tip=tip, actor=actor, channel=channel, duty_desk=duty_desk, now=now)
