@@ -29,10 +29,10 @@ def build_message(settings: Settings, *, to: str, message: Outgoing) -> EmailMes
     mail["Date"] = formatdate(localtime=False)
     domain = parseaddr(settings.mail_from)[1].partition("@")[2] or "tinbao.invalid"
     mail["Message-ID"] = make_msgid(idstring=message.notice_id, domain=domain)
-    mail["Content-Language"] = message.locale
     mail["Auto-Submitted"] = "auto-generated"
     mail["X-TinBao-Notice"] = message.notice_id
-    mail.set_content(message.body, charset="utf-8")
+    mail.set_content(message.body, charset="utf-8")  # (clears Content-* headers set before)
+    mail["Content-Language"] = message.locale
     return mail
 
 
