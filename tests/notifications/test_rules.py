@@ -224,3 +224,81 @@ async def test_privacy_and_protection_rules_tell_the_leads(app, client, db, staf
         "privacy_request.due",
     ]
     assert await inbox_types(db, staff["officer_a"].id) == []
+
+
+async def test_admin_and_supervisor_set_staff_contacts(app, client, db, staff):
+    url = f"/api/v1/users/{staff['officer_a'].id}"
+    r = await client.patch(url, json={"email": "a@congan.example"}, headers=staff.headers["admin"])
+    assert r.status_code == 200 and r.json()["email"] == "a@congan.example"
+    r = await client.patch(
+        url, json={"phone": "0912345678"}, headers=staff.headers["supervisor_79"]
+    )
+    assert r.status_code == 200 and r.json()["phone"] == "0912345678"
+    r = await client.patch(url, json={"phone": "not a phone"}, headers=staff.headers["admin"])
+    assert r.status_code == 422
+    r = await client.patch(url, json={"email": None}, headers=staff.headers["admin"])
+    assert r.json()["email"] is None
+    r = await client.patch(url, json={"phone": "0999999999"}, headers=staff.headers["lead_a"])
+    assert r.status_code == 403
+
+
+async def test_preferences_validate(app, client, db, staff):
+    h = staff.headers["officer_a"]
+    r = await client.patch("/api/v1/auth/me", json={"notify_channels": ["fax"]}, headers=h)
+    assert r.status_code == 422
+    r = await client.patch("/api/v1/auth/me", json={"locale": "fr"}, headers=h)
+    assert r.status_code == 422
+    r = await client.patch(
+        "/api/v1/auth/me",
+        json={"locale": "en", "notify_channels": ["sms", "sms"], "phone": "0912345678"},
+        headers=h,
+    )
+    assert r.status_code == 200
+    assert r.json() == {
+        "email": None,
+        "phone": "0912345678",
+        "locale": "en",
+        "notify_channels": ["sms"],
+        "web_push": False,
+        "notify_new_tips": False,
+    }
+    r = await client.patch("/api/v1/auth/me", json={}, headers=staff.headers["analyst_key_79"])
+    assert r.status_code == 403
+
+
+async def test_privacy_request_reminder_once_per_deadline(app, client, db, staff):
+    from app.privacy.models import PrivacyRequest
+
+    tip = await submit(client)
+    now = datetime.now(UTC)
+    db.add(
+        PrivacyRequest(
+            tip_id=tip["id"],
+            kind="access",
+            status="pending",
+            source="reporter",
+            answer_by=now + timedelta(days=2),
+            due_at=now + timedelta(days=15),
+        )
+    )
+    await db.commit()
+    settings = app.state.settings
+
+    async def remind(at: datetime) -> int:
+        async with app.state.sessionmaker() as session:
+            done = await notification_jobs.remind_privacy_requests(
+                session, now=at, settings=settings
+            )
+            await session.commit()
+        return done
+
+    assert await remind(now) == 0
+    assert await remind(now + timedelta(days=1, hours=1)) == 1  # a day before answer_by
+    assert await remind(now + timedelta(days=1, hours=2)) == 0  # once
+    assert await remind(now + timedelta(days=14, hours=1)) == 1  # then before due_at
+    await run_worker(app)
+    assert await inbox_types(db, staff["lead_a"].id, tip["id"]) == [
+        "tip.new",
+        "privacy_request.due",
+        "privacy_request.due",
+    ]
