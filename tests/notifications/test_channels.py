@@ -294,3 +294,31 @@ async def test_rate_limited_per_recipient_but_not_urgent_alerts(app, client, db,
     assert rows[-1].type == "tip.urgent"
     assert len(gateway.requests) == 3
     assert len(await inbox_types(db, staff["lead_a"].id)) == 5  # the inbox has them all
+
+
+async def test_local_debugging_smtp_server_without_tls(app, client, db, staff):
+    """Development: `python -m aiosmtpd -n -l 127.0.0.1:8025` offers no STARTTLS; a plain
+    `smtp://` URL sends anyway, `?starttls=require` refuses to."""
+    from aiosmtpd.controller import Controller
+
+    from tests.notifications.peers import Mailbox, _Handler, free_port
+
+    box = Mailbox(port=free_port())
+    controller = Controller(_Handler(box), hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        await _prefs(
+            client, staff.headers["lead_a"], email="lead@example.vn", notify_channels=["email"]
+        )
+        await submit(client)
+        strict = with_settings(app, smtp_url=f"smtp://127.0.0.1:{box.port}?starttls=require")
+        await run_worker(app, settings=strict)
+        [row] = await deliveries(db)
+        assert row.status == "failed" and row.last_error.startswith("smtp:")
+        plain = with_settings(app, smtp_url=f"smtp://127.0.0.1:{box.port}")
+        await run_worker(app, settings=plain, now=datetime.now(UTC) + timedelta(seconds=10))
+    finally:
+        controller.stop()
+    [message] = box.messages
+    assert message["tls"] is False and message["rcpt_tos"] == ["lead@example.vn"]
+    assert [r.status for r in await deliveries(db)] == ["delivered"]
