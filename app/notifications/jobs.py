@@ -18,20 +18,23 @@ from app.core.config import Settings
 from app.notifications.models import UrgentAlert
 from app.notifications.service import enqueue
 from app.privacy.models import PrivacyRequest, PrivacyRequestStatus
-from app.tips.models import ReporterNotifyContact, Tip, TipEvent
+from app.tips.models import ReporterNotifyContact, Tip
+from app.tips.timeline import record_event
 from app.triage.overdue import overdue_clause
 
 BATCH = 500
 PRIVACY_NOTICE_AHEAD = timedelta(hours=24)
 
 
-def _escalated_event(tip: Tip, *, now: datetime, level: int, reason: str) -> TipEvent:
-    return TipEvent(
-        tip_id=tip.id,
+def _record_escalation(
+    session: AsyncSession, tip: Tip, *, now: datetime, level: int, reason: str
+) -> None:
+    record_event(
+        session,
+        tip=tip,
         type="tip.escalated",
+        actor="system",
         at=now,
-        actor_label="system",
-        unit_code=tip.assigned_unit_code,
         data={"level": level, "reason": reason},
     )
 
@@ -81,7 +84,7 @@ async def escalate_unacknowledged(
         if tip is None:
             continue
         await _raise_level(session, tip, 1)
-        session.add(_escalated_event(tip, now=now, level=1, reason="urgent_unacknowledged"))
+        _record_escalation(session, tip, now=now, level=1, reason="urgent_unacknowledged")
         done += 1
     await session.flush()
     return done
@@ -110,7 +113,7 @@ async def escalate_overdue(session: AsyncSession, *, now: datetime, settings: Se
         level = min(2, int((now - tip.overdue_notified_for) / delay))
         if level <= tip.escalation_level or not await _raise_level(session, tip, level):
             continue
-        session.add(_escalated_event(tip, now=now, level=level, reason="overdue"))
+        _record_escalation(session, tip, now=now, level=level, reason="overdue")
         done += 1
     await session.flush()
     return done

@@ -36,6 +36,7 @@ from app.notifications.schemas import (
     PreferencesUpdate,
 )
 from app.tips.models import Tip, TipEvent
+from app.tips.timeline import record_event
 from app.units.models import Category
 
 _NOT_FOUND = ("Không tìm thấy thông báo.", "Notification not found.")
@@ -263,16 +264,14 @@ async def acknowledge_alert(
         alert.acknowledged_at = now
         alert.acknowledged_by_id = principal.id
         alert.updated_at = now
-        session.add(
-            TipEvent(
-                tip_id=tip.id,
-                type="tip.alert_acknowledged",
-                at=now,
-                actor_id=principal.id,
-                actor_label=principal.label,
-                unit_code=principal.unit_code,
-                data={"escalated": alert.escalated_at is not None},
-            )
+        record_event(
+            session,
+            tip=tip,
+            type="tip.alert_acknowledged",
+            actor=principal,
+            at=now,
+            unit_code=principal.unit_code,
+            data={"escalated": alert.escalated_at is not None},
         )
         await session.flush()
     return alert
