@@ -192,6 +192,19 @@ async def test_overdue_then_escalation_levels(app, client, db, staff):
     assert await _escalate_overdue(app, deadline + timedelta(hours=hours + 2)) == 0
     assert await _escalate_overdue(app, deadline + timedelta(hours=2 * hours, minutes=1)) == 1
     assert (await load_tip(db, tip["id"])).escalation_level == 2
+    # Visible on the record and the queue, and the queue's escalated=true filter.
+    lead = staff.headers["lead_a"]
+    other = await submit(client)
+    r = await client.get(f"/api/v1/tips/{tip['id']}", headers=lead)
+    assert r.json()["escalation_level"] == 2
+    r = await client.get("/api/v1/tips", params={"escalated": "true"}, headers=lead)
+    assert [(i["id"], i["escalation_level"]) for i in r.json()["items"]] == [(tip["id"], 2)]
+    r = await client.get("/api/v1/tips", params={"escalated": "false"}, headers=lead)
+    assert [i["id"] for i in r.json()["items"]] == [other["id"]]
+    r = await client.get(
+        "/api/v1/tips", params={"escalated": "true"}, headers=staff.headers["supervisor_79"]
+    )
+    assert [i["id"] for i in r.json()["items"]] == [tip["id"]]
     assert await _escalate_overdue(app, deadline + timedelta(hours=10 * hours)) == 0
     await run_worker(app)
     assert await inbox_types(db, staff["supervisor_79"].id) == ["tip.escalated", "tip.escalated"]
