@@ -68,7 +68,9 @@ async def test_anonymous_reporter_told_of_status_message_and_outcome(
         now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
         await run_worker(app, settings=settings, now=now)
 
-    texts = [b["text"] for b in json_bodies(gateway)]
+    # Sent concurrently: in the order of the notices (their delivery ids), not of arrival.
+    bodies = sorted(json_bodies(gateway), key=lambda b: int(b["id"].split("-")[1]))
+    texts = [b["text"] for b in bodies]
     assert texts == [
         f"TinBáo {tip['reference']}: Tin báo đang được xử lý. "
         "Tra cứu bằng mã biên nhận trên TinBáo.",
