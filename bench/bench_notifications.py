@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1, help="off/on pairs, alternating")
     args = parser.parse_args()
     harness.free_port = free_port_in_range  # Server.start picks its port through this
 
@@ -76,8 +77,8 @@ def main() -> None:
         f"server: 1 uvicorn worker, scheduler and notification worker on; client: 1 process, "
         f"{args.concurrency} connections; {leads} unit leads added"
     )
-    rows, rates = [], {}
-    for enabled in (False, True):
+    rows, rates = [], {False: 0.0, True: 0.0}
+    for enabled in [False, True] * args.rounds:
         env = {**base_env, "TINBAO_NOTIFICATIONS_ENABLED": str(enabled).lower()}
         causes_before = int(sql(url, "SELECT count(*) FROM notification_causes")[0][0])
         with Server(url, workers=1, env=env) as server:
@@ -92,7 +93,7 @@ def main() -> None:
             )
         label = f"POST /api/v1/tips, notifications {'on' if enabled else 'off'}"
         rows.append(row(label, peak, "201"))
-        rates[enabled] = ok_count(peak, "201") / peak["elapsed"]
+        rates[enabled] += ok_count(peak, "201") / peak["elapsed"] / args.rounds
         causes = int(sql(url, "SELECT count(*) FROM notification_causes")[0][0]) - causes_before
         report.line(f"- notifications {'on' if enabled else 'off'}: {causes:,} outbox rows written")
     pending = int(
@@ -100,7 +101,8 @@ def main() -> None:
     )
     inbox = int(sql(url, "SELECT count(*) FROM notifications")[0][0])
     report.line(
-        f"- outbox rows not yet expanded when the server stopped: {pending:,}; inbox rows: {inbox:,}"
+        f"- outbox rows not yet expanded when the server stopped: {pending:,}; "
+        f"inbox rows: {inbox:,}"
     )
     report.line()
     report.table(["run", "requests", "rate (2xx)", "p50", "p95", "p99", "errors"], rows)
