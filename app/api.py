@@ -10,6 +10,7 @@ from app.core.errors import problem_responses
 from app.core.query import reject_unknown_query
 from app.front.router import router as front_router
 from app.integration.router import router as integration_router
+from app.notifications.router import router as notifications_router
 from app.privacy.router import router as privacy_router
 from app.tips.router import router as tips_router
 from app.triage.router import router as triage_router
@@ -31,3 +32,4 @@ api_router.include_router(integration_router)
 api_router.include_router(front_router)
 api_router.include_router(privacy_router)
 api_router.include_router(administration_router)
+api_router.include_router(notifications_router)

@@ -214,6 +214,33 @@ def webhooks_run_worker() -> None:
     asyncio.run(run_standalone(get_settings(), forever=True))
 
 
+notifications_cli = typer.Typer(help="Notice deliveries.", no_args_is_help=True)
+cli.add_typer(notifications_cli, name="notifications")
+
+
+@notifications_cli.command("deliver")
+def notifications_deliver() -> None:
+    """Expand pending notices and send every delivery due now, once."""
+    import asyncio
+
+    from app.core.config import get_settings
+    from app.notifications.worker import run_standalone
+
+    attempted = asyncio.run(run_standalone(get_settings(), forever=False))
+    typer.echo(f"attempted: {attempted}")
+
+
+@notifications_cli.command("run-worker")
+def notifications_run_worker() -> None:
+    """Run the notification worker alone, until interrupted (several may run at once)."""
+    import asyncio
+
+    from app.core.config import get_settings
+    from app.notifications.worker import run_standalone
+
+    asyncio.run(run_standalone(get_settings(), forever=True))
+
+
 @cli.command("generate-data-key")
 def generate_data_key(
     key_id: str = typer.Option(

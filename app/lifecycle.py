@@ -48,6 +48,10 @@ async def startup(app: FastAPI) -> None:
 
         webhook_worker.start(app)
 
+        from app.notifications import worker as notification_worker
+
+        notification_worker.start(app)
+
 
 async def shutdown(app: FastAPI) -> None:
     from app.triage import jobs
@@ -57,6 +61,10 @@ async def shutdown(app: FastAPI) -> None:
     from app.integration import worker as webhook_worker
 
     await webhook_worker.stop(app)
+
+    from app.notifications import worker as notification_worker
+
+    await notification_worker.stop(app)
     await app.state.engine.dispose()
     if app.state.read_router.replica_engine is not None:
         await app.state.read_router.replica_engine.dispose()

@@ -115,6 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_async_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     install_read_router(app, settings)
+    from app.notifications import hooks as notification_hooks
+
+    notification_hooks.install()
+    notification_hooks.configure(app.state.sessionmaker, enabled=settings.notifications_enabled)
     app.state.cipher = DataCipher(settings.data_keys)
     app.state.migration_head = migration_head()
     app.state.rate_limits = RateLimits(settings)

@@ -6,6 +6,7 @@ from app.audit import models as audit_models
 from app.core.db import Base
 from app.integration import models as integration_models
 from app.media import models as media_models
+from app.notifications import models as notifications_models
 from app.privacy import models as privacy_models
 from app.tips import models as tips_models
 from app.triage import models as triage_models
@@ -18,6 +19,7 @@ __all__ = [
     "audit_models",
     "integration_models",
     "media_models",
+    "notifications_models",
     "privacy_models",
     "tips_models",
     "triage_models",

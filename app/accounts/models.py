@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, false
+from sqlalchemy import JSON, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, enum_check, new_id
@@ -76,6 +77,13 @@ class User(TimestampMixin, Base):
     # Set when someone else set the password (creation, reset): until the user chooses their
     # own, their token only admits POST /auth/password.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where the user's own notices go (app.notifications); the inbox needs none of these.
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
+    notify_channels: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    web_push: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notify_new_tips: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ApiKey(TimestampMixin, Base):

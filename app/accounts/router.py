@@ -173,7 +173,8 @@ async def get_user(user: ManagedUser) -> UserOut:
 async def update_user(
     data: UserUpdate, user: ManagedUser, actor: AccountManager, session: SessionDep
 ) -> UserOut:
-    """Change role, scope, `disabled`, `full_name` or `password`. Disabling a user, or
+    """Change role, scope, `disabled`, `full_name`, `password`, or the user's notice
+    contacts `email`/`phone` (see `PATCH /auth/me` for the rest). Disabling a user, or
     changing its role, scope or password, ends its sessions at once (older tokens answer
     401). The last enabled admin cannot be disabled or demoted (409)."""
     user = await service.update_user(session, actor=actor, user=user, data=data)

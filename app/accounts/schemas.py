@@ -30,6 +30,8 @@ Password = Annotated[
         "username (app.accounts.passwords).",
     ),
 ]
+Email = Annotated[str, Field(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$", max_length=254)]
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 .()\-]{5,18}$", max_length=20)]
 
 
 def _no_control_characters(value: str) -> str:
@@ -109,6 +111,8 @@ class UserUpdate(BaseModel):
     province_code: Identifier | None = None
     organization_id: Identifier | None = None
     disabled: bool | None = None
+    email: Email | None = Field(None, description="Where the user's notices go; null clears.")
+    phone: Phone | None = Field(None, description="For SMS notices; null clears.")
 
 
 class UserOut(BaseModel):
@@ -122,6 +126,8 @@ class UserOut(BaseModel):
     province_code: str | None
     organization_id: str | None
     disabled: bool
+    email: str | None = None
+    phone: str | None = None
     last_login_at: LocalDateTime | None
     created_at: LocalDateTime
     updated_at: LocalDateTime

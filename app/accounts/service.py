@@ -484,6 +484,10 @@ async def update_user(
             await _keep_one_admin(session, user)
         user.disabled = data.disabled
         changed.append("disabled")
+    for contact in ("email", "phone"):  # the user's own notice contacts (app.notifications)
+        if contact in sent and sent[contact] != getattr(user, contact):
+            setattr(user, contact, sent[contact])
+            changed.append(contact)
 
     if not changed:
         return user

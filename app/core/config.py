@@ -103,6 +103,21 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 8
     webhook_allow_private: bool | None = None  # None: true outside production
 
+    # Notifications (app.notifications): the outbox row is always written when enabled; a
+    # channel without its settings is skipped (staff notices still reach the inbox).
+    notifications_enabled: bool = True
+    urgent_ack_minutes: int = Field(15, ge=1)
+    escalate_after_hours: int = Field(24, ge=1)
+    notify_rate_per_hour: int = Field(20, ge=1)  # per recipient; urgent alerts excepted
+    notify_max_attempts: int = Field(6, ge=1)
+    smtp_url: str | None = None  # smtp://[user:pass@]host:port[?starttls=require], smtps://
+    smtp_ca_file: Path | None = None  # extra CA bundle for the SMTP server's certificate
+    mail_from: str = "TinBáo <no-reply@tinbao.invalid>"
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: str | None = None
+    vapid_private_key: str | None = None  # base64url raw P-256 key or PEM
+    vapid_subject: str = "mailto:admin@tinbao.invalid"
+
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = 60
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

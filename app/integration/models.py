@@ -7,7 +7,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, enum_check, new_id
-from app.core.time import utcnow
+from app.core.outbox import OutboxMixin
 
 
 class FeedEventType(StrEnum):
@@ -54,7 +54,7 @@ class WebhookSubscription(TimestampMixin, Base):
     deleted_at: Mapped[datetime | None]
 
 
-class WebhookDelivery(TimestampMixin, Base):
+class WebhookDelivery(OutboxMixin, TimestampMixin, Base):
     """One event to one subscription: the outbox row the delivery worker works from.
 
     Written by the feed sequencer in the transaction that numbers the event. A worker
@@ -77,12 +77,5 @@ class WebhookDelivery(TimestampMixin, Base):
     # The exact JSON body, fixed when the event was sequenced: every attempt sends (and
     # signs) the same bytes.
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.pending)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    lease_until: Mapped[datetime | None]
-    leased_by: Mapped[str | None] = mapped_column(String(64))
-    last_attempt_at: Mapped[datetime | None]
+    # status, attempts, next_attempt_at, lease: app.core.outbox.OutboxMixin
     last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(300))
-    delivered_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,6 +26,7 @@ from app.accounts.models import Role, User
 from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.audit import service as audit
+from app.core import outbox
 from app.core.cursor import Int, Str, decode_cursor
 from app.core.db import new_id
 from app.core.errors import Conflict, NotFound, ValidationFailed, msg
@@ -37,9 +38,6 @@ from app.integration.schemas import WebhookCreate
 from app.integration.targets import TargetRefused, resolve_target
 
 SIGNATURE_HEADER = "X-TinBao-Signature"
-FIRST_RETRY_SECONDS = 5
-BACKOFF_FACTOR = 4
-MAX_BACKOFF_SECONDS = 3600
 LEASE_SECONDS = 60
 
 _NOT_FOUND = ("Không tìm thấy webhook.", "Webhook not found.")
@@ -53,13 +51,6 @@ def _aad(subscription_id: str) -> bytes:
 def sign(secret: str, body: bytes) -> str:
     """The X-TinBao-Signature value: ``sha256=<hex HMAC-SHA256(secret, raw body)>``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def backoff_seconds(failed_attempts: int) -> int:
-    """Wait before the next attempt after ``failed_attempts`` failures (>= 1)."""
-    return int(
-        min(FIRST_RETRY_SECONDS * BACKOFF_FACTOR ** (failed_attempts - 1), MAX_BACKOFF_SECONDS)
-    )
 
 
 def owner_enabled() -> ColumnElement[bool]:
@@ -331,31 +322,20 @@ async def claim_due(
     row whose lease a concurrent claim just set fails the re-checked condition. SQLite runs
     the single UPDATE under its write lock. Commit at once so the lease is visible.
     """
-    sendable = select(WebhookSubscription.id).where(owner_enabled())
-    due = (
-        select(WebhookDelivery.id)
-        .where(
-            WebhookDelivery.subscription_id.in_(sendable),
-            WebhookDelivery.status == DeliveryStatus.pending,
-            WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-        )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    return await outbox.claim_due(
+        session,
+        WebhookDelivery,
+        due_statuses=[DeliveryStatus.pending],
+        worker_id=worker_id,
+        now=now,
+        limit=limit,
+        lease=timedelta(seconds=LEASE_SECONDS),
+        where=[
+            WebhookDelivery.subscription_id.in_(
+                select(WebhookSubscription.id).where(owner_enabled())
+            )
+        ],
     )
-    result = await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due.scalar_subquery()))
-        .values(
-            lease_until=now + timedelta(seconds=LEASE_SECONDS),
-            leased_by=worker_id,
-            updated_at=now,
-        )
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(result.scalars().all())
 
 
 async def load_claimed(
@@ -396,34 +376,24 @@ async def record_attempt(
     Only while the lease is still ours: if it ran out and another worker took the row,
     that worker's outcome counts.
     """
-    attempts = delivery.attempts + 1
-    values: dict[str, object] = {
-        "attempts": attempts,
-        "last_attempt_at": now,
-        "last_status_code": outcome.status_code,
-        "last_error": outcome.error[:300] if outcome.error else None,
-        "lease_until": None,
-        "leased_by": None,
-        "updated_at": now,
-    }
-    if outcome.ok:
-        status = DeliveryStatus.delivered
-        values["delivered_at"] = now
-    elif attempts >= max_attempts:
-        status = DeliveryStatus.dead
-    else:
-        status = DeliveryStatus.pending
-        values["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(attempts))
-    values["status"] = status
-    await session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery.id,
-            WebhookDelivery.leased_by == worker_id,
-            # not cancelled meanwhile (its subscription deleted)
-            WebhookDelivery.status == DeliveryStatus.pending,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    values = outbox.outcome_values(
+        ok=outcome.ok,
+        attempts=delivery.attempts + 1,
+        now=now,
+        max_attempts=max_attempts,
+        error=outcome.error,
+        delivered=DeliveryStatus.delivered,
+        retry=DeliveryStatus.pending,
+        dead=DeliveryStatus.dead,
     )
-    return status
+    values["last_status_code"] = outcome.status_code
+    # not cancelled meanwhile (its subscription deleted)
+    await outbox.record_outcome(
+        session,
+        WebhookDelivery,
+        row_id=delivery.id,
+        worker_id=worker_id,
+        expect_status=DeliveryStatus.pending,
+        values=values,
+    )
+    return str(values["status"])

@@ -25,6 +25,7 @@ from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
 from app.media.storage import MediaStorage
 from app.media.upload import StagedFile
+from app.tips import notify_contact
 from app.tips.idempotency import IdempotencyKey, find_replay, remember_response
 from app.tips.intake_rules import (
     Place,
@@ -156,6 +157,12 @@ async def create_tip(
     identity = _reporter_identity(data, actor=actor, organization=organization)
     if identity is not None:
         _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
+    notify_contact.store(
+        session,
+        tip_id=tip.id,
+        contact=notify_contact.contact_from_intake(data, identity),
+        cipher=context.cipher,
+    )
 
     watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
     _add_timeline(

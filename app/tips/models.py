@@ -166,6 +166,8 @@ class Tip(TimestampMixin, Base):
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("tips.id"))
     closed_at: Mapped[datetime | None]
     overdue_notified_for: Mapped[datetime | None]  # the due_at a tip.overdue was emitted for
+    # 0; 1 once still overdue TINBAO_ESCALATE_AFTER_HOURS after the deadline, 2 at twice that
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ReporterIdentity(TimestampMixin, Base):
@@ -177,6 +179,18 @@ class ReporterIdentity(TimestampMixin, Base):
     key_id: Mapped[str] = mapped_column(String(32))
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     purged_at: Mapped[datetime | None]
+
+
+class ReporterNotifyContact(TimestampMixin, Base):
+    """Where the reporter wants notices about the tip (``notify`` at intake, or an identified
+    reporter's own phone/e-mail): encrypted (AES-GCM under the data keys), never shown to
+    staff, deleted by ``DELETE /track/notify`` and by retention."""
+
+    __tablename__ = "reporter_notify_contacts"
+
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RegisterCounter(TimestampMixin, Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -60,6 +60,28 @@ class ReporterIn(_Strict):
     address: str | None = Field(None, max_length=500)
 
 
+class WebPushKeys(_Strict):
+    p256dh: str = Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_-]+=*$")
+    auth: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+=*$")
+
+
+class WebPushSubscription(_Strict):
+    """A browser's PushSubscription (``subscription.toJSON()``)."""
+
+    endpoint: str = Field(min_length=10, max_length=2048, pattern=r"^https?://\S+$")
+    keys: WebPushKeys
+    expirationTime: int | None = None  # the browser's field name
+
+
+class NotifyIn(_Strict):
+    """Where the reporter wants notices about this tip; not an identity. ``{}``: none."""
+
+    email: str | None = Field(None, pattern=_EMAIL, max_length=254)
+    phone: str | None = Field(None, pattern=_PHONE, max_length=24)
+    web_push: WebPushSubscription | None = None
+    locale: Literal["vi", "en"] = Field("vi", description="Language of the notices.")
+
+
 class IntakeRecordIn(_Strict):
     """The receipt record (biên bản tiếp nhận) of a walk-in or hotline intake."""
 
@@ -100,6 +122,12 @@ class TipCreate(_Strict):
         "(`GET /api/v1/movement-models`: national, or of the organization's province).",
     )
     intake_record: IntakeRecordIn | None = None
+    notify: NotifyIn | None = Field(
+        None,
+        description="Where to send notices about this tip (also for anonymous tips); stored "
+        "encrypted, never shown to staff. Identified reporters are notified on their own "
+        'phone/e-mail unless they send `"notify": {}`.',
+    )
 
 
 class UnitRef(BaseModel):

@@ -31,6 +31,7 @@ from app.core.config import Settings
 from app.core.db import make_async_engine, make_sessionmaker
 from app.core.time import as_utc_or_none, utcnow
 from app.media import service as media
+from app.notifications import jobs as notification_jobs
 from app.privacy.service import purge_expired_reporters
 from app.tips.idempotency import purge_expired_idempotency
 from app.tips.models import Tip
@@ -187,6 +188,7 @@ JOBS: tuple[Job, ...] = (
     Job("purge_orphan_files", purge_orphan_files, every=timedelta(hours=6)),
     Job("purge_expired_reporters", purge_expired_reporters, every=timedelta(hours=1)),
     Job("audit_anchor", anchor_job, every=timedelta(days=1)),
+    *(Job(name, run, every=every) for name, run, every in notification_jobs.SCHEDULE),
 )
 
 

@@ -147,6 +147,7 @@ def _summary(tip: Tip, unit_name: str, now: datetime) -> TipSummary:
         transfer_due_at=tip.transfer_due_at,
         due_at=tip.due_at,
         overdue=is_overdue(tip, now),
+        escalation_level=tip.escalation_level,
     )
 
 
@@ -174,6 +175,9 @@ def queue_conditions(
         conditions.append(clause if filters.overdue else not_(func.coalesce(clause, False)))
     if filters.urgent is not None:
         conditions.append(Tip.urgent.is_(filters.urgent))
+    if filters.escalated is not None:
+        level = Tip.escalation_level
+        conditions.append(level > 0 if filters.escalated else level == 0)
     if filters.created_from is not None:
         start = filters.created_from
         start = as_utc(start) if isinstance(start, datetime) else local_day_start(start)

@@ -170,6 +170,7 @@ async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -
         transfer_due_at=tip.transfer_due_at,
         due_at=tip.due_at,
         overdue=is_overdue(tip, now),
+        escalation_level=tip.escalation_level,
         first_response_at=tip.first_response_at,
         closed_at=tip.closed_at,
         outcome=tip.outcome,

@@ -73,6 +73,12 @@ class TipSummary(BaseModel):
         description="Open, not suspended, and past due_at (or past transfer_due_at, the "
         "24/48-hour limit for a commune to forward a crime tip)."
     )
+    escalation_level: int = Field(
+        0,
+        description="0; 1 when escalated to the province's supervisors (still overdue "
+        "TINBAO_ESCALATE_AFTER_HOURS after the deadline, or an urgent alert not acknowledged "
+        "in TINBAO_URGENT_ACK_MINUTES); 2 when still overdue at twice the delay.",
+    )
 
 
 class TipPage(BaseModel):
@@ -172,6 +178,7 @@ class TipDetail(BaseModel):
     transfer_due_at: LocalDateTime | None
     due_at: LocalDateTime | None
     overdue: bool
+    escalation_level: int = 0
     first_response_at: LocalDateTime | None
     closed_at: LocalDateTime | None
     outcome: str | None
@@ -302,6 +309,9 @@ class QueueFilters(BaseModel):
     )
     overdue: bool | None = None
     urgent: bool | None = None
+    escalated: bool | None = Field(
+        default=None, description="Tips escalated to the supervisors (escalation_level >= 1)."
+    )
     created_from: Instant | Day | None = None
     created_to: Instant | Day | None = Field(
         default=None, description="Inclusive; a date includes that whole day (Asia/Ho_Chi_Minh)."

@@ -1,7 +1,7 @@
 """security: forced password change, tip event hash chain, correction requests
 
 Revision ID: 0005_security
-Revises: 0003_reference_admin
+Revises: 0004_notifications
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_security"
-down_revision: str | None = "0003_reference_admin"
+down_revision: str | None = "0004_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

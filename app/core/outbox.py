@@ -1,0 +1,140 @@
+"""The outbox machinery shared by webhook and notification deliveries.
+
+A delivery row carries its own queue state (:class:`OutboxMixin`). Workers claim due rows
+under a lease with one conditional UPDATE (PostgreSQL: over ``FOR UPDATE SKIP LOCKED``, so
+two workers never claim the same row; SQLite runs the UPDATE under its write lock), attempt
+them outside any transaction, and record each outcome only while the lease is still theirs.
+Failed attempts come back after an exponential backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, String, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import utcnow
+
+FIRST_RETRY_SECONDS = 5
+BACKOFF_FACTOR = 4
+MAX_BACKOFF_SECONDS = 3600
+
+
+class OutboxMixin:
+    """Queue state of a delivery row."""
+
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None]
+
+
+def backoff_seconds(failed_attempts: int) -> int:
+    """Wait before the next attempt after ``failed_attempts`` failures (>= 1): 5 s, 20 s,
+    80 s, ... capped at an hour."""
+    return int(
+        min(FIRST_RETRY_SECONDS * BACKOFF_FACTOR ** (failed_attempts - 1), MAX_BACKOFF_SECONDS)
+    )
+
+
+async def claim_due(
+    session: AsyncSession,
+    model: Any,
+    *,
+    due_statuses: Sequence[str],
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    claimed_status: str | None = None,
+    where: Sequence[Any] = (),
+) -> list[int]:
+    """Lease up to ``limit`` due rows of ``model`` to ``worker_id``; their ids, ascending.
+
+    ``where`` adds conditions (e.g. webhooks skip disabled owners). ``claimed_status`` (when
+    given) is set on the claimed rows: a row claimed that way is no
+    longer due even after its lease runs out. The caller commits at once.
+    """
+    due = (
+        select(model.id)
+        .where(
+            model.status.in_(list(due_statuses)),
+            model.next_attempt_at <= now,
+            or_(model.lease_until.is_(None), model.lease_until < now),
+            *where,
+        )
+        .order_by(model.next_attempt_at, model.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    values: dict[str, Any] = {"lease_until": now + lease, "leased_by": worker_id, "updated_at": now}
+    if claimed_status is not None:
+        values["status"] = claimed_status
+    result = await session.execute(
+        update(model)
+        .where(model.id.in_(due.scalar_subquery()), model.status.in_(list(due_statuses)))
+        .values(**values)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars().all())
+
+
+def outcome_values(
+    *,
+    ok: bool,
+    attempts: int,
+    now: datetime,
+    max_attempts: int,
+    error: str | None,
+    delivered: str = "delivered",
+    retry: str = "pending",
+    dead: str = "dead",
+) -> dict[str, Any]:
+    """The columns to store after attempt number ``attempts``: delivered, retry after a
+    backoff, or dead after ``max_attempts``."""
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "last_error": error[:300] if error else None,
+        "lease_until": None,
+        "leased_by": None,
+        "updated_at": now,
+    }
+    if ok:
+        values["status"] = delivered
+        values["delivered_at"] = now
+    elif attempts >= max_attempts:
+        values["status"] = dead
+    else:
+        values["status"] = retry
+        values["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(attempts))
+    return values
+
+
+async def record_outcome(
+    session: AsyncSession,
+    model: Any,
+    *,
+    row_id: int,
+    worker_id: str,
+    expect_status: str,
+    values: dict[str, Any],
+) -> bool:
+    """Store an outcome only while the row is still leased to ``worker_id`` in status
+    ``expect_status``; whether it was stored."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == row_id, model.leased_by == worker_id, model.status == expect_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -1,0 +1,182 @@
+"""Scheduled jobs of notifications: urgent alerts nobody acknowledged, overdue tips still
+overdue, privacy requests coming due, expired notice contacts (``now`` is passed in, so
+tests move the clock).
+
+An escalation is a ``tip.escalated`` timeline row (on the feed, hence an outbox row through
+app.notifications.hooks) and the tip's ``escalation_level``; each is taken by a conditional
+UPDATE first, so two overlapping runs escalate a tip once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.notifications.models import UrgentAlert
+from app.notifications.service import enqueue
+from app.privacy.models import PrivacyRequest, PrivacyRequestStatus
+from app.tips.models import ReporterNotifyContact, Tip
+from app.tips.timeline import record_event
+from app.triage.overdue import overdue_clause
+
+BATCH = 500
+PRIVACY_NOTICE_AHEAD = timedelta(hours=24)
+
+
+def _record_escalation(
+    session: AsyncSession, tip: Tip, *, now: datetime, level: int, reason: str
+) -> None:
+    record_event(
+        session,
+        tip=tip,
+        type="tip.escalated",
+        actor="system",
+        at=now,
+        data={"level": level, "reason": reason},
+    )
+
+
+async def _raise_level(session: AsyncSession, tip: Tip, level: int) -> bool:
+    result = await session.execute(
+        update(Tip)
+        .where(Tip.id == tip.id, Tip.escalation_level < level)
+        .values(escalation_level=level, updated_at=Tip.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def escalate_unacknowledged(
+    session: AsyncSession, *, now: datetime, settings: Settings
+) -> int:
+    """Urgent alerts not acknowledged within ``urgent_ack_minutes``: tell the supervisors."""
+    cutoff = now - timedelta(minutes=settings.urgent_ack_minutes)
+    alerts = list(
+        await session.scalars(
+            select(UrgentAlert)
+            .where(
+                UrgentAlert.acknowledged_at.is_(None),
+                UrgentAlert.escalated_at.is_(None),
+                UrgentAlert.raised_at <= cutoff,
+            )
+            .order_by(UrgentAlert.raised_at)
+            .limit(BATCH)
+        )
+    )
+    done = 0
+    for alert in alerts:
+        marked = await session.execute(
+            update(UrgentAlert)
+            .where(
+                UrgentAlert.tip_id == alert.tip_id,
+                UrgentAlert.acknowledged_at.is_(None),
+                UrgentAlert.escalated_at.is_(None),
+            )
+            .values(escalated_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        tip = await session.get(Tip, alert.tip_id)
+        if tip is None:
+            continue
+        await _raise_level(session, tip, 1)
+        _record_escalation(session, tip, now=now, level=1, reason="urgent_unacknowledged")
+        done += 1
+    await session.flush()
+    return done
+
+
+async def escalate_overdue(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
+    """Tips still overdue ``escalate_after_hours`` after the deadline their ``tip.overdue``
+    was for: level 1; at twice the delay: level 2."""
+    delay = timedelta(hours=settings.escalate_after_hours)
+    tips = list(
+        await session.scalars(
+            select(Tip)
+            .where(
+                overdue_clause(now),
+                Tip.overdue_notified_for.is_not(None),
+                Tip.escalation_level < 2,
+                Tip.overdue_notified_for <= now - delay,
+            )
+            .order_by(Tip.id)
+            .limit(BATCH)
+        )
+    )
+    done = 0
+    for tip in tips:
+        assert tip.overdue_notified_for is not None
+        level = min(2, int((now - tip.overdue_notified_for) / delay))
+        if level <= tip.escalation_level or not await _raise_level(session, tip, level):
+            continue
+        _record_escalation(session, tip, now=now, level=level, reason="overdue")
+        done += 1
+    await session.flush()
+    return done
+
+
+async def remind_privacy_requests(
+    session: AsyncSession, *, now: datetime, settings: Settings
+) -> int:
+    """``privacy_request.due`` to the unit's leads a day before a request must be answered
+    (``answer_by``) or done (``due_at``); once per request and deadline."""
+    soon = now + PRIVACY_NOTICE_AHEAD
+    rows = await session.scalars(
+        select(PrivacyRequest)
+        .where(
+            PrivacyRequest.status.in_(
+                [PrivacyRequestStatus.pending, PrivacyRequestStatus.acknowledged]
+            ),
+            PrivacyRequest.due_at <= soon,
+        )
+        .limit(BATCH)
+    )
+    pending_answer = await session.scalars(
+        select(PrivacyRequest)
+        .where(
+            PrivacyRequest.status == PrivacyRequestStatus.pending,
+            PrivacyRequest.answer_by <= soon,
+        )
+        .limit(BATCH)
+    )
+    written = 0
+    for deadline, requests in (("due_at", list(rows)), ("answer_by", list(pending_answer))):
+        for request in requests:
+            written += await enqueue(
+                session,
+                type="privacy_request.due",
+                tip_id=request.tip_id,
+                at=now,
+                data={"privacy_request_id": request.id, "deadline": deadline},
+                dedupe_key=f"privacy_request.due:{request.id}:{deadline}",
+            )
+    return written
+
+
+async def purge_notify_contacts(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
+    """Notice contacts of tips closed longer than ``retention_reporter_days`` ago are erased
+    (anonymous tips' too: they have no identity for the reporter purge to find)."""
+    cutoff = now - timedelta(days=settings.retention_reporter_days)
+    result = await session.execute(
+        delete(ReporterNotifyContact)
+        .where(
+            ReporterNotifyContact.tip_id.in_(
+                select(Tip.id).where(Tip.closed_at.is_not(None), Tip.closed_at < cutoff)
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# (name, job, at most once per) for the one scheduler.
+SCHEDULE = (
+    ("notify_escalate_unacknowledged", escalate_unacknowledged, timedelta(0)),
+    ("notify_escalate_overdue", escalate_overdue, timedelta(0)),
+    ("notify_privacy_requests", remind_privacy_requests, timedelta(minutes=10)),
+    ("notify_purge_contacts", purge_notify_contacts, timedelta(hours=1)),
+)
