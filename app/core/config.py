@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: int = 60
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     docs_enabled: bool = True
+    web_enabled: bool = True  # serve the reference web client (/, /track, /staff/, /dashboard/)
     log_level: str = "INFO"
 
     @model_validator(mode="before")

@@ -1,0 +1,268 @@
+"""The web client in a real Chromium: a citizen reports on a phone (with a photo; then offline),
+follows up; an officer triages and writes back; a supervisor's dashboard matches the API.
+Every page is checked with axe-core, for requests to other hosts and for CSP violations."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from tests.web.conftest import STAFF_PASSWORD, WebServer
+from tests.web.helpers import (
+    DESKTOP,
+    PHONE,
+    Watched,
+    assert_accessible,
+    bearer,
+    make_staff,
+    png_bytes,
+    token,
+)
+
+RECEIPT = re.compile(r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def tips_with(engine: Engine, marker: str) -> int:
+    with engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM tips WHERE description LIKE :m"), {"m": f"%{marker}%"}
+        ).scalar_one()
+    return int(count)
+
+
+def fill_report(page: Any, *, description: str, place: str = "sai gon") -> None:
+    page.get_by_label("Loại vụ việc").select_option("drugs")
+    page.get_by_label("Tên xã/phường (gõ không dấu cũng được)").fill(place)
+    page.get_by_role("button", name=re.compile(r"^Phường Sài Gòn")).first.click()
+    page.get_by_text("Nơi xảy ra: Phường Sài Gòn").wait_for()
+    page.get_by_label("Điều bạn thấy hoặc biết").fill(description)
+
+
+def read_receipt(page: Any) -> str:
+    panel = page.locator("#receipt-panel")
+    panel.wait_for(state="visible", timeout=30000)
+    receipt = str(page.locator("#receipt-code").inner_text()).strip()
+    assert RECEIPT.match(receipt), receipt
+    return receipt
+
+
+def test_citizen_officer_reporter_round_trip(
+    web_server: WebServer,
+    browser: Any,
+    sync_engine: Engine,
+    shots: Any,
+    axe_source: str,
+    tmp_path: Path,
+) -> None:
+    base = web_server.url
+    marker = uuid.uuid4().hex[:8]
+    photo = tmp_path / "hien-truong.png"
+    photo.write_bytes(png_bytes())
+
+    # 1. A citizen on a 360 px phone files a tip with a photo and gets a receipt.
+    phone = Watched(browser, base, **PHONE)
+    page = phone.page
+    page.goto("/")
+    page.get_by_label("Loại vụ việc").locator("option[value=drugs]").wait_for(state="attached")
+    assert_accessible(page, axe_source, "/ (phone)")
+    shots(page, "01-report-empty")
+    fill_report(page, description=f"Nhóm thanh niên tụ tập sử dụng ma túy mỗi tối {marker}a.")
+    page.get_by_label("Ảnh, video, ghi âm hoặc tài liệu (không bắt buộc)").set_input_files(
+        str(photo)
+    )
+    assert page.locator("#file-list img.thumb").count() == 1
+    page.locator("#file-list").get_by_text("hien-truong.png").wait_for()
+    shots(page, "02-report-filled")
+    page.get_by_role("button", name="Gửi tin báo").click()
+    first_receipt = read_receipt(page)
+    assert page.get_by_role("button", name="Sao chép mã").is_visible()
+    assert page.get_by_role("button", name="In mã").is_visible()
+    assert "không thể lấy lại" in page.locator("#receipt-panel .warning").inner_text()
+    assert_accessible(page, axe_source, "receipt")
+    shots(page, "03-receipt")
+    page.locator("#receipt-panel").screenshot(path=str(SCREENSHOTS / "citizen-receipt.png"))
+    assert tips_with(sync_engine, f"{marker}a") == 1
+    page.get_by_role("button", name=re.compile("Tôi đã lưu mã")).click()
+    assert page.locator("#receipt-code").inner_text() == ""
+
+    # 2. Offline: the report is kept on the device, then sent exactly once when back online.
+    fill_report(page, description=f"Có người lạ theo dõi nhà tôi nhiều đêm liền {marker}b.")
+    phone.context.set_offline(True)
+    page.get_by_role("button", name="Gửi tin báo").click()
+    page.get_by_text("Chưa có mạng: tin báo đã được lưu trên thiết bị này").wait_for()
+    shots(page, "04-offline-saved")
+    assert page.evaluate("() => TBOutbox.list().then(l => l.length)") == 1
+    assert tips_with(sync_engine, f"{marker}b") == 0
+    phone.context.set_offline(False)
+    second_receipt = read_receipt(page)
+    assert second_receipt != first_receipt
+    assert page.evaluate("() => TBOutbox.list().then(l => l.length)") == 0
+    page.reload()
+    page.get_by_label("Loại vụ việc").locator("option[value=drugs]").wait_for(state="attached")
+    assert tips_with(sync_engine, f"{marker}b") == 1
+    shots(page, "05-offline-sent")
+
+    # 3. The reporter follows the first tip: the receipt is typed, never in a URL.
+    page.goto("/track")
+    page.get_by_label("Mã theo dõi (nhập hoặc dán)").fill(first_receipt)
+    page.get_by_role("button", name="Xem tin báo").click()
+    page.locator("#tip-view").wait_for(state="visible")
+    reference = page.locator("#tip-heading").inner_text().split()[-1]
+    assert page.locator("#t-status").inner_text() == "Đã tiếp nhận"
+    assert first_receipt not in page.url
+    assert page.evaluate("() => localStorage.getItem('tinbao.receipt')") is None
+    assert_accessible(page, axe_source, "/track")
+    shots(page, "06-track")
+
+    # 4. An officer of the receiving unit logs in, finds the tip, claims it, writes back.
+    make_staff(base, "canbo1", "officer", unit_code="CAX-26740")
+    desk = Watched(browser, base, **DESKTOP)
+    staff = desk.page
+    staff.goto("/staff/")
+    assert_accessible(staff, axe_source, "/staff/ sign-in")
+    staff.get_by_label("Tên đăng nhập").fill("canbo1")
+    staff.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)
+    staff.get_by_role("button", name="Đăng nhập").click()
+    staff.locator("#queue li").first.wait_for()
+    staff.get_by_label("Tìm (không dấu được)").fill(f"{marker}a")
+    staff.get_by_role("button", name="Lọc").click()
+    staff.locator("#queue-status").get_by_text("1 tin báo đang hiển thị.").wait_for()
+    item = staff.locator("#queue button.item")
+    assert item.count() == 1 and reference in item.inner_text()
+    item.click()
+    staff.locator("#d-title").get_by_text(reference).wait_for()
+    staff.get_by_role("button", name="Nhận xử lý").click()
+    staff.locator("#d-facts").get_by_text("Nguyễn Văn Canbo1").wait_for()
+    reply = f"Cảm ơn bạn, chúng tôi đang xác minh {marker}."
+    staff.get_by_label("Viết cho người báo tin").fill(reply)
+    staff.locator("#reply-form").get_by_role("button", name="Gửi").click()
+    staff.locator("#d-messages").get_by_text(f"đang xác minh {marker}").wait_for()
+    assert "token" not in staff.url and "access_token" not in staff.url
+    assert staff.evaluate("() => sessionStorage.getItem('tinbao.token')") is not None
+    assert staff.evaluate("() => localStorage.getItem('tinbao.token')") is None
+    assert_accessible(staff, axe_source, "/staff/ record")
+    shots(staff, "07-staff-record")
+    staff.screenshot(path=str(SCREENSHOTS / "staff.png"))
+
+    # 5. The reporter sees the message.
+    page.get_by_role("button", name="Đóng (xóa mã khỏi trang)").click()
+    page.get_by_label("Mã theo dõi (nhập hoặc dán)").fill(first_receipt.lower())
+    page.get_by_role("button", name="Xem tin báo").click()
+    page.locator("#t-messages").get_by_text(f"đang xác minh {marker}").wait_for()
+    shots(page, "08-track-message")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-track.png"), full_page=True)
+
+    # The API agrees: one claimed tip, the message to the reporter.
+    officer = token(base, "canbo1", STAFF_PASSWORD)
+    found = httpx.get(f"{base}/api/v1/tips", params={"q": f"{marker}a"}, headers=bearer(officer))
+    assert [t["reference"] for t in found.json()["items"]] == [reference]
+    assert found.json()["items"][0]["assignee_id"] is not None
+    for watched in (phone, desk):
+        watched.check_clean()
+        watched.close()
+
+
+def _file_tip(base: str, category: str) -> None:
+    body = {
+        "category_code": category,
+        "description": f"Tin báo thử nghiệm cho trang tổng hợp {uuid.uuid4().hex}.",
+        "location": {"commune_code": "26740", "lat": 10.7769, "lon": 106.7009},
+    }
+    r = httpx.post(f"{base}/api/v1/tips", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code == 201, r.text
+
+
+def test_supervisor_dashboard_matches_stats_summary(
+    web_server: WebServer, browser: Any, shots: Any, axe_source: str
+) -> None:
+    base = web_server.url
+    make_staff(base, "giamsat1", "province_supervisor", province_code="79")
+    supervisor = token(base, "giamsat1", STAFF_PASSWORD)
+
+    def summary(period: str, group: str) -> dict[str, Any]:
+        answer = httpx.get(
+            f"{base}/api/v1/stats/summary",
+            params={"period": period, "group_by": group, "province_code": "79"},
+            headers=bearer(supervisor),
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    categories = ("drugs", "drugs", "theft_fraud", "drugs", "theft_fraud", "public_disorder")
+    for category in categories:
+        _file_tip(base, category)
+    desk = Watched(browser, base, **DESKTOP)
+    page = desk.page
+    page.goto("/dashboard/")
+    page.get_by_label("Tên đăng nhập").fill("giamsat1")
+    page.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.locator("#c-category .bar-row").first.wait_for()
+    page.locator("#map svg path.commune").first.wait_for()
+    page.locator("#map svg circle.spot").first.wait_for()
+    period = page.evaluate(
+        "() => `month:${document.getElementById('p-year').value}-"
+        "${document.getElementById('p-part').value}`"
+    )
+    for group in ("category", "month", "unit"):
+        expected = summary(period, group)
+        drawn = page.evaluate(
+            f"""() => Array.from(document.querySelectorAll('#c-{group} .bar-row'))
+                .map(g => [g.dataset.key, Number(g.dataset.count)])"""
+        )
+        wanted = [[g["key"] or "", g["count"]] for g in expected["groups"]]
+        assert sorted(map(tuple, drawn)) == sorted(map(tuple, wanted)), group
+        assert sum(count for _, count in drawn) == expected["total"] >= len(categories)
+    by_category = {g["key"]: g["count"] for g in summary(period, "category")["groups"]}
+    assert by_category["drugs"] >= 3 and by_category["public_disorder"] >= 1
+    assert page.locator("#sla table tbody tr").count() >= 1
+    assert page.locator("#map svg path.commune").count() == 168
+    hotspots = httpx.get(
+        f"{base}/api/v1/stats/hotspots",
+        params={"period": period, "province_code": "79"},
+        headers=bearer(supervisor),
+    ).json()
+    circles = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#map circle.spot'))"
+        ".map(c => Number(c.dataset.count))"
+    )
+    assert sorted(circles) == sorted(c["count"] for c in hotspots["cells"])
+    assert max(circles) >= len(categories)
+    assert_accessible(page, axe_source, "/dashboard/")
+    shots(page, "01-dashboard")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    desk.check_clean()
+    desk.close()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_every_page_accessible_strict_csp_english(
+    web_server: WebServer, browser: Any, shots: Any, axe_source: str, size: str
+) -> None:
+    base = web_server.url
+    watched = Watched(browser, base, **(PHONE if size == "phone" else DESKTOP))
+    page = watched.page
+    for path in ("/", "/track", "/staff/", "/dashboard/"):
+        response = page.goto(path)
+        assert response is not None and response.status == 200
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        page.locator("#lang-switch").wait_for()
+        assert_accessible(page, axe_source, f"{path} ({size}, vi)")
+        page.locator("#lang-switch").click()
+        assert page.evaluate("() => document.documentElement.lang") == "en"
+        page.get_by_role("link", name=re.compile("Report|Police")).first.wait_for()
+        assert_accessible(page, axe_source, f"{path} ({size}, en)")
+        shots(page, f"{path.strip('/') or 'report'}-en")
+        page.locator("#lang-switch").click()
+        assert page.evaluate("() => document.documentElement.lang") == "vi"
+    watched.check_clean()
+    watched.close()
