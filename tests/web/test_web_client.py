@@ -81,6 +81,7 @@ def test_citizen_officer_reporter_round_trip(
     assert page.locator("#file-list img.thumb").count() == 1
     page.locator("#file-list").get_by_text("hien-truong.png").wait_for()
     shots(page, "02-report-filled")
+    page.screenshot(path=str(SCREENSHOTS / "citizen-report.png"))
     page.get_by_role("button", name="Gửi tin báo").click()
     first_receipt = read_receipt(page)
     assert page.get_by_role("button", name="Sao chép mã").is_visible()
@@ -264,5 +265,27 @@ def test_every_page_accessible_strict_csp_english(
         shots(page, f"{path.strip('/') or 'report'}-en")
         page.locator("#lang-switch").click()
         assert page.evaluate("() => document.documentElement.lang") == "vi"
+
+    # Keyboard: the first Tab reaches the skip link, which leads to the main content.
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => location.hash") == "#main"
+
+    # Signed in (a supervisor: the province's queue and its review) at this size.
+    make_staff(base, f"gs-{size}", "province_supervisor", province_code="79")
+    page.goto("/staff/")
+    page.get_by_label("Tên đăng nhập").fill(f"gs-{size}")
+    page.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)
+    page.get_by_label("Mật khẩu").press("Enter")
+    page.locator("#queue-status").get_by_text(re.compile("tin báo")).wait_for()
+    assert_accessible(page, axe_source, f"/staff/ queue ({size})")
+    shots(page, "staff-queue")
+    page.goto("/dashboard/")  # the session carries over within the tab
+    page.locator("#sla").get_by_text(re.compile(".")).first.wait_for()
+    page.locator("#map svg, #map p").first.wait_for()
+    assert_accessible(page, axe_source, f"/dashboard/ ({size})")
+    shots(page, "dashboard")
     watched.check_clean()
     watched.close()

@@ -49,21 +49,41 @@ const TBCharts = (() => {
     container.append(el("details", {}, el("summary", { text: TB.t("dash.table") }), table));
   }
 
+  function bboxOf(coords, box = [Infinity, Infinity, -Infinity, -Infinity]) {
+    if (typeof coords[0] === "number") {
+      box[0] = Math.min(box[0], coords[0]);
+      box[1] = Math.min(box[1], coords[1]);
+      box[2] = Math.max(box[2], coords[0]);
+      box[3] = Math.max(box[3], coords[1]);
+    } else coords.forEach((c) => bboxOf(c, box));
+    return box;
+  }
+
+  const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+
   // Equirectangular projection scaled by cos(latitude): good enough at a province's size.
+  // The frame holds the communes whose centres are not outliers, so that a far-off island
+  // does not shrink the mainland to a corner (it is left outside the frame).
   function projector(features) {
+    const boxes = features.map((f) => bboxOf(f.geometry.coordinates));
+    const xs = boxes.map((b) => (b[0] + b[2]) / 2).sort((a, b) => a - b);
+    const ys = boxes.map((b) => (b[1] + b[3]) / 2).sort((a, b) => a - b);
+    const [x0, x1, y0, y1] = [quantile(xs, 0.02), quantile(xs, 0.98), quantile(ys, 0.02), quantile(ys, 0.98)];
+    const spanX = (x1 - x0) * 0.5 + 0.02;
+    const spanY = (y1 - y0) * 0.5 + 0.02;
     let minX = Infinity;
     let minY = Infinity;
     let maxX = -Infinity;
     let maxY = -Infinity;
-    const visit = (coords) => {
-      if (typeof coords[0] === "number") {
-        minX = Math.min(minX, coords[0]);
-        maxX = Math.max(maxX, coords[0]);
-        minY = Math.min(minY, coords[1]);
-        maxY = Math.max(maxY, coords[1]);
-      } else coords.forEach(visit);
-    };
-    features.forEach((f) => visit(f.geometry.coordinates));
+    for (const b of boxes) {
+      const cx = (b[0] + b[2]) / 2;
+      const cy = (b[1] + b[3]) / 2;
+      if (cx < x0 - spanX || cx > x1 + spanX || cy < y0 - spanY || cy > y1 + spanY) continue;
+      minX = Math.min(minX, b[0]);
+      minY = Math.min(minY, b[1]);
+      maxX = Math.max(maxX, b[2]);
+      maxY = Math.max(maxY, b[3]);
+    }
     const k = Math.cos((((minY + maxY) / 2) * Math.PI) / 180);
     const width = 800;
     const scale = width / ((maxX - minX) * k || 1);
@@ -72,8 +92,6 @@ const TBCharts = (() => {
       width,
       height,
       project: (lon, lat) => [((lon - minX) * k * scale).toFixed(1), ((maxY - lat) * scale).toFixed(1)],
-      scale,
-      k,
     };
   }
 
