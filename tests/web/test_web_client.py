@@ -149,8 +149,21 @@ def test_citizen_officer_reporter_round_trip(
     assert "token" not in staff.url and "access_token" not in staff.url
     assert staff.evaluate("() => sessionStorage.getItem('tinbao.token')") is not None
     assert staff.evaluate("() => localStorage.getItem('tinbao.token')") is None
+    # The inbox: its badge shows the API's unread count, or says the server has no inbox.
+    officer = token(base, "canbo1", STAFF_PASSWORD)
+    inbox = httpx.get(f"{base}/api/v1/notifications", headers=bearer(officer))
+    label = staff.locator("#inbox-btn")
+    if inbox.status_code in (404, 405):
+        staff.locator("#inbox-btn[aria-label*='chưa có']").wait_for()
+        assert staff.locator("#inbox-badge").is_hidden()
+    else:
+        assert inbox.status_code == 200, inbox.text
+        unread = inbox.json()["unread"]
+        staff.locator(f"#inbox-btn[aria-label*='{unread} chưa đọc']").wait_for()
+    assert label.is_visible()
     assert_accessible(staff, axe_source, "/staff/ record")
     shots(staff, "07-staff-record")
+    staff.evaluate("() => window.scrollTo(0, 0)")
     staff.screenshot(path=str(SCREENSHOTS / "staff.png"))
 
     # 5. The reporter sees the message.
@@ -162,13 +175,51 @@ def test_citizen_officer_reporter_round_trip(
     page.screenshot(path=str(SCREENSHOTS / "citizen-track.png"), full_page=True)
 
     # The API agrees: one claimed tip, the message to the reporter.
-    officer = token(base, "canbo1", STAFF_PASSWORD)
     found = httpx.get(f"{base}/api/v1/tips", params={"q": f"{marker}a"}, headers=bearer(officer))
     assert [t["reference"] for t in found.json()["items"]] == [reference]
     assert found.json()["items"][0]["assignee_id"] is not None
     for watched in (phone, desk):
         watched.check_clean()
         watched.close()
+
+
+def test_lost_answer_is_retried_and_created_once(
+    web_server: WebServer, browser: Any, sync_engine: Engine, shots: Any
+) -> None:
+    """The server creates the tip but the answer is lost on the way: the device sends the
+    report again with the same Idempotency-Key and gets the same receipt; one tip exists."""
+    marker = uuid.uuid4().hex[:8]
+    phone = Watched(browser, web_server.url, **PHONE)
+    page = phone.page
+    calls: list[int] = []
+
+    def lose_first_answer(route: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            answer = route.fetch()  # the server handles it...
+            assert answer.status == 201
+            route.abort("connectionreset")  # ...and the device never hears back
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/tips", lose_first_answer)
+    page.goto("/")
+    page.get_by_label("Loại vụ việc").locator("option[value=drugs]").wait_for(state="attached")
+    fill_report(page, description=f"Xe máy không biển số chạy lạng lách mỗi đêm {marker}.")
+    page.get_by_role("button", name="Gửi tin báo").click()
+    page.locator("#outbox-status").get_by_text("lưu trên thiết bị").wait_for()
+    assert tips_with(sync_engine, marker) == 1  # created, though the device does not know
+    assert page.locator("#receipt-panel").is_hidden()
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")  # retry now
+    receipt = read_receipt(page)
+    shots(page, "receipt-after-retry")
+    assert len(calls) == 2
+    assert tips_with(sync_engine, marker) == 1
+    assert page.evaluate("() => TBOutbox.list().then(l => l.length)") == 0
+    tracked = httpx.get(f"{web_server.url}/api/v1/track", headers={"X-Tip-Receipt": receipt})
+    assert tracked.status_code == 200
+    phone.check_clean()
+    phone.close()
 
 
 def _file_tip(base: str, category: str) -> None:

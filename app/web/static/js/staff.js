@@ -55,7 +55,7 @@ TB.addTexts({
   "act.acknowledge": ["Thông báo đã tiếp nhận", "Acknowledge receipt"],
   "act.claim": ["Nhận xử lý", "Claim"],
   "act.assign": ["Giao cho cán bộ", "Assign"],
-  "act.assignee": ["Cán bộ (mã người dùng)", "Officer (user id)"],
+  "act.assignee": ["Cán bộ được giao", "Officer"],
   "act.transition": ["Chuyển trạng thái", "Change status"],
   "act.to": ["Trạng thái mới", "New status"],
   "act.outcome": ["Kết quả (khi kết thúc)", "Outcome (when resolving)"],
@@ -107,6 +107,7 @@ TB.addTexts({
   let current = null; // the open tip record
   let inboxTimer = null;
   let inboxAvailable = true;
+  const unitUsers = {}; // unit code → [[id, name]] or null when the role may not list users
 
   const LEADS = ["unit_lead", "province_supervisor", "admin"];
   const STATUSES = ["received", "verifying", "in_progress", "awaiting_info", "suspended", "referred", "resolved", "rejected", "merged"];
@@ -287,6 +288,15 @@ TB.addTexts({
       TB.say($("queue-status"), TB.problemText(err), "error");
       return;
     }
+    const unit = current.assigned_unit && current.assigned_unit.code;
+    if (unit && !(unit in unitUsers)) {
+      try {
+        const page = await S.api(`/users?unit_code=${encodeURIComponent(unit)}&disabled=false&limit=200`);
+        unitUsers[unit] = page.items.map((u) => [u.id, `${u.full_name} (${u.username})`]);
+      } catch (err) {
+        unitUsers[unit] = null; // leads and officers type the id
+      }
+    }
     $("detail").hidden = false;
     TB.say($("action-status"), "");
     renderDetail();
@@ -392,7 +402,11 @@ TB.addTexts({
         )
       );
     }
-    box.append(actionForm("act.assign", [{ name: "assignee_id", key: "act.assignee", required: true }], (v) => post("/assign", v)));
+    const people = tip.assigned_unit ? unitUsers[tip.assigned_unit.code] : null;
+    const assignee = people && people.length
+      ? { name: "assignee_id", key: "act.assignee", type: "select", required: true, options: people }
+      : { name: "assignee_id", key: "act.assignee", required: true };
+    box.append(actionForm("act.assign", [assignee], (v) => post("/assign", v)));
     box.append(actionForm("act.note", [{ name: "body", key: "act.body", type: "textarea", required: true }], (v) => post("/notes", v)));
     box.append(
       actionForm(
