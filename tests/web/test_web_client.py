@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.web.conftest import STAFF_PASSWORD, WebServer
+from tests.web.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, WebServer
 from tests.web.helpers import (
     DESKTOP,
     PHONE,
@@ -122,6 +122,16 @@ def test_citizen_officer_reporter_round_trip(
     assert page.evaluate("() => localStorage.getItem('tinbao.receipt')") is None
     assert_accessible(page, axe_source, "/track")
     shots(page, "06-track")
+    # Only when "remember on this device" is ticked is the receipt stored, and it can be forgotten.
+    page.get_by_label("Mã theo dõi (nhập hoặc dán)").fill(first_receipt)
+    page.get_by_label(re.compile("Ghi nhớ mã trên thiết bị này")).check()
+    page.get_by_role("button", name="Xem tin báo").click()
+    page.get_by_role("button", name="Quên mã trên thiết bị này").wait_for()
+    assert page.evaluate("() => localStorage.getItem('tinbao.receipt')") == first_receipt
+    page.reload()
+    page.locator("#tip-heading").get_by_text(reference).wait_for()  # opened by itself
+    page.get_by_role("button", name="Quên mã trên thiết bị này").click()
+    assert page.evaluate("() => localStorage.getItem('tinbao.receipt')") is None
 
     # 4. An officer of the receiving unit logs in, finds the tip, claims it, writes back.
     make_staff(base, "canbo1", "officer", unit_code="CAX-26740")
@@ -171,8 +181,23 @@ def test_citizen_officer_reporter_round_trip(
     page.get_by_label("Mã theo dõi (nhập hoặc dán)").fill(first_receipt.lower())
     page.get_by_role("button", name="Xem tin báo").click()
     page.locator("#t-messages").get_by_text(f"đang xác minh {marker}").wait_for()
+    # ...and answers with a photo, which the officer sees and downloads.
+    page.get_by_label("Bổ sung thông tin").fill(
+        f"Tối nay họ lại tụ tập, tôi gửi thêm ảnh {marker}."
+    )
+    page.get_by_label("Đính kèm tệp (không bắt buộc)").set_input_files(str(photo))
+    page.locator("#message-form").get_by_role("button", name="Gửi").click()
+    page.locator("#message-status").get_by_text("Đã gửi.").wait_for()
+    page.locator("#t-messages").get_by_text(f"gửi thêm ảnh {marker}").wait_for()
+    page.locator("#t-messages").get_by_role("button", name=re.compile("hien-truong.png")).wait_for()
     shots(page, "08-track-message")
     page.screenshot(path=str(SCREENSHOTS / "citizen-track.png"), full_page=True)
+    staff.locator("#queue button.item").click()
+    staff.locator("#d-messages").get_by_text(f"gửi thêm ảnh {marker}").wait_for()
+    with staff.expect_download() as download:
+        staff.locator("#d-messages").get_by_role("button", name="hien-truong.png").click()
+    assert download.value.suggested_filename == "hien-truong.png"
+    assert Path(download.value.path()).read_bytes()[:4] == b"\x89PNG"
 
     # The API agrees: one claimed tip, the message to the reporter.
     found = httpx.get(f"{base}/api/v1/tips", params={"q": f"{marker}a"}, headers=bearer(officer))
@@ -189,7 +214,13 @@ def test_lost_answer_is_retried_and_created_once(
     """The server creates the tip but the answer is lost on the way: the device sends the
     report again with the same Idempotency-Key and gets the same receipt; one tip exists."""
     marker = uuid.uuid4().hex[:8]
-    phone = Watched(browser, web_server.url, **PHONE)
+    phone = Watched(
+        browser,
+        web_server.url,
+        geolocation={"latitude": 10.7769, "longitude": 106.7009},
+        permissions=["geolocation"],
+        **PHONE,
+    )
     page = phone.page
     calls: list[int] = []
 
@@ -205,7 +236,11 @@ def test_lost_answer_is_retried_and_created_once(
     page.route("**/api/v1/tips", lose_first_answer)
     page.goto("/")
     page.get_by_label("Loại vụ việc").locator("option[value=drugs]").wait_for(state="attached")
-    fill_report(page, description=f"Xe máy không biển số chạy lạng lách mỗi đêm {marker}.")
+    page.get_by_label("Loại vụ việc").select_option("traffic_safety")
+    page.get_by_label("Dùng vị trí của điện thoại").check()
+    page.get_by_role("button", name="Lấy vị trí hiện tại").click()
+    page.get_by_text("Nơi xảy ra: Phường Sài Gòn").wait_for()
+    page.get_by_label("Điều bạn thấy hoặc biết").fill(f"Xe máy không biển số lạng lách {marker}.")
     page.get_by_role("button", name="Gửi tin báo").click()
     page.locator("#outbox-status").get_by_text("lưu trên thiết bị").wait_for()
     assert tips_with(sync_engine, marker) == 1  # created, though the device does not know
@@ -218,6 +253,43 @@ def test_lost_answer_is_retried_and_created_once(
     assert page.evaluate("() => TBOutbox.list().then(l => l.length)") == 0
     tracked = httpx.get(f"{web_server.url}/api/v1/track", headers={"X-Tip-Receipt": receipt})
     assert tracked.status_code == 200
+    phone.check_clean()
+    phone.close()
+
+
+def test_unknown_place_goes_to_the_province_duty_desk(
+    web_server: WebServer, browser: Any, shots: Any, tmp_path: Path
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    photo = tmp_path / "anh.png"
+    photo.write_bytes(png_bytes((20, 90, 160)))
+    phone = Watched(browser, web_server.url, **PHONE)
+    page = phone.page
+    page.goto("/")
+    page.get_by_label("Loại vụ việc").locator("option[value=drugs]").wait_for(state="attached")
+    page.get_by_label("Loại vụ việc").select_option("online_fraud")
+    page.get_by_label("Tôi không nhớ rõ nơi xảy ra").check()
+    page.get_by_label("Tỉnh/thành phố").select_option("79")
+    page.get_by_label("Điều bạn thấy hoặc biết").fill(f"Lừa đảo {marker}")
+    page.get_by_role("button", name="Gửi tin báo").click()
+    # Too short for an unknown place, and no file yet: the page says so before sending.
+    page.locator("#form-errors").get_by_text("cần từ 50 đến 5000 ký tự").wait_for()
+    page.locator("#form-errors").get_by_text("cần ít nhất một tệp").wait_for()
+    shots(page, "01-unknown-place-errors")
+    page.get_by_label("Điều bạn thấy hoặc biết").fill(
+        f"Tôi bị lừa chuyển khoản qua mạng, không rõ kẻ gian ở đâu trong thành phố {marker}."
+    )
+    page.get_by_label("Ảnh, video, ghi âm hoặc tài liệu (không bắt buộc)").set_input_files(
+        str(photo)
+    )
+    page.get_by_role("button", name="Gửi tin báo").click()
+    read_receipt(page)
+    assert page.locator("#receipt-unit").inner_text() != ""
+    admin = token(web_server.url, "admin", ADMIN_PASSWORD)
+    found = httpx.get(
+        f"{web_server.url}/api/v1/tips", params={"q": marker}, headers=bearer(admin)
+    ).json()["items"]
+    assert [t["assigned_unit"]["code"] for t in found] == ["CAT-79"]
     phone.check_clean()
     phone.close()
 

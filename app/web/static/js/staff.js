@@ -92,6 +92,10 @@ TB.addTexts({
   "ev.tip.acknowledged": ["Thông báo đã tiếp nhận", "Acknowledged"],
   "ev.tip.corrected": ["Sửa thông tin tiếp nhận", "Corrected"],
   "ev.tip.attachment_added": ["Thêm tệp", "File added"],
+  "detail.nofiles": [
+    "Máy chủ này chưa nhận tệp kèm tin nhắn của cán bộ; hãy gửi lời nhắn không kèm tệp.",
+    "This server does not take files with staff messages yet; send the text alone.",
+  ],
   "inbox.title": ["Thông báo", "Notifications"],
   "inbox.readall": ["Đánh dấu đã đọc tất cả", "Mark all read"],
   "inbox.empty": ["Không có thông báo.", "No notifications."],
@@ -469,7 +473,13 @@ TB.addTexts({
         const form = new FormData();
         form.append("message", new Blob([JSON.stringify({ body })], { type: "application/json" }));
         for (const f of chosen) form.append("files", f, f.name);
-        await S.upload(`/tips/${current.id}/messages`, form);
+        try {
+          await S.upload(`/tips/${current.id}/messages`, form);
+        } catch (err) {
+          // A server whose staff messages take JSON only refuses the multipart body.
+          if ([400, 415, 422].includes(err.status)) err.problem = { detail: TB.t("detail.nofiles") };
+          throw err;
+        }
       } else await post("/messages", { body });
       $("reply-body").value = "";
       $("reply-files").value = "";
