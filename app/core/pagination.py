@@ -29,16 +29,18 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+
+
 def decode_cursor(cursor: str) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed(
-            errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))]
-        ) from exc
+        raise invalid_cursor() from exc
     if not isinstance(values, list):
-        raise ValidationFailed(errors=[("cursor", ("Con trỏ không hợp lệ", "Invalid cursor"))])
+        raise invalid_cursor()
     return values
 
 

@@ -55,7 +55,7 @@ from app.admin_units.fold import fold
 from app.core.security import CROCKFORD, DataCipher
 from app.devdata import texts
 from app.tips.models import TipStatus
-from app.tips.service import public_status_for
+from app.tips.status import public_status_for
 from app.triage.deadlines import WorkingCalendar, add_working_days
 from app.units.routing import (
     CategoryRule,
@@ -212,7 +212,7 @@ COMMUNE_CRIME_KEPT_PATHS = (("merged", 0.5), ("referred", 0.5))
 
 CLOCK_STOPPED = frozenset({"resolved", "rejected", "referred", "merged", "suspended"})
 TERMINAL = frozenset({"resolved", "rejected", "referred", "merged"})
-# The reporter's view of each status (app.tips.service), as plain strings.
+# The reporter's view of each status (app.tips.status), as plain strings.
 PUBLIC_STATUS = {str(status): public_status_for(status) for status in TipStatus}
 SYSTEM_LABEL = "system"
 STAFF_LABEL = "devdata"
@@ -473,7 +473,7 @@ class _Tip:
         note: str | None = None,
         summary: str | None = None,
     ) -> None:
-        """A transition as app.triage.service.transition writes it."""
+        """A transition as app.triage.actions.transition writes it."""
         source = self.status
         before = PUBLIC_STATUS[source]
         self.staff_action(at)
@@ -710,7 +710,7 @@ class Synthesizer:
         persons = texts.PERSONS[rng.randrange(len(texts.PERSONS))] if rng.random() < 0.15 else None
         victim = texts.VICTIMS[rng.randrange(len(texts.VICTIMS))] if rng.random() < 0.05 else None
 
-        # Intake: routing, register, deadlines, watchers, timeline (app.tips.service)
+        # Intake: routing, register, deadlines, watchers, timeline (app.tips.intake)
         routing = self._route(commune, category)
         tip.unit = routing.assigned_unit_code
         tip.register(tip.unit, created)
@@ -894,7 +894,7 @@ class Synthesizer:
             tip.move("resolved", end, outcome=path, summary=texts.OUTCOME_SUMMARIES.get(path))
 
     def _transfer(self, tip: _Tip, at: datetime, *, province: str) -> bool:
-        """To the provincial investigation agency, as app.triage.service.transfer does."""
+        """To the provincial investigation agency, as app.triage.handover.transfer does."""
         target = department_unit_code(province, "CSDT")
         if target not in self.reference.unit_codes:
             target = provincial_unit_code(province)

@@ -12,7 +12,7 @@ from app.core.errors import ValidationFailed
 from app.core.pagination import decode_cursor, encode_cursor
 from app.front.schemas import FrontTip, FrontTipPage
 from app.tips.models import PublicStatus, Tip, TipStatus
-from app.tips.service import public_status_for
+from app.tips.status import public_status_for
 from app.triage.scope import visible_tips_clause
 from app.triage.times import as_utc
 

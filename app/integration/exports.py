@@ -29,11 +29,11 @@ from app.audit import service as audit
 from app.core.db import utcnow
 from app.integration.periods import VN_TZ
 from app.tips.models import Tip
-from app.tips.service import public_status_for
+from app.tips.status import public_status_for
 from app.triage.overdue import overdue_clause
+from app.triage.queue import queue_conditions
 from app.triage.schemas import QueueFilters
 from app.triage.scope import visible_tips_clause
-from app.triage.service import queue_conditions
 
 BOM = "\ufeff"
 BATCH_SIZE = 500

@@ -1,6 +1,6 @@
 """The GeoReport v2 adapter: translates Open311 calls to TinBáo's services and back.
 
-It owns no business rule. Intake goes through ``app.tips.service.create_tip`` (channel
+It owns no business rule. Intake goes through ``app.tips.intake.create_tip`` (channel
 ``open311``); categories come from ``app.units``; open/closed is the workflow's terminal set.
 
 Decisions where the spec leaves room:
@@ -48,11 +48,12 @@ from app.open311.schemas import (
     ServiceRequestOut,
     TokenOut,
 )
-from app.tips import service as tips
+from app.tips import intake as tips
 from app.tips.idempotency import IdempotencyKey
+from app.tips.intake import IntakeContext
 from app.tips.models import Channel, PublicStatus, Tip, TipStatus
 from app.tips.schemas import ReporterIn, TipCreate, to_local
-from app.tips.service import PUBLIC_STATUS_MESSAGES, IntakeContext, public_status_for
+from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
 from app.triage.times import as_utc
 from app.triage.workflow import TERMINAL_STATUSES
 from app.units import service as units

@@ -44,8 +44,8 @@ from app.privacy.schemas import (
 )
 from app.tips.models import ReporterIdentity, Tip
 from app.triage import scope
-from app.triage import service as triage_service
 from app.triage.deadlines import add_working_days, end_of_local_day, load_calendar, local_day
+from app.triage.record import get_visible_tip
 from app.triage.times import as_utc
 from app.triage.workflow import TERMINAL_STATUSES
 
@@ -164,7 +164,7 @@ async def file_staff_request(
 ) -> tuple[PrivacyRequest, Tip]:
     """Staff file a request for a tip they may act on (the reporter asked them, e.g. in a
     /track message). A tip outside their scope answers 404; one they may only read, 403."""
-    tip = await triage_service.get_visible_tip(session, principal=actor, tip_id=tip_id)
+    tip = await get_visible_tip(session, principal=actor, tip_id=tip_id)
     scope.ensure_can_act(actor, tip)
     return await file_request(session, tip=tip, kind=kind, actor=actor, note=note, now=now), tip
 

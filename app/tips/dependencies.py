@@ -26,16 +26,16 @@ from app.media.upload import (
     read_body_limited,
     read_multipart,
 )
-from app.tips import service
 from app.tips.idempotency import (
     MAX_KEY_LENGTH,
     IdempotencyKey,
     idempotency_key,
     request_fingerprint,
 )
+from app.tips.intake import IntakeContext
 from app.tips.models import Tip
+from app.tips.receipts import find_tip_by_receipt
 from app.tips.schemas import MessageCreate, TipCreate
-from app.tips.service import IntakeContext
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -228,7 +228,7 @@ async def get_receipt_tip(
     limits = request.app.state.rate_limits
     address = client_address(request)
     await limits.check(TRACK_FAILURES, address)
-    tip = await service.find_tip_by_receipt(
+    tip = await find_tip_by_receipt(
         session, receipt_key=request.app.state.settings.receipt_key, receipt=x_tip_receipt
     )
     if tip is None:

@@ -82,7 +82,7 @@ class Tip(TimestampMixin, Base):
         enum_check("channel", Channel),
         Index("ix_tips_unit_queue", "assigned_unit_code", "status", "created_at"),
         Index("ix_tips_province_created", "province_code", "created_at"),
-        # Keyset pages (queues, CSV export) walk these in order: see app.triage.service.
+        # Keyset pages (queues, CSV export) walk these in order: see app.triage.queue.
         Index("ix_tips_created", "created_at", "id"),
         Index("ix_tips_unit_created", "assigned_unit_code", "created_at", "id"),
         # Supervisors' filtered queues of open tips by due date.
@@ -259,7 +259,7 @@ class TipWatcher(TimestampMixin, Base):
     __tablename__ = "tip_watchers"
     __table_args__ = (
         enum_check("reason", WatchReason),
-        # A unit's watched tips newest first, as its queue pages them (app.triage.service).
+        # A unit's watched tips newest first, as its queue pages them (app.triage.queue).
         Index("ix_tip_watchers_unit_created", "unit_code", "tip_created_at", "tip_id"),
     )
 

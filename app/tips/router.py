@@ -14,7 +14,7 @@ from app.core.i18n import negotiate
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.ratelimit import INTAKE, limit
 from app.media import service as media_service
-from app.tips import service
+from app.tips import intake, track
 from app.tips.dependencies import (
     IntakeContextDep,
     IntakeIdempotency,
@@ -124,7 +124,7 @@ async def create_tip(
     context: IntakeContextDep,
     now: Now,
 ) -> TipCreated:
-    return await service.create_tip(
+    return await intake.create_tip(
         session,
         data=submission.data,
         files=submission.files,
@@ -152,7 +152,7 @@ repeated failures from one address answer 429.
 )
 async def track_tip(request: Request, session: SessionDep, tip: ReceiptTip) -> TrackedTip:
     lang = negotiate(request.headers.get("accept-language"))
-    return await service.tracked_tip(session, tip=tip, lang=lang)
+    return await track.tracked_tip(session, tip=tip, lang=lang)
 
 
 @router.get(
@@ -169,7 +169,7 @@ async def list_track_messages(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[MessageOut]:
-    return await service.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    return await track.list_messages(session, tip=tip, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -191,7 +191,7 @@ async def add_track_message(
     storage: Storage,
     now: Now,
 ) -> MessageOut:
-    return await service.add_reporter_message(
+    return await track.add_reporter_message(
         session,
         tip=tip,
         body=submission.data.body,
@@ -216,5 +216,5 @@ async def add_track_message(
 async def download_track_attachment(
     attachment_id: str, session: SessionDep, tip: ReceiptTip, storage: Storage
 ) -> StreamingResponse:
-    attachment = await service.get_message_attachment(session, tip=tip, attachment_id=attachment_id)
+    attachment = await track.get_message_attachment(session, tip=tip, attachment_id=attachment_id)
     return await media_service.stream_download(attachment, storage=storage)

@@ -17,7 +17,8 @@ from app.accounts.dependencies import require_roles
 from app.accounts.principal import Principal
 from app.core.db import SessionDep
 from app.tips.models import Tip
-from app.triage import scope, service
+from app.triage import scope
+from app.triage.record import get_visible_tip
 
 TipId = Annotated[str, Path(max_length=36, description="The tip's id.")]
 
@@ -42,7 +43,7 @@ def _tip_loader(
         session: SessionDep,
         principal: Annotated[Principal, Depends(gate)],
     ) -> Tip:
-        tip = await service.get_visible_tip(session, principal=principal, tip_id=tip_id)
+        tip = await get_visible_tip(session, principal=principal, tip_id=tip_id)
         if act:
             scope.ensure_can_act(principal, tip)
         return tip

@@ -31,7 +31,8 @@ from app.core.db import make_async_engine, make_sessionmaker, utcnow
 from app.media import service as media
 from app.privacy.service import purge_expired_reporters
 from app.tips.idempotency import purge_expired_idempotency
-from app.tips.models import Tip, TipEvent
+from app.tips.models import Tip
+from app.tips.timeline import record_event
 from app.triage.models import JobLock
 from app.triage.overdue import overdue_clause
 from app.triage.times import as_utc_or_none
@@ -142,20 +143,18 @@ async def emit_overdue(session: AsyncSession, *, now: datetime, settings: Settin
         )
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        session.add(
-            TipEvent(
-                tip_id=tip.id,
-                type="tip.overdue",
-                at=now,
-                actor_label="system",
-                unit_code=tip.assigned_unit_code,
-                data={
-                    "deadline": field,
-                    "due_at": deadline.isoformat(),
-                    "status": tip.status,
-                    "assignee_id": tip.assignee_id,
-                },
-            )
+        record_event(
+            session,
+            tip=tip,
+            type="tip.overdue",
+            actor="system",
+            at=now,
+            data={
+                "deadline": field,
+                "due_at": deadline.isoformat(),
+                "status": tip.status,
+                "assignee_id": tip.assignee_id,
+            },
         )
         emitted += 1
     await session.flush()

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.media import service as media
-from app.triage import service
+from app.triage import actions, conversation, handover, queue, record
 from app.triage.dependencies import (
     ActionableTip,
     Actor,
@@ -56,14 +56,14 @@ async def list_tips(
     province (supervisors, analysts), or all (admin). ``overdue`` means open, not suspended
     and past ``due_at`` or ``transfer_due_at``. ``q`` matches the description and the
     reference with or without diacritics. Front members use ``/api/v1/front/tips``."""
-    return await service.list_queue(session, principal=principal, filters=filters)
+    return await queue.list_queue(session, principal=principal, filters=filters)
 
 
 @router.get("/{tip_id}", response_model=TipDetail, responses=_READ)
 async def get_tip(session: SessionDep, principal: Reader, tip: CurrentTip) -> TipDetail:
     """The full record. The reporter is masked (``{"masked": true}``) unless revealed through
     ``/reporter/reveal``; analysts get no reporter block, no persons involved and no notes."""
-    return await service.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(session, principal=principal, tip=tip)
 
 
 @router.get("/{tip_id}/events", response_model=list[TipEventOut], responses=_READ)
@@ -71,7 +71,7 @@ async def get_tip_events(
     session: SessionDep, principal: Reader, tip: CurrentTip
 ) -> list[TipEventOut]:
     """The tip's whole timeline, oldest first, internal entries included."""
-    return await service.list_events(session, principal=principal, tip=tip)
+    return await record.list_events(session, principal=principal, tip=tip)
 
 
 @router.post("/{tip_id}/transitions", response_model=TipDetail, responses=_WRITE)
@@ -85,16 +85,16 @@ async def transition_tip(
     ``/transfer`` and ``/merge``. An illegal move answers 409 ``invalid_transition`` with
     ``allowed`` listing the possible targets; resolved, rejected, referred and merged are
     final."""
-    await service.transition(session, tip=tip, actor=principal, data=body)
-    return await service.tip_detail(session, principal=principal, tip=tip)
+    await actions.transition(session, tip=tip, actor=principal, data=body)
+    return await record.tip_detail(session, principal=principal, tip=tip)
 
 
 @router.post("/{tip_id}/claim", response_model=TipDetail, responses=_WRITE)
 async def claim_tip(session: SessionDep, principal: UnitMember, tip: UnitTip) -> TipDetail:
     """Take an unassigned tip of one's own unit. When someone else holds it: 409
     ``already_claimed``. Of concurrent claims exactly one wins."""
-    await service.claim(session, tip=tip, actor=principal)
-    return await service.tip_detail(session, principal=principal, tip=tip)
+    await actions.claim(session, tip=tip, actor=principal)
+    return await record.tip_detail(session, principal=principal, tip=tip)
 
 
 @router.post("/{tip_id}/assign", response_model=TipDetail, responses=_WRITE)
@@ -103,8 +103,8 @@ async def assign_tip(
 ) -> TipDetail:
     """Assign the tip to an active officer or lead of its unit (422 otherwise); null
     unassigns. Unit leads and above."""
-    await service.assign(session, tip=tip, actor=principal, assignee_id=body.assignee_id)
-    return await service.tip_detail(session, principal=principal, tip=tip)
+    await actions.assign(session, tip=tip, actor=principal, assignee_id=body.assignee_id)
+    return await record.tip_detail(session, principal=principal, tip=tip)
 
 
 @router.post("/{tip_id}/transfer", response_model=TipDetail, responses=_WRITE)
@@ -116,10 +116,10 @@ async def transfer_tip(
     history kept. A crime tip handed to a provincial unit or department is due 20 days
     later; one handed to a commune police must be forwarded within 24 h (48 h if remote).
     The former unit keeps read-only sight of the tip. Unknown or inactive unit: 422."""
-    await service.transfer(
+    await handover.transfer(
         session, tip=tip, actor=principal, unit_code=body.unit_code, reason=body.reason
     )
-    return await service.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(session, principal=principal, tip=tip)
 
 
 @router.post("/{tip_id}/merge", response_model=TipDetail, responses=_WRITE)
@@ -128,8 +128,8 @@ async def merge_tip(
 ) -> TipDetail:
     """Close the tip as a duplicate of ``into_id``: another tip the caller can see that was
     not itself merged (422 otherwise)."""
-    await service.merge(session, tip=tip, actor=principal, into_id=body.into_id, note=body.note)
-    return await service.tip_detail(session, principal=principal, tip=tip)
+    await handover.merge(session, tip=tip, actor=principal, into_id=body.into_id, note=body.note)
+    return await record.tip_detail(session, principal=principal, tip=tip)
 
 
 @router.post(
@@ -145,7 +145,7 @@ async def extend_tip_deadline(
     extension up to 2 months after receipt by the current unit, a second up to 4 months in
     all with the procuracy's ``decision_ref`` (else 422); beyond, or a third: 409
     ``deadline_limit``. Security/order reports: one extension of at most 30 days."""
-    return await service.extend_deadline(session, tip=tip, actor=principal, data=body)
+    return await actions.extend_deadline(session, tip=tip, actor=principal, data=body)
 
 
 @router.post(
@@ -158,7 +158,7 @@ async def add_tip_note(
     session: SessionDep, principal: Actor, tip: ActionableTip, body: NoteIn
 ) -> TipEventOut:
     """An internal note on the timeline; never shown to the reporter."""
-    return await service.add_note(session, tip=tip, actor=principal, body=body.body)
+    return await actions.add_note(session, tip=tip, actor=principal, body=body.body)
 
 
 @router.get(
@@ -173,7 +173,7 @@ async def list_tip_messages(
     cursor: str | None = None,
 ) -> MessagePage:
     """The conversation with the reporter, oldest first (not for analysts)."""
-    return await service.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    return await conversation.list_messages(session, tip=tip, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -187,7 +187,7 @@ async def add_tip_message(
 ) -> MessageOut:
     """Write to the reporter; shown on /track. Also on closed tips (after ``not_prosecuted``
     the reporter may complain within 15 days)."""
-    return await service.add_message(session, tip=tip, actor=principal, body=body.body)
+    return await conversation.add_message(session, tip=tip, actor=principal, body=body.body)
 
 
 @router.get(
@@ -220,6 +220,6 @@ async def reveal_tip_reporter(
     """The reporter's name and contacts, for unit leads (of the tip's unit), supervisors and
     admins, with a reason of 10+ characters. Every reveal is audited (who, when, why, which
     tip) and noted on the internal timeline. 404 when the tip holds no identity."""
-    return await service.reveal_reporter(
+    return await record.reveal_reporter(
         session, tip=tip, actor=principal, reason=body.reason, cipher=request.app.state.cipher
     )

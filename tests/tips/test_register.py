@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.tips.models import RegisterCounter, RegisterEntry, Tip
-from app.tips.service import enter_in_register
+from app.tips.register import enter_in_register
 from tests.tips.helpers import TIPS, payload
 
 CONCURRENT_INTAKES = 30

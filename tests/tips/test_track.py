@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.main import create_app
 from app.tips.models import PublicStatus, Tip, TipEvent, TipMessage, TipStatus
-from app.tips.service import public_status_for
+from app.tips.status import public_status_for
 from tests.tips.helpers import (
     PDF_BYTES,
     TIPS,

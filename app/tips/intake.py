@@ -1,0 +1,459 @@
+"""Intake: receive a tip, route it, enter it in the unit's register, store its files and
+answer with the receipt (the rules it must meet first are app.tips.intake_rules)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Organization
+from app.accounts.principal import Principal
+from app.admin_units.fold import fold
+from app.admin_units.geo import CommuneLocator
+from app.core.db import new_id
+from app.core.errors import ValidationFailed
+from app.core.security import DataCipher
+from app.media import service as media_service
+from app.media.models import Attachment
+from app.media.schemas import AttachmentOut
+from app.media.storage import MediaStorage
+from app.media.upload import StagedFile
+from app.tips.idempotency import IdempotencyKey, find_replay, remember_response
+from app.tips.intake_rules import (
+    Place,
+    check_channel,
+    is_front,
+    is_staff_intake,
+    place_of,
+    rule_errors,
+)
+from app.tips.models import (
+    Channel,
+    IntakeRecord,
+    PublicStatus,
+    ReporterIdentity,
+    Tip,
+    TipStatus,
+    TipType,
+    TipWatcher,
+    WatchReason,
+)
+from app.tips.receipts import new_receipt, new_reference, receipt_hash
+from app.tips.register import enter_in_register
+from app.tips.schemas import TipCreate, TipCreated, UnitRef
+from app.tips.timeline import Actor, record_event
+from app.triage.deadlines import add_working_days, load_calendar
+from app.units.models import CategoryKind, PoliceUnit, UnitKind
+from app.units.routing import Routing
+from app.units.service import CategoryInfo, UnitInfo, UnitsSnapshot, route_with, units_snapshot
+
+TRANSFER_HOURS = 24  # commune police forward crime tips within 24 h (art. 146(3))
+TRANSFER_HOURS_REMOTE = 48
+CLASSIFY_HOURS = 24
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    """What intake needs from the application besides the session."""
+
+    locator: CommuneLocator
+    cipher: DataCipher
+    receipt_key: str
+    storage: MediaStorage
+
+
+@dataclass(frozen=True)
+class _Routed:
+    """Where intake sends a tip: its category, the routing, the unit, the duty desk."""
+
+    snapshot: UnitsSnapshot
+    category: CategoryInfo
+    routing: Routing
+    unit: UnitInfo
+    duty_desk: str
+
+
+@dataclass(frozen=True)
+class _Deadlines:
+    received_at: datetime
+    acknowledge_by: datetime
+    classify_by: datetime
+    transfer_due_at: datetime | None
+    due_at: datetime
+
+
+async def create_tip(
+    session: AsyncSession,
+    *,
+    data: TipCreate,
+    files: Sequence[StagedFile],
+    actor: Principal | None,
+    context: IntakeContext,
+    idempotency: IdempotencyKey | None = None,
+    now: datetime | None = None,
+) -> TipCreated:
+    """Receive a tip: validate, route, register, store its files, and answer with the receipt.
+
+    ``files`` must have been identified (``media.service.identify_uploads``). Everything is
+    written in the caller's transaction (flushed, not committed), so a failure leaves nothing
+    behind but content-addressed blobs (see media.storage). With ``idempotency``, a replay of
+    an earlier request answers its stored response and creates nothing.
+    """
+    now = _as_aware(now or datetime.now(UTC))
+    channel = check_channel(data, actor)
+
+    if idempotency is not None:
+        replay = await find_replay(session, key=idempotency, cipher=context.cipher, now=now)
+        if replay is not None:
+            return TipCreated.model_validate(replay)
+
+    errors = rule_errors(data, file_count=len(files), actor=actor, now=now)
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+    place = await place_of(session, data=data, locator=context.locator)
+    routed = await _route(session, data=data, place=place)
+    organization = await _organization(session, actor=actor)
+    deadlines = await _deadlines(
+        session, data=data, actor=actor, channel=channel, routed=routed, now=now
+    )
+
+    # Files first: re-encoding happens before any row is written, so no lock waits on it.
+    prepared = await media_service.prepare_files(files, storage=context.storage)
+
+    reference = await new_reference(session)
+    receipt = new_receipt()
+    tip = _new_tip(
+        data,
+        actor=actor,
+        channel=channel,
+        place=place,
+        routed=routed,
+        deadlines=deadlines,
+        organization=organization,
+        reference=reference,
+        receipt_hash=receipt_hash(context.receipt_key, receipt),
+        now=now,
+    )
+    session.add(tip)
+    entry = await enter_in_register(
+        session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
+    )
+
+    identity = _reporter_identity(data, actor=actor, organization=organization)
+    if identity is not None:
+        _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
+
+    watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
+    _add_timeline(
+        session, tip=tip, actor=actor, channel=channel, duty_desk=routed.duty_desk, now=now
+    )
+    if is_staff_intake(actor, channel) and actor is not None:
+        await _add_intake_record(session, tip=tip, data=data, actor=actor, channel=channel)
+    attachments = media_service.add_attachments(
+        session, tip_id=tip.id, prepared=prepared, uploaded_by_staff=False
+    )
+    await session.flush()
+
+    created = _created(
+        tip,
+        receipt=receipt,
+        routed=routed,
+        watchers=watchers,
+        register_number=entry.register_number,
+        attachments=attachments,
+    )
+    if idempotency is not None:
+        replay = await remember_response(
+            session,
+            key=idempotency,
+            tip_id=tip.id,
+            response=created.model_dump(mode="json"),
+            cipher=context.cipher,
+            now=now,
+        )
+        if replay is not None:  # a concurrent identical request won the race
+            return TipCreated.model_validate(replay)
+    return created
+
+
+async def _organization(session: AsyncSession, *, actor: Principal | None) -> Organization | None:
+    """The organisation a Front member files for."""
+    if is_front(actor) and actor is not None and actor.organization_id:
+        return await session.get(Organization, actor.organization_id)
+    return None
+
+
+async def _route(session: AsyncSession, *, data: TipCreate, place: Place) -> _Routed:
+    """The category and unit of a tip; a tip whose place is unknown goes to the duty desk."""
+    snapshot = await units_snapshot(session)
+    category, routing = route_with(
+        snapshot,
+        commune_code=place.commune_code,
+        province_code=place.province_code,
+        category_code=data.category_code,
+    )
+    duty_desk = f"CAT-{place.province_code}"
+    assigned_code = duty_desk if data.location_unknown else routing.assigned_unit_code
+    unit = snapshot.units.get(assigned_code)
+    if unit is None:  # reference data out of step with routing: not the caller's fault
+        raise RuntimeError("routing produced an unknown unit")
+    return _Routed(snapshot, category, routing, unit, duty_desk)
+
+
+async def _deadlines(
+    session: AsyncSession,
+    *,
+    data: TipCreate,
+    actor: Principal | None,
+    channel: Channel,
+    routed: _Routed,
+    now: datetime,
+) -> _Deadlines:
+    received_at = now
+    if is_staff_intake(actor, channel) and data.intake_record and data.intake_record.received_at:
+        received_at = data.intake_record.received_at.astimezone(UTC)
+    category, unit = routed.category, routed.unit
+    calendar = await load_calendar(session)
+    acknowledge_by = add_working_days(
+        received_at, category.acknowledge_working_days, calendar
+    ).astimezone(UTC)  # stored in UTC: SQLite keeps no offset
+    transfer_due_at = None
+    if category.kind == CategoryKind.crime and unit.kind == UnitKind.commune:
+        hours = TRANSFER_HOURS_REMOTE if unit.remote else TRANSFER_HOURS
+        transfer_due_at = received_at + timedelta(hours=hours)
+    return _Deadlines(
+        received_at=received_at,
+        acknowledge_by=acknowledge_by,
+        classify_by=received_at + timedelta(hours=CLASSIFY_HOURS),
+        transfer_due_at=transfer_due_at,
+        due_at=received_at + timedelta(days=category.resolve_days),
+    )
+
+
+def _store_identity(
+    session: AsyncSession, *, tip: Tip, identity: dict[str, Any], cipher: DataCipher
+) -> None:
+    """The reporter's identity, encrypted and bound to the tip's id."""
+    key_id, blob = cipher.encrypt(
+        json.dumps(identity, ensure_ascii=False).encode(), aad=tip.id.encode()
+    )
+    session.add(ReporterIdentity(tip_id=tip.id, key_id=key_id, ciphertext=blob))
+
+
+def _tip_type(kind: CategoryKind, *, data: TipCreate, front: bool) -> TipType:
+    if kind is CategoryKind.crime:
+        return TipType.tin_bao if (front or data.on_behalf_of_organization) else TipType.to_giac
+    return TipType.phan_anh
+
+
+def _new_tip(
+    data: TipCreate,
+    *,
+    actor: Principal | None,
+    channel: Channel,
+    place: Place,
+    routed: _Routed,
+    deadlines: _Deadlines,
+    organization: Organization | None,
+    reference: str,
+    receipt_hash: str | None,
+    now: datetime,
+) -> Tip:
+    front = is_front(actor)
+    kind = CategoryKind(routed.category.kind)
+    return Tip(
+        id=new_id(),
+        reference=reference,
+        receipt_hash=receipt_hash,
+        category_code=routed.category.code,
+        kind=kind.value,
+        tip_type=_tip_type(kind, data=data, front=front).value,
+        description=data.description,
+        search_text=fold(f"{data.description} {reference}"),
+        occurred_at=data.occurred_at.astimezone(UTC) if data.occurred_at else None,
+        persons_involved=data.persons_involved,
+        victim=data.victim,
+        commune_code=place.commune_code,
+        province_code=place.province_code,
+        legacy_commune_code=place.legacy_code,
+        address=data.location.address,
+        lat=data.location.lat,
+        lon=data.location.lon,
+        location_unknown=data.location_unknown,
+        location_mismatch=place.location_mismatch,
+        anonymous=False if front else data.anonymous,
+        on_behalf_of_organization=front or data.on_behalf_of_organization,
+        channel=channel.value,
+        submitted_by_id=actor.id if actor is not None and actor.kind == "user" else None,
+        organization_id=organization.id if organization else None,
+        movement_model=data.movement_model if front else None,
+        status=TipStatus.received.value,
+        urgent=data.urgent,
+        priority=1 if data.urgent else 0,
+        assigned_unit_code=routed.unit.code,
+        received_at=deadlines.received_at,
+        acknowledge_by=deadlines.acknowledge_by,
+        classify_by=deadlines.classify_by,
+        transfer_due_at=deadlines.transfer_due_at,
+        due_at=deadlines.due_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _created(
+    tip: Tip,
+    *,
+    receipt: str,
+    routed: _Routed,
+    watchers: Sequence[str],
+    register_number: str,
+    attachments: Sequence[Attachment],
+) -> TipCreated:
+    units = routed.snapshot.units
+    return TipCreated(
+        id=tip.id,
+        reference=tip.reference,
+        receipt=receipt,
+        status=TipStatus.received,
+        public_status=PublicStatus.received,
+        kind=tip.kind,
+        tip_type=tip.tip_type,
+        category_code=tip.category_code,
+        assigned_unit=UnitRef(code=routed.unit.code, name=routed.unit.name),
+        watching_units=[UnitRef(code=c, name=units[c].name) for c in watchers if c in units],
+        register_number=register_number,
+        commune_code=tip.commune_code,
+        province_code=tip.province_code,
+        location_mismatch=tip.location_mismatch,
+        urgent=tip.urgent,
+        acknowledge_by=tip.acknowledge_by,
+        transfer_due_at=tip.transfer_due_at,
+        due_at=tip.due_at,
+        attachments=[AttachmentOut.model_validate(a) for a in attachments],
+        created_at=tip.created_at,
+    )
+
+
+def _as_aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _add_watchers(
+    session: AsyncSession, *, tip: Tip, routing: Routing, duty_desk: str
+) -> list[str]:
+    """Units that follow the tip: the routing's copies, and the duty desk for urgent tips."""
+    watchers: dict[str, WatchReason] = {
+        code: WatchReason.routing
+        for code in routing.watching_unit_codes
+        if code != tip.assigned_unit_code
+    }
+    if tip.urgent and duty_desk != tip.assigned_unit_code:
+        watchers.setdefault(duty_desk, WatchReason.urgent)
+    session.add_all(
+        TipWatcher(
+            tip_id=tip.id,
+            unit_code=code,
+            reason=reason.value,
+            tip_created_at=tip.created_at,
+        )
+        for code, reason in watchers.items()
+    )
+    return list(watchers)
+
+
+def _add_timeline(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    actor: Principal | None,
+    channel: Channel,
+    duty_desk: str,
+    now: datetime,
+) -> None:
+    who: Actor = actor if actor is not None else "reporter"
+    record_event(
+        session,
+        tip=tip,
+        type="tip.created",
+        actor=who,
+        at=now,
+        to_status=TipStatus.received.value,
+        public=True,
+        data={
+            "register_number": tip.register_number,
+            "unit_code": tip.assigned_unit_code,
+            "category_code": tip.category_code,
+            "channel": channel.value,
+            "urgent": tip.urgent,
+        },
+    )
+    if tip.urgent:
+        # Very serious crimes or a suspect about to flee: the provincial duty desk is alerted.
+        record_event(
+            session,
+            tip=tip,
+            type="tip.urgent",
+            actor=who,
+            at=now,
+            unit_code=duty_desk,
+            data={"alerted_unit_code": duty_desk, "assigned_unit_code": tip.assigned_unit_code},
+        )
+
+
+async def _add_intake_record(
+    session: AsyncSession, *, tip: Tip, data: TipCreate, actor: Principal, channel: Channel
+) -> None:
+    """The receipt record (biên bản tiếp nhận) of a staff walk-in or hotline intake."""
+    record = data.intake_record
+    place = record.place if record and record.place else None
+    session.add(
+        IntakeRecord(
+            tip_id=tip.id,
+            receiving_officer_id=actor.id,
+            received_at=tip.received_at,
+            place=place or await _intake_place(session, actor=actor, channel=channel),
+            recorded=record.recorded if record else False,
+            notes=record.notes if record else None,
+        )
+    )
+
+
+def _reporter_identity(
+    data: TipCreate, *, actor: Principal | None, organization: Organization | None
+) -> dict[str, Any] | None:
+    reporter = data.reporter
+    if is_front(actor) and actor is not None:
+        identity: dict[str, Any] = {
+            "full_name": actor.full_name or actor.label,
+            "phone": reporter.phone if reporter else None,
+            "email": reporter.email if reporter else None,
+            "address": reporter.address if reporter else None,
+            "organization_name": organization.name if organization else None,
+        }
+        return identity
+    if data.anonymous or reporter is None:
+        return None
+    identity = {
+        "full_name": reporter.full_name,
+        "phone": reporter.phone,
+        "email": reporter.email,
+        "address": reporter.address,
+    }
+    if data.on_behalf_of_organization:
+        identity["organization_name"] = data.organization_name
+        identity["organization_tax_code"] = data.organization_tax_code
+    return identity
+
+
+async def _intake_place(session: AsyncSession, *, actor: Principal, channel: Channel) -> str:
+    if channel == Channel.hotline:
+        return "Đường dây nóng"
+    unit = await session.get(PoliceUnit, actor.unit_code) if actor.unit_code else None
+    return unit.name if unit is not None else "Trụ sở tiếp nhận"

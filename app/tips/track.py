@@ -1,0 +1,177 @@
+"""The reporter's follow-up with their receipt: the public view of the tip, the conversation
+with the unit, and the files of that conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import new_id
+from app.core.errors import NotFound
+from app.core.i18n import Lang
+from app.core.pagination import Page, decode_cursor, encode_cursor
+from app.media import service as media_service
+from app.media.models import Attachment
+from app.media.schemas import AttachmentOut
+from app.media.storage import MediaStorage
+from app.media.upload import StagedFile
+from app.tips.models import MessageDirection, PublicStatus, Tip, TipEvent, TipMessage
+from app.tips.schemas import MessageOut, TimelineItem, TrackedTip, UnitRef
+from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
+from app.tips.timeline import record_event
+from app.units.models import PoliceUnit
+
+
+def _timeline_message(event: TipEvent, lang: Lang) -> str:
+    if event.public_message:
+        return event.public_message
+    vi, en = PUBLIC_STATUS_MESSAGES[event.public_status or PublicStatus.processing]
+    return en if lang is Lang.en else vi
+
+
+async def _messages_out(
+    session: AsyncSession, *, tip_id: str, messages: Sequence[TipMessage]
+) -> list[MessageOut]:
+    attachments = await media_service.list_attachments(
+        session, tip_id=tip_id, message_ids=[m.id for m in messages]
+    )
+    by_message: dict[str, list[AttachmentOut]] = {}
+    for attachment in attachments:
+        if attachment.message_id is not None:
+            by_message.setdefault(attachment.message_id, []).append(
+                AttachmentOut.model_validate(attachment)
+            )
+    return [
+        MessageOut(
+            id=m.id,
+            direction=MessageDirection(m.direction),
+            body=m.body,
+            at=m.created_at,
+            attachments=by_message.get(m.id, []),
+        )
+        for m in messages
+    ]
+
+
+async def tracked_tip(session: AsyncSession, *, tip: Tip, lang: Lang) -> TrackedTip:
+    """The reporter's view of a tip: public timeline and the conversation only."""
+    unit = await session.get(PoliceUnit, tip.assigned_unit_code)
+    events = await session.scalars(
+        select(TipEvent)
+        .where(TipEvent.tip_id == tip.id, TipEvent.public.is_(True))
+        .order_by(TipEvent.at, TipEvent.id)
+    )
+    messages = list(
+        await session.scalars(
+            select(TipMessage).where(TipMessage.tip_id == tip.id).order_by(TipMessage.id)
+        )
+    )
+    own_files = await session.scalars(
+        select(Attachment)
+        .where(
+            Attachment.tip_id == tip.id,
+            Attachment.message_id.is_(None),
+            Attachment.uploaded_by_staff.is_(False),
+        )
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+    return TrackedTip(
+        reference=tip.reference,
+        category_code=tip.category_code,
+        public_status=PublicStatus(public_status_for(tip.status)),
+        assigned_unit=UnitRef(code=tip.assigned_unit_code, name=unit.name if unit else ""),
+        created_at=tip.created_at,
+        updated_at=tip.updated_at,
+        outcome_summary=tip.outcome_summary,
+        timeline=[
+            TimelineItem(
+                at=e.at,
+                public_status=PublicStatus(e.public_status or public_status_for(tip.status)),
+                message=_timeline_message(e, lang),
+            )
+            for e in events
+        ],
+        messages=await _messages_out(session, tip_id=tip.id, messages=messages),
+        attachments=[AttachmentOut.model_validate(a) for a in own_files],
+    )
+
+
+async def list_messages(
+    session: AsyncSession, *, tip: Tip, limit: int, cursor: str | None
+) -> Page[MessageOut]:
+    """The conversation, oldest first (message ids are time-ordered UUIDv7)."""
+    query = select(TipMessage).where(TipMessage.tip_id == tip.id)
+    if cursor:
+        (after,) = decode_cursor(cursor) or [""]
+        query = query.where(TipMessage.id > str(after))
+    rows = list(await session.scalars(query.order_by(TipMessage.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page[MessageOut](
+        items=await _messages_out(session, tip_id=tip.id, messages=rows),
+        next_cursor=encode_cursor([rows[-1].id]) if more and rows else None,
+    )
+
+
+async def add_reporter_message(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    body: str,
+    files: Sequence[StagedFile],
+    storage: MediaStorage,
+    now: datetime | None = None,
+) -> MessageOut:
+    """The reporter adds information (text and files) to their tip; the unit sees it."""
+    now = now or datetime.now(UTC)
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    prepared = await media_service.prepare_files(files, storage=storage)
+    message = TipMessage(
+        id=new_id(),
+        tip_id=tip.id,
+        direction=MessageDirection.from_reporter.value,
+        body=body,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    attachments = media_service.add_attachments(
+        session, tip_id=tip.id, prepared=prepared, message_id=message.id
+    )
+    record_event(
+        session,
+        tip=tip,
+        type="tip.message_added",
+        actor="reporter",
+        at=now,
+        data={
+            "message_id": message.id,
+            "direction": MessageDirection.from_reporter.value,
+            "attachments": len(attachments),
+        },
+    )
+    tip.updated_at = now
+    await session.flush()
+    return MessageOut(
+        id=message.id,
+        direction=MessageDirection.from_reporter,
+        body=body,
+        at=now,
+        attachments=[AttachmentOut.model_validate(a) for a in attachments],
+    )
+
+
+async def get_message_attachment(
+    session: AsyncSession, *, tip: Tip, attachment_id: str
+) -> Attachment:
+    """A file of the conversation, for the reporter to download; others answer 404."""
+    try:
+        return await media_service.get_attachment(
+            session, tip_id=tip.id, attachment_id=attachment_id, messages_only=True
+        )
+    except NotFound:
+        raise NotFound(("Không tìm thấy tệp.", "File not found.")) from None

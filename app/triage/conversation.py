@@ -1,0 +1,110 @@
+"""The staff side of the conversation with the reporter (shown on /track)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User
+from app.accounts.principal import Principal
+from app.core.db import utcnow
+from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
+from app.media import service as media
+from app.media.schemas import AttachmentOut
+from app.tips.models import (
+    MessageDirection,
+    Tip,
+    TipMessage,
+)
+from app.tips.timeline import record_event
+from app.triage.schemas import (
+    MessageOut,
+    MessagePage,
+    UserRef,
+)
+from app.triage.updates import apply_guarded, first_response
+
+
+async def _message_outs(
+    session: AsyncSession, *, tip: Tip, messages: Sequence[TipMessage]
+) -> list[MessageOut]:
+    files = await media.list_attachments(
+        session, tip_id=tip.id, message_ids=[m.id for m in messages]
+    )
+    by_message: dict[str, list[AttachmentOut]] = {}
+    for attachment in files:
+        if attachment.message_id is not None:
+            by_message.setdefault(attachment.message_id, []).append(
+                AttachmentOut.model_validate(attachment)
+            )
+    author_ids = {m.author_id for m in messages if m.author_id}
+    authors: dict[str, User] = {}
+    if author_ids:
+        authors = {
+            u.id: u for u in await session.scalars(select(User).where(User.id.in_(author_ids)))
+        }
+    out = []
+    for m in messages:
+        author = authors.get(m.author_id) if m.author_id else None
+        out.append(
+            MessageOut(
+                id=m.id,
+                direction=m.direction,
+                body=m.body,
+                at=m.created_at,
+                author=UserRef(id=author.id, full_name=author.full_name) if author else None,
+                attachments=by_message.get(m.id, []),
+            )
+        )
+    return out
+
+
+async def list_messages(
+    session: AsyncSession, *, tip: Tip, limit: int, cursor: str | None
+) -> MessagePage:
+    """The conversation with the reporter, oldest first (message ids are time-ordered)."""
+    query = select(TipMessage).where(TipMessage.tip_id == tip.id)
+    if cursor:
+        values = decode_cursor(cursor)
+        if len(values) != 1 or not isinstance(values[0], str):
+            raise invalid_cursor()
+        query = query.where(TipMessage.id > values[0])
+    rows = list(await session.scalars(query.order_by(TipMessage.id).limit(limit + 1)))
+    page = rows[:limit]
+    return MessagePage(
+        items=await _message_outs(session, tip=tip, messages=page),
+        next_cursor=encode_cursor([page[-1].id]) if len(rows) > limit and page else None,
+    )
+
+
+async def add_message(
+    session: AsyncSession, *, tip: Tip, actor: Principal, body: str
+) -> MessageOut:
+    """Write to the reporter: shown on /track. Allowed on closed tips too (after
+    ``not_prosecuted`` the reporter may complain within 15 days; the channel stays open)."""
+    now = utcnow()
+    message = TipMessage(
+        tip_id=tip.id,
+        direction=MessageDirection.to_reporter,
+        body=body,
+        author_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    await apply_guarded(session, tip, [], first_response(tip, now))
+    record_event(
+        session,
+        tip=tip,
+        actor=actor,
+        type="tip.message_added",
+        at=now,
+        data={"message_id": message.id, "direction": MessageDirection.to_reporter.value},
+    )
+    await session.flush()
+    return (await _message_outs(session, tip=tip, messages=[message]))[0]

@@ -1,0 +1,292 @@
+"""The staff queue: what a caller may see, filtered, sorted, one keyset page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.principal import Principal
+from app.admin_units.fold import fold
+from app.core.db import utcnow
+from app.core.pagination import decode_cursor, encode_cursor, invalid_cursor
+from app.tips.models import (
+    Tip,
+    TipWatcher,
+)
+from app.tips.schemas import UnitRef
+from app.tips.status import public_status_for
+from app.triage import scope
+from app.triage.overdue import is_overdue, overdue_clause
+from app.triage.schemas import (
+    QueueFilters,
+    QueueSort,
+    TipPage,
+    TipSummary,
+)
+from app.triage.times import LOCAL_TZ, as_utc
+from app.units.models import PoliceUnit
+
+_SORT_TAG = {QueueSort.due_at: "d", QueueSort.newest: "c", QueueSort.priority: "p"}
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def _keyset_after(keys: Sequence[Any], values: Sequence[Any], *, descending: bool) -> Any:
+    """Rows strictly after ``values`` in the order of ``keys``, all in one direction.
+
+    A row-value comparison ``(a, b) < (x, y)``: an index on ``(a, b)`` reads it as a range
+    (``a < x OR (a = x AND b < y)`` it cannot). SQLite has row values since 3.15.
+    """
+    row, bound = (
+        tuple_(*keys),
+        tuple_(*(literal(v, type_=k.type) for k, v in zip(keys, values, strict=True))),
+    )
+    return row < bound if descending else row > bound
+
+
+def _parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise invalid_cursor()
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise invalid_cursor() from exc
+
+
+def _order(sort: QueueSort, columns: Any) -> list[Any]:
+    """The ORDER BY of ``sort`` on ``columns`` (``Tip``, or a subquery's ``.c``)."""
+    c = columns
+    if sort is QueueSort.due_at:
+        return [c.due_at.asc().nulls_last(), c.id.asc()]
+    if sort is QueueSort.priority:
+        return [c.urgent.desc(), c.priority.desc(), c.created_at.desc(), c.id.desc()]
+    return [c.created_at.desc(), c.id.desc()]
+
+
+def _sort_keys(sort: QueueSort, cursor: str | None) -> tuple[list[Any], Any]:
+    """ORDER BY expressions, and the WHERE clause that continues after ``cursor``.
+
+    Each order is plain columns in one direction, so an index on them serves it and the
+    cursor is one row-value range; tips without a due date come last (``NULLS LAST``, which
+    PostgreSQL's ascending index order already is).
+    """
+    order = _order(sort, Tip)
+    if cursor is None:
+        return order, None
+    values = decode_cursor(cursor)
+    width = {QueueSort.due_at: 3, QueueSort.priority: 4, QueueSort.newest: 2}[sort]
+    if not values or values[0] != _SORT_TAG[sort] or len(values) != width + 1:
+        raise invalid_cursor()
+    values = values[1:]
+    if not isinstance(values[-1], str):
+        raise invalid_cursor()
+    if sort is QueueSort.due_at:
+        if values[0] == 1 and type(values[0]) is int:  # among the tips without a due date
+            return order, and_(Tip.due_at.is_(None), Tip.id > values[-1])
+        if values[0] != 0 or type(values[0]) is not int:
+            raise invalid_cursor()
+        due = _parse_time(values[1])
+        after = or_(
+            _keyset_after([Tip.due_at, Tip.id], [due, values[2]], descending=False),
+            Tip.due_at.is_(None),
+        )
+        return order, after
+    if sort is QueueSort.priority:
+        if values[0] not in (0, 1) or type(values[0]) is not int or type(values[1]) is not int:
+            raise invalid_cursor()
+        keys = [Tip.urgent, Tip.priority, Tip.created_at, Tip.id]
+        bound = [values[0] == 1, values[1], _parse_time(values[2]), values[3]]
+        return order, _keyset_after(keys, bound, descending=True)
+    return order, _keyset_after([Tip.created_at, Tip.id], _newest_bound(values), descending=True)
+
+
+def _newest_bound(values: Sequence[Any]) -> list[Any]:
+    """The (created_at, id) a ``newest`` cursor's values (tag dropped) continue after."""
+    return [_parse_time(values[0]), values[1]]
+
+
+def _newest_cursor_bound(cursor: str | None) -> list[Any] | None:
+    """The bound of a ``newest`` cursor that ``_sort_keys`` has already accepted."""
+    return None if cursor is None else _newest_bound(decode_cursor(cursor)[1:])
+
+
+def _cursor_for(sort: QueueSort, tip: Tip) -> str:
+    if sort is QueueSort.due_at:
+        due = tip.due_at
+        values: list[Any] = [1 if due is None else 0, as_utc(due).isoformat() if due else None]
+    elif sort is QueueSort.priority:
+        values = [1 if tip.urgent else 0, tip.priority, as_utc(tip.created_at).isoformat()]
+    else:
+        values = [as_utc(tip.created_at).isoformat()]
+    return encode_cursor([_SORT_TAG[sort], *values, tip.id])
+
+
+def _summary(tip: Tip, unit_name: str, now: datetime) -> TipSummary:
+    return TipSummary(
+        id=tip.id,
+        reference=tip.reference,
+        category_code=tip.category_code,
+        kind=tip.kind,
+        tip_type=tip.tip_type,
+        status=tip.status,
+        public_status=public_status_for(tip.status),
+        urgent=tip.urgent,
+        priority=tip.priority,
+        assigned_unit=UnitRef(code=tip.assigned_unit_code, name=unit_name),
+        assignee_id=tip.assignee_id,
+        province_code=tip.province_code,
+        commune_code=tip.commune_code,
+        location_mismatch=tip.location_mismatch,
+        created_at=tip.created_at,
+        received_at=tip.received_at,
+        acknowledge_by=tip.acknowledge_by,
+        transfer_due_at=tip.transfer_due_at,
+        due_at=tip.due_at,
+        overdue=is_overdue(tip, now),
+    )
+
+
+def queue_conditions(
+    principal: Principal, filters: QueueFilters, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The filters of a queue request as WHERE conditions (the caller's scope aside).
+
+    Shared with the CSV export (app.integration.exports), which honours the same filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status:
+        conditions.append(Tip.status.in_([s.value for s in filters.status]))
+    if filters.category_code:
+        conditions.append(Tip.category_code == filters.category_code)
+    if filters.unit_code:
+        conditions.append(Tip.assigned_unit_code == filters.unit_code)
+    if filters.assignee_id == "none":
+        conditions.append(Tip.assignee_id.is_(None))
+    elif filters.assignee_id:
+        assignee = principal.id if filters.assignee_id == "me" else filters.assignee_id
+        conditions.append(Tip.assignee_id == assignee)
+    if filters.overdue is not None:
+        clause = overdue_clause(now)
+        # NULL deadlines make the clause NULL, not false: coalesce before negating.
+        conditions.append(clause if filters.overdue else not_(func.coalesce(clause, False)))
+    if filters.urgent is not None:
+        conditions.append(Tip.urgent.is_(filters.urgent))
+    if filters.created_from is not None:
+        start = filters.created_from
+        start = as_utc(start) if isinstance(start, datetime) else _day_start(start)
+        conditions.append(Tip.created_at >= start)
+    if filters.created_to is not None:
+        end = filters.created_to
+        if isinstance(end, datetime):
+            conditions.append(Tip.created_at <= as_utc(end))
+        else:
+            conditions.append(Tip.created_at < _day_start(end + timedelta(days=1)))
+    if filters.q:
+        conditions.append(Tip.search_text.contains(fold(filters.q), autoescape=True))
+    return conditions
+
+
+def _unit_queue_ids(
+    unit: str,
+    conditions: list[Any],
+    sort: QueueSort,
+    limit: int,
+    *,
+    after: Sequence[Any] | None = None,
+) -> Any:
+    """The ids of the first ``limit`` tips a unit's queue shows, as a subquery.
+
+    A unit sees the tips assigned to it and, read-only, the tips it watches, which include
+    every tip it handed on (``transfer`` keeps a ``transfer`` watcher for the former unit,
+    so its register entries need no separate branch). Each part is cut at ``limit`` in the
+    queue's order and the page is the first ``limit`` of their union; an OR of the two,
+    with EXISTS, can use no index and sorted every tip. The assigned part walks
+    ``ix_tips_unit_created``. Newest first, the watched part walks
+    ``ix_tip_watchers_unit_created`` (the watcher holds the tip's ``created_at``) from the
+    cursor's ``after`` bound and stops at ``limit``. Other orders start from all the unit's
+    watchers (a few thousand at most) and sort them: the ``OFFSET 0`` keeps PostgreSQL from
+    walking every tip by date and probing the watchers of each, which it otherwise prefers.
+    """
+    assigned = (
+        select(Tip.id)
+        .where(Tip.assigned_unit_code == unit, *conditions)
+        .order_by(*_order(sort, Tip))
+        .limit(limit)
+        .subquery()
+    )
+    if sort is QueueSort.newest:
+        keys = [TipWatcher.tip_created_at, TipWatcher.tip_id]
+        walk = [_keyset_after(keys, after, descending=True)] if after is not None else []
+        watched_newest = (
+            select(Tip.id)
+            .select_from(TipWatcher)
+            .join(Tip, Tip.id == TipWatcher.tip_id)
+            .where(
+                TipWatcher.unit_code == unit,
+                *walk,
+                Tip.assigned_unit_code != unit,
+                *conditions,
+            )
+            .order_by(TipWatcher.tip_created_at.desc(), TipWatcher.tip_id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        return union_all(select(assigned.c.id), select(watched_newest.c.id))
+    watched_tips = (
+        select(Tip.id, Tip.created_at, Tip.due_at, Tip.urgent, Tip.priority)
+        .join(TipWatcher, TipWatcher.tip_id == Tip.id)
+        .where(TipWatcher.unit_code == unit, Tip.assigned_unit_code != unit, *conditions)
+        .offset(0)
+        .subquery()
+    )
+    watched = (
+        select(watched_tips.c.id).order_by(*_order(sort, watched_tips.c)).limit(limit).subquery()
+    )
+    return union_all(select(assigned.c.id), select(watched.c.id))
+
+
+async def list_queue(
+    session: AsyncSession, *, principal: Principal, filters: QueueFilters
+) -> TipPage:
+    """The caller's queue: what they may see, filtered, sorted, one keyset page."""
+    now = utcnow()
+    conditions = queue_conditions(principal, filters, now)
+    order, after = _sort_keys(filters.sort, filters.cursor)
+    if after is not None:
+        conditions.append(after)
+    limit = filters.limit + 1
+    query = select(Tip, PoliceUnit.name).join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
+    if principal.role in scope.UNIT_ROLES and principal.unit_code:
+        ids = _unit_queue_ids(
+            principal.unit_code,
+            conditions,
+            filters.sort,
+            limit,
+            after=_newest_cursor_bound(filters.cursor)
+            if filters.sort is QueueSort.newest
+            else None,
+        )
+        query = query.where(Tip.id.in_(ids))
+    else:
+        query = query.where(scope.visible_tips_clause(principal), *conditions)
+    rows = (await session.execute(query.order_by(*order).limit(limit))).tuples().all()
+    page = rows[: filters.limit]
+    next_cursor = (
+        _cursor_for(filters.sort, page[-1][0]) if len(rows) > filters.limit and page else None
+    )
+    return TipPage(items=[_summary(tip, name, now) for tip, name in page], next_cursor=next_cursor)

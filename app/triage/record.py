@@ -1,0 +1,273 @@
+"""The full record of a tip for staff: the visible-or-404 lookup, the detail, the timeline,
+and revealing the reporter's identity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User
+from app.accounts.principal import Principal
+from app.audit import service as audit
+from app.core.db import utcnow
+from app.core.errors import NotFound
+from app.core.security import DataCipher
+from app.media import service as media
+from app.media.schemas import AttachmentOut
+from app.tips.models import (
+    IntakeRecord,
+    RegisterEntry,
+    ReporterIdentity,
+    Tip,
+    TipEvent,
+    TipWatcher,
+)
+from app.tips.schemas import UnitRef
+from app.tips.status import public_status_for
+from app.tips.timeline import record_event
+from app.triage import scope
+from app.triage.models import DeadlineExtension
+from app.triage.overdue import is_overdue
+from app.triage.schemas import (
+    DeadlineExtensionOut,
+    EventActor,
+    IntakeRecordOut,
+    Location,
+    RegisterEntryOut,
+    ReporterAnonymous,
+    ReporterIdentityOut,
+    ReporterMasked,
+    RevealOut,
+    TipDetail,
+    TipEventOut,
+    UserRef,
+)
+from app.triage.workflow import (
+    allowed_targets,
+)
+from app.units.models import PoliceUnit
+
+
+def _not_found() -> NotFound:
+    return NotFound(("Không tìm thấy tin báo.", "Tip not found."))
+
+
+async def get_visible_tip(session: AsyncSession, *, principal: Principal, tip_id: str) -> Tip:
+    """The tip, if ``principal`` may see it; otherwise 404 (as if it did not exist)."""
+    tip = await session.scalar(
+        select(Tip).where(Tip.id == tip_id, scope.visible_tips_clause(principal))
+    )
+    if tip is None:
+        raise _not_found()
+    return tip
+
+
+async def _unit_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(PoliceUnit.code, PoliceUnit.name).where(PoliceUnit.code.in_(codes))
+    )
+    return dict(rows.tuples().all())
+
+
+def _unit_ref(code: str, names: dict[str, str]) -> UnitRef:
+    return UnitRef(code=code, name=names.get(code, code))
+
+
+def event_out(event: TipEvent, *, personal_data: bool) -> TipEventOut:
+    return TipEventOut(
+        id=event.id,
+        type=event.type,
+        at=event.at,
+        actor=EventActor(id=event.actor_id, label=event.actor_label),
+        unit_code=event.unit_code,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        public=event.public,
+        public_status=event.public_status,
+        public_message=event.public_message,
+        note=event.note if personal_data else None,
+        data=event.data or {},
+    )
+
+
+async def list_events(
+    session: AsyncSession, *, principal: Principal, tip: Tip
+) -> list[TipEventOut]:
+    """The tip's whole timeline, oldest first (internal notes withheld from analysts)."""
+    events = await session.scalars(
+        select(TipEvent).where(TipEvent.tip_id == tip.id).order_by(TipEvent.at, TipEvent.id)
+    )
+    personal = scope.sees_personal_data(principal)
+    return [event_out(e, personal_data=personal) for e in events]
+
+
+async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -> TipDetail:
+    now = utcnow()
+    personal = scope.sees_personal_data(principal)
+    watchers = list(
+        await session.scalars(
+            select(TipWatcher.unit_code)
+            .where(TipWatcher.tip_id == tip.id, TipWatcher.unit_code != tip.assigned_unit_code)
+            .order_by(TipWatcher.created_at, TipWatcher.unit_code)
+        )
+    )
+    names = await _unit_names(session, {tip.assigned_unit_code, *watchers})
+    assignee = await session.get(User, tip.assignee_id) if tip.assignee_id else None
+    entries = await session.scalars(
+        select(RegisterEntry)
+        .where(RegisterEntry.tip_id == tip.id)
+        .order_by(RegisterEntry.registered_at, RegisterEntry.id)
+    )
+    extensions = await session.scalars(
+        select(DeadlineExtension)
+        .where(DeadlineExtension.tip_id == tip.id)
+        .order_by(DeadlineExtension.created_at)
+    )
+    intake = await session.get(IntakeRecord, tip.id)
+    attachments = await media.list_attachments(session, tip_id=tip.id)
+    reporter: ReporterMasked | ReporterAnonymous | None = None
+    if personal:
+        reporter = ReporterAnonymous() if tip.anonymous else ReporterMasked()
+    return TipDetail(
+        id=tip.id,
+        reference=tip.reference,
+        category_code=tip.category_code,
+        kind=tip.kind,
+        tip_type=tip.tip_type,
+        channel=tip.channel,
+        description=tip.description,
+        occurred_at=tip.occurred_at,
+        persons_involved=tip.persons_involved if personal else None,
+        victim=tip.victim if personal else None,
+        status=tip.status,
+        public_status=public_status_for(tip.status),
+        allowed_transitions=allowed_targets(tip.kind, tip.status),
+        priority=tip.priority,
+        urgent=tip.urgent,
+        assigned_unit=_unit_ref(tip.assigned_unit_code, names),
+        watching_units=[_unit_ref(code, names) for code in watchers],
+        assignee=UserRef(id=assignee.id, full_name=assignee.full_name) if assignee else None,
+        register_number=tip.register_number,
+        register_entries=[
+            RegisterEntryOut(
+                unit_code=e.unit_code,
+                register_number=e.register_number,
+                registered_at=e.registered_at,
+            )
+            for e in entries
+        ],
+        received_at=tip.received_at,
+        acknowledge_by=tip.acknowledge_by,
+        acknowledged_at=tip.acknowledged_at,
+        classify_by=tip.classify_by,
+        transfer_due_at=tip.transfer_due_at,
+        due_at=tip.due_at,
+        overdue=is_overdue(tip, now),
+        first_response_at=tip.first_response_at,
+        closed_at=tip.closed_at,
+        outcome=tip.outcome,
+        outcome_summary=tip.outcome_summary,
+        merged_into_id=tip.merged_into_id,
+        location=_location(tip),
+        location_mismatch=tip.location_mismatch,
+        anonymous=tip.anonymous,
+        on_behalf_of_organization=tip.on_behalf_of_organization,
+        organization_id=tip.organization_id,
+        movement_model=tip.movement_model,
+        reporter=reporter,
+        intake_record=_intake_out(intake, personal=personal) if intake else None,
+        attachments=[AttachmentOut.model_validate(a) for a in attachments],
+        deadline_extensions=[extension_out(x) for x in extensions],
+        timeline=await list_events(session, principal=principal, tip=tip),
+        created_at=tip.created_at,
+        updated_at=tip.updated_at,
+    )
+
+
+def _location(tip: Tip) -> Location:
+    return Location(
+        commune_code=tip.commune_code,
+        province_code=tip.province_code,
+        legacy_commune_code=tip.legacy_commune_code,
+        address=tip.address,
+        lat=tip.lat,
+        lon=tip.lon,
+        unknown=tip.location_unknown,
+    )
+
+
+def _intake_out(intake: IntakeRecord, *, personal: bool) -> IntakeRecordOut:
+    return IntakeRecordOut(
+        receiving_officer_id=intake.receiving_officer_id,
+        received_at=intake.received_at,
+        place=intake.place,
+        recorded=intake.recorded,
+        notes=intake.notes if personal else None,
+    )
+
+
+def extension_out(extension: DeadlineExtension) -> DeadlineExtensionOut:
+    return DeadlineExtensionOut(
+        id=extension.id,
+        previous_due_at=extension.previous_due_at,
+        until=extension.until,
+        reason=extension.reason,
+        decision_ref=extension.decision_ref,
+        actor_id=extension.actor_id,
+        created_at=extension.created_at,
+    )
+
+
+async def reveal_reporter(
+    session: AsyncSession, *, tip: Tip, actor: Principal, reason: str, cipher: DataCipher
+) -> RevealOut:
+    """Decrypt the reporter's identity for a lead (or above) who gives a reason.
+
+    Always leaves two traces in the same transaction: a non-public timeline event and an
+    audit entry (who, when, why, which tip; never the identity itself).
+    """
+    now = utcnow()
+    identity = await session.get(ReporterIdentity, tip.id)
+    if tip.anonymous or identity is None or identity.ciphertext is None:
+        raise NotFound(
+            (
+                "Tin báo này không có thông tin người báo tin (ẩn danh hoặc đã xóa).",
+                "This tip holds no reporter identity (anonymous, or erased).",
+            )
+        )
+    plain = cipher.decrypt(identity.key_id, identity.ciphertext, aad=tip.id.encode())
+    fields: dict[str, Any] = json.loads(plain)
+    record_event(
+        session,
+        tip=tip,
+        actor=actor,
+        type="tip.reporter_revealed",
+        at=now,
+        note=reason,
+        data={"role": actor.role},
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="tip.reporter_revealed",
+        object_type="tip",
+        object_id=tip.id,
+        reason=reason,
+        data={"reference": tip.reference, "unit_code": tip.assigned_unit_code, "role": actor.role},
+    )
+    return RevealOut(
+        reporter=ReporterIdentityOut(
+            full_name=fields.get("full_name"),
+            phone=fields.get("phone"),
+            email=fields.get("email"),
+            address=fields.get("address"),
+        )
+    )
