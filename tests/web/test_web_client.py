@@ -159,6 +159,11 @@ def test_citizen_officer_reporter_round_trip(
     assert "token" not in staff.url and "access_token" not in staff.url
     assert staff.evaluate("() => sessionStorage.getItem('tinbao.token')") is not None
     assert staff.evaluate("() => localStorage.getItem('tinbao.token')") is None
+    # A transition the workflow allows: the record and, later, the reporter's status follow.
+    staff.locator("#d-actions summary", has_text="Chuyển trạng thái").click()
+    staff.get_by_label("Trạng thái mới").select_option("verifying")
+    staff.locator("#act-act-transition").get_by_role("button", name="Thực hiện").click()
+    staff.locator("#d-facts").get_by_text("Đang xác minh").wait_for()
     # The inbox: its badge shows the API's unread count, or says the server has no inbox.
     officer = token(base, "canbo1", STAFF_PASSWORD)
     inbox = httpx.get(f"{base}/api/v1/notifications", headers=bearer(officer))
@@ -181,6 +186,22 @@ def test_citizen_officer_reporter_round_trip(
     page.get_by_label("Mã theo dõi (nhập hoặc dán)").fill(first_receipt.lower())
     page.get_by_role("button", name="Xem tin báo").click()
     page.locator("#t-messages").get_by_text(f"đang xác minh {marker}").wait_for()
+    assert page.locator("#t-status").inner_text() == "Đang xử lý"
+    # A complaint before any outcome: refused by the rule, or not offered by this server.
+    page.locator("summary", has_text="Khiếu nại kết quả giải quyết").click()
+    page.get_by_label("Nội dung khiếu nại").fill("Tôi không đồng ý với cách giải quyết.")
+    page.locator("#complaint-form").get_by_role("button", name="Gửi").click()
+    complaint = httpx.post(
+        f"{base}/api/v1/track/complaints",
+        json={"body": "Tôi không đồng ý."},
+        headers={"X-Tip-Receipt": first_receipt},
+    )
+    status = page.locator("#complaint-status")
+    if complaint.status_code in (404, 405):
+        status.get_by_text("Chức năng này chưa có trên máy chủ này.").wait_for()
+    else:
+        assert complaint.status_code >= 400, complaint.text
+        status.locator("xpath=self::*[@data-kind='error']").wait_for()
     # ...and answers with a photo, which the officer sees and downloads.
     page.get_by_label("Bổ sung thông tin").fill(
         f"Tối nay họ lại tụ tập, tôi gửi thêm ảnh {marker}."
@@ -282,6 +303,9 @@ def test_unknown_place_goes_to_the_province_duty_desk(
     page.get_by_label("Ảnh, video, ghi âm hoặc tài liệu (không bắt buộc)").set_input_files(
         str(photo)
     )
+    # A notice contact: kept by a server that sends notices, else dropped with a word.
+    page.locator("summary", has_text="Nhận thông báo về tin báo này").click()
+    page.locator("#notify-email").fill("nguoibao@example.vn")
     page.get_by_role("button", name="Gửi tin báo").click()
     read_receipt(page)
     assert page.locator("#receipt-unit").inner_text() != ""
