@@ -436,3 +436,48 @@ def test_every_page_accessible_strict_csp_english(
     shots(page, "dashboard")
     watched.check_clean()
     watched.close()
+
+
+def test_queue_cursor_paging(web_server: WebServer, browser: Any, shots: Any) -> None:
+    base = web_server.url
+    make_staff(base, "giamsat-paging", "province_supervisor", province_code="79")
+    supervisor = token(base, "giamsat-paging", STAFF_PASSWORD)
+    for _ in range(30):
+        _file_tip(base, "public_disorder")
+    total = 0
+    cursor = None
+    while True:
+        params = {"category_code": "public_disorder", "limit": "200"}
+        if cursor:
+            params["cursor"] = cursor
+        page_ = httpx.get(f"{base}/api/v1/tips", params=params, headers=bearer(supervisor)).json()
+        total += len(page_["items"])
+        cursor = page_["next_cursor"]
+        if not cursor:
+            break
+    assert total >= 30
+    desk = Watched(browser, base, **DESKTOP)
+    page = desk.page
+    page.goto("/staff/")
+    page.get_by_label("Tên đăng nhập").fill("giamsat-paging")
+    page.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.locator("#queue li").first.wait_for()
+    page.get_by_label("Loại").select_option("public_disorder")
+    page.get_by_label("Sắp xếp").select_option("due_at")
+    page.get_by_role("button", name="Lọc").click()
+    page.locator("#queue-status").get_by_text("25 tin báo đang hiển thị.").wait_for()
+    seen = 25
+    while seen < total:
+        page.get_by_role("button", name="Xem thêm").click()
+        seen = min(total, seen + 25)
+        page.locator("#queue-status").get_by_text(f"{seen} tin báo đang hiển thị.").wait_for()
+    assert page.get_by_role("button", name="Xem thêm").is_hidden()
+    references = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#queue button.item'))"
+        ".map(b => b.dataset.reference)"
+    )
+    assert len(references) == len(set(references)) == total
+    shots(page, "queue-paged")
+    desk.check_clean()
+    desk.close()
