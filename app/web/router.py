@@ -65,6 +65,16 @@ for _path, _filename in PAGES.items():
     _add_page(_path, _filename)
 
 
+@router.get("/sw.js")
+async def service_worker() -> FileResponse:
+    """The citizens' pages' service worker (at the root, so that its scope covers them)."""
+    return FileResponse(
+        STATIC_DIR / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_CSP},
+    )
+
+
 @router.get("/staff")
 async def staff_redirect() -> RedirectResponse:
     return RedirectResponse("/staff/", status_code=308)

@@ -110,6 +110,14 @@ def test_citizen_officer_reporter_round_trip(
     page.get_by_label("Loại vụ việc").locator("option[value=drugs]").wait_for(state="attached")
     assert tips_with(sync_engine, f"{marker}b") == 1
     shots(page, "05-offline-sent")
+    # Seen once, the page opens again without a network (its service worker keeps it),
+    # with the categories it last saw.
+    assert page.evaluate("() => navigator.serviceWorker.ready.then(r => Boolean(r.active))")
+    phone.context.set_offline(True)
+    page.reload()
+    page.get_by_label("Loại vụ việc").locator("option[value=drugs]").wait_for(state="attached")
+    shots(page, "05b-offline-reopened")
+    phone.context.set_offline(False)
 
     # 3. The reporter follows the first tip: the receipt is typed, never in a URL.
     page.goto("/track")

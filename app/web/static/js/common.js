@@ -244,6 +244,25 @@ const TB = (() => {
     return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
+  // Citizens' pages work offline once seen (sw.js keeps their files).
+  function registerOffline() {
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => null);
+  }
+
+  // Public reference data (categories, provinces) remembered for offline use.
+  async function reference(path) {
+    const key = `tinbao.ref:${path}`;
+    try {
+      const data = await api(path);
+      localStorage.setItem(key, JSON.stringify(data));
+      return data;
+    } catch (err) {
+      const kept = localStorage.getItem(key);
+      if (kept && err.network) return JSON.parse(kept);
+      throw err;
+    }
+  }
+
   function init() {
     const button = document.getElementById("lang-switch");
     if (button) button.addEventListener("click", () => setLang(lang === "vi" ? "en" : "vi"));
@@ -271,5 +290,7 @@ const TB = (() => {
     downloadWith,
     uuid,
     init,
+    registerOffline,
+    reference,
   };
 })();

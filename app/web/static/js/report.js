@@ -125,9 +125,9 @@ TB.addTexts({
 
   async function loadReference() {
     try {
-      categories = await TB.api("/categories");
+      categories = await TB.reference("/categories");
       renderCategories();
-      const provinces = await TB.api("/admin-units/provinces");
+      const provinces = await TB.reference("/admin-units/provinces");
       const select = $("province");
       select.append(TB.el("option", { value: "", text: "—" }));
       for (const p of provinces) select.append(TB.el("option", { value: p.code, text: p.name }));
@@ -484,6 +484,7 @@ TB.addTexts({
     $("receipt-print").addEventListener("click", () => window.print());
     $("receipt-done").addEventListener("click", nextReceipt);
     window.addEventListener("online", flush);
+    TB.registerOffline();
     updateCount();
     loadReference();
     flush();

@@ -237,6 +237,7 @@ TB.addTexts({
       TB.say($("track-error"), TB.t("track.forgotten"), "ok");
     });
     $("close-tip").addEventListener("click", close);
+    TB.registerOffline();
     const remembered = localStorage.getItem(STORE_KEY);
     if (remembered) {
       $("remember").checked = true;
