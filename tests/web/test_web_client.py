@@ -4,6 +4,7 @@ Every page is checked with axe-core, for requests to other hosts and for CSP vio
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.web.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, WebServer
+from tests.web.conftest import ADMIN_PASSWORD, ARTIFACTS, STAFF_PASSWORD, WebServer
 from tests.web.helpers import (
     DESKTOP,
     PHONE,
@@ -27,7 +28,14 @@ from tests.web.helpers import (
 )
 
 RECEIPT = re.compile(r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# README's screenshots are rewritten only on request (TINBAO_UPDATE_SCREENSHOTS=1), so that a
+# test run leaves the working tree clean; otherwise they go with the other artefacts.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("TINBAO_UPDATE_SCREENSHOTS")
+    else ARTIFACTS / "docs"
+)
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def tips_with(engine: Engine, marker: str) -> int:
@@ -81,6 +89,7 @@ def test_citizen_officer_reporter_round_trip(
     assert page.locator("#file-list img.thumb").count() == 1
     page.locator("#file-list").get_by_text("hien-truong.png").wait_for()
     shots(page, "02-report-filled")
+    page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / "citizen-report.png"))
     page.get_by_role("button", name="Gửi tin báo").click()
     first_receipt = read_receipt(page)
