@@ -160,4 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.open311.router import router as open311_router
 
     app.include_router(open311_router)
+    if settings.web_enabled:
+        from app.web.router import mount as mount_web
+
+        mount_web(app)
     return app

@@ -115,6 +115,11 @@ class CommuneLocator:
                 found[p] = code
         return found
 
+    def geometry(self, code: str) -> shapely.Geometry | None:
+        """The commune's boundary (a MultiPolygon), or None for an unknown code."""
+        i = self._index.get(code)
+        return None if i is None else self._geometries[i]
+
     def contains(self, code: str, lat: float, lon: float) -> bool:
         """Whether the commune ``code`` contains the point (False for an unknown code)."""
         i = self._index.get(code)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 
 from app.admin_units import service
 from app.admin_units.dependencies import LocatorDep
@@ -68,3 +69,37 @@ async def get_commune(
     `merged_into`. A pre-2025 code split among several communes answers 422
     `ambiguous_commune` with `candidates: [{code, name}]`."""
     return await service.get_commune(session, code=code, legacy=legacy)
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+@router.get(
+    "/boundaries",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {
+            "description": "A GeoJSON FeatureCollection (RFC 7946, WGS 84). Each feature has "
+            "`id` and `properties.code` (commune or province code) and `properties.name`.",
+            "content": {"application/geo+json": {"schema": {"type": "object"}}},
+        },
+        **problem_responses(404, 422),
+    },
+)
+async def boundaries(
+    session: SessionDep,
+    locator: LocatorDep,
+    province_code: Annotated[
+        str | None,
+        Query(
+            max_length=2,
+            description="Today's communes of this province; without it, every province's outline.",
+        ),
+    ] = None,
+) -> Any:
+    """Simplified boundaries drawn from the shipped commune geometries (communes about 100 m,
+    provinces about 500 m, coordinates to 1e-4 degree), for maps that need no tile server.
+    Public reference data, cacheable for a day."""
+    collection = await service.boundaries(session, locator=locator, province_code=province_code)
+    return GeoJSONResponse(collection, headers={"Cache-Control": "public, max-age=86400"})

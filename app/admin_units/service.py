@@ -13,13 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+import anyio
 import numpy as np
 import shapely
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.admin_units import boundaries as boundaries_geo
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.admin_units.models import Commune, CommuneBoundary, CommuneSplit, LegacyCommune, Province
@@ -166,6 +168,38 @@ async def locate_commune(
             ("Vị trí không thuộc xã/phường nào.", "The point is not in any commune.")
         )
     return await _commune_out(session, commune)
+
+
+async def boundaries(
+    session: AsyncSession, *, locator: CommuneLocator, province_code: str | None
+) -> dict[str, Any]:
+    """GeoJSON of today's communes of ``province_code``, or of every province's outline.
+
+    Raises NotFound for an unknown province.
+    """
+    found = boundaries_geo.cached(locator, province_code)
+    if found is not None:
+        return found
+    if province_code is None:
+        provinces = {p.code: p.full_name for p in (await session.scalars(select(Province))).all()}
+        current = select(Commune.code, Commune.province_code).where(Commune.merged_into.is_(None))
+        homes: dict[str, str] = dict((await session.execute(current)).tuples().all())
+        collection = await anyio.to_thread.run_sync(
+            boundaries_geo.province_boundaries, locator, provinces, homes
+        )
+    else:
+        if await session.get(Province, province_code) is None:
+            raise NotFound(("Không có tỉnh/thành phố nào có mã này.", "No province has this code."))
+        stmt = (
+            select(Commune.code, Commune.full_name)
+            .where(Commune.province_code == province_code, Commune.merged_into.is_(None))
+            .order_by(Commune.code)
+        )
+        communes = [(code, name) for code, name in (await session.execute(stmt)).all()]
+        collection = await anyio.to_thread.run_sync(
+            boundaries_geo.commune_boundaries, locator, communes
+        )
+    return boundaries_geo.remember(locator, province_code, collection)
 
 
 # --- the place of a tip ------------------------------------------------------------------

@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: int = 60
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     docs_enabled: bool | None = None  # None: on in development, off in production
+    web_enabled: bool = True  # serve the reference web client (/, /track, /staff/, /dashboard/)
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.text
     metrics_token: str | None = None  # production: /metrics needs it as a Bearer token
