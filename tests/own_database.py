@@ -1,0 +1,60 @@
+"""A database of a test package's own, for tests that change reference data (administration)
+or call every operation with generated input (schemathesis): nothing they do can reach the
+suite's shared database. SQLite: a file of its own; PostgreSQL: a sibling database
+``<test database>_<name>``, created fresh for the run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from app.core.config import Settings
+from app.core.db import make_sync_engine
+from tests.conftest import TEST_DATA_KEY, alembic_upgrade, reset_database
+
+
+def _database_url(root: Path, name: str) -> str:
+    base = os.environ.get("TINBAO_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{root / f'{name}.db'}"
+    url = make_url(base)
+    database = f"{url.database}_{name}"
+    admin = make_sync_engine(Settings(database_url=base), pooled=False)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def own_settings(root: Path, name: str) -> Settings:
+    return Settings(
+        database_url=_database_url(root, name),
+        media_dir=root / "media",
+        var_dir=root / "var",
+        secret_key="test-secret-key-0123456789abcdef",
+        receipt_key="test-receipt-key-0123456789abcdef",
+        data_keys=[TEST_DATA_KEY],
+        scheduler_enabled=False,
+        rate_limit_intake="10000/minute",
+        rate_limit_track_failures="10000/minute",
+        rate_limit_login="10000/minute",
+    )
+
+
+def migrated_engine(settings: Settings) -> Iterator[Engine]:
+    """The database emptied, migrated and loaded with the reference data."""
+    from app.reference_data import load_reference_data
+
+    engine = make_sync_engine(settings)
+    reset_database(engine)
+    engine = make_sync_engine(settings)
+    alembic_upgrade(engine)
+    with engine.begin() as conn:
+        load_reference_data(conn)
+    yield engine
+    engine.dispose()
