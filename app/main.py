@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import api_router
-from app.core import body_limits
+from app.core import body_limits, snapshots
 from app.core.bodies import JsonBodyCheck
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.docs_enabled:
         install_docs(app, openapi_url="/openapi.json")
     app.state.settings = settings
+    snapshots.set_ttl(settings.reference_cache_seconds)
     app.state.engine = make_async_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     install_read_router(app, settings)

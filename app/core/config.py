@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     docs_enabled: bool | None = None  # None: on in development, off in production
     web_enabled: bool = True  # serve the reference web client (/, /track, /staff/, /dashboard/)
+    # How long a worker keeps its snapshot of reference data (units, categories, routing
+    # rules, places, calendar): an admin's change reaches every other worker within it.
+    reference_cache_seconds: float = Field(default=30.0, gt=0, le=60)
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.text
     metrics_token: str | None = None  # production: /metrics needs it as a Bearer token

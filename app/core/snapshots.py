@@ -15,6 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
+# TINBAO_REFERENCE_CACHE_SECONDS, set by create_app for every cache of the process (None: each
+# cache's own default).
+_ttl_override: float | None = None
+
+
+def set_ttl(seconds: float | None) -> None:
+    """Use ``seconds`` as every snapshot cache's lifetime in this process."""
+    global _ttl_override
+    _ttl_override = seconds
+
+
+def ttl(default: float) -> float:
+    return default if _ttl_override is None else _ttl_override
+
 
 class SnapshotCache(Generic[T]):
     """``load(session)``'s result, kept per database URL for ``ttl_seconds``."""
@@ -31,7 +45,7 @@ class SnapshotCache(Generic[T]):
         if cached is not None and cached[0] > now:
             return cached[1]
         snapshot = await self._load(session)
-        self._entries[key] = (now + self._ttl, snapshot)
+        self._entries[key] = (now + ttl(self._ttl), snapshot)
         return snapshot
 
     def invalidate(self) -> None:

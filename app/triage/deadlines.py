@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import snapshots
 from app.core.time import LOCAL_TZ, local_day
 from app.triage.models import CalendarDay, CalendarDayKind
 
@@ -96,5 +97,5 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
         holidays=frozenset(day for day, kind in rows if kind == CalendarDayKind.holiday),
         working_days=frozenset(day for day, kind in rows if kind == CalendarDayKind.working_day),
     )
-    _cache[key] = (now + CALENDAR_TTL_SECONDS, calendar)
+    _cache[key] = (now + snapshots.ttl(CALENDAR_TTL_SECONDS), calendar)
     return calendar

@@ -101,10 +101,10 @@ def test_production_refuses_a_weak_bootstrap_password_in_one_line(tmp_path: Path
         timeout=60,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # app.core.config.settings_or_exit: a configuration error
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("TinBáo refuses to start: TINBAO_BOOTSTRAP_ADMIN_PASSWORD")
+    assert lines[0].startswith("tinbao: invalid configuration: TINBAO_BOOTSTRAP_ADMIN_PASSWORD")
     assert "Traceback" not in result.stderr
 
 

@@ -15,7 +15,6 @@ from app.media.upload import MAX_BOUNDARY_CHARS
 from tests.hardening.server import Server
 from tests.tips.helpers import TIPS, payload
 
-PORT = 21407  # in this helper's port range
 
 
 def _multipart(boundary: str, parts: int) -> bytes:
@@ -51,15 +50,16 @@ def _raw_post(port: int, path: str, headers: dict[str, str], body: bytes) -> byt
 
 @pytest.fixture
 async def server(settings: Settings, tmp_path: Path) -> Any:
-    async with Server(settings, tmp_path / "server.log", port=PORT) as running:
+    async with Server(settings, tmp_path / "server.log") as running:
         yield running
 
 
 @pytest.mark.parametrize("boundary", ["x" * 40, "y" * 300])
 async def test_a_100000_part_upload_ends_in_a_4xx_not_a_reset(server: Any, boundary: str) -> None:
     body = _multipart(boundary, 100_000)
+    port = int(server.url.rsplit(":", 1)[1])
     answer = _raw_post(
-        PORT, TIPS, {"Content-Type": f"multipart/form-data; boundary={boundary}"}, body
+        port, TIPS, {"Content-Type": f"multipart/form-data; boundary={boundary}"}, body
     )
     status_line = answer.split(b"\r\n", 1)[0]
     assert status_line == b"HTTP/1.1 422 Unprocessable Entity"

@@ -62,8 +62,11 @@ class Server:
     to a free loopback port (passed by file descriptor, so no other process can take the port
     in between)."""
 
-    def __init__(self, settings: Settings, log_path: Path, *, port: int = 0, **env: str) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, *, port: int = 0, workers: int = 1, **env: str
+    ) -> None:
         self.settings = settings
+        self.workers = workers
         self.port = port  # 0: a random free port
         self.log_path = log_path
         self.env = server_env(settings, **env)
@@ -78,7 +81,16 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--fd", str(sock.fileno())],
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "serve",
+                "--fd",
+                str(sock.fileno()),
+                "--workers",
+                str(self.workers),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self._log,

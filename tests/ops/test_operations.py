@@ -37,16 +37,18 @@ async def test_request_id_is_answered_and_sane(client):
 async def test_json_log_lines_carry_the_request_id(app, settings, caplog):
     caplog.set_level(logging.INFO, logger="tinbao.access")
     async with running(settings, log_format=LogFormat.json) as api, client_for(api) as client:
-        r = await client.post(
-            "/api/v1/tips?api_key=SECRET-KEY-VALUE", json=payload(), headers={"X-Request-ID": "r-1"}
+        # Open311 takes `api_key` as a query parameter (as the spec says): its value must never
+        # reach a log line.
+        r = await client.get(
+            "/open311/v2/requests.json?api_key=SECRET-KEY-VALUE", headers={"X-Request-ID": "r-1"}
         )
-        assert r.status_code == 201
+        assert r.status_code == 403
     records = [rec for rec in caplog.records if rec.name == "tinbao.access"]
     record = next(rec for rec in records if getattr(rec, "request_id", None) == "r-1")
     line = JsonFormatter().format(record)
     entry = json.loads(line)
-    assert entry["request_id"] == "r-1" and entry["status"] == 201
-    assert entry["route"] == "/api/v1/tips" and entry["method"] == "POST"
+    assert entry["request_id"] == "r-1" and entry["status"] == 403
+    assert entry["route"] == "/open311/v2/requests.json" and entry["method"] == "GET"
     assert "SECRET-KEY-VALUE" not in line and "\n" not in line
 
 
