@@ -16,7 +16,6 @@ from tests.hardening.server import Server
 from tests.tips.helpers import TIPS, payload
 
 
-
 def _multipart(boundary: str, parts: int) -> bytes:
     one = f'--{boundary}\r\nContent-Disposition: form-data; name="x{{}}"\r\n\r\nv\r\n'.encode()
     return b"".join(one.replace(b"{}", str(i).encode()) for i in range(parts)) + (

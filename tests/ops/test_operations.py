@@ -14,7 +14,6 @@ import pytest
 from app.core.config import LogFormat, Mode
 from app.core.logs import JsonFormatter, request_id_var
 from tests.hardening.conftest import client_for, running
-from tests.tips.helpers import payload
 
 PRODUCTION = {
     "mode": Mode.production,
