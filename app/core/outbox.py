@@ -55,12 +55,10 @@ async def claim_due(
     limit: int,
     lease: timedelta,
     claimed_status: str | None = None,
-    where: Sequence[Any] = (),
 ) -> list[int]:
     """Lease up to ``limit`` due rows of ``model`` to ``worker_id``; their ids, ascending.
 
-    ``where`` adds conditions (e.g. webhooks skip disabled owners). ``claimed_status`` (when
-    given) is set on the claimed rows: a row claimed that way is no
+    ``claimed_status`` (when given) is set on the claimed rows: a row claimed that way is no
     longer due even after its lease runs out. The caller commits at once.
     """
     due = (
@@ -69,11 +67,12 @@ async def claim_due(
             model.status.in_(list(due_statuses)),
             model.next_attempt_at <= now,
             or_(model.lease_until.is_(None), model.lease_until < now),
-            *where,
         )
         .order_by(model.next_attempt_at, model.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        # Lock the outbox rows only: a condition's subquery (a subscription's owner) must not
+        # lock rows every claim needs, or concurrent workers would skip each other entirely.
+        .with_for_update(skip_locked=True, of=model)
     )
     values: dict[str, Any] = {"lease_until": now + lease, "leased_by": worker_id, "updated_at": now}
     if claimed_status is not None:

@@ -35,8 +35,10 @@ CHROMIUM_ARGS = [
 ]
 # Loopback ports the web tests may use (TINBAO_TEST_WEB_PORTS="first-last").
 PORTS = os.environ.get("TINBAO_TEST_WEB_PORTS", "23000-23999")
-ADMIN_PASSWORD = "Web-test-admin-password-2026!"
-STAFF_PASSWORD = "Web-test-staff-password-2026!"
+ADMIN_PASSWORD = "Tb-web-bootstrap-7Kq2-2026"
+STAFF_PASSWORD = "Tb-web-staff-9Wz4-2026"
+# What the admin sets; the user replaces it before first use (app.accounts.passwords).
+INITIAL_PASSWORD = "Tb-web-initial-3Hx8-2026"
 ARTIFACTS = Path(os.environ.get("TINBAO_TEST_ARTIFACTS", ROOT / "tests" / "web" / "artifacts"))
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.2" / "axe.min.js"
 

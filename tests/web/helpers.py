@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from tests.web.conftest import ADMIN_PASSWORD, STAFF_PASSWORD
+from tests.web.conftest import ADMIN_PASSWORD, INITIAL_PASSWORD, STAFF_PASSWORD
 
 PHONE = {
     "viewport": {"width": 360, "height": 740},
@@ -33,17 +33,25 @@ def bearer(value: str) -> dict[str, str]:
 
 
 def make_staff(base_url: str, username: str, role: str, **scope: str) -> dict[str, Any]:
-    """A user created by the bootstrap admin through the API."""
+    """A user created by the bootstrap admin through the API, who then replaces the password
+    the admin set (required before their token may act) with STAFF_PASSWORD."""
     admin = token(base_url, "admin", ADMIN_PASSWORD)
     body = {
         "username": username,
-        "password": STAFF_PASSWORD,
+        "password": INITIAL_PASSWORD,
         "full_name": f"Nguyễn Văn {username.title()}",
         "role": role,
         **scope,
     }
     r = httpx.post(f"{base_url}/api/v1/users", json=body, headers=bearer(admin))
     assert r.status_code == 201, r.text
+    first = token(base_url, username, INITIAL_PASSWORD)
+    changed = httpx.post(
+        f"{base_url}/api/v1/auth/password",
+        json={"current_password": INITIAL_PASSWORD, "new_password": STAFF_PASSWORD},
+        headers=bearer(first),
+    )
+    assert changed.status_code == 200, changed.text
     return dict(r.json())
 
 

@@ -9,6 +9,11 @@ TB.addTexts({
   "login.submit": ["Đăng nhập", "Sign in"],
   "login.logout": ["Đăng xuất", "Sign out"],
   "login.failed": ["Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password."],
+  "login.change_required": [
+    "Mật khẩu này do người khác đặt: hãy chọn mật khẩu mới (ít nhất 12 ký tự).",
+    "Someone else set this password: choose a new one (12 characters or more).",
+  ],
+  "login.new_password": ["Mật khẩu mới", "New password"],
   "login.expired": ["Phiên làm việc đã hết hạn, hãy đăng nhập lại.", "Your session has ended; sign in again."],
   "role.admin": ["Quản trị", "Administrator"],
   "role.province_supervisor": ["Lãnh đạo cấp tỉnh", "Province supervisor"],
@@ -39,13 +44,23 @@ const TBSession = (() => {
     return TB.upload(path, form, { ...options, headers: { ...auth(), ...(options.headers || {}) } });
   }
 
-  async function signIn(username, password) {
+  // A password someone else set must be replaced before the token may act
+  // (POST /auth/password answers a fresh token); until then it returns null.
+  async function signIn(username, password, newPassword) {
     const body = new URLSearchParams({ username, password });
-    const answer = await TB.api("/auth/token", {
+    let answer = await TB.api("/auth/token", {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body,
     });
+    if (answer.password_change_required) {
+      if (!newPassword) return null;
+      answer = await TB.api("/auth/password", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${answer.access_token}` },
+        json: { current_password: password, new_password: newPassword },
+      });
+    }
     sessionStorage.setItem(KEY, answer.access_token);
     me = await api("/auth/me");
     return me;
@@ -87,8 +102,21 @@ const TBSession = (() => {
       event.preventDefault();
       TB.say($("login-error"), "");
       try {
-        const who = await signIn($("username").value.trim(), $("password").value);
+        const group = $("new-password-group");
+        const fresh = group && !group.hidden ? $("new-password").value : "";
+        const who = await signIn($("username").value.trim(), $("password").value, fresh);
+        if (who === null) {
+          group.hidden = false;
+          $("new-password").required = true;
+          $("new-password").focus();
+          TB.say($("login-error"), TB.t("login.change_required"), "error");
+          return;
+        }
         $("password").value = "";
+        if (group) {
+          group.hidden = true;
+          $("new-password").value = "";
+        }
         ready(who);
       } catch (err) {
         TB.say($("login-error"), err.status === 401 || err.status === 400 ? TB.t("login.failed") : TB.problemText(err), "error");
