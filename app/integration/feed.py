@@ -161,12 +161,13 @@ async def has_pending(session: AsyncSession) -> bool:
 
 
 def _matches(
-    subscription: WebhookSubscription, event_type: str, provinces: set[str] | None
+    subscription: WebhookSubscription, event: TipEvent, provinces: set[str] | None
 ) -> bool:
-    """A subscription of a province sees what its supervisors see: the province's tips
-    (``provinces``: app.scope.province.provinces_of_tips), and every reference change
-    (``provinces`` None)."""
-    return event_type in subscription.events and (
+    """A subscription receives what happened from its creation on (an event written just
+    before it, and sequenced after, is history: the feed has it). A subscription of a
+    province sees what its supervisors see: the province's tips (``provinces``:
+    app.scope.province.provinces_of_tips), and every reference change (``provinces`` None)."""
+    return (event.type in subscription.events and event.at >= subscription.created_at) and (
         subscription.province_code is None
         or provinces is None
         or subscription.province_code in provinces
@@ -230,7 +231,7 @@ async def _fan_out(session: AsyncSession, *, rows: Sequence[Any], first_position
         provinces = (
             None if event.tip_id is None else tip_provinces.get(event.tip_id, {province_code})
         )
-        targets = [s for s in subscriptions if _matches(s, event.type, provinces)]
+        targets = [s for s in subscriptions if _matches(s, event, provinces)]
         if not targets:
             continue
         position = first_position + offset

@@ -428,3 +428,17 @@ async def test_standalone_worker_run(client, db, app, receiver):
 
     assert attempted == 1 and len(receiver.requests) == 1
     assert verify(SECRET, receiver.requests[0])
+
+
+async def test_events_before_a_subscription_are_not_delivered_to_it(client, db, app, receiver):
+    """An event written before the subscription but sequenced after it is history (the
+    feed has it): the new subscription is sent only what happens from its creation on."""
+    admin = await make_user(db, role="admin")
+    before = await client.post(TIPS, json=payload())  # not yet sequenced: no worker ran
+    await subscribe(client, auth_headers(app, admin), receiver.url, secret=SECRET)
+    after = await client.post(TIPS, json=payload())
+
+    assert await work(app) == 1
+    assert [json.loads(r.body)["tip_id"] for r in receiver.requests] == [after.json()["id"]]
+    feed = (await client.get("/api/v1/events", headers=auth_headers(app, admin))).json()
+    assert before.json()["id"] in {item["tip_id"] for item in feed["items"]}
