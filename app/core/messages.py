@@ -67,6 +67,9 @@ TITLES: dict[str, tuple[str, str]] = {
     "internal_error": ("Lỗi hệ thống", "Internal server error"),
     "deadline_limit": ("Vượt giới hạn gia hạn", "Deadline extension limit exceeded"),
     "already_claimed": ("Tin đã có cán bộ nhận xử lý", "Tip already claimed"),
+    "notice": ("Thông báo", "Notice"),
+    "transfer_not_allowed": ("Không được chuyển đến đơn vị này", "Transfer not allowed"),
+    "nothing_to_correct": ("Không có gì thay đổi", "Nothing to correct"),
     "tip_closed": ("Tin báo đã kết thúc xử lý", "The tip is closed"),
     "bad_request": ("Yêu cầu không hợp lệ", "Bad request"),
     "no_reporter_identity": (
@@ -353,8 +356,8 @@ MESSAGES: dict[str, Entry] = {
     ),
     "triage.merge_target_merged": Entry(
         "invalid_choice",
-        "Tin báo đó đã được gộp vào tin khác ({into}); hãy gộp vào tin chính.",
-        "That tip was itself merged; merge into {into}.",
+        "Tin báo đó đã được gộp vào tin khác; hãy gộp vào tin chính.",
+        "That tip was itself merged into another; merge into the main tip.",
     ),
     "triage.note_required": Entry(
         "missing", "Cần ghi rõ lý do.", "A note giving the reason is required."
@@ -400,6 +403,33 @@ MESSAGES: dict[str, Entry] = {
         "Chỉ được gia hạn đến hết ngày {last_day}.",
         "The deadline can be extended to {last_day} at the latest.",
     ),
+    "triage.transfer_not_allowed": Entry(
+        "transfer_not_allowed",
+        "Bạn chỉ được chuyển tin báo đến đơn vị trong tỉnh của mình hoặc Cơ quan CSĐT của tỉnh "
+        "nơi xảy ra sự việc.",
+        "You may transfer only to units of your own province or to the investigation agency of "
+        "the province where the tip took place.",
+    ),
+    "triage.nothing_to_correct": Entry(
+        "nothing_to_correct",
+        "Không có trường nào khác với hiện tại.",
+        "No field differs from what the tip has now.",
+    ),
+    "triage.correction_needs_lead": Entry(
+        "forbidden",
+        "Chỉ lãnh đạo đơn vị trở lên được sửa loại tin hoặc đổi giữa tội phạm và ANTT.",
+        "Only unit leads and above may change tip_type or switch between crime and security/order.",
+    ),
+    "triage.kien_nghi_only_crime": Entry(
+        "invalid_choice",
+        "Loại tin này không hợp với lĩnh vực: {choices}.",
+        "This tip_type does not fit the category's kind: {choices}.",
+    ),
+    "scope.out_of_province": Entry(
+        "forbidden",
+        "Tin báo này đã chuyển cho đơn vị tỉnh khác; bạn chỉ được xem.",
+        "This tip is now held by another province's unit; you may only read it.",
+    ),
     "scope.read_only": Entry(
         "forbidden",
         "Đơn vị của bạn chỉ được xem tin báo này.",
@@ -427,6 +457,22 @@ MESSAGES: dict[str, Entry] = {
         "tip_closed", "Tin báo đã kết thúc xử lý ({status}).", "The tip is closed ({status})."
     ),
     "file_not_found": Entry("not_found", "Không tìm thấy tệp.", "File not found."),
+    # Lines of the reporter's /track timeline (code "notice": not an error).
+    "track.acknowledged": Entry(
+        "notice",
+        "Đơn vị công an đã xác nhận tiếp nhận tin báo của bạn.",
+        "The police unit acknowledged receipt of your report.",
+    ),
+    "track.handed_over": Entry(
+        "notice",
+        "Tin báo đã được chuyển đến đơn vị có thẩm quyền giải quyết.",
+        "Your report was handed to the competent unit.",
+    ),
+    "track.merged": Entry(
+        "notice",
+        "Tin báo được xử lý chung với một tin báo khác về cùng sự việc.",
+        "Your report is handled together with another report of the same matter.",
+    ),
     "track.no_tip": Entry("not_found", "Không tìm thấy tin báo.", "No tip matches this receipt."),
     "data_key_missing": Entry(
         "service_unavailable",

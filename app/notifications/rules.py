@@ -88,6 +88,8 @@ def notices_for(cause: CauseView) -> list[Notice]:
     if kind in ("privacy_request.due", "protection_request.new"):
         return [Notice(kind, (Audience.unit_leads,))]
     if kind == "tip.acknowledged":
+        if data.get("by") == "transition":
+            return []  # the transition's own status notice tells the reporter
         return [Notice("reporter.acknowledged", (Audience.reporter,))]
     if kind == "tip.status_changed" and cause.public:
         if cause.to_status == "resolved" and data.get("outcome"):

@@ -176,7 +176,7 @@ async def file_staff_request(
     """Staff file a request for a tip they may act on (the reporter asked them, e.g. in a
     /track message). A tip outside their scope answers 404; one they may only read, 403."""
     tip = await get_visible_tip(session, principal=actor, tip_id=tip_id)
-    scope.ensure_can_act(actor, tip)
+    await scope.ensure_can_act(session, actor, tip)
     filed = await file_request(
         session,
         tip=tip,
@@ -303,7 +303,7 @@ async def acknowledge_request(
     session: AsyncSession, *, request: PrivacyRequest, tip: Tip, actor: Principal, now: datetime
 ) -> PrivacyRequest:
     """Answer the request (within 2 working days): staff have taken it up."""
-    scope.ensure_can_act(actor, tip)
+    await scope.ensure_can_act(session, actor, tip)
     if request.status != PrivacyRequestStatus.pending:
         _ensure_open(request)
         return request  # already acknowledged: nothing to do
@@ -347,7 +347,7 @@ async def complete_request(
     """Do what was asked. Access: the data becomes visible to the reporter on /track.
     Erasure: the identity's ciphertext is removed; while the tip is open the request is
     refused instead (reason ``tip_open``). Either way the outcome is audited."""
-    scope.ensure_can_act(actor, tip)
+    await scope.ensure_can_act(session, actor, tip)
     _ensure_open(request)
     action = "privacy_request.completed"
     erased = False

@@ -12,23 +12,29 @@ Seeing (the SQL clause every tip lookup and list goes through):
 * ``front_member`` — tips of their organization and of the organizations below it, and only
   through ``/api/v1/front/tips``.
 
-Acting (changing status, assignment, deadlines, writing notes and messages, revealing the
-reporter): ``admin`` and ``province_supervisor`` on what they see; ``officer`` and
-``unit_lead`` only on tips assigned to their unit. A tip the caller can see but not act on
-(watched, formerly held; any tip for an analyst) answers 403 ``forbidden``; a tip the caller
-cannot see answers 404, like one that does not exist.
+Acting (changing status, assignment, deadlines, writing messages, revealing the reporter):
+``admin`` on every tip; ``province_supervisor`` on tips a unit of their province holds now (a
+tip handed to another province stays readable to them, read-only); ``officer`` and
+``unit_lead`` on tips assigned to their unit and on urgent tips their unit (the duty desk) was
+alerted to. Notes: also the units that watch the tip (routing copy, duty desk). A tip the
+caller can see but not act on (watched, formerly held, moved out of the province; any tip for
+an analyst) answers 403 ``forbidden`` with ``reason`` ``read_only`` (``out_of_province`` for
+a supervisor); a tip the caller cannot see answers 404, like one that
+does not exist.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role
 from app.accounts.organizations import organization_subtree
 from app.accounts.principal import Principal
 from app.core.errors import Forbidden, msg
 from app.scope.province import in_province
-from app.tips.models import RegisterEntry, Tip, TipWatcher
+from app.tips.models import RegisterEntry, Tip, TipWatcher, WatchReason
+from app.units.models import PoliceUnit
 
 UNIT_ROLES = frozenset({Role.officer.value, Role.unit_lead.value})
 PROVINCE_ROLES = frozenset({Role.province_supervisor.value, Role.analyst.value})
@@ -40,6 +46,13 @@ PERSONAL_DATA_READERS = (Role.admin, Role.province_supervisor, Role.unit_lead, R
 ACTORS = PERSONAL_DATA_READERS
 LEADS = (Role.admin, Role.province_supervisor, Role.unit_lead)
 UNIT_MEMBERS = (Role.unit_lead, Role.officer)
+
+# The duty desk alerted to an urgent tip acts on it like the holding unit (API.md).
+ALERTED = frozenset({WatchReason.urgent.value})
+# Watching units that may add notes (a department's copy, the duty desk, a manual watch).
+NOTING_WATCHERS = frozenset(
+    {WatchReason.routing.value, WatchReason.urgent.value, WatchReason.manual.value}
+)
 
 
 def visible_tips_clause(principal: Principal) -> ColumnElement[bool]:
@@ -62,20 +75,75 @@ def visible_tips_clause(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
-def can_act(principal: Principal, tip: Tip) -> bool:
-    """May ``principal`` change ``tip``? (It must already be visible to them.)"""
+class ReadOnlyTip(Forbidden):
+    """The caller sees the tip but may not change it: 403 ``forbidden`` (the stable code)
+    with ``"reason": "read_only"``, or ``"out_of_province"`` for a supervisor whose province
+    no longer holds the tip."""
+
+    def __init__(self, *, out_of_province: bool = False) -> None:
+        reason = "out_of_province" if out_of_province else "read_only"
+        key = "scope.out_of_province" if out_of_province else "scope.read_only"
+        super().__init__(msg(key), extra={"reason": reason})
+
+
+async def _watches(session: AsyncSession, tip: Tip, unit: str, reasons: frozenset[str]) -> bool:
+    found = await session.scalar(
+        select(TipWatcher.unit_code).where(
+            TipWatcher.tip_id == tip.id,
+            TipWatcher.unit_code == unit,
+            TipWatcher.reason.in_(sorted(reasons)),
+        )
+    )
+    return found is not None
+
+
+async def holding_province(session: AsyncSession, tip: Tip) -> str | None:
+    """The province of the unit that holds the tip now."""
+    return await session.scalar(
+        select(PoliceUnit.province_code).where(PoliceUnit.code == tip.assigned_unit_code)
+    )
+
+
+async def can_act(session: AsyncSession, principal: Principal, tip: Tip) -> bool:
+    """May ``principal`` change ``tip``? (It must already be visible to them.)
+
+    Admin: always. A supervisor: while a unit of their province holds the tip (one handed to
+    another province stays readable to them, read-only). Officers and leads: tips their unit
+    holds, and urgent tips their unit (the provincial duty desk) was alerted to.
+    """
     if principal.kind != "user":
         return False
-    if principal.role in (Role.admin, Role.province_supervisor):
+    if principal.role == Role.admin:
         return True
-    if principal.role in UNIT_ROLES:
-        return principal.unit_code is not None and tip.assigned_unit_code == principal.unit_code
+    if principal.role == Role.province_supervisor:
+        province = await holding_province(session, tip)
+        return province is not None and province == principal.province_code
+    if principal.role in UNIT_ROLES and principal.unit_code:
+        if tip.assigned_unit_code == principal.unit_code:
+            return True
+        return tip.urgent and await _watches(session, tip, principal.unit_code, ALERTED)
     return False
 
 
-def ensure_can_act(principal: Principal, tip: Tip) -> None:
-    if not can_act(principal, tip):
-        raise Forbidden(msg("scope.read_only"))
+async def ensure_can_act(session: AsyncSession, principal: Principal, tip: Tip) -> None:
+    """403 for a visible tip the caller may not change (see :class:`ReadOnlyTip`)."""
+    if not await can_act(session, principal, tip):
+        raise ReadOnlyTip(out_of_province=principal.role == Role.province_supervisor)
+
+
+async def ensure_can_note(session: AsyncSession, principal: Principal, tip: Tip) -> None:
+    """Notes: whoever may act, and the units that watch the tip (a department's copy, the
+    duty desk; not a former holder, whose sight is read-only)."""
+    if await can_act(session, principal, tip):
+        return
+    if (
+        principal.kind == "user"
+        and principal.role in UNIT_ROLES
+        and principal.unit_code
+        and await _watches(session, tip, principal.unit_code, NOTING_WATCHERS)
+    ):
+        return
+    raise ReadOnlyTip(out_of_province=principal.role == Role.province_supervisor)
 
 
 def sees_personal_data(principal: Principal) -> bool:

@@ -18,7 +18,7 @@ from app.admin_units.geo import CommuneLocator
 from app.admin_units.service import current_province, resolve_place
 from app.core.errors import Forbidden, Text, ValidationFailed, msg
 from app.tips.models import Channel
-from app.tips.schemas import TipCreate
+from app.tips.schemas import LocationIn, TipCreate
 
 CLOCK_SKEW = timedelta(minutes=5)
 LOCATION_UNKNOWN_MIN_DESCRIPTION = 50
@@ -199,8 +199,17 @@ class Place:
 
 
 async def place_of(session: AsyncSession, *, data: TipCreate, locator: CommuneLocator) -> Place:
-    loc = data.location
-    if data.location_unknown:
+    return await place_of_location(
+        session, location=data.location, unknown=data.location_unknown, locator=locator
+    )
+
+
+async def place_of_location(
+    session: AsyncSession, *, location: LocationIn, unknown: bool, locator: CommuneLocator
+) -> Place:
+    """Where a tip took place, from intake's ``location`` (corrections use it too)."""
+    loc = location
+    if unknown:
         province_code = await current_province(session, code=loc.province_code or "")
         if province_code is None:
             raise ValidationFailed(

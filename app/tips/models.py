@@ -158,6 +158,11 @@ class Tip(TimestampMixin, Base):
     acknowledge_by: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     classify_by: Mapped[datetime | None]
+    # The first classification: the first transition, or a correction (API.md).
+    classified_at: Mapped[datetime | None]
+    # When tip.acknowledge_overdue / tip.classify_overdue was emitted (once per tip).
+    acknowledge_overdue_at: Mapped[datetime | None]
+    classify_overdue_at: Mapped[datetime | None]
     transfer_due_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]

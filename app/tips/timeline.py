@@ -33,11 +33,15 @@ def record_event(
     note: str | None = None,
     public: bool = False,
     unit_code: str | None = None,
+    public_message: str | None = None,
+    public_status: str | None = None,
 ) -> TipEvent:
     """Add a timeline entry to the session (the caller flushes).
 
     A public entry reaches the reporter's /track timeline as the tip's current public status
-    with a neutral message (app.tips.status); notes never do. ``unit_code`` defaults to the
+    with a neutral message (app.tips.status), or ``public_message`` (a line staff wrote for the
+    reporter); ``public_status`` overrides the status shown (a transfer shows ``processing``,
+    never a second ``received``). Notes never reach the reporter. ``unit_code`` defaults to the
     unit holding the tip.
     """
     staff = actor if isinstance(actor, Principal) else None
@@ -51,8 +55,8 @@ def record_event(
         from_status=from_status,
         to_status=to_status,
         public=public,
-        public_status=public_status_for(tip.status) if public else None,
-        public_message=None,
+        public_status=(public_status or public_status_for(tip.status)) if public else None,
+        public_message=public_message if public else None,
         note=note,
         data=data or {},
     )

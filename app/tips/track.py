@@ -20,18 +20,59 @@ from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
 from app.media.storage import MediaStorage
 from app.media.upload import StagedFile
-from app.tips.models import MessageDirection, PublicStatus, Tip, TipEvent, TipMessage
+from app.tips.models import MessageDirection, PublicStatus, Tip, TipEvent, TipMessage, TipStatus
 from app.tips.schemas import MessageOut, TimelineItem, TrackedTip, UnitRef
 from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
 from app.tips.timeline import record_event
 from app.units.models import PoliceUnit
 
+# Timeline entries whose sentence is their own, not the public status's (app.core.messages).
+_EVENT_MESSAGES = {
+    "tip.acknowledged": "track.acknowledged",
+    "tip.transferred": "track.handed_over",
+    "tip.merged": "track.merged",
+}
+# How far /track follows merges (a merge target is never itself merged when it is chosen,
+# but it may be merged later).
+MAX_MERGE_HOPS = 10
+
 
 def _timeline_message(event: TipEvent, lang: Lang) -> str:
     if event.public_message:
         return event.public_message
+    key = _EVENT_MESSAGES.get(event.type)
+    if key is not None:
+        return msg(key).text(lang)
     vi, en = PUBLIC_STATUS_MESSAGES[event.public_status or PublicStatus.processing]
     return en if lang is Lang.en else vi
+
+
+def _shown_status(event: TipEvent, current: str) -> PublicStatus:
+    """A transfer's entry reads "processing" (older rows stored the new unit's "received")."""
+    if event.type == "tip.transferred":
+        return PublicStatus.processing
+    return PublicStatus(event.public_status or current)
+
+
+async def followed_tip(session: AsyncSession, tip: Tip) -> Tip:
+    """The tip whose status the reporter follows: a merged tip's final target, else itself."""
+    current = tip
+    for _ in range(MAX_MERGE_HOPS):
+        if current.status != TipStatus.merged or current.merged_into_id is None:
+            break
+        target = await session.get(Tip, current.merged_into_id)
+        if target is None:
+            break
+        current = target
+    return current
+
+
+def public_status_of(tip: Tip) -> PublicStatus:
+    """What /track shows: a tip handed on and waiting at its new unit is "processing"."""
+    status = PublicStatus(public_status_for(tip.status))
+    if status is PublicStatus.received and as_utc(tip.received_at) > as_utc(tip.created_at):
+        return PublicStatus.processing  # received again by another unit: not a new receipt
+    return status
 
 
 async def _messages_out(
@@ -59,11 +100,14 @@ async def _messages_out(
 
 
 async def tracked_tip(session: AsyncSession, *, tip: Tip, lang: Lang) -> TrackedTip:
-    """The reporter's view of a tip: public timeline and the conversation only."""
-    unit = await session.get(PoliceUnit, tip.assigned_unit_code)
+    """The reporter's view of a tip: public timeline and the conversation only. A tip merged
+    into another shows that tip's public status, unit, timeline and outcome summary (the
+    conversation stays the reporter's own)."""
+    shown = await followed_tip(session, tip)
+    unit = await session.get(PoliceUnit, shown.assigned_unit_code)
     events = await session.scalars(
         select(TipEvent)
-        .where(TipEvent.tip_id == tip.id, TipEvent.public.is_(True))
+        .where(TipEvent.tip_id == shown.id, TipEvent.public.is_(True))
         .order_by(TipEvent.at, TipEvent.id)
     )
     messages = list(
@@ -83,15 +127,15 @@ async def tracked_tip(session: AsyncSession, *, tip: Tip, lang: Lang) -> Tracked
     return TrackedTip(
         reference=tip.reference,
         category_code=tip.category_code,
-        public_status=PublicStatus(public_status_for(tip.status)),
-        assigned_unit=UnitRef(code=tip.assigned_unit_code, name=unit.name if unit else ""),
+        public_status=public_status_of(shown),
+        assigned_unit=UnitRef(code=shown.assigned_unit_code, name=unit.name if unit else ""),
         created_at=tip.created_at,
-        updated_at=tip.updated_at,
-        outcome_summary=tip.outcome_summary,
+        updated_at=max(as_utc(tip.updated_at), as_utc(shown.updated_at)),
+        outcome_summary=shown.outcome_summary,
         timeline=[
             TimelineItem(
                 at=e.at,
-                public_status=PublicStatus(e.public_status or public_status_for(tip.status)),
+                public_status=_shown_status(e, public_status_for(shown.status)),
                 message=_timeline_message(e, lang),
             )
             for e in events

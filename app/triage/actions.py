@@ -67,14 +67,20 @@ async def transition(
     }
     if plan.outcome_summary is not None:
         values["outcome_summary"] = plan.outcome_summary
-    if plan.source is TipStatus.received and tip.acknowledged_at is None:
+    acknowledges = plan.source is TipStatus.received and tip.acknowledged_at is None
+    if acknowledges:
         values["acknowledged_at"] = now
+    if tip.classified_at is None:
+        values["classified_at"] = now  # the first transition classifies the tip
     if plan.closes:
         values["closed_at"] = now
     if plan.resumes:
         values["due_at"] = add_months(now, RESUME_MONTHS)
     await apply_guarded(session, tip, [Tip.status == plan.source.value], values)
-    changes_public = public_status_for(tip.status) != before_public or plan.closes
+    public_message = data.public_message or None
+    changes_public = (
+        public_status_for(tip.status) != before_public or plan.closes or public_message is not None
+    )
     record_event(
         session,
         tip=tip,
@@ -85,10 +91,48 @@ async def transition(
         to_status=plan.target.value,
         note=(data.note or "").strip() or None,
         public=changes_public,
+        public_message=public_message,
         data={
             "outcome": plan.outcome,
             **({"resumed_due_at": values["due_at"].isoformat()} if plan.resumes else {}),
         },
+    )
+    if acknowledges:
+        # Told to the reporter by the status notice of this very transition.
+        record_event(
+            session,
+            tip=tip,
+            actor=actor,
+            type="tip.acknowledged",
+            at=now,
+            data={"by": "transition"},
+        )
+    await session.flush()
+    return tip
+
+
+async def acknowledge(session: AsyncSession, *, tip: Tip, actor: Principal) -> Tip:
+    """The unit confirms receipt to the reporter (Joint Circular 01/2017 art. 14(1)): sets
+    ``acknowledged_at``, puts a line on the reporter's timeline and notifies them. Once only:
+    acknowledging again changes nothing."""
+    now = utcnow()
+    ensure_open(tip)
+    if tip.acknowledged_at is not None:
+        return tip
+    await apply_guarded(
+        session,
+        tip,
+        [Tip.acknowledged_at.is_(None)],
+        {**first_response(tip, now), "acknowledged_at": now},
+    )
+    record_event(
+        session,
+        tip=tip,
+        actor=actor,
+        type="tip.acknowledged",
+        at=now,
+        public=True,
+        data={"by": "acknowledge"},
     )
     await session.flush()
     return tip
@@ -104,7 +148,9 @@ async def claim(session: AsyncSession, *, tip: Tip, actor: Principal) -> Tip:
         .where(
             Tip.id == tip.id,
             Tip.assignee_id.is_(None),
-            Tip.assigned_unit_code == actor.unit_code,
+            # The holding unit, or the duty desk alerted to an urgent tip (checked by the
+            # route's dependency); the unit must not have changed since.
+            Tip.assigned_unit_code == tip.assigned_unit_code,
             Tip.status.not_in([s.value for s in TERMINAL_STATUSES]),
         )
         .values(

@@ -36,7 +36,7 @@ UnitMember = Annotated[Principal, Depends(_unit_members)]
 
 
 def _tip_loader(
-    gate: Callable[..., Awaitable[Principal]], *, act: bool
+    gate: Callable[..., Awaitable[Principal]], *, act: bool, note: bool = False
 ) -> Callable[..., Awaitable[Tip]]:
     async def load(
         tip_id: TipId,
@@ -44,8 +44,10 @@ def _tip_loader(
         principal: Annotated[Principal, Depends(gate)],
     ) -> Tip:
         tip = await get_visible_tip(session, principal=principal, tip_id=tip_id)
-        if act:
-            scope.ensure_can_act(principal, tip)
+        if note:
+            await scope.ensure_can_note(session, principal, tip)
+        elif act:
+            await scope.ensure_can_act(session, principal, tip)
         return tip
 
     return load
@@ -57,6 +59,9 @@ CurrentTip = Annotated[Tip, Depends(_tip_loader(_readers, act=False))]
 PersonalDataTip = Annotated[Tip, Depends(_tip_loader(_personal_readers, act=False))]
 # A tip the caller may change: handled by their unit, or in their province (supervisors).
 ActionableTip = Annotated[Tip, Depends(_tip_loader(_actors, act=True))]
+# A tip the caller may add an internal note to: one they may change, or one their unit
+# watches (a department's copy, the alerted duty desk).
+NotableTip = Annotated[Tip, Depends(_tip_loader(_actors, act=True, note=True))]
 # The same, for leads and above (assign, extend deadlines, reveal the reporter).
 LeadTip = Annotated[Tip, Depends(_tip_loader(_leads, act=True))]
 # The same, for an officer or lead of the tip's own unit (claim).

@@ -10,11 +10,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import Role
 from app.accounts.principal import Principal
-from app.core.errors import ValidationFailed, msg
+from app.core.errors import Forbidden, ValidationFailed, msg
 from app.core.time import utcnow
 from app.scope import visibility as scope
 from app.tips.models import (
+    PublicStatus,
     Tip,
     TipStatus,
     TipWatcher,
@@ -22,16 +24,25 @@ from app.tips.models import (
 )
 from app.tips.register import enter_in_register
 from app.tips.timeline import record_event
+from app.triage.record import get_visible_tip
 from app.triage.updates import apply_guarded, first_response
 from app.triage.workflow import (
     find_transition,
 )
 from app.units.models import Category, CategoryKind, PoliceUnit, UnitKind
+from app.units.routing import department_unit_code, provincial_unit_code
 
 CRIME_RESOLVE_DAYS = 20  # art. 147(1), counted from receipt by the resolving unit
 COMMUNE_TRANSFER_HOURS = 24  # art. 146(3), Circular 28/2020
 REMOTE_COMMUNE_TRANSFER_HOURS = 48
 RESOLVING_UNIT_KINDS = frozenset({UnitKind.department.value, UnitKind.provincial.value})
+INVESTIGATION_AGENCY = "CSDT"  # Cơ quan Cảnh sát điều tra of the province
+
+
+class TransferNotAllowed(Forbidden):
+    """The caller may act on the tip but not hand it to that unit."""
+
+    code = "transfer_not_allowed"
 
 
 async def transfer(
@@ -46,13 +57,52 @@ async def transfer(
     police, it must be forwarded within 24 h (48 h for a remote commune) and keeps its due
     date. A security/order report gets its category's resolution period afresh.
     """
-    now = utcnow()
     find_transition(tip.kind, tip.status, TipStatus.transferred)
     unit = await session.get(PoliceUnit, unit_code)
     if unit is None or not unit.active:
         raise ValidationFailed(errors=[("unit_code", msg("triage.unknown_unit"))])
     if unit.code == tip.assigned_unit_code:
         raise ValidationFailed(errors=[("unit_code", msg("triage.same_unit"))])
+    await ensure_may_transfer_to(session, actor=actor, tip=tip, unit=unit)
+    return await hand_over(session, tip=tip, actor=actor, unit=unit, reason=reason)
+
+
+async def ensure_may_transfer_to(
+    session: AsyncSession, *, actor: Principal, tip: Tip, unit: PoliceUnit
+) -> None:
+    """Where each role may transfer (API.md, Staff workflow): officers and leads to units of
+    their own province, or to the investigation agency of the province where the tip took
+    place; supervisors also to another province's duty desk; admin anywhere. Else 403
+    ``transfer_not_allowed``."""
+    if actor.role == Role.admin:
+        return
+    if unit.code == department_unit_code(tip.province_code, INVESTIGATION_AGENCY):
+        return
+    if actor.role == Role.province_supervisor:
+        own = actor.province_code
+        if unit.province_code == own or unit.code == provincial_unit_code(unit.province_code):
+            return
+    elif actor.unit_code:
+        own = await session.scalar(
+            select(PoliceUnit.province_code).where(PoliceUnit.code == actor.unit_code)
+        )
+        if own is not None and unit.province_code == own:
+            return
+    raise TransferNotAllowed(msg("triage.transfer_not_allowed"))
+
+
+async def hand_over(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    actor: Principal,
+    unit: PoliceUnit,
+    reason: str,
+    event_type: str = "tip.transferred",
+    extra: dict[str, Any] | None = None,
+) -> Tip:
+    """Move the tip to ``unit`` (see :func:`transfer`); corrections re-route through here."""
+    now = utcnow()
     source_status, source_unit = tip.status, tip.assigned_unit_code
     values: dict[str, Any] = {
         **first_response(tip, now),
@@ -89,17 +139,20 @@ async def transfer(
         session,
         tip=tip,
         actor=actor,
-        type="tip.transferred",
+        type=event_type,
         at=now,
         from_status=source_status,
         to_status=TipStatus.received.value,
         note=reason,
         public=True,
+        # The reporter reads "handed to the competent unit", never a second "received".
+        public_status=PublicStatus.processing.value,
         data={
             "from_unit": source_unit,
             "to_unit": unit.code,
             "register_number": entry.register_number,
             "due_at": tip.due_at.isoformat() if tip.due_at else None,
+            **(extra or {}),
         },
     )
     await session.flush()
@@ -133,29 +186,14 @@ async def merge(
     """Close the tip as a duplicate of another tip the caller can see."""
     now = utcnow()
     find_transition(tip.kind, tip.status, TipStatus.merged)
-    into = None
-    if into_id != tip.id:
-        into = await session.scalar(
-            select(Tip).where(Tip.id == into_id, scope.visible_tips_clause(actor))
-        )
-    if into is None:
-        raise ValidationFailed(
-            errors=[
-                (
-                    "into_id",
-                    msg("triage.merge_target_missing"),
-                )
-            ]
-        )
+    if into_id == tip.id:
+        raise ValidationFailed(errors=[("into_id", msg("triage.merge_target_missing"))])
+    # Both ends must be tips the caller may act on: one it cannot see answers 404 exactly
+    # like a missing one; one it may only read, 403 (it knows that one already).
+    into = await get_visible_tip(session, principal=actor, tip_id=into_id)
+    await scope.ensure_can_act(session, actor, into)
     if into.status == TipStatus.merged:
-        raise ValidationFailed(
-            errors=[
-                (
-                    "into_id",
-                    msg("triage.merge_target_merged", into=into.merged_into_id),
-                )
-            ]
-        )
+        raise ValidationFailed(errors=[("into_id", msg("triage.merge_target_merged"))])
     source_status = tip.status
     values = {
         **first_response(tip, now),

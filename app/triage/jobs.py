@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.audit.anchor import anchor_job
 from app.core import dialect
@@ -37,7 +38,11 @@ from app.tips.idempotency import purge_expired_idempotency
 from app.tips.models import Tip
 from app.tips.timeline import record_event
 from app.triage.models import JobLock
-from app.triage.overdue import overdue_clause
+from app.triage.overdue import (
+    acknowledge_overdue_clause,
+    classify_overdue_clause,
+    overdue_clause,
+)
 
 log = logging.getLogger("tinbao.jobs")
 
@@ -162,6 +167,75 @@ async def emit_overdue(session: AsyncSession, *, now: datetime, settings: Settin
     return emitted
 
 
+async def _emit_once(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    type: str,
+    clause: ColumnElement[bool],
+    marker: InstrumentedAttribute[datetime | None],
+    deadline: InstrumentedAttribute[datetime | None] | InstrumentedAttribute[datetime],
+) -> int:
+    """One ``type`` event per tip that meets ``clause``: the tip is marked by a conditional
+    UPDATE of ``marker`` (``WHERE marker IS NULL``) before the event is written, so of two
+    concurrent runs only the one that marked it writes (as :func:`emit_overdue`)."""
+    candidates = await session.scalars(
+        select(Tip).where(clause, marker.is_(None)).order_by(Tip.id).limit(OVERDUE_BATCH)
+    )
+    emitted = 0
+    for tip in list(candidates):
+        marked = await session.execute(
+            update(Tip)
+            .where(Tip.id == tip.id, marker.is_(None), clause)
+            .values({marker.key: now, "updated_at": Tip.updated_at})
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        passed = as_utc_or_none(getattr(tip, deadline.key))
+        record_event(
+            session,
+            tip=tip,
+            type=type,
+            actor="system",
+            at=now,
+            data={
+                deadline.key: passed.isoformat() if passed else None,
+                "status": tip.status,
+                "assignee_id": tip.assignee_id,
+            },
+        )
+        emitted += 1
+    await session.flush()
+    return emitted
+
+
+async def emit_acknowledge_overdue(
+    session: AsyncSession, *, now: datetime, settings: Settings
+) -> int:
+    """``tip.acknowledge_overdue`` once per open tip not acknowledged by ``acknowledge_by``."""
+    return await _emit_once(
+        session,
+        now=now,
+        type="tip.acknowledge_overdue",
+        clause=acknowledge_overdue_clause(now),
+        marker=Tip.acknowledge_overdue_at,
+        deadline=Tip.acknowledge_by,
+    )
+
+
+async def emit_classify_overdue(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
+    """``tip.classify_overdue`` once per open tip not classified by ``classify_by``."""
+    return await _emit_once(
+        session,
+        now=now,
+        type="tip.classify_overdue",
+        clause=classify_overdue_clause(now),
+        marker=Tip.classify_overdue_at,
+        deadline=Tip.classify_by,
+    )
+
+
 async def purge_idempotency(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
     """Intake replay records hold encrypted receipts: gone after their 24 hours."""
     return await purge_expired_idempotency(session, now)
@@ -184,6 +258,8 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("emit_overdue", emit_overdue),
+    Job("emit_acknowledge_overdue", emit_acknowledge_overdue),
+    Job("emit_classify_overdue", emit_classify_overdue),
     Job("purge_idempotency", purge_idempotency, every=timedelta(minutes=10)),
     Job("purge_orphan_files", purge_orphan_files, every=timedelta(hours=6)),
     Job("purge_expired_reporters", purge_expired_reporters, every=timedelta(hours=1)),

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, or_
 
 from app.core.time import as_utc_or_none
 from app.tips.models import Tip
-from app.triage.workflow import CLOCK_STOPPED_STATUSES
+from app.triage.workflow import CLOCK_STOPPED_STATUSES, TERMINAL_STATUSES
 
 
 def effective_deadline(tip: Tip) -> datetime | None:
@@ -35,4 +35,36 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     return and_(
         Tip.status.not_in([s.value for s in CLOCK_STOPPED_STATUSES]),
         or_(Tip.due_at < now, Tip.transfer_due_at < now),
+    )
+
+
+# --- acknowledgement and classification (Joint Circular 01/2017 art. 14(1); DOMAIN.md) ----
+# Both checks concern open tips only: a closed tip was answered one way or another.
+
+
+def is_acknowledge_overdue(tip: Tip, now: datetime) -> bool:
+    """Not acknowledged to the reporter by ``acknowledge_by`` while still open."""
+    ack_by = as_utc_or_none(tip.acknowledge_by)
+    return (
+        tip.acknowledged_at is None
+        and tip.status not in TERMINAL_STATUSES
+        and ack_by is not None
+        and ack_by < now
+    )
+
+
+def acknowledge_overdue_clause(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Tip.acknowledged_at.is_(None),
+        Tip.status.not_in([s.value for s in TERMINAL_STATUSES]),
+        Tip.acknowledge_by < now,
+    )
+
+
+def classify_overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Not classified (first transition, or a correction) by ``classify_by``, still open."""
+    return and_(
+        Tip.classified_at.is_(None),
+        Tip.status.not_in([s.value for s in TERMINAL_STATUSES]),
+        Tip.classify_by < now,
     )

@@ -32,7 +32,7 @@ from app.tips.schemas import UnitRef
 from app.tips.status import public_status_for
 from app.tips.timeline import record_event
 from app.triage.models import DeadlineExtension
-from app.triage.overdue import is_overdue
+from app.triage.overdue import is_acknowledge_overdue, is_overdue
 from app.triage.schemas import (
     DeadlineExtensionOut,
     EventActor,
@@ -91,7 +91,7 @@ def event_out(event: TipEvent, *, personal_data: bool) -> TipEventOut:
         to_status=event.to_status,
         public=event.public,
         public_status=event.public_status,
-        public_message=event.public_message,
+        public_message=event.public_message if personal_data else None,
         note=event.note if personal_data else None,
         data=event.data or {},
     )
@@ -167,6 +167,8 @@ async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -
         acknowledge_by=tip.acknowledge_by,
         acknowledged_at=tip.acknowledged_at,
         classify_by=tip.classify_by,
+        classified_at=tip.classified_at,
+        acknowledge_overdue=is_acknowledge_overdue(tip, now),
         transfer_due_at=tip.transfer_due_at,
         due_at=tip.due_at,
         overdue=is_overdue(tip, now),

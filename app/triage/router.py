@@ -12,13 +12,14 @@ from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.media import service as media
 from app.media.schemas import download_response
-from app.triage import actions, conversation, handover, queue, record
+from app.triage import actions, conversation, corrections, handover, queue, record
 from app.triage.dependencies import (
     ActionableTip,
     Actor,
     CurrentTip,
     Lead,
     LeadTip,
+    NotableTip,
     PersonalDataTip,
     Reader,
     UnitMember,
@@ -26,6 +27,7 @@ from app.triage.dependencies import (
 )
 from app.triage.schemas import (
     AssignIn,
+    CorrectionIn,
     DeadlineExtensionOut,
     ExtensionIn,
     MergeIn,
@@ -47,6 +49,9 @@ router = APIRouter(prefix="/tips", tags=["triage"])
 
 _READ = problem_responses(401, 403, 404)
 _WRITE = problem_responses(401, 403, 404, 409, 422)
+# Writes answer 403 ``forbidden`` (reason ``read_only``) for a tip the caller sees but may not
+# change (watched, formerly held), reason ``out_of_province`` for a supervisor whose province no
+# longer holds it.
 
 
 @router.get("", response_model=TipPage, responses=problem_responses(401, 403, 422))
@@ -90,10 +95,46 @@ async def transition_tip(
     return await record.tip_detail(session, principal=principal, tip=tip)
 
 
+@router.post(
+    "/{tip_id}/acknowledge",
+    response_model=TipDetail,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def acknowledge_tip(session: SessionDep, principal: Actor, tip: ActionableTip) -> TipDetail:
+    """The unit acknowledges receipt to the reporter (Joint Circular 01/2017 art. 14(1), within
+    ``acknowledge_by``): sets ``acknowledged_at``, adds a line to the reporter's /track timeline
+    and notifies them. The first transition out of ``received`` acknowledges too. Acknowledging
+    an acknowledged tip changes nothing (200). A closed tip: 409 ``tip_closed``; a tip the
+    caller may only read: 403 ``forbidden`` (reason ``read_only``)."""
+    await actions.acknowledge(session, tip=tip, actor=principal)
+    return await record.tip_detail(session, principal=principal, tip=tip)
+
+
+@router.post("/{tip_id}/corrections", response_model=TipDetail, responses=_WRITE)
+async def correct_tip(
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: CorrectionIn
+) -> TipDetail:
+    """Correct what intake got wrong: ``category_code`` (the kind and the legal clocks follow:
+    crime clocks count from receipt, and at a commune police the 24/48 h limit to forward),
+    ``tip_type`` (``kien_nghi_khoi_to`` only here or by staff intake), ``urgent`` (true alerts
+    the duty desk), ``priority``, ``location`` (as at intake; a place whose routing gives
+    another unit re-routes the tip there as a transfer, while it is still at the unit intake
+    chose). ``reason`` is required. Unit leads and above for ``tip_type`` and crime ↔
+    security/order changes (403 ``forbidden`` otherwise). Recorded as ``tip.corrected`` with
+    ``{"changes": {field: {"from", "to"}}}`` (address and point masked). A correction
+    classifies the tip. 422 ``nothing_to_correct`` when nothing differs, 422 for a missing
+    reason, unknown category or place; 409 ``tip_closed`` on a closed tip."""
+    await corrections.correct(
+        session, tip=tip, actor=principal, data=body, locator=request.app.state.locator
+    )
+    return await record.tip_detail(session, principal=principal, tip=tip)
+
+
 @router.post("/{tip_id}/claim", response_model=TipDetail, responses=_WRITE)
 async def claim_tip(session: SessionDep, principal: UnitMember, tip: UnitTip) -> TipDetail:
-    """Take an unassigned tip of one's own unit. When someone else holds it: 409
-    ``already_claimed``. Of concurrent claims exactly one wins."""
+    """Take an unassigned tip of one's own unit (or, for the duty desk alerted to an urgent
+    tip, that tip). When someone else holds it: 409 ``already_claimed``. Of concurrent claims
+    exactly one wins."""
     await actions.claim(session, tip=tip, actor=principal)
     return await record.tip_detail(session, principal=principal, tip=tip)
 
@@ -116,7 +157,12 @@ async def transfer_tip(
     enters it in its own register; it starts at ``received`` there, unassigned, with the
     history kept. A crime tip handed to a provincial unit or department is due 20 days
     later; one handed to a commune police must be forwarded within 24 h (48 h if remote).
-    The former unit keeps read-only sight of the tip. Unknown or inactive unit: 422."""
+    The former unit keeps read-only sight of the tip. Unknown or inactive unit: 422.
+    Where each role may transfer: officers and leads to units of their own province or to the
+    investigation agency (``CAT-<province>-CSDT``) of the province where the tip took place;
+    supervisors also to another province's duty desk (``CAT-<province>``); admin anywhere.
+    Elsewhere: 403 ``transfer_not_allowed``. The reporter's timeline reads "handed to the
+    competent unit", never a second "received"."""
     await handover.transfer(
         session, tip=tip, actor=principal, unit_code=body.unit_code, reason=body.reason
     )
@@ -127,8 +173,10 @@ async def transfer_tip(
 async def merge_tip(
     session: SessionDep, principal: Actor, tip: ActionableTip, body: MergeIn
 ) -> TipDetail:
-    """Close the tip as a duplicate of ``into_id``: another tip the caller can see that was
-    not itself merged (422 otherwise)."""
+    """Close the tip as a duplicate of ``into_id``: another tip the caller may act on that was
+    not itself merged. ``into_id`` the caller cannot see answers 404 exactly like a missing
+    one; one it may only read, 403 ``forbidden`` (reason ``read_only``); itself or a merged
+    tip, 422. The merged tip's reporter then follows the tip it was merged into on /track."""
     await handover.merge(session, tip=tip, actor=principal, into_id=body.into_id, note=body.note)
     return await record.tip_detail(session, principal=principal, tip=tip)
 
@@ -156,9 +204,11 @@ async def extend_tip_deadline(
     responses=_WRITE,
 )
 async def add_tip_note(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: NoteIn
+    session: SessionDep, principal: Actor, tip: NotableTip, body: NoteIn
 ) -> TipEventOut:
-    """An internal note on the timeline; never shown to the reporter."""
+    """An internal note on the timeline; never shown to the reporter. Besides those who may
+    act on the tip, the units that watch it (a department's copy, the alerted duty desk) may
+    add notes; a former holder may not (403 ``forbidden`` (reason ``read_only``))."""
     return await actions.add_note(session, tip=tip, actor=principal, body=body.body)
 
 

@@ -11,8 +11,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from app.core.time import LOCAL_TZ
 from app.core.validation import rule_error
 from app.media.schemas import AttachmentOut
-from app.tips.models import TipStatus
-from app.tips.schemas import LocalDateTime, UnitRef
+from app.tips.models import TipStatus, TipType
+from app.tips.schemas import LocalDateTime, LocationIn, UnitRef
 
 
 def _representable(value: datetime) -> datetime:
@@ -175,6 +175,14 @@ class TipDetail(BaseModel):
     acknowledge_by: LocalDateTime
     acknowledged_at: LocalDateTime | None
     classify_by: LocalDateTime | None
+    classified_at: LocalDateTime | None = Field(
+        None, description="The first classification: the first transition, or a correction."
+    )
+    acknowledge_overdue: bool = Field(
+        False,
+        description="Open, not acknowledged to the reporter, and past acknowledge_by "
+        "(Joint Circular 01/2017 art. 14(1)).",
+    )
     transfer_due_at: LocalDateTime | None
     due_at: LocalDateTime | None
     overdue: bool
@@ -215,6 +223,36 @@ class TransitionIn(BaseModel):
     outcome_summary: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
         default=None, description="Shown to the reporter on /track; only when closing the tip."
     )
+    public_message: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+        | None
+    ) = Field(
+        default=None,
+        description="A line for the reporter's /track timeline (shown as written; never "
+        "put names or internal details in it). Omitted: the public status's neutral sentence.",
+    )
+
+
+class CorrectionIn(BaseModel):
+    """What intake got wrong; give only the fields to change, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category_code: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = Field(default=None, description="The kind (and the legal clocks) follow the category.")
+    tip_type: TipType | None = Field(
+        default=None,
+        description="Unit leads and above. Crime: to_giac, tin_bao, kien_nghi_khoi_to; "
+        "security/order: phan_anh.",
+    )
+    urgent: bool | None = Field(default=None, description="True alerts the duty desk.")
+    priority: int | None = Field(default=None, ge=0, le=9)
+    location: LocationIn | None = Field(
+        default=None,
+        description="As at intake; a place in another commune re-routes the tip there.",
+    )
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 
 class AssignIn(BaseModel):

@@ -6,7 +6,7 @@ For every row: no credentials → 401; every role and both kinds of API key → 
 when the role may not call it, and never 401/403 when it may (with placeholder ids the
 answer is then 404/422/200: the object checks come after the role check). Whether an object
 is in the caller's scope (404 when not) is tested per object kind: tips in
-tests/triage/test_authorization_matrix.py (13 operations × 12 callers), users below.
+tests/triage/test_authorization_matrix.py (15 operations × 12 callers), users below.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ ROLES: dict[str, set[str]] = {
     "GET /api/v1/tips/{tip_id}/events": READERS,
     "POST /api/v1/tips/{tip_id}/transitions": ACTORS,
     "POST /api/v1/tips/{tip_id}/claim": UNIT_MEMBERS,
+    "POST /api/v1/tips/{tip_id}/acknowledge": ACTORS,
+    "POST /api/v1/tips/{tip_id}/corrections": ACTORS,
     "POST /api/v1/tips/{tip_id}/assign": LEADS,
     "POST /api/v1/tips/{tip_id}/transfer": ACTORS,
     "POST /api/v1/tips/{tip_id}/merge": ACTORS,

@@ -152,10 +152,15 @@ async def test_merge_into_a_visible_tip(app, client, db):
     url = f"/api/v1/tips/{dup['id']}/merge"
 
     assert (await client.post(url, json={"into_id": dup["id"]}, headers=h)).status_code == 422
-    # A tip in another unit (invisible to this officer) is not found.
+    # A tip in another unit (invisible to this officer) is not found: 404, as a missing id.
     elsewhere = await submit(client, location={"commune_code": "26737"})
     r = await client.post(url, json={"into_id": elsewhere["id"]}, headers=h)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "into_id"
+    missing = await client.post(
+        url, json={"into_id": "01900000-0000-7000-8000-000000000000"}, headers=h
+    )
+    assert r.status_code == missing.status_code == 404
+    assert r.json() == missing.json()
+    assert elsewhere["id"] not in r.text and elsewhere["reference"] not in r.text
 
     r = await client.post(url, json={"into_id": main["id"], "note": "Cùng vụ việc"}, headers=h)
     assert r.status_code == 200, r.text
