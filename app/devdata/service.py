@@ -39,7 +39,7 @@ from app.reference_data import ADMIN_UNITS_DATA
 from app.tips.models import RegisterCounter, Tip
 from app.triage.deadlines import WorkingCalendar
 from app.triage.models import CalendarDay, CalendarDayKind
-from app.units.models import Category, CategoryProvinceRule, PoliceUnit
+from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
 from app.units.routing import CategoryRule
 
 DEFAULT_BATCH = 20_000
@@ -126,7 +126,9 @@ def load_reference(conn: Connection) -> ReferenceData:
         )
     ]
     units = conn.execute(
-        select(PoliceUnit.code, PoliceUnit.remote).where(PoliceUnit.active.is_(True))
+        select(PoliceUnit.code, PoliceUnit.remote, PoliceUnit.kind).where(
+            PoliceUnit.active.is_(True)
+        )
     ).all()
     days = conn.execute(select(CalendarDay.day, CalendarDay.kind)).all()
     legacy: dict[str, list[str]] = {}
@@ -157,8 +159,9 @@ def load_reference(conn: Connection) -> ReferenceData:
     return ReferenceData(
         communes=communes,
         categories=categories,
-        unit_codes=frozenset(code for code, _ in units),
-        remote_units=frozenset(code for code, remote in units if remote),
+        unit_codes=frozenset(code for code, _, _ in units),
+        remote_units=frozenset(code for code, remote, _ in units if remote),
+        commune_units=frozenset(code for code, _, kind in units if kind == UnitKind.commune),
         calendar=WorkingCalendar(
             holidays=frozenset(d for d, kind in days if kind == CalendarDayKind.holiday),
             working_days=frozenset(d for d, kind in days if kind == CalendarDayKind.working_day),

@@ -44,7 +44,7 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -56,7 +56,8 @@ from app.core.security import CROCKFORD, DataCipher
 from app.devdata import texts
 from app.tips.models import TipStatus
 from app.tips.status import public_status_for
-from app.triage.deadlines import WorkingCalendar, add_working_days
+from app.triage.deadlines import WorkingCalendar, compute_deadlines, handover_deadlines
+from app.units.models import CategoryKind, UnitKind
 from app.units.routing import (
     CategoryRule,
     Routing,
@@ -252,6 +253,7 @@ class ReferenceData:
     categories: list[CategoryRef]
     unit_codes: frozenset[str]  # active police units
     remote_units: frozenset[str]
+    commune_units: frozenset[str]
     calendar: WorkingCalendar
     inside_points: dict[str, tuple[float, float]]  # commune code -> (lat, lon)
     legacy_codes: dict[str, list[str]]  # commune code -> pre-2025 codes merged whole into it
@@ -519,7 +521,6 @@ class Synthesizer:
         self._ids = random.Random(int.from_bytes(os.urandom(16), "big"))
         self.batch = Batch()
         self._routes: dict[tuple[str, str], Routing] = {}
-        self._acknowledge_by: dict[tuple[date, int], datetime] = {}
         # (commune, category) -> the last tip there that a duplicate can be merged into:
         # (id, reference, unit holding it)
         self._duplicates: dict[tuple[str, str], tuple[str, str, str]] = {}
@@ -570,14 +571,6 @@ class Synthesizer:
                 stamps.append((at - epoch).total_seconds())
         stamps.sort()
         return [epoch + timedelta(microseconds=round(s * 1_000_000)) for s in stamps]
-
-    def _acknowledge(self, received: datetime, days: int) -> datetime:
-        key = ((received + UTC_OFFSET).date(), days)
-        found = self._acknowledge_by.get(key)
-        if found is None:
-            found = add_working_days(received, days, self.reference.calendar).astimezone(UTC)
-            self._acknowledge_by[key] = found
-        return found
 
     # -- people ----------------------------------------------------------------------------
 
@@ -717,13 +710,20 @@ class Synthesizer:
         routing = self._route(commune, category)
         tip.unit = routing.assigned_unit_code
         tip.register(tip.unit, created)
-        acknowledge_by = self._acknowledge(created, category.acknowledge_working_days)
-        tip.classify_by = created + timedelta(hours=24)
-        commune_unit = tip.unit.startswith("CAX-")
-        if crime and commune_unit:
-            hours = 48 if tip.unit in reference_data.remote_units else 24
-            tip.transfer_due_at = created + timedelta(hours=hours)
-        tip.due_at = created + timedelta(days=category.resolve_days)
+        commune_unit = tip.unit in reference_data.commune_units
+        deadlines = compute_deadlines(
+            kind=category.kind,
+            unit_kind=UnitKind.commune if commune_unit else UnitKind.provincial,
+            unit_remote=tip.unit in reference_data.remote_units,
+            acknowledge_working_days=category.acknowledge_working_days,
+            resolve_days=category.resolve_days,
+            received_at=created,
+            calendar=reference_data.calendar,
+        )
+        acknowledge_by = deadlines.acknowledge_by
+        tip.classify_by = deadlines.classify_by
+        tip.transfer_due_at = deadlines.transfer_due_at
+        tip.due_at = deadlines.due_at
         for code in routing.watching_unit_codes:
             if code != tip.unit:
                 tip.watchers[code] = "routing"
@@ -910,9 +910,16 @@ class Synthesizer:
         tip.unit = target
         tip.status = "received"
         tip.received_at = at
-        tip.classify_by = at + timedelta(hours=24)
-        tip.due_at = at + timedelta(days=20)
-        tip.transfer_due_at = None
+        deadlines = handover_deadlines(
+            kind=CategoryKind.crime,
+            unit_kind=UnitKind.provincial,  # the agency or the provincial police: resolving units
+            unit_remote=False,
+            resolve_days=None,
+            handed_over_at=at,
+        )
+        tip.classify_by = deadlines.classify_by
+        tip.transfer_due_at = deadlines.transfer_due_at
+        tip.due_at = deadlines.due_at or tip.due_at
         number = tip.register(target, at)
         tip.watchers.pop(target, None)
         tip.watchers.setdefault(source_unit, "transfer")
@@ -927,7 +934,7 @@ class Synthesizer:
                 "from_unit": source_unit,
                 "to_unit": target,
                 "register_number": number,
-                "due_at": tip.due_at.isoformat(),
+                "due_at": tip.due_at.isoformat() if tip.due_at else None,
             },
         )
         return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,14 +50,10 @@ from app.tips.receipts import new_receipt, new_reference, receipt_hash
 from app.tips.register import enter_in_register
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
 from app.tips.timeline import Actor, record_event
-from app.triage.deadlines import add_working_days, load_calendar
-from app.units.models import CategoryKind, PoliceUnit, UnitKind
+from app.triage.deadlines import Deadlines, compute_deadlines, load_calendar
+from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
 from app.units.service import CategoryInfo, UnitInfo, UnitsSnapshot, route_with, units_snapshot
-
-TRANSFER_HOURS = 24  # commune police forward crime tips within 24 h (art. 146(3))
-TRANSFER_HOURS_REMOTE = 48
-CLASSIFY_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -79,15 +75,6 @@ class _Routed:
     routing: Routing
     unit: UnitInfo
     duty_desk: str
-
-
-@dataclass(frozen=True)
-class _Deadlines:
-    received_at: datetime
-    acknowledge_by: datetime
-    classify_by: datetime
-    transfer_due_at: datetime | None
-    due_at: datetime
 
 
 async def create_tip(
@@ -229,25 +216,21 @@ async def _deadlines(
     channel: Channel,
     routed: _Routed,
     now: datetime,
-) -> _Deadlines:
+) -> Deadlines:
+    """The tip's deadlines (app.triage.deadlines), counted from the time staff received it
+    (when they say so) or from now."""
     received_at = now
     if is_staff_intake(actor, channel) and data.intake_record and data.intake_record.received_at:
         received_at = data.intake_record.received_at.astimezone(UTC)
     category, unit = routed.category, routed.unit
-    calendar = await load_calendar(session)
-    acknowledge_by = add_working_days(
-        received_at, category.acknowledge_working_days, calendar
-    ).astimezone(UTC)  # answered as stored: in UTC
-    transfer_due_at = None
-    if category.kind == CategoryKind.crime and unit.kind == UnitKind.commune:
-        hours = TRANSFER_HOURS_REMOTE if unit.remote else TRANSFER_HOURS
-        transfer_due_at = received_at + timedelta(hours=hours)
-    return _Deadlines(
+    return compute_deadlines(
+        kind=category.kind,
+        unit_kind=unit.kind,
+        unit_remote=unit.remote,
+        acknowledge_working_days=category.acknowledge_working_days,
+        resolve_days=category.resolve_days,
         received_at=received_at,
-        acknowledge_by=acknowledge_by,
-        classify_by=received_at + timedelta(hours=CLASSIFY_HOURS),
-        transfer_due_at=transfer_due_at,
-        due_at=received_at + timedelta(days=category.resolve_days),
+        calendar=await load_calendar(session),
     )
 
 
@@ -274,7 +257,7 @@ def _new_tip(
     channel: Channel,
     place: Place,
     routed: _Routed,
-    deadlines: _Deadlines,
+    deadlines: Deadlines,
     organization: Organization | None,
     movement_model: str | None,
     reference: str,

@@ -12,11 +12,11 @@ Rules:
   for unit leads and above (403 otherwise); the rest for officers too;
 * the kind follows the category; the legal clocks follow the kind (crime clocks count from
   receipt by the current unit: 20 days to resolve, and at a commune police the 24/48 h limit
-  to forward), through app.triage.clocks, the one deadline function;
+  to forward), through the one deadline function (app.triage.deadlines.compute_deadlines);
 * a corrected place (or category) whose routing gives another unit re-routes the tip there,
   as a transfer (register entry at the new unit, ``tip.transferred`` with
-  ``"correction": true``), while the tip is still where intake's routing put it; a tip
-  someone already handed on stays where it is;
+  ``"correction": true``; its receipt there starts the clocks), while the tip is still where
+  intake's routing put it; a tip someone already handed on stays where it is;
 * a correction counts as classification (``classified_at``);
 * ``kien_nghi_khoi_to`` (a state body's request to prosecute) is set only here or by staff
   intake; ``tip_type`` must fit the kind (crime: to_giac, tin_bao, kien_nghi_khoi_to;
@@ -36,11 +36,11 @@ from app.accounts.models import Role
 from app.accounts.principal import Principal
 from app.admin_units.geo import CommuneLocator
 from app.core.errors import Forbidden, InvalidTransition, ValidationFailed, msg
-from app.core.time import as_utc_or_none, utcnow
+from app.core.time import as_utc, as_utc_or_none, utcnow
 from app.tips.intake_rules import place_of_location
 from app.tips.models import Tip, TipStatus, TipType, TipWatcher, WatchReason
 from app.tips.timeline import record_event
-from app.triage import clocks
+from app.triage.deadlines import compute_deadlines, load_calendar
 from app.triage.handover import hand_over
 from app.triage.schemas import CorrectionIn
 from app.triage.updates import apply_guarded, ensure_open, first_response
@@ -182,59 +182,64 @@ async def correct(
     # Where intake's routing puts the tip before and after (the one routing function).
     before = _routed_unit(snapshot, tip, {})
     after = _routed_unit(snapshot, tip, values)
-    reroute_to = (
-        after if after != tip.assigned_unit_code and before == tip.assigned_unit_code else None
-    )
-
+    rerouting = after != tip.assigned_unit_code and before == tip.assigned_unit_code
     values["classified_at"] = tip.classified_at or now
-    unit = await session.get(PoliceUnit, tip.assigned_unit_code)
-    if ("kind" in values or "category_code" in values) and unit is not None:
-        category = snapshot.categories[values.get("category_code", tip.category_code)]
-        new_clocks = clocks.clocks_for(
-            kind=values.get("kind", tip.kind),
-            received_at=tip.received_at,
-            resolve_days=category.resolve_days,
-            unit_kind=unit.kind,
-            unit_remote=unit.remote,
-        )
-        for name in _DEADLINE_FIELDS:
-            if as_utc_or_none(getattr(tip, name)) != getattr(new_clocks, name):
-                changes[name] = {
-                    "from": _iso(getattr(tip, name)),
-                    "to": _iso(getattr(new_clocks, name)),
-                }
-                values[name] = getattr(new_clocks, name)
-    source_status = tip.status
     await apply_guarded(
         session,
         tip,
-        [Tip.status == source_status, Tip.assigned_unit_code == tip.assigned_unit_code],
+        [Tip.status == tip.status, Tip.assigned_unit_code == tip.assigned_unit_code],
         {**first_response(tip, now), **values},
     )
-    record_event(
-        session,
-        tip=tip,
-        actor=actor,
-        type="tip.corrected",
-        at=now,
-        note=data.reason,
-        data={"changes": changes},
+    event = record_event(
+        session, tip=tip, actor=actor, type="tip.corrected", at=now, note=data.reason
     )
     if changes.get("urgent", {}).get("to") is True:
         await _alert_duty_desk(session, tip=tip, actor=actor, now=now)
-    if reroute_to is not None:
-        target = await session.get(PoliceUnit, reroute_to)
-        if target is not None and target.active:
-            await hand_over(
-                session,
-                tip=tip,
-                actor=actor,
-                unit=target,
-                reason=data.reason,
-                extra={"correction": True},
-            )
+    target = await session.get(PoliceUnit, after) if rerouting else None
+    if target is not None and target.active:
+        await hand_over(
+            session,
+            tip=tip,
+            actor=actor,
+            unit=target,
+            reason=data.reason,
+            extra={"correction": True},
+        )
+    if target is not None or "kind" in values or "category_code" in values:
+        changes |= await _follow_clocks(session, tip, snapshot)
+    event.data = {"changes": changes}
     await session.flush()
     return tip
+
+
+async def _follow_clocks(
+    session: AsyncSession, tip: Tip, snapshot: UnitsSnapshot
+) -> dict[str, dict[str, Any]]:
+    """Set the resolution clocks the pure deadline function gives for the tip's (corrected)
+    kind, category and unit, counted from receipt by that unit; the changes made."""
+    unit = snapshot.units.get(tip.assigned_unit_code)
+    category = snapshot.categories.get(tip.category_code)
+    if unit is None or category is None:
+        return {}
+    deadlines = compute_deadlines(
+        kind=tip.kind,
+        unit_kind=unit.kind,
+        unit_remote=unit.remote,
+        acknowledge_working_days=category.acknowledge_working_days,
+        resolve_days=category.resolve_days,
+        received_at=as_utc(tip.received_at),
+        calendar=await load_calendar(session),
+    )
+    values: dict[str, Any] = {}
+    changes: dict[str, dict[str, Any]] = {}
+    for name in _DEADLINE_FIELDS:
+        old, new = as_utc_or_none(getattr(tip, name)), getattr(deadlines, name)
+        if old != new:
+            values[name] = new
+            changes[name] = {"from": _iso(old), "to": _iso(new)}
+    if values:
+        await apply_guarded(session, tip, [Tip.status == tip.status], values)
+    return changes
 
 
 def _routed_unit(snapshot: UnitsSnapshot, tip: Tip, values: dict[str, Any]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -24,18 +23,15 @@ from app.tips.models import (
 )
 from app.tips.register import enter_in_register
 from app.tips.timeline import record_event
+from app.triage.deadlines import handover_deadlines
 from app.triage.record import get_visible_tip
 from app.triage.updates import apply_guarded, first_response
 from app.triage.workflow import (
     find_transition,
 )
-from app.units.models import Category, CategoryKind, PoliceUnit, UnitKind
+from app.units.models import Category, CategoryKind, PoliceUnit
 from app.units.routing import department_unit_code, provincial_unit_code
 
-CRIME_RESOLVE_DAYS = 20  # art. 147(1), counted from receipt by the resolving unit
-COMMUNE_TRANSFER_HOURS = 24  # art. 146(3), Circular 28/2020
-REMOTE_COMMUNE_TRANSFER_HOURS = 48
-RESOLVING_UNIT_KINDS = frozenset({UnitKind.department.value, UnitKind.provincial.value})
 INVESTIGATION_AGENCY = "CSDT"  # Cơ quan Cảnh sát điều tra of the province
 
 
@@ -113,20 +109,22 @@ async def hand_over(
     }
     if tip.acknowledged_at is None:
         values["acknowledged_at"] = now
-    if tip.classify_by is not None:
-        values["classify_by"] = now + timedelta(hours=24)
-    if tip.kind == CategoryKind.crime:
-        if unit.kind in RESOLVING_UNIT_KINDS:
-            values["due_at"] = now + timedelta(days=CRIME_RESOLVE_DAYS)
-            values["transfer_due_at"] = None
-        else:
-            hours = REMOTE_COMMUNE_TRANSFER_HOURS if unit.remote else COMMUNE_TRANSFER_HOURS
-            values["transfer_due_at"] = now + timedelta(hours=hours)
-    else:
+    resolve_days = None
+    if tip.kind != CategoryKind.crime:
         category = await session.get(Category, tip.category_code)
-        days = category.resolve_days if category is not None else 15
-        values["due_at"] = now + timedelta(days=days)
-        values["transfer_due_at"] = None
+        resolve_days = category.resolve_days if category is not None else None
+    deadlines = handover_deadlines(
+        kind=tip.kind,
+        unit_kind=unit.kind,
+        unit_remote=unit.remote,
+        resolve_days=resolve_days,
+        handed_over_at=now,
+    )
+    if tip.classify_by is not None:
+        values["classify_by"] = deadlines.classify_by
+    values["transfer_due_at"] = deadlines.transfer_due_at
+    if deadlines.due_at is not None:
+        values["due_at"] = deadlines.due_at
     await apply_guarded(
         session,
         tip,

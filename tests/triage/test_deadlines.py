@@ -16,10 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.triage.deadlines import (
     WorkingCalendar,
     add_working_days,
+    compute_deadlines,
+    handover_deadlines,
     invalidate_calendar_cache,
     load_calendar,
 )
 from app.triage.models import CalendarDay
+from app.units.models import CategoryKind, UnitKind
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR_CSV = Path(__file__).resolve().parents[2] / "app" / "triage" / "data" / "calendar_days.csv"
@@ -155,6 +158,122 @@ def test_never_ends_on_a_holiday_or_weekend(start: datetime, days: int) -> None:
     day = add_working_days(start, days, SHIPPED).astimezone(VN).date()
     assert day not in SHIPPED.holidays
     assert day.weekday() < 5 or day in SHIPPED.working_days
+
+
+@given(
+    kind=st.sampled_from(CategoryKind),
+    unit_kind=st.sampled_from(UnitKind),
+    unit_remote=st.booleans(),
+    acknowledge_working_days=st.integers(0, 20),
+    resolve_days=st.integers(1, 90),
+    received_at=st.one_of(moments, moments.map(lambda m: m.astimezone(VN))),
+    calendar=st.one_of(st.just(SHIPPED), calendars),
+)
+def test_compute_deadlines(
+    kind: CategoryKind,
+    unit_kind: UnitKind,
+    unit_remote: bool,
+    acknowledge_working_days: int,
+    resolve_days: int,
+    received_at: datetime,
+    calendar: WorkingCalendar,
+) -> None:
+    d = compute_deadlines(
+        kind=kind,
+        unit_kind=unit_kind,
+        unit_remote=unit_remote,
+        acknowledge_working_days=acknowledge_working_days,
+        resolve_days=resolve_days,
+        received_at=received_at,
+        calendar=calendar,
+    )
+    # Every date is stored and answered in UTC.
+    for value in (d.received_at, d.acknowledge_by, d.classify_by, d.transfer_due_at, d.due_at):
+        assert value is None or value.utcoffset() == timedelta(0)
+    assert d.received_at == received_at
+    # Acknowledged by the end of a working day, the one add_working_days names.
+    assert d.acknowledge_by >= received_at
+    assert d.acknowledge_by == add_working_days(received_at, acknowledge_working_days, calendar)
+    local = d.acknowledge_by.astimezone(VN)
+    assert calendar.is_working_day(local.date())
+    assert local.time() == time(23, 59, 59)
+    assert d.classify_by == received_at + timedelta(hours=24)
+    assert d.due_at == received_at + timedelta(days=resolve_days)
+    # Only crime tips at commune police wait for a transfer: 24 h, 48 h when remote.
+    if kind == CategoryKind.crime and unit_kind == UnitKind.commune:
+        assert d.transfer_due_at == received_at + timedelta(hours=48 if unit_remote else 24)
+    else:
+        assert d.transfer_due_at is None
+
+
+@given(
+    kind=st.sampled_from(CategoryKind),
+    unit_kind=st.sampled_from(UnitKind),
+    unit_remote=st.booleans(),
+    resolve_days=st.one_of(st.none(), st.integers(1, 90)),
+    handed_over_at=moments,
+)
+def test_handover_deadlines(
+    kind: CategoryKind,
+    unit_kind: UnitKind,
+    unit_remote: bool,
+    resolve_days: int | None,
+    handed_over_at: datetime,
+) -> None:
+    d = handover_deadlines(
+        kind=kind,
+        unit_kind=unit_kind,
+        unit_remote=unit_remote,
+        resolve_days=resolve_days,
+        handed_over_at=handed_over_at,
+    )
+    assert d.classify_by == handed_over_at + timedelta(hours=24)
+    if kind == CategoryKind.security_order:
+        # The category's resolution period afresh (15 days when the category is gone).
+        assert d.transfer_due_at is None
+        assert d.due_at == handed_over_at + timedelta(days=resolve_days or 15)
+    elif unit_kind == UnitKind.commune:
+        # Handed to another commune police: forwarded in 24 h (48 h remote), due date kept.
+        assert d.transfer_due_at == handed_over_at + timedelta(hours=48 if unit_remote else 24)
+        assert d.due_at is None
+    else:
+        # A resolving unit: 20 days from the hand-over (art. 147(1)), no transfer pending.
+        assert d.transfer_due_at is None
+        assert d.due_at == handed_over_at + timedelta(days=20)
+
+
+def test_deadlines_accept_the_stored_string_kinds() -> None:
+    """Rows hold kinds as strings; they name the same rule as the enums."""
+    received = vn(2026, 11, 22)
+    by_enum = compute_deadlines(
+        kind=CategoryKind.crime,
+        unit_kind=UnitKind.commune,
+        unit_remote=True,
+        acknowledge_working_days=3,
+        resolve_days=20,
+        received_at=received,
+        calendar=SHIPPED,
+    )
+    by_string = compute_deadlines(
+        kind="crime",
+        unit_kind="commune",
+        unit_remote=True,
+        acknowledge_working_days=3,
+        resolve_days=20,
+        received_at=received,
+        calendar=SHIPPED,
+    )
+    assert by_enum == by_string
+    assert by_string.acknowledge_by == end_of(2026, 11, 25)
+    assert by_string.transfer_due_at == received + timedelta(hours=48)
+    handed = handover_deadlines(
+        kind="crime",
+        unit_kind="department",
+        unit_remote=False,
+        resolve_days=None,
+        handed_over_at=received,
+    )
+    assert handed.due_at == received + timedelta(days=20)
 
 
 async def test_load_calendar_reads_the_table(db: AsyncSession) -> None:
