@@ -66,7 +66,7 @@ async def test_supervisor_is_read_only_once_the_tip_leaves_the_province(app, cli
 
 
 async def test_alerted_duty_desk_acts_on_an_urgent_tip(app, client, db):
-    staff = await make_staff(db, app)
+    await make_staff(db, app)
     desk = await make_user(db, role="officer", unit_code=DUTY_DESK, province_code="79")
     h = auth_headers(app, desk)
     urgent = await submit(client, urgent=True)
