@@ -3,6 +3,7 @@ with every read audited, status visible to the reporter, content never."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -10,9 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
-from app.complaints.models import ProtectionRequest
+from app.complaints import sealing
+from app.complaints.models import Complaint, ProtectionRequest
+from app.core.security import DataCipher
+from app.privacy.rotation import count_by_key, reencrypt_all
 from app.tips.models import TipEvent
-from tests.complaints.helpers import PROTECTION, TRACK, receipt
+from tests.complaints.helpers import (
+    COMPLAINTS,
+    PROTECTION,
+    TRACK,
+    decision,
+    pin_clock,
+    receipt,
+    resolve,
+)
 from tests.notifications.helpers import inbox_types, run_worker
 from tests.triage.helpers import make_staff, submit
 
@@ -119,3 +131,43 @@ async def test_deciding_a_protection_request(
     wrong_tip = f"/api/v1/tips/{other['id']}/protection-requests/{request_id}/status"
     r = await client.post(wrong_tip, json={"status": "granted"}, headers=staff.headers["lead_a"])
     assert r.status_code == 404
+
+
+async def test_key_rotation_reseals_complaints_and_protection_requests(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    staff = await make_staff(db, app)
+    created = await submit(client)
+    await client.post(PROTECTION, json={"body": BODY}, headers=receipt(created))
+    await resolve(client, created["id"], staff.headers["officer_a"], "not_prosecuted")
+    event = await decision(db, created["id"])
+    pin_clock(app, event.at + timedelta(days=1))
+    r = await client.post(COMPLAINTS, json={"body": "Khiếu nại."}, headers=receipt(created))
+    assert r.status_code == 201, r.text
+
+    new_key = DataCipher.generate_key("k2027")
+    ring = DataCipher([new_key, *app.state.settings.data_keys])
+    report = await reencrypt_all(app.state.sessionmaker, cipher=ring)
+    assert report.ok
+    assert report.reencrypted["tip_complaints"] == 1
+    assert report.reencrypted["protection_requests"] == 1
+    db.expire_all()
+    counts = await count_by_key(db)
+    assert counts["tip_complaints"] == {"k2027": 1}
+    assert counts["protection_requests"] == {"k2027": 1}
+    only_new = DataCipher([new_key])
+    complaint = await db.scalar(select(Complaint))
+    protection = await db.scalar(select(ProtectionRequest))
+    assert complaint is not None and protection is not None
+    assert (
+        sealing.open_text(
+            only_new, sealing.COMPLAINT, complaint.id, complaint.key_id, complaint.ciphertext
+        )
+        == "Khiếu nại."
+    )
+    assert (
+        sealing.open_text(
+            only_new, sealing.PROTECTION, protection.id, protection.key_id, protection.ciphertext
+        )
+        == BODY
+    )
