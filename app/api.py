@@ -6,6 +6,7 @@ from app.accounts.router import router as accounts_router
 from app.admin_units.router import router as admin_units_router
 from app.administration.router import router as administration_router
 from app.audit.router import router as audit_router
+from app.complaints.router import router as complaints_router
 from app.core.errors import problem_responses
 from app.core.query import reject_unknown_query
 from app.front.router import router as front_router
@@ -33,3 +34,4 @@ api_router.include_router(front_router)
 api_router.include_router(privacy_router)
 api_router.include_router(administration_router)
 api_router.include_router(notifications_router)
+api_router.include_router(complaints_router)

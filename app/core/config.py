@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     rate_limit_track_failures: str = "30/minute"
     rate_limit_login: str = "30/minute"  # failed logins per client address and username
     rate_limit_login_user: str = "100/minute"  # failed logins per username, any address
+    # What a reporter writes with a receipt (/track messages, complaints, protection
+    # requests): per receipt, and per client address over all receipts.
+    rate_limit_track_messages: str = "20/hour"
+    rate_limit_track_messages_client: str = "300/hour"
 
     # Reverse proxies whose X-Forwarded-For / Forwarded headers are believed (CIDRs).
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -73,6 +77,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = 20 * 1024 * 1024
     max_tip_bytes: int = 50 * 1024 * 1024
     max_files_per_tip: int = 10
+    # All the files a reporter stored on one tip (intake and /track messages), as uploaded.
+    max_tip_stored_bytes: int = Field(200 * 1024 * 1024, ge=1)
     max_json_bytes: int = 256 * 1024
     # Image bombs: refused from the header before decoding (pixels, and the memory the
     # re-encode would hold); files cleaned at once per worker process.

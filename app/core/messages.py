@@ -80,6 +80,17 @@ TITLES: dict[str, tuple[str, str]] = {
         "Đã có yêu cầu cùng loại đang xử lý",
         "A request of this kind is already open",
     ),
+    # Complaints after non-prosecution and the reporter's storage (app.complaints, app.tips)
+    "complaint_not_open": (
+        "Chưa có quyết định để khiếu nại",
+        "No decision to complain about",
+    ),
+    "complaint_window_closed": ("Đã hết thời hạn khiếu nại", "The complaint period has ended"),
+    "complaint_already_filed": ("Khiếu nại đã được tiếp nhận", "A complaint was already filed"),
+    "tip_storage_full": (
+        "Tin báo đã lưu tối đa dung lượng tệp",
+        "The tip holds the most files it may",
+    ),
 }
 
 MESSAGES: dict[str, Entry] = {

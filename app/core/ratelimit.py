@@ -35,6 +35,8 @@ INTAKE = "intake"
 TRACK_FAILURES = "track_failures"
 LOGIN = "login"  # failed logins per client address and username together
 LOGIN_USER = "login_user"  # failed logins per username, from any address (a higher ceiling)
+TRACK_WRITES = "track_writes"  # what a reporter writes, per receipt (keyed by the tip's id)
+TRACK_WRITES_CLIENT = "track_writes_client"  # the same, per client address
 
 FALLBACK = Gauge(
     "tinbao_ratelimit_fallback", "1 while this worker counts rate limits in memory: Redis failed"
@@ -94,6 +96,8 @@ class RateLimits:
             TRACK_FAILURES: parse(settings.rate_limit_track_failures),
             LOGIN: parse(settings.rate_limit_login),
             LOGIN_USER: parse(settings.rate_limit_login_user),
+            TRACK_WRITES: parse(settings.rate_limit_track_messages),
+            TRACK_WRITES_CLIENT: parse(settings.rate_limit_track_messages_client),
         }
 
     async def _limiter(

@@ -38,6 +38,7 @@ NOTIFYING_EVENTS = frozenset(
         "tip.escalated",
         "privacy_request.due",
         "protection_request.new",
+        "tip.complaint_filed",
     }
 )
 

@@ -85,7 +85,7 @@ def notices_for(cause: CauseView) -> list[Notice]:
         return [Notice("reporter.message", (Audience.reporter,))]
     if kind in ("tip.overdue", "tip.acknowledge_overdue"):
         return [Notice(kind, _OVERDUE)]
-    if kind in ("privacy_request.due", "protection_request.new"):
+    if kind in ("privacy_request.due", "protection_request.new", "tip.complaint_filed"):
         return [Notice(kind, (Audience.unit_leads,))]
     if kind == "tip.merge_target_closed":
         # The tip this one was merged into is closed: its reporter is told the result too.

@@ -123,6 +123,18 @@ STAFF: dict[str, dict[str, tuple[str, str, str]]] = {
             "TinBao: protection request, tip {reference}.",
         ),
     },
+    "tip.complaint_filed": {
+        "vi": (
+            "Khiếu nại: tin báo {reference}",
+            "Người báo tin của tin báo {reference} khiếu nại quyết định không khởi tố.",
+            "TinBao: khieu nai quyet dinh khong khoi to, tin bao {reference}.",
+        ),
+        "en": (
+            "Complaint: tip {reference}",
+            "The reporter of tip {reference} complained about the decision not to prosecute.",
+            "TinBao: complaint about non-prosecution, tip {reference}.",
+        ),
+    },
 }
 
 PUBLIC_STATUS_SENTENCE: dict[str, dict[str, str]] = {

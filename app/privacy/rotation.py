@@ -7,7 +7,9 @@ with the ring, each with its own associated data:
 
 * reporter identities (``reporter_identities``, AAD = tip id; purged rows hold nothing),
 * intake replay records (``idempotency_records``, AAD = key hash),
-* webhook secrets (``webhook_subscriptions``, AAD = ``webhook:<id>``).
+* webhook secrets (``webhook_subscriptions``, AAD = ``webhook:<id>``),
+* complaints and protection requests (``tip_complaints``, ``protection_requests``; AAD =
+  ``complaint:<id>`` / ``protection:<id>``, app.complaints.sealing).
 
 Work goes in batches, each its own transaction. Every row is rewritten by a conditional
 UPDATE that still expects the old key id and ciphertext, so a row changed meanwhile (erased,
@@ -27,6 +29,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.complaints import sealing
+from app.complaints.models import Complaint, ProtectionRequest
 from app.core.security import DataCipher
 from app.integration.models import WebhookSubscription
 from app.tips.models import IdempotencyRecord, ReporterIdentity
@@ -71,6 +75,22 @@ SEALED: tuple[SealedColumn, ...] = (
         WebhookSubscription.secret_ciphertext,
         # Must match app.integration.webhooks: the secret is sealed for its subscription.
         lambda subscription_id: f"webhook:{subscription_id}".encode(),
+    ),
+    SealedColumn(
+        "tip_complaints",
+        Complaint,
+        Complaint.id,
+        Complaint.key_id,
+        Complaint.ciphertext,
+        lambda row_id: sealing.aad(sealing.COMPLAINT, row_id),
+    ),
+    SealedColumn(
+        "protection_requests",
+        ProtectionRequest,
+        ProtectionRequest.id,
+        ProtectionRequest.key_id,
+        ProtectionRequest.ciphertext,
+        lambda row_id: sealing.aad(sealing.PROTECTION, row_id),
     ),
 )
 

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.accounts.dependencies import OptionalPrincipal
+from app.complaints import service as complaints
+from app.complaints.schemas import TrackedTipView
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.i18n import negotiate
@@ -15,7 +17,7 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.ratelimit import INTAKE, limit
 from app.media import service as media_service
 from app.media.schemas import download_response
-from app.tips import intake, track
+from app.tips import intake, track, track_limits
 from app.tips.dependencies import (
     IntakeContextDep,
     IntakeIdempotency,
@@ -32,7 +34,6 @@ from app.tips.schemas import (
     MessageOut,
     TipCreate,
     TipCreated,
-    TrackedTip,
     inline_schema,
 )
 
@@ -146,14 +147,20 @@ repeated failures from one address answer 429.
 @router.get(
     "/track",
     tags=["track"],
-    response_model=TrackedTip,
+    response_model=TrackedTipView,
     summary="Follow a tip with its receipt",
-    description=TRACK_DESCRIPTION,
+    description=TRACK_DESCRIPTION
+    + "\n`complaint_deadline` is set while a complaint against a `not_prosecuted` decision "
+    "may be filed (`POST /track/complaints`); `complaints` and `protection_requests` list "
+    "what the reporter filed (a protection request's status, never its content).",
     responses=problem_responses(404, 429),
 )
-async def track_tip(request: Request, session: SessionDep, tip: ReceiptTip) -> TrackedTip:
+async def track_tip(
+    request: Request, session: SessionDep, tip: ReceiptTip, now: Now
+) -> TrackedTipView:
     lang = negotiate(request.headers.get("accept-language"))
-    return await track.tracked_tip(session, tip=tip, lang=lang)
+    tracked = await track.tracked_tip(session, tip=tip, lang=lang)
+    return await complaints.track_view(session, tip=tip, tracked=tracked, now=now)
 
 
 @router.get(
@@ -181,17 +188,29 @@ async def list_track_messages(
     summary="Add information to a tip",
     description=TRACK_DESCRIPTION
     + '\nJSON `{"body"}`, or multipart with a `message` part (the same JSON) and `files` '
-    "parts (the same limits and types as intake).",
+    "parts (the same limits and types as intake). Each write counts against the receipt "
+    "(`TINBAO_RATE_LIMIT_TRACK_MESSAGES`) and the client address "
+    "(`TINBAO_RATE_LIMIT_TRACK_MESSAGES_CLIENT`): 429 with Retry-After beyond either. The "
+    "files a reporter stores on a tip are capped in all at `TINBAO_MAX_TIP_STORED_BYTES` "
+    "(413 `tip_storage_full`).",
     responses=problem_responses(404, 413, 415, 422, 429),
     openapi_extra=_body(MessageCreate, "message"),
+    dependencies=[Depends(track_limits.limit_track_writes)],
 )
 async def add_track_message(
+    request: Request,
     session: SessionDep,
     tip: ReceiptTip,
     submission: MessageSubmission,
     storage: Storage,
     now: Now,
 ) -> MessageOut:
+    await track_limits.ensure_room(
+        session,
+        tip_id=tip.id,
+        files=submission.files,
+        max_bytes=request.app.state.settings.max_tip_stored_bytes,
+    )
     return await track.add_reporter_message(
         session,
         tip=tip,

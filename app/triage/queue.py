@@ -40,6 +40,7 @@ from app.tips.models import (
 )
 from app.tips.schemas import UnitRef
 from app.tips.status import public_status_for
+from app.triage import reads
 from app.triage.overdue import is_overdue, overdue_clause
 from app.triage.schemas import (
     QueueFilters,
@@ -178,6 +179,7 @@ def queue_conditions(
     if filters.escalated is not None:
         level = Tip.escalation_level
         conditions.append(level > 0 if filters.escalated else level == 0)
+    conditions.extend(_case_conditions(principal, filters, now))
     if filters.created_from is not None:
         start = filters.created_from
         start = as_utc(start) if isinstance(start, datetime) else local_day_start(start)
@@ -190,6 +192,32 @@ def queue_conditions(
             conditions.append(Tip.created_at < local_day_start(end + timedelta(days=1)))
     if filters.q:
         conditions.append(Tip.search_text.contains(fold(filters.q), autoescape=True))
+    return conditions
+
+
+def _case_conditions(
+    principal: Principal, filters: QueueFilters, now: datetime
+) -> list[ColumnElement[bool]]:
+    """Channel, kind, type, place, acknowledgement, deadline and unread-message filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.channel is not None:
+        conditions.append(Tip.channel == filters.channel.value)
+    if filters.kind is not None:
+        conditions.append(Tip.kind == filters.kind.value)
+    if filters.tip_type is not None:
+        conditions.append(Tip.tip_type == filters.tip_type.value)
+    if filters.commune_code is not None:
+        conditions.append(Tip.commune_code == filters.commune_code)
+    if filters.acknowledge_overdue is not None:
+        late = and_(Tip.acknowledged_at.is_(None), Tip.acknowledge_by < now)
+        conditions.append(late if filters.acknowledge_overdue else not_(late))
+    if filters.due_before is not None:
+        bound = filters.due_before
+        bound = as_utc(bound) if isinstance(bound, datetime) else local_day_start(bound)
+        conditions.append(Tip.due_at < bound)
+    if filters.has_unread_messages is not None:
+        unread = reads.has_unread_clause(principal)
+        conditions.append(unread if filters.has_unread_messages else not_(unread))
     return conditions
 
 
@@ -277,4 +305,10 @@ async def list_queue(
     next_cursor = (
         _cursor_for(filters.sort, page[-1][0]) if len(rows) > filters.limit and page else None
     )
-    return TipPage(items=[_summary(tip, name, now) for tip, name in page], next_cursor=next_cursor)
+    items = [_summary(tip, name, now) for tip, name in page]
+    state = await reads.conversation_state(
+        session, principal=principal, tips=[tip for tip, _ in page]
+    )
+    for item in items:
+        item.last_reporter_message_at, item.unread_messages = state.get(item.id, (None, 0))
+    return TipPage(items=items, next_cursor=next_cursor)

@@ -12,7 +12,7 @@ from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.media import service as media
 from app.media.schemas import download_response
-from app.triage import actions, conversation, corrections, handover, queue, record
+from app.triage import actions, conversation, corrections, handover, queue, reads, record
 from app.triage.dependencies import (
     ActionableTip,
     Actor,
@@ -20,6 +20,7 @@ from app.triage.dependencies import (
     Lead,
     LeadTip,
     NotableTip,
+    PersonalDataReader,
     PersonalDataTip,
     Reader,
     UnitMember,
@@ -219,12 +220,18 @@ async def add_tip_note(
 )
 async def list_tip_messages(
     session: SessionDep,
+    principal: PersonalDataReader,
     tip: PersonalDataTip,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> MessagePage:
-    """The conversation with the reporter, oldest first (not for analysts)."""
-    return await conversation.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    """The conversation with the reporter, oldest first (not for analysts). An officer's or
+    lead's fetch marks the page read for their unit (the queue's ``unread_messages``)."""
+    page = await conversation.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    await reads.mark_read(
+        session, tip=tip, principal=principal, message_ids=[m.id for m in page.items]
+    )
+    return page
 
 
 @router.post(

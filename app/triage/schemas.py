@@ -11,8 +11,9 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from app.core.time import LOCAL_TZ
 from app.core.validation import rule_error
 from app.media.schemas import AttachmentOut
-from app.tips.models import TipStatus, TipType
+from app.tips.models import Channel, TipStatus, TipType
 from app.tips.schemas import LocalDateTime, LocationIn, UnitRef
+from app.units.models import CategoryKind
 
 
 def _representable(value: datetime) -> datetime:
@@ -78,6 +79,15 @@ class TipSummary(BaseModel):
         description="0; 1 when escalated to the province's supervisors (still overdue "
         "TINBAO_ESCALATE_AFTER_HOURS after the deadline, or an urgent alert not acknowledged "
         "in TINBAO_URGENT_ACK_MINUTES); 2 when still overdue at twice the delay.",
+    )
+    last_reporter_message_at: LocalDateTime | None = Field(
+        None, description="When the reporter last wrote (a /track message); null if never."
+    )
+    unread_messages: int = Field(
+        0,
+        description="The reporter's messages the caller's unit has not read: those after "
+        "the newest message its staff fetched with GET /tips/{id}/messages. For callers "
+        "without a unit (supervisors, admins), the holding unit's count.",
     )
 
 
@@ -349,6 +359,25 @@ class QueueFilters(BaseModel):
     urgent: bool | None = None
     escalated: bool | None = Field(
         default=None, description="Tips escalated to the supervisors (escalation_level >= 1)."
+    )
+    channel: Channel | None = None
+    kind: CategoryKind | None = None
+    tip_type: TipType | None = None
+    commune_code: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{5}$")] | None
+    ) = Field(default=None, description="Where the tip took place: today's commune code.")
+    acknowledge_overdue: bool | None = Field(
+        default=None,
+        description="Not acknowledged and past acknowledge_by (false: the others).",
+    )
+    due_before: Instant | Day | None = Field(
+        default=None,
+        description="due_at earlier than this time (a date: before that day begins, "
+        "Asia/Ho_Chi_Minh); tips without a deadline never match.",
+    )
+    has_unread_messages: bool | None = Field(
+        default=None,
+        description="Reporter messages the caller's unit has not read (see unread_messages).",
     )
     created_from: Instant | Day | None = None
     created_to: Instant | Day | None = Field(

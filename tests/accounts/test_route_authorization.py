@@ -82,6 +82,9 @@ ROLES: dict[str, set[str]] = {
     "POST /api/v1/notifications/deliveries/{delivery_id}/redeliver": ADMIN,
     "POST /api/v1/tips/{tip_id}/alerts/acknowledge": READERS,
     "GET /api/v1/privacy/disclosures": MANAGERS,
+    "GET /api/v1/tips/{tip_id}/complaints": ACTORS,
+    "GET /api/v1/tips/{tip_id}/protection-requests": LEADS,
+    "POST /api/v1/tips/{tip_id}/protection-requests/{request_id}/status": LEADS,
     # Administration: reference data is data
     "POST /api/v1/categories": ADMIN,
     "PATCH /api/v1/categories/{code}": ADMIN,

@@ -160,6 +160,9 @@ async def test_nothing_internal_reaches_the_reporter(
         "timeline",
         "messages",
         "attachments",
+        "complaint_deadline",
+        "complaints",
+        "protection_requests",
     }
 
 
