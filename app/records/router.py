@@ -4,17 +4,17 @@ app.records.service."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.media import service as media
 from app.media.schemas import AttachmentOut
 from app.tips.schemas import FILES_SCHEMA
-from app.triage import files
-from app.triage.dependencies import ActionableTip, Actor
+from app.triage import files, similar
+from app.triage.dependencies import ActionableTip, Actor, CurrentTip, Reader
 from app.triage.uploads import StaffFiles
 
 router = APIRouter()
@@ -57,4 +57,28 @@ async def add_tip_attachments(
         actor=principal,
         files=uploads,
         storage=media.storage_for(request.app.state.settings),
+    )
+
+
+@router.get(
+    "/tips/{tip_id}/similar",
+    tags=["triage"],
+    response_model=list[similar.SimilarTip],
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_similar_tips(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    tip: CurrentTip,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[similar.SimilarTip]:
+    """Possible duplicates among the tips the caller may see, best first: created within 30
+    days of this one, in the same or a neighbouring commune (the same province for a tip
+    without a commune), not merged. ``score`` (0–1) weighs similar text (the folded
+    description; trigram similarity on PostgreSQL, shared words on SQLite), closeness in place
+    (``distance_m`` when both tips have a point) and time, and the same category; tips scoring
+    under 0.45 are left out."""
+    return await similar.similar_tips(
+        session, principal=principal, tip=tip, locator=request.app.state.locator, limit=limit
     )

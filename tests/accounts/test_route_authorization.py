@@ -56,6 +56,7 @@ ROLES: dict[str, set[str]] = {
     "GET /api/v1/tips/{tip_id}/attachments/{attachment_id}": ACTORS,
     "POST /api/v1/tips/{tip_id}/reporter/reveal": LEADS,
     "POST /api/v1/tips/{tip_id}/attachments": ACTORS,
+    "GET /api/v1/tips/{tip_id}/similar": READERS,
     "GET /api/v1/stats/summary": STATISTICS,
     "GET /api/v1/stats/sla": STATISTICS,
     "GET /api/v1/stats/hotspots": STATISTICS,
