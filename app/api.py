@@ -13,6 +13,7 @@ from app.front.router import router as front_router
 from app.integration.router import router as integration_router
 from app.notifications.router import router as notifications_router
 from app.privacy.router import router as privacy_router
+from app.records.router import router as records_router
 from app.tips.router import router as tips_router
 from app.triage.router import router as triage_router
 from app.units.router import router as units_router
@@ -27,6 +28,7 @@ api_router.include_router(admin_units_router)
 api_router.include_router(units_router)
 api_router.include_router(tips_router)
 api_router.include_router(triage_router)
+api_router.include_router(records_router)
 api_router.include_router(accounts_router)
 api_router.include_router(audit_router)
 api_router.include_router(integration_router)

@@ -75,6 +75,7 @@ class CommuneLocator:
         self._geometries = geometries
         shapely.prepare(self._geometries)
         self._tree = shapely.STRtree(self._geometries)
+        self._neighbours: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def from_file(cls, path: Path = GEOMETRY_FILE) -> CommuneLocator:
@@ -119,6 +120,19 @@ class CommuneLocator:
         """The commune's boundary (a MultiPolygon), or None for an unknown code."""
         i = self._index.get(code)
         return None if i is None else self._geometries[i]
+
+    def neighbours(self, code: str) -> tuple[str, ...]:
+        """The communes bordering ``code`` (within about 50 m of its boundary, so a
+        simplified shared edge still counts), itself excluded; () for an unknown code."""
+        found = self._neighbours.get(code)
+        if found is None:
+            i = self._index.get(code)
+            found = ()
+            if i is not None:
+                hits = self._tree.query(self._geometries[i], predicate="dwithin", distance=0.0005)
+                found = tuple(sorted(self._codes[j] for j in hits.tolist() if j != i))
+            self._neighbours[code] = found
+        return found
 
     def contains(self, code: str, lat: float, lon: float) -> bool:
         """Whether the commune ``code`` contains the point (False for an unknown code)."""

@@ -262,6 +262,12 @@ MESSAGES: dict[str, Entry] = {
     "intake.part_required": Entry(
         "missing", "Thiếu phần '{part}'.", "The '{part}' part is required."
     ),
+    "files.multipart_required": Entry(
+        "invalid_format",
+        "Nội dung phải là multipart/form-data với các phần 'files'.",
+        "The body must be multipart/form-data with 'files' parts.",
+    ),
+    "files.required": Entry("missing", "Cần ít nhất một tệp.", "At least one file is required."),
     "intake.json_or_multipart": Entry(
         "invalid_format",
         "Nội dung phải là application/json hoặc multipart/form-data.",

@@ -19,3 +19,9 @@ class Attachment(TimestampMixin, Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_staff: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def uploaded_by(self) -> str:
+        """``staff`` (a unit's file: on the tip, or in a message to the reporter) or
+        ``reporter`` (sent with the tip or with a message, also when staff filed it for them)."""
+        return "staff" if self.uploaded_by_staff else "reporter"

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.media.sniff import ALL_KINDS
 
@@ -14,6 +14,10 @@ class AttachmentOut(BaseModel):
     filename: str
     content_type: str
     size: int
+    uploaded_by: Literal["staff", "reporter"] = Field(
+        description="staff: a unit's file (on the tip, or in a message to the reporter); "
+        "reporter: sent with the tip or a message (also when staff filed the tip for them)."
+    )
 
 
 def download_response(description: str) -> dict[str, Any]:

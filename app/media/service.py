@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import anyio
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -248,12 +248,18 @@ async def list_attachments(
 
 
 async def get_attachment(
-    session: AsyncSession, *, tip_id: str, attachment_id: str, messages_only: bool = False
+    session: AsyncSession, *, tip_id: str, attachment_id: str, for_reporter: bool = False
 ) -> Attachment:
-    """One attachment of one tip, or 404 (an id of another tip is simply not found)."""
+    """One attachment of one tip, or 404 (an id of another tip is simply not found).
+
+    ``for_reporter``: only what the reporter may download — files of the conversation (theirs
+    and the unit's messages to them) and the files they sent with the tip; never a unit's
+    internal file (on the tip, not in a message)."""
     query = select(Attachment).where(Attachment.id == attachment_id, Attachment.tip_id == tip_id)
-    if messages_only:
-        query = query.where(Attachment.message_id.is_not(None))
+    if for_reporter:
+        query = query.where(
+            or_(Attachment.message_id.is_not(None), Attachment.uploaded_by_staff.is_(False))
+        )
     attachment = await session.scalar(query)
     if attachment is None:
         raise NotFound(("Không tìm thấy tệp đính kèm.", "Attachment not found."))

@@ -76,7 +76,7 @@ def _parse_document(request: Request, model: type[ModelT], raw: bytes) -> tuple[
         raise ValidationFailed(errors=pydantic_errors(exc.errors())) from None
 
 
-async def _read_submission(
+async def read_submission(
     request: Request, model: type[ModelT], *, part: str
 ) -> tuple[Submission[ModelT], ParsedUpload]:
     settings = request.app.state.settings
@@ -115,7 +115,7 @@ async def tip_submission(request: Request) -> AsyncIterator[Submission[TipCreate
     """The tip from a JSON body or a multipart body (``tip`` part + ``files`` parts).
 
     Temporary upload files are removed when the request is done."""
-    submission, upload = await _read_submission(request, TipCreate, part="tip")
+    submission, upload = await read_submission(request, TipCreate, part="tip")
     try:
         yield submission
     finally:
@@ -124,7 +124,7 @@ async def tip_submission(request: Request) -> AsyncIterator[Submission[TipCreate
 
 async def message_submission(request: Request) -> AsyncIterator[Submission[MessageCreate]]:
     """A reporter's message from JSON or multipart (``message`` part + ``files`` parts)."""
-    submission, upload = await _read_submission(request, MessageCreate, part="message")
+    submission, upload = await read_submission(request, MessageCreate, part="message")
     try:
         yield submission
     finally:

@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,6 +71,7 @@ class MessageDirection(StrEnum):
 
 # Predicates of the partial indexes on tips (the statuses as in app.triage.workflow).
 _OPEN_PREDICATE = "status IN ('received', 'verifying', 'in_progress', 'awaiting_info')"
+_NO_ROWS = "0 = 1"
 _CLOCK_RUNNING_PREDICATE = (
     "status NOT IN ('resolved', 'rejected', 'referred', 'merged', 'suspended')"
 )
@@ -111,6 +114,18 @@ class Tip(TimestampMixin, Base):
             "id",
             postgresql_where=text(_CLOCK_RUNNING_PREDICATE),
             sqlite_where=text(_CLOCK_RUNNING_PREDICATE),
+        ),
+        # Possible duplicates (app.triage.similar): a commune's tips around a time.
+        Index("ix_tips_commune_created", "commune_code", "created_at"),
+        # Trigram index (pg_trgm) on the folded text, for similarity and the queue's `q`
+        # (LIKE '%...%'). SQLite has no trigram index and scores a bounded candidate set in
+        # Python instead: there the index is declared empty (WHERE 0 = 1) and costs nothing.
+        Index(
+            "ix_tips_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            sqlite_where=text(_NO_ROWS),
         ),
     )
 
@@ -173,6 +188,14 @@ class Tip(TimestampMixin, Base):
     overdue_notified_for: Mapped[datetime | None]  # the due_at a tip.overdue was emitted for
     # 0; 1 once still overdue TINBAO_ESCALATE_AFTER_HOURS after the deadline, 2 at twice that
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# The trigram operator class of ix_tips_search_text_trgm (the migration 0006 creates it too).
+event.listen(
+    Base.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class ReporterIdentity(TimestampMixin, Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -34,38 +34,10 @@ from app.tips.schemas import (
     MessageOut,
     TipCreate,
     TipCreated,
-    inline_schema,
+    json_or_multipart_body,
 )
 
 router = APIRouter()
-
-_FILES_SCHEMA = {
-    "type": "array",
-    "items": {"type": "string", "format": "binary"},
-    "description": "Photos, video, audio or PDF: JPEG, PNG, WebP, PDF, MP4, MOV, M4A, MP3, "
-    "AAC, WAV. The type is decided by the content; images are re-encoded without metadata.",
-}
-
-
-def _body(model: type[Any], part: str) -> dict[str, Any]:
-    schema = inline_schema(model)
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": schema},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": [part],
-                        "properties": {part: schema, "files": _FILES_SCHEMA},
-                    },
-                    "encoding": {part: {"contentType": "application/json"}},
-                },
-            },
-        }
-    }
-
 
 INTAKE_DESCRIPTION = """
 Receive a tip from a citizen (no token), a Front member or staff (Bearer token).
@@ -116,7 +88,7 @@ The `receipt` is shown only here: it is the reporter's credential for `/track`.
         Depends(idempotency_key_header),
     ],
     responses=problem_responses(401, 403, 409, 413, 415, 422, 429),
-    openapi_extra=_body(TipCreate, "tip"),
+    openapi_extra=json_or_multipart_body(TipCreate, "tip"),
 )
 async def create_tip(
     session: SessionDep,
@@ -194,7 +166,7 @@ async def list_track_messages(
     "files a reporter stores on a tip are capped in all at `TINBAO_MAX_TIP_STORED_BYTES` "
     "(413 `tip_storage_full`).",
     responses=problem_responses(404, 413, 415, 422, 429),
-    openapi_extra=_body(MessageCreate, "message"),
+    openapi_extra=json_or_multipart_body(MessageCreate, "message"),
     dependencies=[Depends(track_limits.limit_track_writes)],
 )
 async def add_track_message(
@@ -227,7 +199,9 @@ async def add_track_message(
     response_class=StreamingResponse,
     summary="Download a file of the conversation",
     description=TRACK_DESCRIPTION
-    + "\nOnly files attached to messages (the reporter's own or the unit's replies).",
+    + "\nFiles of the conversation (the reporter's own and those the unit attached to its "
+    "messages to the reporter) and the files sent with the tip; never the unit's internal "
+    "files (404).",
     responses={
         200: download_response("The file, as it is stored."),
         **problem_responses(404, 429),

@@ -214,3 +214,33 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     resolved: dict[str, Any] = resolve(schema)
     return resolved
+
+
+FILES_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string", "format": "binary"},
+    "description": "Photos, video, audio or PDF: JPEG, PNG, WebP, PDF, MP4, MOV, M4A, MP3, "
+    "AAC, WAV. The type is decided by the content; images are re-encoded without metadata.",
+}
+
+
+def json_or_multipart_body(model: type[BaseModel], part: str) -> dict[str, Any]:
+    """``openapi_extra`` of a body read by hand: JSON, or multipart with the JSON in ``part``
+    and ``files`` parts (the body guard gives such operations the upload cap)."""
+    schema = inline_schema(model)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [part],
+                        "properties": {part: schema, "files": FILES_SCHEMA},
+                    },
+                    "encoding": {part: {"contentType": "application/json"}},
+                },
+            },
+        }
+    }

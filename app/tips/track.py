@@ -213,10 +213,11 @@ async def add_reporter_message(
 async def get_message_attachment(
     session: AsyncSession, *, tip: Tip, attachment_id: str
 ) -> Attachment:
-    """A file of the conversation, for the reporter to download; others answer 404."""
+    """A file of the conversation or one the reporter sent with the tip, for the reporter to
+    download; the unit's internal files and anything else answer 404."""
     try:
         return await media_service.get_attachment(
-            session, tip_id=tip.id, attachment_id=attachment_id, messages_only=True
+            session, tip_id=tip.id, attachment_id=attachment_id, for_reporter=True
         )
     except NotFound:
         raise NotFound(msg("file_not_found")) from None

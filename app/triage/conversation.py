@@ -15,6 +15,8 @@ from app.core.cursor import Str, decode_cursor, encode_cursor
 from app.core.time import utcnow
 from app.media import service as media
 from app.media.schemas import AttachmentOut
+from app.media.storage import MediaStorage
+from app.media.upload import StagedFile
 from app.tips.models import (
     MessageDirection,
     Tip,
@@ -80,10 +82,21 @@ async def list_messages(
 
 
 async def add_message(
-    session: AsyncSession, *, tip: Tip, actor: Principal, body: str
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    actor: Principal,
+    body: str,
+    files: Sequence[StagedFile] = (),
+    storage: MediaStorage | None = None,
 ) -> MessageOut:
-    """Write to the reporter: shown on /track. Allowed on closed tips too (after
-    ``not_prosecuted`` the reporter may complain within 15 days; the channel stays open)."""
+    """Write to the reporter: shown on /track, with ``files`` (identified uploads) the reporter
+    may download. Allowed on closed tips too (after ``not_prosecuted`` the reporter may
+    complain within 15 days; the channel stays open)."""
+    prepared: list[media.PreparedFile] = []
+    if files:
+        assert storage is not None, "files need the storage"
+        prepared = await media.prepare_files(files, storage=storage)  # before rows are written
     now = utcnow()
     message = TipMessage(
         tip_id=tip.id,
@@ -95,6 +108,9 @@ async def add_message(
     )
     session.add(message)
     await session.flush()
+    attachments = media.add_attachments(
+        session, tip_id=tip.id, prepared=prepared, message_id=message.id, uploaded_by_staff=True
+    )
     await apply_guarded(session, tip, [], first_response(tip, now))
     record_event(
         session,
@@ -102,7 +118,11 @@ async def add_message(
         actor=actor,
         type="tip.message_added",
         at=now,
-        data={"message_id": message.id, "direction": MessageDirection.to_reporter.value},
+        data={
+            "message_id": message.id,
+            "direction": MessageDirection.to_reporter.value,
+            "attachments": len(attachments),
+        },
     )
     await session.flush()
     return (await _message_outs(session, tip=tip, messages=[message]))[0]

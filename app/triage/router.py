@@ -12,6 +12,7 @@ from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.media import service as media
 from app.media.schemas import download_response
+from app.tips.schemas import json_or_multipart_body
 from app.triage import actions, conversation, corrections, handover, queue, reads, record
 from app.triage.dependencies import (
     ActionableTip,
@@ -45,6 +46,7 @@ from app.triage.schemas import (
     TransferIn,
     TransitionIn,
 )
+from app.triage.uploads import StaffMessageSubmission
 
 router = APIRouter(prefix="/tips", tags=["triage"])
 
@@ -238,14 +240,29 @@ async def list_tip_messages(
     "/{tip_id}/messages",
     response_model=MessageOut,
     status_code=status.HTTP_201_CREATED,
-    responses=_WRITE,
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    openapi_extra=json_or_multipart_body(MessageIn, "message"),
 )
 async def add_tip_message(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: MessageIn
+    request: Request,
+    session: SessionDep,
+    principal: Actor,
+    tip: ActionableTip,
+    submission: StaffMessageSubmission,
 ) -> MessageOut:
     """Write to the reporter; shown on /track. Also on closed tips (after ``not_prosecuted``
-    the reporter may complain within 15 days)."""
-    return await conversation.add_message(session, tip=tip, actor=principal, body=body.body)
+    the reporter may complain within 15 days). JSON ``{"body"}``, or multipart with a
+    ``message`` part (the same JSON) and ``files`` parts: the same limits, types and cleaning
+    as intake (413, 415). The reporter downloads these files from
+    ``/track/attachments/{attachment_id}``."""
+    return await conversation.add_message(
+        session,
+        tip=tip,
+        actor=principal,
+        body=submission.data.body,
+        files=submission.files,
+        storage=media.storage_for(request.app.state.settings),
+    )
 
 
 @router.get(

@@ -248,7 +248,7 @@ async def test_reporter_message_with_files_and_download(
     assert elsewhere.status_code == 404
 
 
-async def test_intake_files_are_listed_but_not_downloadable_by_receipt(
+async def test_intake_files_are_listed_and_downloadable_by_receipt(
     client: httpx.AsyncClient,
 ) -> None:
     response = await post_multipart(client, payload(), [("a.pdf", PDF_BYTES, "application/pdf")])
@@ -257,7 +257,8 @@ async def test_intake_files_are_listed_but_not_downloadable_by_receipt(
     assert [a["filename"] for a in tracked.json()["attachments"]] == ["a.pdf"]
     attachment_id = created["attachments"][0]["id"]
     download = await client.get(f"{TRACK}/attachments/{attachment_id}", headers=_receipt(created))
-    assert download.status_code == 404
+    # API.md: the reporter can also download the files they sent themselves.
+    assert download.status_code == 200 and download.content == PDF_BYTES
 
 
 @pytest.mark.parametrize(
