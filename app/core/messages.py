@@ -165,6 +165,11 @@ MESSAGES: dict[str, Entry] = {
         "Từ 1 đến {max_length} ký tự.",
         "Between 1 and {max_length} characters.",
     ),
+    "idempotency_key_anonymous_short": Entry(
+        "too_short",
+        "Người gửi ẩn danh cần khóa từ {min_length} ký tự trở lên (ví dụ một UUID).",
+        "Anonymous callers need a key of at least {min_length} characters (a UUID, say).",
+    ),
     "multipart_boundary": Entry(
         "invalid_format",
         "Boundary của multipart phải từ 1 đến {max_length} ký tự.",
