@@ -410,6 +410,21 @@ MESSAGES: dict[str, Entry] = {
         "Đơn vị của bạn chỉ được xem tin báo này.",
         "Your unit may only read this tip; it is handled by another unit.",
     ),
+    "triage.search_forbidden": Entry(
+        "forbidden",
+        "Vai trò của bạn không được tìm kiếm theo nội dung tin báo (q).",
+        "Your role may not search the tips' text (q).",
+    ),
+    "stats.cell_too_small": Entry(
+        "out_of_range",
+        "Ô lưới phải từ {minimum} m trở lên.",
+        "Cells must be at least {minimum} m.",
+    ),
+    "stats.count_too_small": Entry(
+        "out_of_range",
+        "Mỗi ô phải có ít nhất {minimum} tin báo.",
+        "Cells must hold at least {minimum} tips.",
+    ),
     "triage.no_reporter": Entry(
         "not_found",
         "Tin báo này không có thông tin người báo tin (ẩn danh hoặc đã xóa).",
