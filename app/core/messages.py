@@ -179,6 +179,11 @@ MESSAGES: dict[str, Entry] = {
         "Từ 1 đến {max_length} ký tự.",
         "Between 1 and {max_length} characters.",
     ),
+    "idempotency_key_anonymous_short": Entry(
+        "too_short",
+        "Người gửi ẩn danh cần khóa từ {min_length} ký tự trở lên (ví dụ một UUID).",
+        "Anonymous callers need a key of at least {min_length} characters (a UUID, say).",
+    ),
     "multipart_boundary": Entry(
         "invalid_format",
         "Boundary của multipart phải từ 1 đến {max_length} ký tự.",
@@ -451,6 +456,21 @@ MESSAGES: dict[str, Entry] = {
         "forbidden",
         "Đơn vị của bạn chỉ được xem tin báo này.",
         "Your unit may only read this tip; it is handled by another unit.",
+    ),
+    "triage.search_forbidden": Entry(
+        "forbidden",
+        "Vai trò của bạn không được tìm kiếm theo nội dung tin báo (q).",
+        "Your role may not search the tips' text (q).",
+    ),
+    "stats.cell_too_small": Entry(
+        "out_of_range",
+        "Ô lưới phải từ {minimum} m trở lên.",
+        "Cells must be at least {minimum} m.",
+    ),
+    "stats.count_too_small": Entry(
+        "out_of_range",
+        "Mỗi ô phải có ít nhất {minimum} tin báo.",
+        "Cells must hold at least {minimum} tips.",
     ),
     "triage.no_reporter": Entry(
         "not_found",

@@ -30,6 +30,7 @@ Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]
 class StatsQuery:
     scope: stats.Scope
     window: Window
+    principal: Principal
 
 
 async def stats_query(
@@ -68,7 +69,7 @@ async def stats_query(
     scope = await stats.resolve_scope(
         session, principal=principal, province_code=province_code, unit_code=unit_code
     )
-    return StatsQuery(scope=scope, window=window)
+    return StatsQuery(scope=scope, window=window, principal=principal)
 
 
 StatsParams = Annotated[StatsQuery, Depends(stats_query)]

@@ -31,7 +31,7 @@ from app.scope.visibility import visible_tips_clause
 from app.tips.models import Tip
 from app.tips.status import public_status_for
 from app.triage.overdue import overdue_clause
-from app.triage.queue import queue_conditions
+from app.triage.queue import check_search_allowed, queue_conditions
 from app.triage.schemas import QueueFilters
 
 BOM = "\ufeff"
@@ -87,7 +87,9 @@ def export_conditions(
 async def record_export(
     session: AsyncSession, *, principal: Principal, filters: QueueFilters
 ) -> None:
-    """The audit entry of an export (the search text itself is not kept: it may name people)."""
+    """The audit entry of an export (the search text itself is not kept: it may name people).
+    403 first when the caller may not search with ``q``."""
+    check_search_allowed(principal, filters)
     described = filters.model_dump(
         mode="json", exclude_none=True, exclude={"sort", "limit", "cursor", "q"}
     )

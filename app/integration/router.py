@@ -105,7 +105,10 @@ async def stats_hotspots(
     """Where tips cluster: a fixed grid of about ``cell_m`` × ``cell_m`` cells (``cell_m``
     of latitude tall; ``cell_m`` wide at 16°N, within ±4 % across Vietnam), each with its
     centre and count, most tips first (at most 5000 cells). Tips without a point are not
-    placed; cells under ``min_count`` are left out."""
+    placed; cells under ``min_count`` are left out. Analysts and API keys, who never see
+    where one tip took place, get cells of at least 500 m holding at least 5 tips: a finer
+    ``cell_m`` or a smaller ``min_count`` answers 422 ``out_of_range``."""
+    stats.check_hotspot_floor(params.principal, cell_m=cell_m, min_count=min_count)
     cells = await stats.hotspots(
         session,
         scope=params.scope,

@@ -45,10 +45,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.accounts.models import Role
 from app.accounts.principal import Principal
 from app.admin_units.models import Province
-from app.core.errors import NotFound
+from app.core.errors import NotFound, ValidationFailed
+from app.core.messages import Text, msg
 from app.integration.periods import VN_UTC_OFFSET_HOURS, Window
 from app.integration.schemas import GroupBy
 from app.scope.province import in_province
+from app.scope.visibility import sees_personal_data
 from app.tips.models import Tip, TipStatus
 from app.triage.overdue import overdue_clause
 from app.units.models import PoliceUnit
@@ -251,6 +253,25 @@ async def sla(
 
 
 # --- hotspots -----------------------------------------------------------------------------
+
+
+# What analysts and API keys may ask for (API.md, Reporter privacy): a cell small enough, or
+# a count low enough, would place a single tip.
+PRIVATE_MIN_CELL_M = 500
+PRIVATE_MIN_COUNT = 5
+
+
+def check_hotspot_floor(principal: Principal, *, cell_m: int, min_count: int) -> None:
+    """422 when a reader without personal data asks for cells finer than the floor."""
+    if sees_personal_data(principal):
+        return
+    errors: list[tuple[str, Text]] = []
+    if cell_m < PRIVATE_MIN_CELL_M:
+        errors.append(("cell_m", msg("stats.cell_too_small", minimum=PRIVATE_MIN_CELL_M)))
+    if min_count < PRIVATE_MIN_COUNT:
+        errors.append(("min_count", msg("stats.count_too_small", minimum=PRIVATE_MIN_COUNT)))
+    if errors:
+        raise ValidationFailed(errors=errors)
 
 
 def grid_steps(cell_m: int) -> tuple[float, float]:

@@ -30,6 +30,7 @@ from app.media.upload import (
 )
 from app.tips.idempotency import (
     MAX_KEY_LENGTH,
+    MIN_ANONYMOUS_KEY_LENGTH,
     IdempotencyKey,
     idempotency_key,
     request_fingerprint,
@@ -148,8 +149,9 @@ async def idempotency_key_header(
         str | None,
         Header(
             alias="Idempotency-Key",
-            description="Any client-made string up to 128 characters; a retry with the same "
-            "key and body within 24 hours returns the original 201 response.",
+            description="Any client-made string up to 128 characters (anonymous callers: at "
+            "least 16, e.g. a UUID); a retry by the same caller with the same key and body "
+            "within 24 hours returns the original 201 response.",
         ),
     ] = None,
 ) -> str | None:
@@ -179,6 +181,16 @@ def get_intake_idempotency(
 ) -> IdempotencyKey | None:
     if key is None:
         return None
+    if actor is None and len(key) < MIN_ANONYMOUS_KEY_LENGTH:
+        # A short anonymous key could be guessed, and its replay holds the receipt.
+        raise ValidationFailed(
+            errors=[
+                (
+                    "Idempotency-Key",
+                    msg("idempotency_key_anonymous_short", min_length=MIN_ANONYMOUS_KEY_LENGTH),
+                )
+            ]
+        )
     return idempotency_key(
         request.app.state.settings.receipt_key,
         key=key,

@@ -32,6 +32,8 @@ from app.tips.models import IdempotencyRecord
 
 REPLAY_WINDOW = timedelta(hours=24)
 MAX_KEY_LENGTH = 128
+# Anonymous callers share one key space: their keys must not be guessable (API.md).
+MIN_ANONYMOUS_KEY_LENGTH = 16
 
 
 class IdempotencyConflict(Conflict):

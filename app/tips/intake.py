@@ -49,7 +49,7 @@ from app.tips.models import (
 from app.tips.receipts import new_receipt, new_reference, receipt_hash
 from app.tips.register import enter_in_register
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
-from app.tips.timeline import Actor, record_event
+from app.tips.timeline import Actor, filer_label, record_event
 from app.triage.deadlines import Deadlines, compute_deadlines, load_calendar
 from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
@@ -153,7 +153,13 @@ async def create_tip(
 
     watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
     _add_timeline(
-        session, tip=tip, actor=actor, channel=channel, duty_desk=routed.duty_desk, now=now
+        session,
+        tip=tip,
+        actor=actor,
+        organization=organization,
+        channel=channel,
+        duty_desk=routed.duty_desk,
+        now=now,
     )
     if is_staff_intake(actor, channel) and actor is not None:
         await _add_intake_record(session, tip=tip, data=data, actor=actor, channel=channel)
@@ -289,7 +295,11 @@ def _new_tip(
         anonymous=False if front else data.anonymous,
         on_behalf_of_organization=front or data.on_behalf_of_organization,
         channel=channel.value,
-        submitted_by_id=actor.id if actor is not None and actor.kind == "user" else None,
+        # A Front member is the reporter: the person is only in the encrypted identity, the
+        # tip names their organization (API.md, Reporter privacy).
+        submitted_by_id=actor.id
+        if actor is not None and actor.kind == "user" and not front
+        else None,
         organization_id=organization.id if organization else None,
         movement_model=movement_model,
         status=TipStatus.received.value,
@@ -368,11 +378,16 @@ def _add_timeline(
     *,
     tip: Tip,
     actor: Principal | None,
+    organization: Organization | None,
     channel: Channel,
     duty_desk: str,
     now: datetime,
 ) -> None:
-    who: Actor = actor if actor is not None else "reporter"
+    # A Front member files as the reporter: the timeline names the organization, never the
+    # person (their user id or username), unless the identity is revealed.
+    front = is_front(actor)
+    who: Actor = actor if actor is not None and not front else "reporter"
+    label = filer_label(organization) if front else None
     record_event(
         session,
         tip=tip,
@@ -388,6 +403,7 @@ def _add_timeline(
             "channel": channel.value,
             "urgent": tip.urgent,
         },
+        actor_label=label,
     )
     if tip.urgent:
         # Very serious crimes or a suspect about to flee: the provincial duty desk is alerted.
@@ -399,6 +415,7 @@ def _add_timeline(
             at=now,
             unit_code=duty_desk,
             data={"alerted_unit_code": duty_desk, "assigned_unit_code": tip.assigned_unit_code},
+            actor_label=label,
         )
 
 

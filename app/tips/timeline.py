@@ -12,12 +12,23 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import Organization
 from app.accounts.principal import Principal
 from app.tips.models import Tip, TipEvent
 from app.tips.status import public_status_for
 
 # Who acted when no staff member or API key did.
 Actor = Principal | Literal["reporter", "system"]
+
+
+# Events a tip's reporter causes by filing it: a Front organization's tips show the
+# organization there, never the member who typed it (app.triage.record masks older rows).
+FILER_EVENTS = frozenset({"tip.created", "tip.urgent"})
+
+
+def filer_label(organization: Organization | None) -> str:
+    """The timeline label of a Front organization filing a tip (its name, as stored: 64)."""
+    return (organization.name if organization is not None else "organization")[:64]
 
 
 def record_event(
@@ -35,6 +46,7 @@ def record_event(
     unit_code: str | None = None,
     public_message: str | None = None,
     public_status: str | None = None,
+    actor_label: str | None = None,
 ) -> TipEvent:
     """Add a timeline entry to the session (the caller flushes).
 
@@ -42,7 +54,7 @@ def record_event(
     with a neutral message (app.tips.status), or ``public_message`` (a line staff wrote for the
     reporter); ``public_status`` overrides the status shown (a transfer shows ``processing``,
     never a second ``received``). Notes never reach the reporter. ``unit_code`` defaults to the
-    unit holding the tip.
+    unit holding the tip; ``actor_label`` overrides the label (see :func:`filer_label`).
     """
     staff = actor if isinstance(actor, Principal) else None
     event = TipEvent(
@@ -50,7 +62,7 @@ def record_event(
         type=type,
         at=at,
         actor_id=staff.id if staff is not None and staff.kind == "user" else None,
-        actor_label=staff.label if staff is not None else actor,
+        actor_label=actor_label or (staff.label if staff is not None else actor),
         unit_code=unit_code or tip.assigned_unit_code,
         from_status=from_status,
         to_status=to_status,

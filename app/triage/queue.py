@@ -32,6 +32,8 @@ from app.core.cursor import (
     decode_cursor,
     encode_cursor,
 )
+from app.core.errors import Forbidden
+from app.core.messages import msg
 from app.core.time import as_utc, local_day_start, utcnow
 from app.scope import visibility as scope
 from app.tips.models import (
@@ -152,6 +154,13 @@ def _summary(tip: Tip, unit_name: str, now: datetime) -> TipSummary:
     )
 
 
+def check_search_allowed(principal: Principal, filters: QueueFilters) -> None:
+    """``q`` reads people's words: 403 for analysts and API keys (API.md). The export calls
+    this before it starts streaming."""
+    if filters.q and not scope.sees_personal_data(principal):
+        raise Forbidden(msg("triage.search_forbidden"))
+
+
 def queue_conditions(
     principal: Principal, filters: QueueFilters, now: datetime
 ) -> list[ColumnElement[bool]]:
@@ -191,6 +200,7 @@ def queue_conditions(
         else:
             conditions.append(Tip.created_at < local_day_start(end + timedelta(days=1)))
     if filters.q:
+        check_search_allowed(principal, filters)
         conditions.append(Tip.search_text.contains(fold(filters.q), autoescape=True))
     return conditions
 

@@ -11,7 +11,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import User
+from app.accounts.models import Organization, User
 from app.accounts.principal import Principal
 from app.audit import service as audit
 from app.core.errors import NotFound, msg
@@ -30,7 +30,7 @@ from app.tips.models import (
 )
 from app.tips.schemas import UnitRef
 from app.tips.status import public_status_for
-from app.tips.timeline import record_event
+from app.tips.timeline import FILER_EVENTS, filer_label, record_event
 from app.triage.models import DeadlineExtension
 from app.triage.overdue import is_acknowledge_overdue, is_overdue
 from app.triage.schemas import (
@@ -80,12 +80,19 @@ def _unit_ref(code: str, names: dict[str, str]) -> UnitRef:
     return UnitRef(code=code, name=names.get(code, code))
 
 
-def event_out(event: TipEvent, *, personal_data: bool) -> TipEventOut:
+def event_out(
+    event: TipEvent, *, personal_data: bool, filer: EventActor | None = None
+) -> TipEventOut:
+    """One timeline entry; ``filer`` replaces the actor of the filing events (a Front
+    organization's tip: rows written before they were stored that way named the member)."""
+    actor = EventActor(id=event.actor_id, label=event.actor_label)
+    if filer is not None and event.type in FILER_EVENTS:
+        actor = filer
     return TipEventOut(
         id=event.id,
         type=event.type,
         at=event.at,
-        actor=EventActor(id=event.actor_id, label=event.actor_label),
+        actor=actor,
         unit_code=event.unit_code,
         from_status=event.from_status,
         to_status=event.to_status,
@@ -105,7 +112,16 @@ async def list_events(
         select(TipEvent).where(TipEvent.tip_id == tip.id).order_by(TipEvent.at, TipEvent.id)
     )
     personal = scope.sees_personal_data(principal)
-    return [event_out(e, personal_data=personal) for e in events]
+    filer = await _filer(session, tip)
+    return [event_out(e, personal_data=personal, filer=filer) for e in events]
+
+
+async def _filer(session: AsyncSession, tip: Tip) -> EventActor | None:
+    """Who the timeline says filed a Front organization's tip: the organization."""
+    if tip.organization_id is None:
+        return None
+    organization = await session.get(Organization, tip.organization_id)
+    return EventActor(id=None, label=filer_label(organization), organization_id=tip.organization_id)
 
 
 async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -> TipDetail:
@@ -142,7 +158,7 @@ async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -
         kind=tip.kind,
         tip_type=tip.tip_type,
         channel=tip.channel,
-        description=tip.description,
+        description=tip.description if personal else None,
         occurred_at=tip.occurred_at,
         persons_involved=tip.persons_involved if personal else None,
         victim=tip.victim if personal else None,
@@ -176,9 +192,9 @@ async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -
         first_response_at=tip.first_response_at,
         closed_at=tip.closed_at,
         outcome=tip.outcome,
-        outcome_summary=tip.outcome_summary,
+        outcome_summary=tip.outcome_summary if personal else None,
         merged_into_id=tip.merged_into_id,
-        location=_location(tip),
+        location=_location(tip, personal=personal),
         location_mismatch=tip.location_mismatch,
         anonymous=tip.anonymous,
         on_behalf_of_organization=tip.on_behalf_of_organization,
@@ -187,21 +203,23 @@ async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -
         reporter=reporter,
         intake_record=_intake_out(intake, personal=personal) if intake else None,
         attachments=[AttachmentOut.model_validate(a) for a in attachments],
-        deadline_extensions=[extension_out(x) for x in extensions],
+        deadline_extensions=[extension_out(x, personal=personal) for x in extensions],
         timeline=await list_events(session, principal=principal, tip=tip),
         created_at=tip.created_at,
         updated_at=tip.updated_at,
     )
 
 
-def _location(tip: Tip) -> Location:
+def _location(tip: Tip, *, personal: bool) -> Location:
+    """The place; without personal data (analysts, API keys) only the commune: no address
+    and no point (a point pins one tip; hotspots give them places in aggregate)."""
     return Location(
         commune_code=tip.commune_code,
         province_code=tip.province_code,
         legacy_commune_code=tip.legacy_commune_code,
-        address=tip.address,
-        lat=tip.lat,
-        lon=tip.lon,
+        address=tip.address if personal else None,
+        lat=tip.lat if personal else None,
+        lon=tip.lon if personal else None,
         unknown=tip.location_unknown,
     )
 
@@ -216,12 +234,12 @@ def _intake_out(intake: IntakeRecord, *, personal: bool) -> IntakeRecordOut:
     )
 
 
-def extension_out(extension: DeadlineExtension) -> DeadlineExtensionOut:
+def extension_out(extension: DeadlineExtension, *, personal: bool = True) -> DeadlineExtensionOut:
     return DeadlineExtensionOut(
         id=extension.id,
         previous_due_at=extension.previous_due_at,
         until=extension.until,
-        reason=extension.reason,
+        reason=extension.reason if personal else None,
         decision_ref=extension.decision_ref,
         actor_id=extension.actor_id,
         created_at=extension.created_at,

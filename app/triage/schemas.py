@@ -100,9 +100,9 @@ class Location(BaseModel):
     commune_code: str | None
     province_code: str
     legacy_commune_code: str | None
-    address: str | None
-    lat: float | None
-    lon: float | None
+    address: str | None = Field(description="Null for analysts and API keys.")
+    lat: float | None = Field(description="Null for analysts and API keys (no exact point).")
+    lon: float | None = Field(description="Null for analysts and API keys.")
     unknown: bool
 
 
@@ -113,8 +113,14 @@ class RegisterEntryOut(BaseModel):
 
 
 class EventActor(BaseModel):
-    id: str | None
-    label: str
+    id: str | None = Field(description="The staff member; null for the reporter and the system.")
+    label: str = Field(
+        description="A staff member's username, `reporter`, `system`, or, when a Front "
+        "organization filed the tip, the organization's name (never the member's)."
+    )
+    organization_id: str | None = Field(
+        None, description="The Front organization that filed the tip (its filing events)."
+    )
 
 
 class TipEventOut(BaseModel):
@@ -136,7 +142,7 @@ class DeadlineExtensionOut(BaseModel):
     id: str
     previous_due_at: LocalDateTime | None
     until: LocalDateTime
-    reason: str
+    reason: str | None = Field(description="Null for analysts and API keys.")
     decision_ref: str | None
     actor_id: str | None
     created_at: LocalDateTime
@@ -165,7 +171,7 @@ class TipDetail(BaseModel):
     kind: str
     tip_type: str
     channel: str
-    description: str
+    description: str | None = Field(description="Null for analysts and API keys.")
     occurred_at: LocalDateTime | None
     persons_involved: str | None = Field(description="Omitted (null) for analysts.")
     victim: str | None = Field(description="Omitted (null) for analysts.")
@@ -200,7 +206,7 @@ class TipDetail(BaseModel):
     first_response_at: LocalDateTime | None
     closed_at: LocalDateTime | None
     outcome: str | None
-    outcome_summary: str | None
+    outcome_summary: str | None = Field(description="Staff's text: null for analysts and API keys.")
     merged_into_id: str | None
     location: Location
     location_mismatch: bool

@@ -100,7 +100,9 @@ async def test_rotation_end_to_end(app, client, db, settings):
     tips = []
     for i in range(3):
         r = await client.post(
-            "/api/v1/tips", json=reporter_payload(), headers={"Idempotency-Key": f"k-{i}"}
+            "/api/v1/tips",
+            json=reporter_payload(),
+            headers={"Idempotency-Key": f"rotation-key-{i:04d}"},
         )
         assert r.status_code == 201
         tips.append(r.json())
@@ -150,7 +152,9 @@ async def test_rotation_end_to_end(app, client, db, settings):
         for tip in (tips[0], tips[1], newer):
             assert (await reveal(new_client, headers, tip["id"]))["full_name"] == NAME
         r = await new_client.post(
-            "/api/v1/tips", json=reporter_payload(), headers={"Idempotency-Key": "k-0"}
+            "/api/v1/tips",
+            json=reporter_payload(),
+            headers={"Idempotency-Key": "rotation-key-0000"},
         )
         assert r.status_code == 201 and r.json()["receipt"] == tips[0]["receipt"]
         db.expire_all()

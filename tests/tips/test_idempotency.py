@@ -23,7 +23,7 @@ from tests.tips.helpers import (
     post_multipart,
 )
 
-KEY = {"Idempotency-Key": "3f1c-retry-key"}
+KEY = {"Idempotency-Key": "3f1c-retry-key-0001"}
 
 
 async def test_same_key_same_body_returns_the_first_answer(
@@ -108,10 +108,54 @@ async def test_expired_records_are_replaced_and_purged(
     assert later.json()["id"] != first.json()["id"]  # after 24 h the key is free again
     assert await count(db, IdempotencyRecord) == 1
 
-    other = await client.post(TIPS, json=payload(), headers={"Idempotency-Key": "other"})
+    other = await client.post(
+        TIPS, json=payload(), headers={"Idempotency-Key": "other-retry-key-0002"}
+    )
     assert other.status_code == 201
     purged = await purge_expired_idempotency(db, datetime.now(UTC) + timedelta(hours=24, seconds=1))
     await db.commit()
     assert purged == 2
     assert await count(db, IdempotencyRecord) == 0
     assert (await counts(db))["tips"] == 3  # tips are kept
+
+
+async def test_anonymous_keys_must_be_long_enough(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """A short anonymous key could be guessed, and its replay holds the receipt (issue 10.5)."""
+    short = await client.post(
+        TIPS, json=payload(), headers={"Idempotency-Key": "a" * 15, "Accept-Language": "en"}
+    )
+    assert short.status_code == 422, short.text
+    error = short.json()["errors"][0]
+    assert error["field"] == "Idempotency-Key"
+    assert error["code"] == "too_short"
+    assert "16" in error["message"]
+    vietnamese = await client.post(TIPS, json=payload(), headers={"Idempotency-Key": "k-1"})
+    assert vietnamese.status_code == 422
+    assert "ký tự" in vietnamese.json()["errors"][0]["message"]
+    assert await count(db, Tip) == 0
+    ok = await client.post(TIPS, json=payload(), headers={"Idempotency-Key": "a" * 16})
+    assert ok.status_code == 201, ok.text
+
+
+async def test_token_holders_keys_are_their_own(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """Another caller resending a known key and body does not get the first receipt; a
+    token holder may use a short key (its space is its own)."""
+    first = await make_user(db, role="officer", unit_code="CAX-26740")
+    second = await make_user(db, role="officer", unit_code="CAX-26740")
+    short = {"Idempotency-Key": "k-1"}
+    mine = await client.post(TIPS, json=payload(), headers={**short, **auth_headers(app, first)})
+    again = await client.post(TIPS, json=payload(), headers={**short, **auth_headers(app, first)})
+    theirs = await client.post(TIPS, json=payload(), headers={**short, **auth_headers(app, second)})
+    assert mine.status_code == again.status_code == theirs.status_code == 201
+    assert again.json()["receipt"] == mine.json()["receipt"]
+    assert theirs.json()["receipt"] != mine.json()["receipt"]
+    anonymous = await client.post(TIPS, json=payload(), headers={"Idempotency-Key": "k" * 16})
+    stranger = await client.post(
+        TIPS, json=payload(), headers={"Idempotency-Key": "k" * 16, **auth_headers(app, second)}
+    )
+    assert stranger.json()["receipt"] != anonymous.json()["receipt"]
+    assert await count(db, Tip) == 4

@@ -216,7 +216,7 @@ async def test_front_member_files_under_their_name_and_organisation(
     tip = await _tip(db, response.json()["id"])
     assert (tip.channel, tip.anonymous, tip.organization_id) == ("front", False, organization.id)
     assert tip.movement_model == "camera_an_ninh"
-    assert tip.submitted_by_id == member.id
+    assert tip.submitted_by_id is None  # the person is only in the encrypted identity
     row = await db.get(ReporterIdentity, tip.id)
     assert row is not None and row.ciphertext is not None
     identity = json.loads(app.state.cipher.decrypt(row.key_id, row.ciphertext, aad=tip.id.encode()))

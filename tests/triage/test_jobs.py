@@ -111,7 +111,7 @@ async def test_expired_idempotency_records_are_purged(app, client, db):
             "location": {"commune_code": "26740"},
             "anonymous": True,
         },
-        headers={"Idempotency-Key": "k-1"},
+        headers={"Idempotency-Key": "purge-retry-key-0001"},
     )
     assert r.status_code == 201
     db.expire_all()
