@@ -13,13 +13,15 @@ from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.replica import ReplicaSessionDep, read_sessionmaker
 from app.core.time import utcnow
-from app.integration import exports, feed, stats, webhooks, worker
+from app.integration import exports, feed, stats, summary, webhooks, worker
 from app.integration.dependencies import (
+    GROUP_BY_HELP,
     CurrentSubscription,
     ExportFilters,
     Manager,
     Reader,
     StatsParams,
+    SummaryFilters,
     as_queue_filters,
 )
 from app.integration.schemas import (
@@ -27,17 +29,16 @@ from app.integration.schemas import (
     DeliveryPage,
     FeedEvent,
     FeedPage,
-    GroupBy,
     HotspotCell,
     Hotspots,
     SlaReport,
     SlaUnit,
-    StatsGroup,
     StatsSummary,
     WebhookCreate,
     WebhookCreated,
     WebhookOut,
     WebhookPage,
+    summary_response,
 )
 
 router = APIRouter()
@@ -55,37 +56,54 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
 async def stats_summary(
     session: ReplicaSessionDep,
     params: StatsParams,
-    group_by: Annotated[GroupBy, Query()] = GroupBy.category,
+    filters: SummaryFilters,
+    group_by: Annotated[str | None, Query(max_length=40, description=GROUP_BY_HELP)] = None,
 ) -> StatsSummary:
-    """Tips submitted in the window, counted per category, unit (holding it now), status,
-    Vietnamese calendar day or month, Front organization or movement model. ``total`` counts
-    every tip in the window, merged duplicates included; tips without an organization or
-    model fall in the ``null`` group. Days and months come in time order, other groups
-    largest first; empty days are not listed.
+    """Tips received in the window, counted by one or two dimensions (default
+    ``category``). A tip counts once, in the window of the time it was **first received**
+    (``first_received_at``: a back-dated walk-in on its recorded receipt; a transfer does not
+    move it), under its current category, unit (holding it now), status and outcome (a
+    reclassified tip under its new category); ``province`` is where it took place. ``total``
+    counts every tip in the window, merged duplicates included (``status=merged`` shows
+    them). Groups of categories, units, organizations, movement models and provinces carry
+    ``label`` (the name). Days and months come in time order, then groups largest first;
+    empty groups are not listed. Filters (``category_code``, ``kind``, ``channel``,
+    ``tip_type``, ``outcome``, ``status``) compare the tip's current value.
 
     The window is ``period`` (``month:2026-11``, ``quarter:2026-Q4``, ``half:2026-H1``,
     ``year:2026``, ``eval_residential:2026`` = 1 Nov 2025 – 31 Oct 2026,
     ``eval_commune:2026`` = 16 Nov 2025 – 15 Nov 2026, ``day:2026-11-20``) or ``from``/``to``;
-    none means all time. Readers: admin, province supervisors and analysts (users or API
-    keys) within their province."""
-    groups, total = await stats.summary(
-        session, scope=params.scope, window=params.window, group_by=group_by
+    none means all time. A province's figures count the tips that took place in it or that
+    one of its units holds or held. Readers: admin, province supervisors and analysts (users
+    or API keys) within their province."""
+    dimensions = summary.parse_dimensions(group_by)
+    groups, total = await summary.summarize(
+        session,
+        filters=summary.Filters(
+            province_code=params.scope.province_code,
+            unit_code=params.scope.unit_code,
+            values=filters,
+        ),
+        window=params.window,
+        dimensions=dimensions,
     )
-    return StatsSummary(
-        groups=[StatsGroup(key=key, count=count) for key, count in groups],
-        total=total,
-        from_=params.window.start,
-        to=params.window.end,
-    )
+    return summary_response(groups, total, dimensions, params.window)
 
 
 @router.get("/stats/sla", tags=["stats"], response_model=SlaReport, responses=_STATS_ERRORS)
 async def stats_sla(session: ReplicaSessionDep, params: StatsParams) -> SlaReport:
-    """Per unit holding tips submitted in the window (merged duplicates left out):
+    """Per unit holding tips received in the window (first receipt; merged duplicates
+    left out):
     ``received``; ``resolved_on_time`` / ``resolved_late`` — closed (resolved, referred or
     rejected) by ``due_at`` / after it (no ``due_at``: on time); ``open_overdue`` — overdue
     now as in the queue's ``overdue=true``; ``median_hours_to_first_response`` — median
-    hours from submission to the first staff action (null when none yet)."""
+    hours from submission to the first staff action (null when none yet);
+    ``acknowledged_on_time`` / ``acknowledged_late`` — the acknowledgement to the reporter
+    by ``acknowledge_by`` / after it; ``acknowledge_overdue`` — none yet, deadline past;
+    ``classified_on_time`` / ``classified_late`` — the unit's first classification (the first
+    move out of ``received``, or a reclassification, since it received the tip) by
+    ``classify_by`` / after it; ``classify_overdue`` — still ``received``, never classified,
+    ``classify_by`` past."""
     units = await stats.sla(session, scope=params.scope, window=params.window, now=utcnow())
     return SlaReport(
         units=[SlaUnit(**unit) for unit in units], from_=params.window.start, to=params.window.end

@@ -314,6 +314,7 @@ def _new_tip(
         priority=1 if data.urgent else 0,
         assigned_unit_code=routed.unit.code,
         received_at=deadlines.received_at,
+        first_received_at=deadlines.received_at,
         acknowledge_by=deadlines.acknowledge_by,
         classify_by=deadlines.classify_by,
         transfer_due_at=deadlines.transfer_due_at,

@@ -304,7 +304,7 @@ async def test_sla_per_unit(client, db, app):
     assert r.status_code == 200, r.text
     units = {u["unit_code"]: u for u in r.json()["units"]}
     assert set(units) == {SAI_GON_UNIT, THU_DAU_MOT_UNIT}
-    assert units[SAI_GON_UNIT] == {
+    assert units[SAI_GON_UNIT].items() >= {
         "unit_code": SAI_GON_UNIT,
         "unit_name": units[SAI_GON_UNIT]["unit_name"],
         "received": 6,
@@ -312,7 +312,7 @@ async def test_sla_per_unit(client, db, app):
         "resolved_late": 1,
         "open_overdue": 1,
         "median_hours_to_first_response": 3.0,  # of 1, 2, 3, 4, 10
-    }
+    }.items()
     assert "Sài Gòn" in units[SAI_GON_UNIT]["unit_name"]
     tdm = units[THU_DAU_MOT_UNIT]
     assert (
