@@ -32,6 +32,7 @@ Manager = Annotated[Principal, Depends(require_roles(*MANAGERS))]
 class StatsQuery:
     scope: stats.Scope
     window: Window
+    period: str | None = None
 
 
 async def stats_query(
@@ -70,7 +71,7 @@ async def stats_query(
     scope = await stats.resolve_scope(
         session, principal=principal, province_code=province_code, unit_code=unit_code
     )
-    return StatsQuery(scope=scope, window=window)
+    return StatsQuery(scope=scope, window=window, period=period)
 
 
 StatsParams = Annotated[StatsQuery, Depends(stats_query)]

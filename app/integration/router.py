@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from app.audit import service as audit
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.replica import ReplicaSessionDep, read_sessionmaker
 from app.core.time import utcnow
-from app.integration import exports, feed, stats, summary, webhooks, worker
+from app.integration import exports, feed, stats, summary, webhooks, workbooks, worker
 from app.integration.dependencies import (
     GROUP_BY_HELP,
     CurrentSubscription,
@@ -24,6 +26,7 @@ from app.integration.dependencies import (
     SummaryFilters,
     as_queue_filters,
 )
+from app.integration.periods import PERIOD_HELP, resolve_window
 from app.integration.schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -142,6 +145,15 @@ async def stats_hotspots(
 # --- export -------------------------------------------------------------------------------
 
 
+_PERIOD = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="Only tips first received in this period (" + PERIOD_HELP + ").",
+    ),
+]
+
+
 @router.get(
     "/exports/tips.csv",
     tags=["exports"],
@@ -156,23 +168,108 @@ async def export_tips_csv(
     session: SessionDep,
     principal: Reader,
     filters: Annotated[ExportFilters, Query()],
+    period: _PERIOD = None,
 ) -> StreamingResponse:
-    """The caller's queue as CSV (same filters and scope as ``GET /api/v1/tips``), oldest
-    first, streamed. UTF-8 with a byte-order mark, CRLF line ends, times in +07:00.
+    """The caller's queue as CSV (same filters and scope as ``GET /api/v1/tips``, and
+    ``period``: tips first received in it, as statistics count them), oldest first,
+    streamed. UTF-8 with a byte-order mark, CRLF line ends, times in +07:00.
 
     No personal data: no reporter fields (not even whether the tip was anonymous), no
     description, address, point, persons involved, notes, messages or officers. Every
     export is recorded in the audit log (``tips.exported``)."""
+    window = resolve_window(period=period, from_=None, to=None)
     queue_filters = as_queue_filters(filters)
-    await exports.record_export(session, principal=principal, filters=queue_filters)
+    await exports.record_export(session, principal=principal, filters=queue_filters, period=period)
     filename = f"tinbao-tips-{date.today().isoformat()}.csv"
     return StreamingResponse(
         exports.iter_csv(
-            await read_sessionmaker(request), principal=principal, filters=queue_filters
+            await read_sessionmaker(request),
+            principal=principal,
+            filters=queue_filters,
+            window=window,
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+_XLSX_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {workbooks.XLSX_MEDIA_TYPE: {}}, "description": "The workbook."},
+    **problem_responses(401, 403, 404, 422),
+}
+
+
+def _xlsx(path: str, filename: str) -> StreamingResponse:
+    return StreamingResponse(
+        workbooks.stream_file(path),
+        media_type=workbooks.XLSX_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Length": str(os.path.getsize(path)),
+        },
+    )
+
+
+@router.get(
+    "/exports/tips.xlsx",
+    tags=["exports"],
+    response_class=StreamingResponse,
+    responses=_XLSX_RESPONSES,
+)
+async def export_tips_xlsx(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    filters: Annotated[ExportFilters, Query()],
+    period: _PERIOD = None,
+) -> StreamingResponse:
+    """The CSV export (same columns, filters, ``period``, scope and exclusions) as one
+    worksheet. Times are Vietnamese wall-clock times (Excel has no offsets); written in
+    write-only mode to a temporary file (memory stays bounded), then sent. Audited
+    (``tips.exported``, ``format: xlsx``)."""
+    window = resolve_window(period=period, from_=None, to=None)
+    queue_filters = as_queue_filters(filters)
+    await exports.record_export(
+        session, principal=principal, filters=queue_filters, period=period, file_format="xlsx"
+    )
+    await session.commit()
+    path = await workbooks.tips_workbook(
+        await read_sessionmaker(request), principal=principal, filters=queue_filters, window=window
+    )
+    return _xlsx(path, f"tinbao-tips-{date.today().isoformat()}.xlsx")
+
+
+@router.get(
+    "/exports/review.xlsx",
+    tags=["exports"],
+    response_class=StreamingResponse,
+    responses=_XLSX_RESPONSES,
+)
+async def export_review_xlsx(
+    session: SessionDep, principal: Reader, params: StatsParams
+) -> StreamingResponse:
+    """The six-month / annual review workbook (sơ kết, tổng kết) of a province (default: the
+    caller's; admins: every province unless ``province_code``) for ``period`` (or
+    ``from``/``to``): a sheet each of counts by category, unit, channel, Front organization,
+    movement model and outcome, and the SLA table per unit; every sheet names the period and
+    the scope, headers are Vietnamese, figures are numbers, equal to ``stats/summary`` and
+    ``stats/sla`` for the same window and province. Audited (``review.exported``)."""
+    await audit.record(
+        session,
+        actor=principal,
+        action="review.exported",
+        data={
+            "province_code": params.scope.province_code,
+            "from": params.window.start.isoformat() if params.window.start else None,
+            "to": params.window.end.isoformat() if params.window.end else None,
+        },
+    )
+    await session.commit()
+    path = await workbooks.review_workbook(
+        session, scope=params.scope, window=params.window, period=params.period
+    )
+    scope = params.scope.province_code or "vn"
+    return _xlsx(path, f"tinbao-so-ket-{scope}-{date.today().isoformat()}.xlsx")
 
 
 # --- the change feed ----------------------------------------------------------------------
