@@ -35,6 +35,7 @@ from app.tips.intake_rules import (
     place_of,
     rule_errors,
 )
+from app.tips.metrics import TIPS_RECEIVED
 from app.tips.models import (
     Channel,
     IntakeRecord,
@@ -194,6 +195,7 @@ async def create_tip(
         )
         if replay is not None:  # a concurrent identical request won the race
             return TipCreated.model_validate(replay)
+    TIPS_RECEIVED.labels(channel.value, tip.kind).inc()
     return created
 
 
