@@ -3,12 +3,16 @@ from a sample kept for TINBAO_METRICS_SAMPLE_SECONDS (a scrape does not count th
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from sqlalchemy import event
 
 from tests.integration.helpers import make_tips, vn
 from tests.tips.helpers import TIPS, payload
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -80,3 +84,20 @@ async def test_open_and_overdue_tips_are_sampled(client, db, app):
     assert metric(cached, "tinbao_open_tips", status="received") == 2
     assert metric(fresh, "tinbao_open_tips", status="received") == 3
     assert metric(fresh, "tinbao_overdue_tips") == 3
+
+
+async def test_grafana_dashboard_uses_exported_metrics(client):
+    dashboard = json.loads((ROOT / "ops" / "grafana" / "tinbao.json").read_text())
+    exported = (await client.get("/metrics")).text
+    used = {
+        re.sub(r"_(bucket|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"tinbao_\w+", target["expr"])
+    }
+
+    assert {"tinbao_tips_received_total", "tinbao_open_tips", "tinbao_overdue_tips"} <= used
+    # tinbao_outbox_pending comes with the outbox's own change
+    missing = {name for name in used if f"# HELP {name} " not in exported}
+    assert missing <= {"tinbao_outbox_pending"}, missing
+    assert all(panel["datasource"]["uid"] == "${datasource}" for panel in dashboard["panels"])
