@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.accounts.models import MovementModel, Organization
-from app.tips.models import RegisterEntry
+from app.core.time import as_utc
+from app.tips.models import RegisterEntry, Tip
 from app.units.models import Category, PoliceUnit
 from tests.accounts.helpers import auth_headers, make_organization, make_user
 from tests.integration.helpers import (
@@ -26,6 +27,7 @@ from tests.integration.helpers import (
     make_tips,
     vn,
 )
+from tests.tips.helpers import TIPS, identified
 
 SUMMARY = "/api/v1/stats/summary"
 FRONT_STATS = "/api/v1/front/stats"
@@ -391,3 +393,30 @@ async def test_back_dated_walk_in_counts_on_its_receipt_day(client, db, app, rev
     assert reviewed.tips["f"].created_at - reviewed.tips["f"].first_received_at > timedelta(
         hours=16
     )
+
+
+async def test_walk_in_through_the_api_keeps_its_receipt_across_a_transfer(client, db, app):
+    officer = await make_user(db, role="officer", unit_code=SAI_GON_UNIT, province_code=HCMC)
+    supervisor = auth_headers(
+        app, await make_user(db, role="province_supervisor", province_code=HCMC)
+    )
+    received = "2026-06-30T23:00:00+07:00"  # written down the evening before it is keyed in
+    created = await client.post(
+        TIPS,
+        json=identified(channel="walk_in", intake_record={"received_at": received}),
+        headers=auth_headers(app, officer),
+    )
+    assert created.status_code == 201, created.text
+    tip_id = created.json()["id"]
+    moved = await client.post(
+        f"/api/v1/tips/{tip_id}/transfer",
+        json={"unit_code": "CAT-79-CSDT", "reason": "Chuyển CQĐT theo thẩm quyền"},
+        headers=supervisor,
+    )
+    assert moved.status_code == 200, moved.text
+
+    tip = await db.get(Tip, tip_id, populate_existing=True)
+    assert as_utc(tip.first_received_at) == datetime.fromisoformat(received)
+    assert as_utc(tip.received_at) > as_utc(tip.first_received_at)  # the new unit's receipt
+    june = await get(client, supervisor, period="day:2026-06-30", group_by="unit")
+    assert counts(june) == {"CAT-79-CSDT": 1}
