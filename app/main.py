@@ -123,6 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cipher = DataCipher(settings.data_keys)
     app.state.migration_head = migration_head()
     app.state.rate_limits = RateLimits(settings)
+    from app.integration.metrics import BusinessMetrics
+
+    app.state.business_metrics = BusinessMetrics(
+        app.state.sessionmaker, ttl_seconds=settings.metrics_sample_seconds
+    )
 
     install_error_handlers(app)
     app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]

@@ -90,6 +90,7 @@ async def insert_open_tips(session: Any, *, commune: str, count: int) -> None:
                 "assigned_unit_code": unit,
                 "register_number": number,
                 "received_at": now,
+                "first_received_at": now,
                 "acknowledge_by": now + timedelta(days=3),
                 "due_at": now + timedelta(days=15),
                 "created_at": now,

@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.text
     metrics_token: str | None = None  # production: /metrics needs it as a Bearer token
+    # How old the sampled business metrics (open and overdue tips) may be.
+    metrics_sample_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     @model_validator(mode="before")
     @classmethod

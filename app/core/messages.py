@@ -345,6 +345,11 @@ MESSAGES: dict[str, Entry] = {
         "Expected a day (YYYY-MM-DD) or an RFC 3339 time with an offset.",
     ),
     "period.order": Entry("out_of_range", "'to' phải sau 'from'.", "'to' must be after 'from'."),
+    "stats.group_by_count": Entry(
+        "out_of_range",
+        "Nhóm theo một hoặc hai chiều khác nhau (ví dụ category,unit).",
+        "Group by one or two different dimensions (e.g. category,unit).",
+    ),
     # Date windows (Open311 filters).
     "window.start_before_end": Entry(
         "out_of_range", "Phải trước end_date.", "Must be before end_date."

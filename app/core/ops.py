@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 
 import anyio
@@ -19,6 +20,7 @@ from app.core.errors import NotFound, ServiceUnavailable, Unauthorized, problem_
 from app.core.migrations import migration_head  # noqa: F401  (re-exported for app.main)
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("tinbao.ops")
 
 REQUESTS = Counter("tinbao_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -86,6 +88,12 @@ async def metrics(request: Request) -> Response:
         expected = f"Bearer {settings.metrics_token}"
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized(("Cần mã truy cập số liệu.", "A metrics token is required."))
+    business = getattr(request.app.state, "business_metrics", None)
+    if business is not None:
+        try:
+            await business.refresh()  # a sample at most every TINBAO_METRICS_SAMPLE_SECONDS
+        except Exception:
+            log.warning("business metrics not sampled: database unavailable", exc_info=True)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.organizations import organization_subtree
 from app.accounts.principal import Principal
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
+from app.core.errors import NotFound
 from app.front.schemas import FrontTip, FrontTipPage
 from app.scope.visibility import visible_tips_clause
 from app.tips.models import PublicStatus, Tip, TipStatus
@@ -55,3 +57,24 @@ async def list_front_tips(
         ],
         next_cursor=next_cursor,
     )
+
+
+_ORGANIZATION_NOT_FOUND = ("Không tìm thấy tổ chức.", "Organization not found.")
+
+
+async def stats_subtree(
+    session: AsyncSession, *, principal: Principal, organization_id: str | None
+) -> Select[tuple[str]]:
+    """The organizations a Front member's figures cover: its own subtree, or the subtree of
+    one organization inside it (an organization outside it: 404, as if unknown)."""
+    own = principal.organization_id
+    if own is None:
+        raise NotFound(_ORGANIZATION_NOT_FOUND)
+    if organization_id is None or organization_id == own:
+        return organization_subtree(own)
+    inside = await session.scalar(
+        select(func.count()).where(organization_subtree(own).subquery().c.id == organization_id)
+    )
+    if not inside:
+        raise NotFound(_ORGANIZATION_NOT_FOUND)
+    return organization_subtree(organization_id)

@@ -12,10 +12,12 @@ from app.accounts.dependencies import require_roles
 from app.accounts.models import Role
 from app.accounts.principal import Principal
 from app.core.db import SessionDep
-from app.integration import stats, webhooks
+from app.integration import stats, summary, webhooks
 from app.integration.models import WebhookSubscription
 from app.integration.periods import PERIOD_HELP, Window, resolve_window
+from app.tips.models import Channel, TipStatus, TipType
 from app.triage.schemas import QueueFilters
+from app.units.models import CategoryKind
 
 # Statistics, exports and the feed: analysts (users and API keys), supervisors, admin.
 READERS = (Role.admin, Role.province_supervisor, Role.analyst)
@@ -31,6 +33,7 @@ class StatsQuery:
     scope: stats.Scope
     window: Window
     principal: Principal
+    period: str | None = None
 
 
 async def stats_query(
@@ -69,10 +72,39 @@ async def stats_query(
     scope = await stats.resolve_scope(
         session, principal=principal, province_code=province_code, unit_code=unit_code
     )
-    return StatsQuery(scope=scope, window=window, principal=principal)
+    return StatsQuery(scope=scope, window=window, principal=principal, period=period)
 
 
 StatsParams = Annotated[StatsQuery, Depends(stats_query)]
+
+GROUP_BY_HELP = (
+    "One dimension, or two joined by a comma (`category,unit`), of: "
+    + ", ".join(d.value for d in summary.Dimension)
+    + "."
+)
+
+
+def summary_filters(
+    category_code: Annotated[str | None, Query(max_length=40)] = None,
+    kind: CategoryKind | None = None,
+    channel: Channel | None = None,
+    tip_type: TipType | None = None,
+    outcome: Annotated[str | None, Query(max_length=24)] = None,
+    status: TipStatus | None = None,
+) -> dict[str, str]:
+    """The row filters of stats/summary and front/stats (equality on the tip's current value)."""
+    given = {
+        "category_code": category_code,
+        "kind": kind,
+        "channel": channel,
+        "tip_type": tip_type,
+        "outcome": outcome,
+        "status": status,
+    }
+    return {name: str(value) for name, value in given.items() if value is not None}
+
+
+SummaryFilters = Annotated[dict[str, str], Depends(summary_filters)]
 
 
 # The export takes exactly the queue's filters (GET /api/v1/tips) without its paging: the

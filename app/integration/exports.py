@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.accounts.principal import Principal
 from app.audit import service as audit
 from app.core.time import to_local, utcnow
+from app.integration.periods import Window
 from app.scope.visibility import visible_tips_clause
 from app.tips.models import Tip
 from app.tips.status import public_status_for
@@ -85,7 +86,12 @@ def export_conditions(
 
 
 async def record_export(
-    session: AsyncSession, *, principal: Principal, filters: QueueFilters
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    filters: QueueFilters,
+    period: str | None = None,
+    file_format: str = "csv",
 ) -> None:
     """The audit entry of an export (the search text itself is not kept: it may name people).
     403 first when the caller may not search with ``q``."""
@@ -95,6 +101,9 @@ async def record_export(
     )
     if filters.q:
         described["q"] = "(text search)"
+    if period:
+        described["period"] = period
+    described["format"] = file_format
     await audit.record(
         session, actor=principal, action="tips.exported", object_type="tip", data=described
     )
@@ -119,17 +128,21 @@ def _line(values: list[Any]) -> str:
     return buffer.getvalue()
 
 
-async def iter_csv(
+async def iter_rows(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     principal: Principal,
     filters: QueueFilters,
-) -> AsyncIterator[bytes]:
-    """The CSV file, a batch of rows at a time, oldest tip first."""
+    window: Window,
+) -> AsyncIterator[list[list[Any]]]:
+    """The rows of the export (HEADER's order), a batch at a time, oldest tip first."""
     now = utcnow()
     conditions = export_conditions(principal, filters, now)
+    if window.start is not None:
+        conditions.append(Tip.first_received_at >= window.start)
+    if window.end is not None:
+        conditions.append(Tip.first_received_at < window.end)
     overdue = func.coalesce(overdue_clause(now), False).label("overdue")
-    yield (BOM + _line(HEADER)).encode()
     after: tuple[datetime, str] | None = None
     while True:
         query = select(*(column for _, column in COLUMNS), overdue).where(*conditions)
@@ -144,13 +157,29 @@ async def iter_csv(
             rows = (await session.execute(query)).all()
         if not rows:
             return
-        chunk = io.StringIO()
+        batch = []
         for row in rows:
             values = list(row)
             status = values[7]
             overdue_value = bool(values.pop())
-            chunk.write(_line([*values[:8], public_status_for(status), *values[8:], overdue_value]))
-        yield chunk.getvalue().encode()
+            batch.append([*values[:8], public_status_for(status), *values[8:], overdue_value])
+        yield batch
         if len(rows) < BATCH_SIZE:
             return
         after = (rows[-1].created_at, rows[-1].id)
+
+
+async def iter_csv(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    principal: Principal,
+    filters: QueueFilters,
+    window: Window,
+) -> AsyncIterator[bytes]:
+    """The CSV file, a batch of rows at a time, oldest tip first."""
+    yield (BOM + _line(HEADER)).encode()
+    async for batch in iter_rows(sessionmaker, principal=principal, filters=filters, window=window):
+        chunk = io.StringIO()
+        for values in batch:
+            chunk.write(_line(values))
+        yield chunk.getvalue().encode()

@@ -2,42 +2,46 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from app.audit import service as audit
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.replica import ReplicaSessionDep, read_sessionmaker
 from app.core.time import utcnow
-from app.integration import exports, feed, stats, webhooks, worker
+from app.integration import exports, feed, stats, summary, webhooks, workbooks, worker
 from app.integration.dependencies import (
+    GROUP_BY_HELP,
     CurrentSubscription,
     ExportFilters,
     Manager,
     Reader,
     StatsParams,
+    SummaryFilters,
     as_queue_filters,
 )
+from app.integration.periods import PERIOD_HELP, resolve_window
 from app.integration.schemas import (
     DeliveryOut,
     DeliveryPage,
     FeedEvent,
     FeedPage,
-    GroupBy,
     HotspotCell,
     Hotspots,
     SlaReport,
     SlaUnit,
-    StatsGroup,
     StatsSummary,
     WebhookCreate,
     WebhookCreated,
     WebhookOut,
     WebhookPage,
+    summary_response,
 )
 
 router = APIRouter()
@@ -55,37 +59,54 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
 async def stats_summary(
     session: ReplicaSessionDep,
     params: StatsParams,
-    group_by: Annotated[GroupBy, Query()] = GroupBy.category,
+    filters: SummaryFilters,
+    group_by: Annotated[str | None, Query(max_length=40, description=GROUP_BY_HELP)] = None,
 ) -> StatsSummary:
-    """Tips submitted in the window, counted per category, unit (holding it now), status,
-    Vietnamese calendar day or month, Front organization or movement model. ``total`` counts
-    every tip in the window, merged duplicates included; tips without an organization or
-    model fall in the ``null`` group. Days and months come in time order, other groups
-    largest first; empty days are not listed.
+    """Tips received in the window, counted by one or two dimensions (default
+    ``category``). A tip counts once, in the window of the time it was **first received**
+    (``first_received_at``: a back-dated walk-in on its recorded receipt; a transfer does not
+    move it), under its current category, unit (holding it now), status and outcome (a
+    reclassified tip under its new category); ``province`` is where it took place. ``total``
+    counts every tip in the window, merged duplicates included (``status=merged`` shows
+    them). Groups of categories, units, organizations, movement models and provinces carry
+    ``label`` (the name). Days and months come in time order, then groups largest first;
+    empty groups are not listed. Filters (``category_code``, ``kind``, ``channel``,
+    ``tip_type``, ``outcome``, ``status``) compare the tip's current value.
 
     The window is ``period`` (``month:2026-11``, ``quarter:2026-Q4``, ``half:2026-H1``,
     ``year:2026``, ``eval_residential:2026`` = 1 Nov 2025 – 31 Oct 2026,
     ``eval_commune:2026`` = 16 Nov 2025 – 15 Nov 2026, ``day:2026-11-20``) or ``from``/``to``;
-    none means all time. Readers: admin, province supervisors and analysts (users or API
-    keys) within their province."""
-    groups, total = await stats.summary(
-        session, scope=params.scope, window=params.window, group_by=group_by
+    none means all time. A province's figures count the tips that took place in it or that
+    one of its units holds or held. Readers: admin, province supervisors and analysts (users
+    or API keys) within their province."""
+    dimensions = summary.parse_dimensions(group_by)
+    groups, total = await summary.summarize(
+        session,
+        filters=summary.Filters(
+            province_code=params.scope.province_code,
+            unit_code=params.scope.unit_code,
+            values=filters,
+        ),
+        window=params.window,
+        dimensions=dimensions,
     )
-    return StatsSummary(
-        groups=[StatsGroup(key=key, count=count) for key, count in groups],
-        total=total,
-        from_=params.window.start,
-        to=params.window.end,
-    )
+    return summary_response(groups, total, dimensions, params.window)
 
 
 @router.get("/stats/sla", tags=["stats"], response_model=SlaReport, responses=_STATS_ERRORS)
 async def stats_sla(session: ReplicaSessionDep, params: StatsParams) -> SlaReport:
-    """Per unit holding tips submitted in the window (merged duplicates left out):
+    """Per unit holding tips received in the window (first receipt; merged duplicates
+    left out):
     ``received``; ``resolved_on_time`` / ``resolved_late`` — closed (resolved, referred or
     rejected) by ``due_at`` / after it (no ``due_at``: on time); ``open_overdue`` — overdue
     now as in the queue's ``overdue=true``; ``median_hours_to_first_response`` — median
-    hours from submission to the first staff action (null when none yet)."""
+    hours from submission to the first staff action (null when none yet);
+    ``acknowledged_on_time`` / ``acknowledged_late`` — the acknowledgement to the reporter
+    by ``acknowledge_by`` / after it; ``acknowledge_overdue`` — none yet, deadline past;
+    ``classified_on_time`` / ``classified_late`` — the unit's first classification (the first
+    move out of ``received``, or a reclassification, since it received the tip) by
+    ``classify_by`` / after it; ``classify_overdue`` — still ``received``, never classified,
+    ``classify_by`` past."""
     units = await stats.sla(session, scope=params.scope, window=params.window, now=utcnow())
     return SlaReport(
         units=[SlaUnit(**unit) for unit in units], from_=params.window.start, to=params.window.end
@@ -127,6 +148,15 @@ async def stats_hotspots(
 # --- export -------------------------------------------------------------------------------
 
 
+_PERIOD = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="Only tips first received in this period (" + PERIOD_HELP + ").",
+    ),
+]
+
+
 @router.get(
     "/exports/tips.csv",
     tags=["exports"],
@@ -141,23 +171,108 @@ async def export_tips_csv(
     session: SessionDep,
     principal: Reader,
     filters: Annotated[ExportFilters, Query()],
+    period: _PERIOD = None,
 ) -> StreamingResponse:
-    """The caller's queue as CSV (same filters and scope as ``GET /api/v1/tips``), oldest
-    first, streamed. UTF-8 with a byte-order mark, CRLF line ends, times in +07:00.
+    """The caller's queue as CSV (same filters and scope as ``GET /api/v1/tips``, and
+    ``period``: tips first received in it, as statistics count them), oldest first,
+    streamed. UTF-8 with a byte-order mark, CRLF line ends, times in +07:00.
 
     No personal data: no reporter fields (not even whether the tip was anonymous), no
     description, address, point, persons involved, notes, messages or officers. Every
     export is recorded in the audit log (``tips.exported``)."""
+    window = resolve_window(period=period, from_=None, to=None)
     queue_filters = as_queue_filters(filters)
-    await exports.record_export(session, principal=principal, filters=queue_filters)
+    await exports.record_export(session, principal=principal, filters=queue_filters, period=period)
     filename = f"tinbao-tips-{date.today().isoformat()}.csv"
     return StreamingResponse(
         exports.iter_csv(
-            await read_sessionmaker(request), principal=principal, filters=queue_filters
+            await read_sessionmaker(request),
+            principal=principal,
+            filters=queue_filters,
+            window=window,
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+_XLSX_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {workbooks.XLSX_MEDIA_TYPE: {}}, "description": "The workbook."},
+    **problem_responses(401, 403, 404, 422),
+}
+
+
+def _xlsx(path: str, filename: str) -> StreamingResponse:
+    return StreamingResponse(
+        workbooks.stream_file(path),
+        media_type=workbooks.XLSX_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Length": str(os.path.getsize(path)),
+        },
+    )
+
+
+@router.get(
+    "/exports/tips.xlsx",
+    tags=["exports"],
+    response_class=StreamingResponse,
+    responses=_XLSX_RESPONSES,
+)
+async def export_tips_xlsx(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    filters: Annotated[ExportFilters, Query()],
+    period: _PERIOD = None,
+) -> StreamingResponse:
+    """The CSV export (same columns, filters, ``period``, scope and exclusions) as one
+    worksheet. Times are Vietnamese wall-clock times (Excel has no offsets); written in
+    write-only mode to a temporary file (memory stays bounded), then sent. Audited
+    (``tips.exported``, ``format: xlsx``)."""
+    window = resolve_window(period=period, from_=None, to=None)
+    queue_filters = as_queue_filters(filters)
+    await exports.record_export(
+        session, principal=principal, filters=queue_filters, period=period, file_format="xlsx"
+    )
+    await session.commit()
+    path = await workbooks.tips_workbook(
+        await read_sessionmaker(request), principal=principal, filters=queue_filters, window=window
+    )
+    return _xlsx(path, f"tinbao-tips-{date.today().isoformat()}.xlsx")
+
+
+@router.get(
+    "/exports/review.xlsx",
+    tags=["exports"],
+    response_class=StreamingResponse,
+    responses=_XLSX_RESPONSES,
+)
+async def export_review_xlsx(
+    session: SessionDep, principal: Reader, params: StatsParams
+) -> StreamingResponse:
+    """The six-month / annual review workbook (sơ kết, tổng kết) of a province (default: the
+    caller's; admins: every province unless ``province_code``) for ``period`` (or
+    ``from``/``to``): a sheet each of counts by category, unit, channel, Front organization,
+    movement model and outcome, and the SLA table per unit; every sheet names the period and
+    the scope, headers are Vietnamese, figures are numbers, equal to ``stats/summary`` and
+    ``stats/sla`` for the same window and province. Audited (``review.exported``)."""
+    await audit.record(
+        session,
+        actor=principal,
+        action="review.exported",
+        data={
+            "province_code": params.scope.province_code,
+            "from": params.window.start.isoformat() if params.window.start else None,
+            "to": params.window.end.isoformat() if params.window.end else None,
+        },
+    )
+    await session.commit()
+    path = await workbooks.review_workbook(
+        session, scope=params.scope, window=params.window, period=params.period
+    )
+    scope = params.scope.province_code or "vn"
+    return _xlsx(path, f"tinbao-so-ket-{scope}-{date.today().isoformat()}.xlsx")
 
 
 # --- the change feed ----------------------------------------------------------------------

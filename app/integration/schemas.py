@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.core.time import as_utc
 from app.integration.models import DeliveryStatus, FeedEventType
+from app.integration.periods import Window
+from app.integration.summary import Dimension, Group
 
 PUBLISHED_EVENT_TYPES = frozenset(t.value for t in FeedEventType)
 
@@ -18,22 +20,26 @@ UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 # --- statistics ---------------------------------------------------------------------------
 
 
-class GroupBy(StrEnum):
-    category = "category"
-    unit = "unit"
-    status = "status"
-    day = "day"
-    month = "month"
-    organization = "organization"
-    movement_model = "movement_model"
-
-
 class StatsGroup(BaseModel):
     key: str | None = Field(
-        description="The category code, unit code, status, day (YYYY-MM-DD), month (YYYY-MM), "
-        "organization id or movement model; null groups tips without an organization or model."
+        description="The group's value: a category code, unit code, status, outcome, kind, "
+        "tip type, channel, organization id, movement model code, province code, day "
+        "(YYYY-MM-DD) or month (YYYY-MM); with two dimensions the two values joined by `|` "
+        "(a missing value as the empty string). null: tips without that value (one dimension)."
+    )
+    keys: dict[str, str | None] = Field(
+        description="Each dimension's value, by dimension name (null: tips without one)."
     )
     count: int
+    label: str | None = Field(
+        None,
+        description="The names of categories, units, organizations, movement models and "
+        "provinces (two dimensions: joined by ` | `, a value without a name as its key); "
+        "null for dimensions without names (status, day, ...).",
+    )
+    labels: dict[str, str | None] | None = Field(
+        None, description="The name of each named dimension's value, by dimension name."
+    )
 
 
 class StatsSummary(BaseModel):
@@ -41,8 +47,30 @@ class StatsSummary(BaseModel):
 
     groups: list[StatsGroup]
     total: int
+    group_by: list[str] = Field(description="The dimensions, in the order of `keys`.")
     from_: UtcDatetime | None = Field(None, alias="from", description="Window start (inclusive).")
     to: UtcDatetime | None = Field(None, description="Window end (exclusive).")
+
+
+def summary_response(
+    groups: Sequence[Group], total: int, dimensions: Sequence[Dimension], window: Window
+) -> StatsSummary:
+    return StatsSummary(
+        groups=[
+            StatsGroup(
+                key=g.key,
+                keys=g.keys,
+                count=g.count,
+                label=g.label,
+                labels=g.labels or None,
+            )
+            for g in groups
+        ],
+        total=total,
+        group_by=[d.value for d in dimensions],
+        from_=window.start,
+        to=window.end,
+    )
 
 
 class SlaUnit(BaseModel):
@@ -59,6 +87,15 @@ class SlaUnit(BaseModel):
         description="Median hours from submission to the unit's first response; null when "
         "no tip has had one."
     )
+    acknowledged_on_time: int = Field(description="acknowledged_at at or before acknowledge_by.")
+    acknowledged_late: int = Field(description="acknowledged_at after acknowledge_by.")
+    acknowledge_overdue: int = Field(description="Not acknowledged, acknowledge_by past.")
+    classified_on_time: int = Field(
+        description="First classified by the unit (out of received, or reclassified) by "
+        "classify_by."
+    )
+    classified_late: int = Field(description="First classified after classify_by.")
+    classify_overdue: int = Field(description="Still received, never classified, classify_by past.")
 
 
 class SlaReport(BaseModel):

@@ -4,14 +4,20 @@ What is counted (written into the OpenAPI description too):
 
 * A tip belongs to a province by the one rule of app.scope.province (it took place there, or
   a unit of the province holds or held it) and to the unit that holds it now
-  (``assigned_unit_code``); the window applies to when it was submitted
-  (``created_at``). Every submitted tip counts, merged duplicates included (they were
-  received and registered); the SLA report leaves merged tips out.
+  (``assigned_unit_code``); the window applies to when it was first received
+  (``first_received_at``, see app.integration.summary). Every tip counts, merged duplicates
+  included (they were received and registered); the SLA report leaves merged tips out.
 * SLA, per unit: ``received``; ``resolved_on_time`` / ``resolved_late``: closed (resolved,
   referred or rejected) at or before / after ``due_at`` (a tip without ``due_at`` is on time);
   ``open_overdue``: overdue now as the queue's ``overdue=true`` means it (clock running, not
   suspended, ``due_at`` or ``transfer_due_at`` past);
-  ``median_hours_to_first_response``: median of ``first_response_at - created_at``.
+  ``median_hours_to_first_response``: median of ``first_response_at - created_at``;
+  ``acknowledged_on_time`` / ``acknowledged_late``: ``acknowledged_at`` at or before / after
+  ``acknowledge_by``; ``acknowledge_overdue``: not acknowledged and ``acknowledge_by`` past;
+  ``classified_on_time`` / ``classified_late``: the first classification by the unit holding
+  the tip (its first move out of ``received``, or a ``tip.corrected`` reclassification, at or
+  after the unit received it) at or before / after ``classify_by``; ``classify_overdue``: still
+  ``received``, never classified there, ``classify_by`` past.
 * Hotspots: an equal-angle grid; a cell is ``cell_m`` tall, and ``cell_m`` wide at 16°N
   (Vietnam's middle latitude; within ±4 % of ``cell_m`` from 8.5°N to 23.4°N). The grid is
   fixed (anchored at 0°, 0°), so cells are comparable between queries. Tips without a point
@@ -30,13 +36,13 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
-    String,
     and_,
     case,
     cast,
     extract,
     func,
     literal_column,
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,11 +53,10 @@ from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.core.errors import NotFound, ValidationFailed
 from app.core.messages import Text, msg
-from app.integration.periods import VN_UTC_OFFSET_HOURS, Window
-from app.integration.schemas import GroupBy
-from app.scope.province import in_province
+from app.integration.periods import Window
+from app.integration.summary import Filters, conditions
 from app.scope.visibility import sees_personal_data
-from app.tips.models import Tip, TipStatus
+from app.tips.models import Tip, TipEvent, TipStatus
 from app.triage.overdue import overdue_clause
 from app.units.models import PoliceUnit
 
@@ -101,65 +106,7 @@ async def resolve_scope(
 
 
 def _conditions(scope: Scope, window: Window) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if scope.province_code is not None:
-        conditions.append(in_province(scope.province_code))
-    if scope.unit_code is not None:
-        conditions.append(Tip.assigned_unit_code == scope.unit_code)
-    if window.start is not None:
-        conditions.append(Tip.created_at >= window.start)
-    if window.end is not None:
-        conditions.append(Tip.created_at < window.end)
-    return conditions
-
-
-def _sql_text(value: str) -> ColumnElement[str]:
-    assert "'" not in value
-    return literal_column(f"'{value}'", String)
-
-
-def _local_date(column: Any, dialect: str, *, month: bool) -> ColumnElement[str]:
-    """The Vietnamese calendar day (YYYY-MM-DD) or month (YYYY-MM) of a UTC timestamp."""
-    # Constants are inlined, not bound: PostgreSQL must see the GROUP BY expression and the
-    # selected one as the same expression.
-    if dialect == "postgresql":
-        local = func.timezone(_sql_text("Asia/Ho_Chi_Minh"), column)
-        return func.to_char(local, _sql_text("YYYY-MM" if month else "YYYY-MM-DD"))
-    return func.strftime(
-        _sql_text("%Y-%m" if month else "%Y-%m-%d"),
-        column,
-        _sql_text(f"+{VN_UTC_OFFSET_HOURS} hours"),
-    )
-
-
-def _group_key(group_by: GroupBy, dialect: str) -> ColumnElement[Any]:
-    if group_by is GroupBy.day:
-        return _local_date(Tip.created_at, dialect, month=False)
-    if group_by is GroupBy.month:
-        return _local_date(Tip.created_at, dialect, month=True)
-    column = {
-        GroupBy.category: Tip.category_code,
-        GroupBy.unit: Tip.assigned_unit_code,
-        GroupBy.status: Tip.status,
-        GroupBy.organization: Tip.organization_id,
-        GroupBy.movement_model: Tip.movement_model,
-    }[group_by]
-    return column  # type: ignore[return-value]
-
-
-async def summary(
-    session: AsyncSession, *, scope: Scope, window: Window, group_by: GroupBy
-) -> tuple[list[tuple[str | None, int]], int]:
-    """Tip counts per group, largest first for codes, in time order for days and months."""
-    key = _group_key(group_by, session.bind.dialect.name).label("key")
-    count = func.count().label("tips")
-    query = select(key, count).where(*_conditions(scope, window)).group_by(key)
-    if group_by in (GroupBy.day, GroupBy.month):
-        query = query.order_by(key)
-    else:
-        query = query.order_by(count.desc(), key)
-    groups = [(row.key, int(row.tips)) for row in (await session.execute(query)).all()]
-    return groups, sum(c for _, c in groups)
+    return conditions(Filters(province_code=scope.province_code, unit_code=scope.unit_code), window)
 
 
 # --- SLA ----------------------------------------------------------------------------------
@@ -204,49 +151,118 @@ async def _median_hours(
     return {unit: float(value) for unit, value in (await session.execute(query)).all()}
 
 
+def _first_classification() -> ColumnElement[Any]:
+    """When the unit holding the tip first classified it: its first move out of
+    ``received`` or a reclassification (``tip.corrected``), since it received the tip."""
+    return (
+        select(func.min(TipEvent.at))
+        .where(
+            TipEvent.tip_id == Tip.id,
+            TipEvent.at >= Tip.received_at,
+            or_(
+                and_(
+                    TipEvent.type == "tip.status_changed",
+                    TipEvent.from_status == TipStatus.received.value,
+                ),
+                TipEvent.type == "tip.corrected",
+            ),
+        )
+        .correlate(Tip)
+        .scalar_subquery()
+    )
+
+
+def _total(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _sla_rows(where: Sequence[ColumnElement[bool]], now: datetime) -> Any:
+    """One row per tip with what the SLA figures compare (the classification looked up once)."""
+    closed = and_(Tip.status.in_(CLOSED_STATUSES), Tip.closed_at.is_not(None))
+
+    def flag(condition: ColumnElement[bool], name: str) -> ColumnElement[int]:
+        return case((condition, 1), else_=0).label(name)
+
+    return (
+        select(
+            Tip.assigned_unit_code.label("unit"),
+            Tip.status.label("status"),
+            Tip.acknowledged_at.label("acknowledged_at"),
+            Tip.acknowledge_by.label("acknowledge_by"),
+            Tip.classify_by.label("classify_by"),
+            _first_classification().label("classified_at"),
+            flag(and_(closed, Tip.due_at.is_(None) | (Tip.closed_at <= Tip.due_at)), "on_time"),
+            flag(and_(closed, Tip.due_at.is_not(None), Tip.closed_at > Tip.due_at), "late"),
+            # The queue's own definition (overdue=true): clock running, a deadline past.
+            flag(func.coalesce(overdue_clause(now), False), "overdue"),
+        )
+        .where(*where)
+        .subquery("sla_tips")
+    )
+
+
+def _sla_columns(tips: Any, now: datetime) -> list[ColumnElement[Any]]:
+    acknowledged = tips.c.acknowledged_at.is_not(None)
+    classified = tips.c.classified_at
+    has_deadline = tips.c.classify_by.is_not(None)
+    return [
+        func.count().label("received"),
+        func.coalesce(func.sum(tips.c.on_time), 0).label("on_time"),
+        func.coalesce(func.sum(tips.c.late), 0).label("late"),
+        func.coalesce(func.sum(tips.c.overdue), 0).label("overdue"),
+        _total(and_(acknowledged, tips.c.acknowledged_at <= tips.c.acknowledge_by)).label(
+            "ack_on_time"
+        ),
+        _total(and_(acknowledged, tips.c.acknowledged_at > tips.c.acknowledge_by)).label(
+            "ack_late"
+        ),
+        _total(and_(tips.c.acknowledged_at.is_(None), tips.c.acknowledge_by < now)).label(
+            "ack_overdue"
+        ),
+        _total(and_(has_deadline, classified <= tips.c.classify_by)).label("cls_on_time"),
+        _total(and_(has_deadline, classified > tips.c.classify_by)).label("cls_late"),
+        _total(
+            and_(
+                has_deadline,
+                classified.is_(None),
+                tips.c.status == TipStatus.received.value,
+                tips.c.classify_by < now,
+            )
+        ).label("cls_overdue"),
+    ]
+
+
 async def sla(
     session: AsyncSession, *, scope: Scope, window: Window, now: datetime
 ) -> list[dict[str, Any]]:
-    """Per unit holding tips submitted in the window: the SLA figures."""
-    conditions = [*_conditions(scope, window), Tip.status != TipStatus.merged]
-    closed = and_(Tip.status.in_(CLOSED_STATUSES), Tip.closed_at.is_not(None))
-    on_time = and_(closed, (Tip.due_at.is_(None)) | (Tip.closed_at <= Tip.due_at))
-    late = and_(closed, Tip.due_at.is_not(None), Tip.closed_at > Tip.due_at)
-    # The queue's own definition (overdue=true): clock running, due_at or transfer_due_at past.
-    overdue = func.coalesce(overdue_clause(now), False)
-
-    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
+    """Per unit holding tips received in the window: the SLA figures."""
+    where = [*_conditions(scope, window), Tip.status != TipStatus.merged]
+    tips = _sla_rows(where, now)
     query = (
-        select(
-            Tip.assigned_unit_code,
-            PoliceUnit.name,
-            func.count().label("received"),
-            total(on_time).label("on_time"),
-            total(late).label("late"),
-            total(overdue).label("overdue"),
-        )
-        .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
-        .where(*conditions)
-        .group_by(Tip.assigned_unit_code, PoliceUnit.name)
-        .order_by(Tip.assigned_unit_code)
+        select(tips.c.unit, PoliceUnit.name, *_sla_columns(tips, now))
+        .join(PoliceUnit, PoliceUnit.code == tips.c.unit)
+        .group_by(tips.c.unit, PoliceUnit.name)
+        .order_by(tips.c.unit)
     )
     rows = (await session.execute(query)).all()
-    medians = await _median_hours(session, conditions)
+    medians = await _median_hours(session, where)
     return [
         {
-            "unit_code": row.assigned_unit_code,
+            "unit_code": row.unit,
             "unit_name": row.name,
             "received": int(row.received),
             "resolved_on_time": int(row.on_time),
             "resolved_late": int(row.late),
             "open_overdue": int(row.overdue),
             "median_hours_to_first_response": (
-                round(medians[row.assigned_unit_code], 2)
-                if row.assigned_unit_code in medians
-                else None
+                round(medians[row.unit], 2) if row.unit in medians else None
             ),
+            "acknowledged_on_time": int(row.ack_on_time),
+            "acknowledged_late": int(row.ack_late),
+            "acknowledge_overdue": int(row.ack_overdue),
+            "classified_on_time": int(row.cls_on_time),
+            "classified_late": int(row.cls_late),
+            "classify_overdue": int(row.cls_overdue),
         }
         for row in rows
     ]

@@ -35,6 +35,7 @@ from app.tips.intake_rules import (
     place_of,
     rule_errors,
 )
+from app.tips.metrics import TIPS_RECEIVED
 from app.tips.models import (
     Channel,
     IntakeRecord,
@@ -187,6 +188,7 @@ async def create_tip(
         )
         if replay is not None:  # a concurrent identical request won the race
             return TipCreated.model_validate(replay)
+    TIPS_RECEIVED.labels(channel.value, tip.kind).inc()
     return created
 
 
@@ -307,6 +309,7 @@ def _new_tip(
         priority=1 if data.urgent else 0,
         assigned_unit_code=routed.unit.code,
         received_at=deadlines.received_at,
+        first_received_at=deadlines.received_at,
         acknowledge_by=deadlines.acknowledge_by,
         classify_by=deadlines.classify_by,
         transfer_due_at=deadlines.transfer_due_at,

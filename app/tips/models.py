@@ -89,6 +89,10 @@ class Tip(TimestampMixin, Base):
         # Keyset pages (queues, CSV export) walk these in order: see app.triage.queue.
         Index("ix_tips_created", "created_at", "id"),
         Index("ix_tips_unit_created", "assigned_unit_code", "created_at", "id"),
+        # Statistics and reviews: windows of the original receipt time.
+        Index("ix_tips_province_first_received", "province_code", "first_received_at"),
+        Index("ix_tips_unit_first_received", "assigned_unit_code", "first_received_at"),
+        Index("ix_tips_first_received", "first_received_at"),
         # Supervisors' filtered queues of open tips by due date.
         Index(
             "ix_tips_open_province_category_due",
@@ -170,6 +174,9 @@ class Tip(TimestampMixin, Base):
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     register_number: Mapped[str] = mapped_column(String(48))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)  # by the current unit
+    # The original receipt (a back-dated walk-in's intake time, else the submission): never
+    # moved by a transfer; statistics and reviews count tips by it.
+    first_received_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledge_by: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     classify_by: Mapped[datetime | None]

@@ -54,6 +54,7 @@ def tip_row(
         "assigned_unit_code": unit,
         "register_number": f"{unit}/2026/{secrets.token_hex(4)}",
         "received_at": created,
+        "first_received_at": created,
         "acknowledge_by": created + timedelta(days=3),
         "created_at": created,
         "updated_at": created,
