@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Integer, String, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.db import utcnow
 
@@ -55,11 +56,21 @@ async def claim_due(
     limit: int,
     lease: timedelta,
     claimed_status: str | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> list[int]:
     """Lease up to ``limit`` due rows of ``model`` to ``worker_id``; their ids, ascending.
 
-    ``claimed_status`` (when given) is set on the claimed rows: a row claimed that way is no
-    longer due even after its lease runs out. The caller commits at once.
+    ``where`` adds conditions (webhooks skip disabled owners). ``claimed_status`` (when given)
+    is set on the claimed rows: a row claimed that way is no longer due even after its lease
+    runs out. The caller commits at once.
+
+    The due rows are chosen once, in a materialized CTE. Written as ``UPDATE ... WHERE id IN
+    (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)``, PostgreSQL may plan a nested-loop semi join
+    that rescans the subquery for every outer row; each rescan skips the rows this very
+    UPDATE has just changed and returns the next ones, so one claim took every due row and
+    concurrent workers found nothing left (tests/integration/test_webhooks.py, concurrent
+    workers). Only the outbox rows are locked (``OF``): a condition's subquery must not lock
+    rows that every claim reads.
     """
     due = (
         select(model.id)
@@ -67,19 +78,20 @@ async def claim_due(
             model.status.in_(list(due_statuses)),
             model.next_attempt_at <= now,
             or_(model.lease_until.is_(None), model.lease_until < now),
+            *where,
         )
         .order_by(model.next_attempt_at, model.id)
         .limit(limit)
-        # Lock the outbox rows only: a condition's subquery (a subscription's owner) must not
-        # lock rows every claim needs, or concurrent workers would skip each other entirely.
         .with_for_update(skip_locked=True, of=model)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     values: dict[str, Any] = {"lease_until": now + lease, "leased_by": worker_id, "updated_at": now}
     if claimed_status is not None:
         values["status"] = claimed_status
     result = await session.execute(
         update(model)
-        .where(model.id.in_(due.scalar_subquery()), model.status.in_(list(due_statuses)))
+        .where(model.id.in_(select(due.c.id)), model.status.in_(list(due_statuses)))
         .values(**values)
         .returning(model.id)
         .execution_options(synchronize_session=False)

@@ -375,6 +375,25 @@ async def test_a_leased_delivery_is_not_claimed_twice(client, db, app, receiver)
     assert after_lease == first  # a crashed worker's lease runs out
 
 
+async def test_a_claim_takes_no_more_than_its_limit(client, db, app, receiver):
+    """On PostgreSQL a claim written as ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR
+    UPDATE SKIP LOCKED)`` was planned as a nested loop that rescanned the subquery for every
+    row, each rescan skipping what the UPDATE had just leased: one claim took all 30."""
+    admin = await make_user(db, role="admin")
+    await subscribe(client, auth_headers(app, admin), receiver.url)
+    tips = [await make_tip(db) for _ in range(30)]
+    db.add_all([event_row(tip, "tip.created") for tip in tips])
+    await db.commit()
+    await sync_feed(app.state.sessionmaker)
+
+    async with app.state.sessionmaker() as session:
+        claimed = await webhooks.claim_due(session, worker_id="a", now=utcnow(), limit=3)
+        await session.commit()
+
+    assert len(claimed) == 3
+    assert len([d for d in await deliveries(db) if d.leased_by == "a"]) == 3
+
+
 async def test_two_concurrent_workers_deliver_each_event_once(client, db, app, receiver):
     admin = await make_user(db, role="admin")
     await subscribe(
