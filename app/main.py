@@ -123,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cipher = DataCipher(settings.data_keys)
     app.state.migration_head = migration_head()
     app.state.rate_limits = RateLimits(settings)
+    from app import background
+
+    app.state.database_gauges = [background.PENDING.refresh]  # tinbao_outbox_pending
 
     install_error_handlers(app)
     app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]

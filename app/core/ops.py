@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 
 import anyio
@@ -18,6 +19,7 @@ from app.core.config import Mode
 from app.core.errors import NotFound, ServiceUnavailable, Unauthorized, problem_responses
 from app.core.migrations import migration_head  # noqa: F401  (re-exported for app.main)
 
+log = logging.getLogger("tinbao")
 router = APIRouter(tags=["operations"])
 
 REQUESTS = Counter("tinbao_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -86,7 +88,20 @@ async def metrics(request: Request) -> Response:
         expected = f"Bearer {settings.metrics_token}"
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise Unauthorized(("Cần mã truy cập số liệu.", "A metrics token is required."))
+    await _refresh_database_gauges(request)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _refresh_database_gauges(request: Request) -> None:
+    """Gauges read from the database (``app.state.database_gauges``: callables of the
+    sessionmaker, each caching its counts for a short time). Bounded, and never an error:
+    with the database away the last values stay and the rest of /metrics answers."""
+    for refresh in getattr(request.app.state, "database_gauges", ()):
+        try:
+            with anyio.fail_after(request.app.state.settings.readyz_timeout_seconds):
+                await refresh(request.app.state.sessionmaker)
+        except Exception as exc:
+            log.warning("metrics: a database gauge failed (%s)", type(exc).__name__)
 
 
 HEAD_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

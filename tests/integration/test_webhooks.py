@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app import background
 from app.audit.models import AuditEntry
 from app.core.time import utcnow
 from app.integration import webhooks, worker
@@ -242,12 +243,12 @@ async def test_signed_delivery_of_matching_events(client, db, app, receiver):
 async def test_in_process_worker_delivers(client, db, app, receiver):
     admin = await make_user(db, role="admin")
     await subscribe(client, auth_headers(app, admin), receiver.url, secret=SECRET)
-    worker.start(app)
+    background.start(app)  # the one runner, as app.lifecycle starts it
     try:
         created = await client.post(TIPS, json=payload())
         await asyncio.to_thread(receiver.wait_for, 1, 120.0)
     finally:
-        await worker.stop(app)
+        await background.stop(app)
 
     assert json.loads(receiver.requests[0].body)["tip_id"] == created.json()["id"]
     assert verify(SECRET, receiver.requests[0])
@@ -438,14 +439,17 @@ async def test_two_concurrent_workers_deliver_each_event_once(client, db, app, r
 
 
 async def test_standalone_worker_run(client, db, app, receiver):
-    """What `tinbao webhooks deliver` runs: its own engine, one pass."""
+    """What `tinbao webhooks deliver` runs: the runner with its own engine, one pass of the
+    webhook outbox only."""
     admin = await make_user(db, role="admin")
     await subscribe(client, auth_headers(app, admin), receiver.url, secret=SECRET)
     await client.post(TIPS, json=payload())
 
-    attempted = await worker.run_standalone(app.state.settings, forever=False)
+    result = await background.run_standalone(
+        app.state.settings, forever=False, jobs=(), outboxes=[worker.WEBHOOKS]
+    )
 
-    assert attempted == 1 and len(receiver.requests) == 1
+    assert result == {"webhooks": "attempted: 1"} and len(receiver.requests) == 1
     assert verify(SECRET, receiver.requests[0])
 
 
