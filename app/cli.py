@@ -170,6 +170,36 @@ def audit_anchor() -> None:
     typer.echo(asyncio.run(_run()).as_json())
 
 
+@cli.command("worker")
+def worker() -> None:
+    """Run the background runner alone, until interrupted: scheduled jobs and the delivery of
+    webhooks and notices (beside `serve` with TINBAO_SCHEDULER_ENABLED=false, or as extra
+    runners: jobs run under leases, deliveries are claimed under leases)."""
+    import asyncio
+
+    from app.background import run_standalone
+    from app.core.config import get_settings
+
+    asyncio.run(run_standalone(get_settings(), forever=True))
+
+
+def _run_part(*, jobs: bool, outbox: str | None, forever: bool) -> dict[str, str]:
+    import asyncio
+
+    from app.background import OUTBOXES, run_standalone
+    from app.core.config import get_settings
+    from app.triage.jobs import JOBS
+
+    return asyncio.run(
+        run_standalone(
+            get_settings(),
+            forever=forever,
+            jobs=JOBS if jobs else (),
+            outboxes=[o for o in OUTBOXES if o.name == outbox],
+        )
+    )
+
+
 jobs_cli = typer.Typer(help="Scheduled jobs (overdue alerts, purges).", no_args_is_help=True)
 cli.add_typer(jobs_cli, name="jobs")
 
@@ -177,12 +207,7 @@ cli.add_typer(jobs_cli, name="jobs")
 @jobs_cli.command("run-once")
 def jobs_run_once() -> None:
     """Run every scheduled job once (jobs another worker is running are skipped)."""
-    import asyncio
-
-    from app.core.config import get_settings
-    from app.triage.jobs import run_once_standalone
-
-    for name, result in asyncio.run(run_once_standalone(get_settings())).items():
+    for name, result in _run_part(jobs=True, outbox=None, forever=False).items():
         typer.echo(f"{name}: {result}")
 
 
@@ -193,25 +218,14 @@ cli.add_typer(webhooks_cli, name="webhooks")
 @webhooks_cli.command("deliver")
 def webhooks_deliver() -> None:
     """Sequence the change feed and make every delivery due now, once."""
-    import asyncio
-
-    from app.core.config import get_settings
-    from app.integration.worker import run_standalone
-
-    delivered = asyncio.run(run_standalone(get_settings(), forever=False))
-    typer.echo(f"attempted: {delivered}")
+    typer.echo(_run_part(jobs=False, outbox="webhooks", forever=False)["webhooks"])
 
 
 @webhooks_cli.command("run-worker")
 def webhooks_run_worker() -> None:
-    """Run the delivery worker alone, until interrupted (beside `serve` with the scheduler
-    disabled, or as extra workers: deliveries are claimed under leases)."""
-    import asyncio
-
-    from app.core.config import get_settings
-    from app.integration.worker import run_standalone
-
-    asyncio.run(run_standalone(get_settings(), forever=True))
+    """Deliver webhooks alone, until interrupted (deliveries are claimed under leases;
+    `tinbao worker` runs everything)."""
+    _run_part(jobs=False, outbox="webhooks", forever=True)
 
 
 notifications_cli = typer.Typer(help="Notice deliveries.", no_args_is_help=True)
@@ -221,24 +235,14 @@ cli.add_typer(notifications_cli, name="notifications")
 @notifications_cli.command("deliver")
 def notifications_deliver() -> None:
     """Expand pending notices and send every delivery due now, once."""
-    import asyncio
-
-    from app.core.config import get_settings
-    from app.notifications.worker import run_standalone
-
-    attempted = asyncio.run(run_standalone(get_settings(), forever=False))
-    typer.echo(f"attempted: {attempted}")
+    typer.echo(_run_part(jobs=False, outbox="notifications", forever=False)["notifications"])
 
 
 @notifications_cli.command("run-worker")
 def notifications_run_worker() -> None:
-    """Run the notification worker alone, until interrupted (several may run at once)."""
-    import asyncio
-
-    from app.core.config import get_settings
-    from app.notifications.worker import run_standalone
-
-    asyncio.run(run_standalone(get_settings(), forever=True))
+    """Send notices alone, until interrupted (several may run at once; `tinbao worker` runs
+    everything)."""
+    _run_part(jobs=False, outbox="notifications", forever=True)
 
 
 @cli.command("generate-data-key")

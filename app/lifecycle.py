@@ -40,31 +40,15 @@ async def startup(app: FastAPI) -> None:
     await ensure_bootstrap_admin(app)
 
     if app.state.settings.scheduler_enabled:
-        from app.triage import jobs
+        from app import background
 
-        jobs.start(app)
-
-        from app.integration import worker as webhook_worker
-
-        webhook_worker.start(app)
-
-        from app.notifications import worker as notification_worker
-
-        notification_worker.start(app)
+        background.start(app)  # scheduled jobs and outbox delivery
 
 
 async def shutdown(app: FastAPI) -> None:
-    from app.triage import jobs
+    from app import background
 
-    await jobs.stop(app)
-
-    from app.integration import worker as webhook_worker
-
-    await webhook_worker.stop(app)
-
-    from app.notifications import worker as notification_worker
-
-    await notification_worker.stop(app)
+    await background.stop(app)
     await app.state.engine.dispose()
     if app.state.read_router.replica_engine is not None:
         await app.state.read_router.replica_engine.dispose()

@@ -128,6 +128,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.business_metrics = BusinessMetrics(
         app.state.sessionmaker, ttl_seconds=settings.metrics_sample_seconds
     )
+    from app import background
+
+    app.state.database_gauges = [background.PENDING.refresh]  # tinbao_outbox_pending
 
     install_error_handlers(app)
     app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]

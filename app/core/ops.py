@@ -94,7 +94,20 @@ async def metrics(request: Request) -> Response:
             await business.refresh()  # a sample at most every TINBAO_METRICS_SAMPLE_SECONDS
         except Exception:
             log.warning("business metrics not sampled: database unavailable", exc_info=True)
+    await _refresh_database_gauges(request)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _refresh_database_gauges(request: Request) -> None:
+    """Gauges read from the database (``app.state.database_gauges``: callables of the
+    sessionmaker, each caching its counts for a short time). Bounded, and never an error:
+    with the database away the last values stay and the rest of /metrics answers."""
+    for refresh in getattr(request.app.state, "database_gauges", ()):
+        try:
+            with anyio.fail_after(request.app.state.settings.readyz_timeout_seconds):
+                await refresh(request.app.state.sessionmaker)
+        except Exception as exc:
+            log.warning("metrics: a database gauge failed (%s)", type(exc).__name__)
 
 
 HEAD_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

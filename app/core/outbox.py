@@ -4,18 +4,25 @@ A delivery row carries its own queue state (:class:`OutboxMixin`). Workers claim
 under a lease with one conditional UPDATE (PostgreSQL: over ``FOR UPDATE SKIP LOCKED``, so
 two workers never claim the same row; SQLite runs the UPDATE under its write lock), attempt
 them outside any transaction, and record each outcome only while the lease is still theirs.
-Failed attempts come back after an exponential backoff.
+Failed attempts come back after an exponential backoff. :func:`deliver_batch` is that cycle
+for any outbox, :class:`Outbox` what the one runner (app.core.runner) drives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
+from prometheus_client import Gauge
 from sqlalchemy import Integer, String, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.db import utcnow
 
@@ -55,11 +62,21 @@ async def claim_due(
     limit: int,
     lease: timedelta,
     claimed_status: str | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> list[int]:
     """Lease up to ``limit`` due rows of ``model`` to ``worker_id``; their ids, ascending.
 
-    ``claimed_status`` (when given) is set on the claimed rows: a row claimed that way is no
-    longer due even after its lease runs out. The caller commits at once.
+    ``where`` adds conditions (webhooks skip disabled owners). ``claimed_status`` (when given)
+    is set on the claimed rows: a row claimed that way is no longer due even after its lease
+    runs out. The caller commits at once.
+
+    The due rows are chosen once, in a materialized CTE. Written as ``UPDATE ... WHERE id IN
+    (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)``, PostgreSQL may plan a nested-loop semi join
+    that rescans the subquery for every outer row; each rescan skips the rows this very
+    UPDATE has just changed and returns the next ones, so one claim took every due row and
+    concurrent workers found nothing left (tests/integration/test_webhooks.py, concurrent
+    workers). Only the outbox rows are locked (``OF``): a condition's subquery must not lock
+    rows that every claim reads.
     """
     due = (
         select(model.id)
@@ -67,19 +84,20 @@ async def claim_due(
             model.status.in_(list(due_statuses)),
             model.next_attempt_at <= now,
             or_(model.lease_until.is_(None), model.lease_until < now),
+            *where,
         )
         .order_by(model.next_attempt_at, model.id)
         .limit(limit)
-        # Lock the outbox rows only: a condition's subquery (a subscription's owner) must not
-        # lock rows every claim needs, or concurrent workers would skip each other entirely.
         .with_for_update(skip_locked=True, of=model)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     values: dict[str, Any] = {"lease_until": now + lease, "leased_by": worker_id, "updated_at": now}
     if claimed_status is not None:
         values["status"] = claimed_status
     result = await session.execute(
         update(model)
-        .where(model.id.in_(due.scalar_subquery()), model.status.in_(list(due_statuses)))
+        .where(model.id.in_(select(due.c.id)), model.status.in_(list(due_statuses)))
         .values(**values)
         .returning(model.id)
         .execution_options(synchronize_session=False)
@@ -137,3 +155,112 @@ async def record_outcome(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+# --- driving an outbox --------------------------------------------------------------------
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+async def deliver_batch(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    claim: Callable[[AsyncSession], Awaitable[list[int]]],
+    load: Callable[[AsyncSession, list[int]], Awaitable[Sequence[Item]]],
+    send: Callable[[Item], Awaitable[Outcome]],
+    record: Callable[[AsyncSession, Item, Outcome], Awaitable[object]],
+) -> int:
+    """One batch of an outbox: claim (committed before any send), load what was claimed, send
+    it concurrently outside any transaction, record each outcome; how many were attempted."""
+    async with sessionmaker() as session:
+        ids = await claim(session)
+        await session.commit()
+    if not ids:
+        return 0
+    async with sessionmaker() as session:
+        items = await load(session, ids)
+    outcomes = await asyncio.gather(*(send(item) for item in items))
+    async with sessionmaker() as session:
+        for item, outcome in zip(items, outcomes, strict=True):
+            await record(session, item, outcome)
+        await session.commit()
+    return len(items)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an outbox's steps run with: the runner passes one per pass."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Any  # app.core.config.Settings
+    cipher: Any  # app.core.security.DataCipher
+    http: httpx.AsyncClient
+    worker_id: str
+    now: datetime | None = None  # tests move the clock; None: the time of each step
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """An outbox the runner drives: ``prepare`` turns causes into due rows (feed numbering,
+    notice expansion), ``deliver`` makes one batch of at most ``batch``; ``pending`` counts
+    what waits, by kind, for ``tinbao_outbox_pending``."""
+
+    name: str
+    deliver: Callable[[Context, int], Awaitable[int]]
+    pending: Callable[[AsyncSession], Awaitable[dict[str, int]]]
+    prepare: Callable[[Context], Awaitable[int]] | None = None
+    batch: int = 20
+    http_timeout: float = 10.0
+
+
+async def drain(outbox: Outbox, ctx: Context) -> int:
+    """Prepare, then deliver batches until one comes back short; deliveries attempted."""
+    if outbox.prepare is not None:
+        await outbox.prepare(ctx)
+    total = 0
+    while True:
+        attempted = await outbox.deliver(ctx, outbox.batch)
+        total += attempted
+        if attempted < outbox.batch:
+            return total
+
+
+# --- what waits ---------------------------------------------------------------------------
+
+PENDING = Gauge("tinbao_outbox_pending", "Outbox rows not yet delivered", ["kind"])
+PENDING_TTL_SECONDS = 15.0
+
+
+class PendingGauge:
+    """``tinbao_outbox_pending{kind}``, refreshed at most every ``ttl`` seconds per process:
+    each count reads a partial or leading-column index of due rows, never the whole table,
+    and a scrape inside the TTL reads nothing at all."""
+
+    def __init__(self, outboxes: Sequence[Outbox], *, ttl: float = PENDING_TTL_SECONDS):
+        self._outboxes = tuple(outboxes)
+        self._ttl = ttl
+        self._fresh_until = 0.0
+        self._lock = asyncio.Lock()
+        self._kinds: set[str] = set()
+
+    def invalidate(self) -> None:
+        """Count again at the next scrape."""
+        self._fresh_until = 0.0
+
+    async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        if time.monotonic() < self._fresh_until:
+            return
+        async with self._lock:
+            if time.monotonic() < self._fresh_until:
+                return
+            counts: dict[str, int] = {}
+            async with sessionmaker() as session:
+                for outbox in self._outboxes:
+                    counts.update(await outbox.pending(session))
+            for kind in self._kinds - counts.keys():
+                PENDING.labels(kind).set(0)
+            for kind, count in counts.items():
+                PENDING.labels(kind).set(count)
+            self._kinds |= counts.keys()
+            self._fresh_until = time.monotonic() + self._ttl

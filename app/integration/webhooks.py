@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -316,40 +316,22 @@ class AttemptOutcome:
 async def claim_due(
     session: AsyncSession, *, worker_id: str, now: datetime, limit: int
 ) -> list[int]:
-    """Lease up to ``limit`` due deliveries to ``worker_id``; their ids.
-
-    PostgreSQL: rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED) and a
-    row whose lease a concurrent claim just set fails the re-checked condition. SQLite runs
-    the single UPDATE under its write lock. Commit at once so the lease is visible.
-    """
-    # Not app.core.outbox.claim_due: with it, concurrent webhook workers on PostgreSQL did
-    # not share the work (tests/integration/test_webhooks.py, two concurrent workers); this
-    # claim, version 1's plus the owner filter, does.
-    sendable = select(WebhookSubscription.id).where(owner_enabled())
-    due = (
-        select(WebhookDelivery.id)
-        .where(
-            WebhookDelivery.subscription_id.in_(sendable),
-            WebhookDelivery.status == DeliveryStatus.pending,
-            WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-        )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)
+    """Lease up to ``limit`` due deliveries of enabled owners to ``worker_id``; their ids
+    (the shared claim of app.core.outbox). Commit at once so the lease is visible."""
+    return await outbox.claim_due(
+        session,
+        WebhookDelivery,
+        due_statuses=[DeliveryStatus.pending],
+        worker_id=worker_id,
+        now=now,
+        limit=limit,
+        lease=timedelta(seconds=LEASE_SECONDS),
+        where=[
+            WebhookDelivery.subscription_id.in_(
+                select(WebhookSubscription.id).where(owner_enabled())
+            )
+        ],
     )
-    result = await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due.scalar_subquery()))
-        .values(
-            lease_until=now + timedelta(seconds=LEASE_SECONDS),
-            leased_by=worker_id,
-            updated_at=now,
-        )
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(result.scalars().all())
 
 
 async def load_claimed(

@@ -1,29 +1,28 @@
-"""Entry points that own their transactions: feed sequencing and webhook delivery.
+"""The webhook outbox's steps: feed sequencing, and delivery in batches.
 
-Each function here opens its own sessions from a sessionmaker and commits; the request
-handlers, the in-process worker (started by app.lifecycle when the scheduler is enabled) and
-``tinbao webhooks deliver|run-worker`` all call them. Several processes may run the worker at
-once: sequencing is serialized by a lock, and deliveries are claimed under leases.
+Each function opens its own sessions from a sessionmaker and commits. The one background
+runner (app.core.runner, composed in app.background) drives :data:`WEBHOOKS`; request
+handlers and tests call the steps directly. Several processes may run it at once:
+sequencing is serialized by a lock, deliveries are claimed under leases (app.core.outbox).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import os
-import socket
-import uuid
 from datetime import datetime
 
 import httpx
-from fastapi import FastAPI
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core import outbox
 from app.core.config import Settings
+from app.core.leases import new_holder
+from app.core.runner import http_client as _client
 from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.integration import feed, webhooks
+from app.integration.models import DeliveryStatus, WebhookDelivery
 from app.integration.targets import TargetRefused, pinned_request, resolve_target
 from app.integration.webhooks import AttemptOutcome, DueDelivery
 
@@ -31,12 +30,7 @@ log = logging.getLogger("tinbao.webhooks")
 
 DELIVERY_TIMEOUT_SECONDS = 5.0
 DELIVERY_BATCH = 20
-TICK_SECONDS = 2.0
 USER_AGENT = "TinBao-Webhooks/1"
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def sync_feed(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -97,118 +91,70 @@ async def deliver_due(
 
     Returns how many were attempted. No transaction is open while POSTing.
     """
-    worker_id = worker_id or new_worker_id()
-    claimed_at = now or utcnow()
-    async with sessionmaker() as session:
-        ids = await webhooks.claim_due(session, worker_id=worker_id, now=claimed_at, limit=limit)
-        await session.commit()
-    if not ids:
-        return 0
-    async with sessionmaker() as session:
-        due = await webhooks.load_claimed(session, ids=ids, worker_id=worker_id, cipher=cipher)
+    worker = worker_id or new_holder()
     allow_private = bool(settings.webhook_allow_private)
-    outcomes = await asyncio.gather(
-        *(attempt(http, delivery, allow_private=allow_private) for delivery in due)
+
+    async def claim(session: AsyncSession) -> list[int]:
+        return await webhooks.claim_due(session, worker_id=worker, now=now or utcnow(), limit=limit)
+
+    async def load(session: AsyncSession, ids: list[int]) -> list[DueDelivery]:
+        return await webhooks.load_claimed(session, ids=ids, worker_id=worker, cipher=cipher)
+
+    async def send(delivery: DueDelivery) -> AttemptOutcome:
+        return await attempt(http, delivery, allow_private=allow_private)
+
+    async def record(session: AsyncSession, delivery: DueDelivery, result: AttemptOutcome) -> None:
+        status = await webhooks.record_attempt(
+            session,
+            delivery=delivery,
+            worker_id=worker,
+            outcome=result,
+            now=now or utcnow(),
+            max_attempts=settings.webhook_max_attempts,
+        )
+        if status == "dead":
+            log.warning("webhook delivery %s dead-lettered (%s)", delivery.id, result.error)
+
+    return await outbox.deliver_batch(
+        sessionmaker, claim=claim, load=load, send=send, record=record
     )
-    async with sessionmaker() as session:
-        for delivery, outcome in zip(due, outcomes, strict=True):
-            status = await webhooks.record_attempt(
-                session,
-                delivery=delivery,
-                worker_id=worker_id,
-                outcome=outcome,
-                now=now or utcnow(),
-                max_attempts=settings.webhook_max_attempts,
-            )
-            if status == "dead":
-                log.warning("webhook delivery %s dead-lettered (%s)", delivery.id, outcome.error)
-        await session.commit()
-    return len(due)
 
 
 def http_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS, follow_redirects=False)
+    return _client(DELIVERY_TIMEOUT_SECONDS)
 
 
-async def run_once(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    *,
-    settings: Settings,
-    cipher: DataCipher,
-    http: httpx.AsyncClient,
-    worker_id: str,
-) -> int:
-    """One tick: sequence the feed, then deliver until nothing is due; deliveries made."""
-    await sync_feed(sessionmaker)
-    total = 0
-    while True:
-        attempted = await deliver_due(
-            sessionmaker, settings=settings, cipher=cipher, http=http, worker_id=worker_id
-        )
-        total += attempted
-        if attempted < DELIVERY_BATCH:
-            return total
+async def pending(session: AsyncSession) -> dict[str, int]:
+    """Deliveries waiting (``ix_webhook_deliveries_due``'s leading column)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(WebhookDelivery.status == DeliveryStatus.pending)
+    )
+    return {"webhook": int(count or 0)}
 
 
-async def run_worker(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    *,
-    settings: Settings,
-    cipher: DataCipher,
-    tick_seconds: float = TICK_SECONDS,
-) -> None:
-    """Forever: a tick every ``tick_seconds`` (so a first attempt comes within seconds)."""
-    worker_id = new_worker_id()
-    async with http_client() as http:
-        while True:
-            try:
-                await run_once(
-                    sessionmaker, settings=settings, cipher=cipher, http=http, worker_id=worker_id
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # The type only: messages may quote rows.
-                log.error("webhook worker tick failed: %s", type(exc).__name__)
-            await asyncio.sleep(tick_seconds)
+async def _prepare(ctx: outbox.Context) -> int:
+    return await sync_feed(ctx.sessionmaker)
 
 
-def start(app: FastAPI) -> None:
-    """Start the in-process worker (app.lifecycle, when the scheduler is enabled)."""
-    app.state.webhook_worker = asyncio.create_task(
-        run_worker(app.state.sessionmaker, settings=app.state.settings, cipher=app.state.cipher),
-        name="tinbao-webhook-worker",
+async def _deliver(ctx: outbox.Context, limit: int) -> int:
+    return await deliver_due(
+        ctx.sessionmaker,
+        settings=ctx.settings,
+        cipher=ctx.cipher,
+        http=ctx.http,
+        worker_id=ctx.worker_id,
+        now=ctx.now,
+        limit=limit,
     )
 
 
-async def stop(app: FastAPI) -> None:
-    task: asyncio.Task[None] | None = getattr(app.state, "webhook_worker", None)
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    app.state.webhook_worker = None
-
-
-async def run_standalone(settings: Settings, *, forever: bool) -> int:
-    """The worker outside the web app (``tinbao webhooks deliver|run-worker``)."""
-    from app.core.db import make_async_engine, make_sessionmaker
-
-    engine = make_async_engine(settings)
-    sessionmaker = make_sessionmaker(engine)
-    cipher = DataCipher(settings.data_keys)
-    try:
-        if forever:
-            await run_worker(sessionmaker, settings=settings, cipher=cipher)
-            return 0
-        async with http_client() as http:
-            return await run_once(
-                sessionmaker,
-                settings=settings,
-                cipher=cipher,
-                http=http,
-                worker_id=new_worker_id(),
-            )
-    finally:
-        await engine.dispose()
+WEBHOOKS = outbox.Outbox(
+    name="webhooks",
+    prepare=_prepare,
+    deliver=_deliver,
+    pending=pending,
+    batch=DELIVERY_BATCH,
+    http_timeout=DELIVERY_TIMEOUT_SECONDS,
+)

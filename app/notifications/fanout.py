@@ -33,6 +33,7 @@ from app.tips import notify_contact
 from app.tips.models import ReporterNotifyContact, Tip, TipEvent
 
 EXPAND_BATCH = 100
+MERGED_LIMIT = 500  # reporters of merged tips told of one outcome
 RATE_WINDOW = timedelta(hours=1)
 
 
@@ -91,7 +92,9 @@ async def _delivery_rows(
     user_id: str | None,
     now: datetime,
     settings: Settings,
+    tip_id: str | None = None,
 ) -> list[dict[str, Any]]:
+    """``tip_id``: the tip the notice is about for its recipient (default the cause's)."""
     if not chans:
         return []
     limited = not notice.urgent and await _over_limit(
@@ -104,7 +107,7 @@ async def _delivery_rows(
             "type": notice.type,
             "recipient": recipient,
             "user_id": user_id,
-            "tip_id": cause.tip_id,
+            "tip_id": tip_id or cause.tip_id,
             "channel": channel,
             "urgent": notice.urgent,
             "status": status.value,
@@ -128,6 +131,55 @@ def _view(cause: NotificationCause, event: TipEvent | None, tip: Tip | None) -> 
         public_status=event.public_status if event is not None else None,
         to_status=event.to_status if event is not None else None,
     )
+
+
+async def merged_into(session: AsyncSession, tip_id: str) -> list[str]:
+    """The tips merged into ``tip_id``, directly or through a tip merged in turn; ids."""
+    found: list[str] = []
+    frontier = [tip_id]
+    while frontier and len(found) < MERGED_LIMIT:
+        rows = await session.scalars(
+            select(Tip.id).where(Tip.merged_into_id.in_(frontier)).order_by(Tip.id)
+        )
+        frontier = [r for r in rows if r != tip_id and r not in found]
+        found += frontier
+    return found[:MERGED_LIMIT]
+
+
+async def _reporter_deliveries(
+    session: AsyncSession,
+    *,
+    cause: NotificationCause,
+    notice: rules.Notice,
+    tip: Tip,
+    configured: set[str],
+    cipher: DataCipher,
+    now: datetime,
+    settings: Settings,
+) -> list[dict[str, Any]]:
+    """The tip's reporter; for an outcome, also the reporters of the tips merged into it
+    (API.md: they are told the result too), each about their own tip and reference."""
+    tips = [tip.id]
+    if notice.type == "reporter.outcome":
+        tips += await merged_into(session, tip.id)
+    rows: list[dict[str, Any]] = []
+    for tip_id in tips:
+        row = await session.get(ReporterNotifyContact, tip_id)
+        if row is None:
+            continue
+        contact = notify_contact.open_contact(row, cipher=cipher)
+        rows += await _delivery_rows(
+            session,
+            cause=cause,
+            notice=notice,
+            recipient=f"reporter:{tip_id}",
+            chans=contact_channels(contact, configured),
+            user_id=None,
+            now=now,
+            settings=settings,
+            tip_id=tip_id,
+        )
+    return rows
 
 
 async def expand(
@@ -162,19 +214,16 @@ async def expand(
         if tip is None:
             continue
         if rules.Audience.reporter in notice.audiences:
-            row = await session.get(ReporterNotifyContact, tip.id)
-            if row is not None:
-                contact = notify_contact.open_contact(row, cipher=cipher)
-                deliveries += await _delivery_rows(
-                    session,
-                    cause=cause,
-                    notice=notice,
-                    recipient=f"reporter:{tip.id}",
-                    chans=contact_channels(contact, configured),
-                    user_id=None,
-                    now=now,
-                    settings=settings,
-                )
+            deliveries += await _reporter_deliveries(
+                session,
+                cause=cause,
+                notice=notice,
+                tip=tip,
+                configured=configured,
+                cipher=cipher,
+                now=now,
+                settings=settings,
+            )
             continue
         users = await rules.resolve_users(
             session,

@@ -171,12 +171,3 @@ async def purge_notify_contacts(session: AsyncSession, *, now: datetime, setting
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-# (name, job, at most once per) for the one scheduler.
-SCHEDULE = (
-    ("notify_escalate_unacknowledged", escalate_unacknowledged, timedelta(0)),
-    ("notify_escalate_overdue", escalate_overdue, timedelta(0)),
-    ("notify_privacy_requests", remind_privacy_requests, timedelta(minutes=10)),
-    ("notify_purge_contacts", purge_notify_contacts, timedelta(hours=1)),
-)

@@ -35,6 +35,11 @@ class NoticeDeliveryStatus(StrEnum):
     suppressed = "suppressed"  # over the recipient's rate limit; never sent
 
 
+# Deliveries not yet settled (what tinbao_outbox_pending counts), as literal SQL: the same
+# text in the partial index and the query lets the planner match them.
+WAITING = "status IN ('pending', 'failed', 'sending')"
+
+
 class NotificationCause(TimestampMixin, Base):
     """One thing worth telling (the outbox row), not yet or already expanded."""
 
@@ -96,6 +101,13 @@ class NotificationDelivery(OutboxMixin, TimestampMixin, Base):
         UniqueConstraint("cause_id", "recipient", "channel"),
         Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
         Index("ix_notification_deliveries_recipient", "recipient", "created_at"),
+        # What tinbao_outbox_pending counts: only the rows not yet settled.
+        Index(
+            "ix_notification_deliveries_waiting",
+            "channel",
+            postgresql_where=text(WAITING),
+            sqlite_where=text(WAITING),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -47,6 +47,7 @@ from app.privacy.schemas import (
     TrackPrivacyRequestOut,
 )
 from app.scope import visibility as scope
+from app.tips import notify_contact
 from app.tips.models import ReporterIdentity, Tip
 from app.triage.deadlines import add_working_days, end_of_local_day, load_calendar, local_day
 from app.triage.record import get_visible_tip
@@ -324,8 +325,10 @@ async def acknowledge_request(
 
 
 async def erase_identity(session: AsyncSession, *, tip_id: str, now: datetime) -> bool:
-    """Remove the reporter identity's ciphertext (the row stays, with ``purged_at``).
-    True when something was erased."""
+    """Remove the reporter identity's ciphertext (the row stays, with ``purged_at``) and the
+    tip's notice contact (an identified reporter's own phone/e-mail is kept there too, so an
+    erased reporter is told nothing more). True when the identity was erased."""
+    await notify_contact.erase(session, tip_id=tip_id)
     result = await session.execute(
         update(ReporterIdentity)
         .where(ReporterIdentity.tip_id == tip_id, ReporterIdentity.ciphertext.is_not(None))

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, TimestampMixin, enum_check, new_id
+from app.core.leases import JobLock as JobLock  # the table's home is app.core.leases
 
 
 class CalendarDayKind(StrEnum):
@@ -49,15 +50,3 @@ class DeadlineExtension(TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(Text)
     decision_ref: Mapped[str | None] = mapped_column(String(120))
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
-
-
-class JobLock(TimestampMixin, Base):
-    """Lease for a scheduled job, so only one worker runs it at a time."""
-
-    __tablename__ = "job_locks"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None]
-    last_run_at: Mapped[datetime | None]
-    last_result: Mapped[str | None] = mapped_column(Text)

@@ -5,7 +5,8 @@ PostgreSQL, Redis and nginx, and takes a few minutes).
 
 It shows, in order: three instances starting together on an empty database run one
 migration; per-client rate limits hold across instances and per real client behind nginx;
-scheduled jobs and webhook delivery run once with six workers competing; a rolling restart
+scheduled jobs, webhook delivery and e-mail notices (to a real SMTP server, aiosmtpd with
+STARTTLS) run once with six workers competing; a rolling restart
 under steady intake loses no request and no tip; an instance whose database is cut turns
 /readyz red and nginx moves its traffic to the others.
 """
@@ -14,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import email
+import email.policy
 import json
 import os
 import secrets
+import ssl
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from app.core.config import driver_url
@@ -33,6 +38,7 @@ from tests.deploy.instance import Instance, base_env
 from tests.deploy.nginx import Nginx, proxy_site
 from tests.deploy.ports import free_port
 from tests.hardening.proxy import CuttableProxy
+from tests.notifications.peers import self_signed
 from tests.tips.helpers import payload
 
 ADMIN_PASSWORD = "Deploy-check-" + secrets.token_urlsafe(12)
@@ -71,6 +77,38 @@ def redis_url() -> Any:
     redis.Redis.from_url(url).flushdb()
     yield url
     redis.Redis.from_url(url).flushdb()
+
+
+class SmtpReceiver:
+    """A real SMTP server (aiosmtpd, STARTTLS required) in a thread of this process: keeps
+    every message it is given."""
+
+    def __init__(self, port: int, cert: Path, key: Path) -> None:
+        self.port = port
+        self.messages: list[bytes] = []
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+        )
+        self._controller.start()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.original_content or envelope.content)
+        return "250 OK"
+
+    def notices(self) -> list[tuple[str, str]]:
+        """(X-TinBao-Notice, text) of every message received."""
+        parsed = [email.message_from_bytes(m, policy=email.policy.default) for m in self.messages]
+        return [(str(m["X-TinBao-Notice"]), m.get_body().get_content()) for m in parsed]
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def smtp_receiver(directory: Path) -> tuple[SmtpReceiver, Path]:
+    cert, key = self_signed(directory)
+    return SmtpReceiver(free_port(), cert, key), cert
 
 
 class Receiver:
@@ -126,6 +164,7 @@ async def deployment(
     await cut_proxy.start()
     receiver = Receiver(free_port())
     await receiver.start()
+    mailbox, smtp_ca = smtp_receiver(tmp_path)
     ports = [free_port() for _ in range(3)]
     nginx_port = free_port()
     instances = []
@@ -148,6 +187,8 @@ async def deployment(
             TINBAO_SCHEDULER_INTERVAL_SECONDS="1",
             TINBAO_RATE_LIMIT_INTAKE=f"{INTAKE_LIMIT}/minute",
             TINBAO_LOG_FORMAT="json",
+            TINBAO_SMTP_URL=f"smtp://127.0.0.1:{mailbox.port}?starttls=require",
+            TINBAO_SMTP_CA_FILE=str(smtp_ca),
         )
         instances.append(Instance(f"app{number}", port, env, tmp_path))
     nginx = Nginx(tmp_path / "nginx", proxy_site(nginx_port, ports, retry_post=True), nginx_port)
@@ -173,6 +214,7 @@ async def deployment(
             "migrations": migrations,
             "cut_proxy": cut_proxy,
             "receiver": receiver,
+            "mailbox": mailbox,
             "database_url": empty_postgres,
         }
     finally:
@@ -181,6 +223,7 @@ async def deployment(
             instance.stop()
         await cut_proxy.close()
         await receiver.close()
+        mailbox.stop()
 
 
 def stored_references(database_url: str) -> set[str]:
@@ -245,6 +288,7 @@ async def _jobs_and_deliveries_run_once(deployment: dict[str, Any]) -> None:
         }
         r = await admin.post("/api/v1/webhooks", json=hook)
         assert r.status_code == 201, r.text
+        await _lead_reading_email(admin, nginx.url)
         references = []
         for _ in range(5):
             r = await admin.post("/api/v1/tips", json=payload())
@@ -272,9 +316,21 @@ async def _jobs_and_deliveries_run_once(deployment: dict[str, Any]) -> None:
             counts[json.dumps(event, sort_keys=True)] += 1
         return counts
 
+    mailbox: SmtpReceiver = deployment["mailbox"]
+
+    def mails() -> list[tuple[str, str]]:
+        """(notice id, reference) of every e-mail about these tips."""
+        return [
+            (notice, ref) for notice, body in mailbox.notices() for ref in references if ref in body
+        ]
+
     async def all_seen() -> bool:
         types = [json.loads(b).get("type") for b in receiver.bodies]
-        return len(overdue_events()) == 5 and types.count("tip.overdue") >= 5
+        return (
+            len(overdue_events()) == 5
+            and types.count("tip.overdue") >= 5
+            and len(mails()) >= 10  # tip.new and tip.overdue to the lead, per tip
+        )
 
     await wait_for(all_seen, 90, "five tip.overdue events and their deliveries")
     # Let the workers' schedulers run the job several more times: still exactly one of each.
@@ -289,6 +345,55 @@ async def _jobs_and_deliveries_run_once(deployment: dict[str, Any]) -> None:
     assert counts and max(counts.values()) == 1, [k for k, n in counts.items() if n > 1]
     types = collections.Counter(json.loads(k).get("type") for k in counts)
     assert types["tip.overdue"] == 5 and types["tip.created"] == 5, types
+    # Each notice arrived exactly once: two per tip, none twice.
+    notices = mails()
+    assert len(notices) == len({notice for notice, _ in notices}) == 10, notices
+    assert collections.Counter(ref for _, ref in notices) == dict.fromkeys(references, 2)
+    sent = sql(
+        db_url,
+        "SELECT d.status, count(*) FROM notification_deliveries d JOIN tips t ON t.id = d.tip_id "
+        "WHERE t.reference = ANY(:refs) GROUP BY d.status",
+        refs=references,
+    )
+    assert dict(sent) == {"delivered": 10}, sent
+
+
+async def _lead_reading_email(admin: httpx.AsyncClient, base_url: str) -> None:
+    """A lead of the unit the tips go to, who asked for notices by e-mail."""
+    r = await admin.post("/api/v1/tips", json=payload())
+    assert r.status_code == 201, r.text
+    r = await admin.get(f"/api/v1/tips/{r.json()['id']}")
+    assert r.status_code == 200, r.text
+    unit = r.json()["assigned_unit"]["code"]
+    first, password = (
+        "Lead-first-" + secrets.token_urlsafe(9),
+        "Lead-own-" + secrets.token_urlsafe(9),
+    )
+    user = {
+        "username": "deploy_lead",
+        "password": first,
+        "full_name": "Trưởng Đơn Vị",
+        "role": "unit_lead",
+        "unit_code": unit,
+    }
+    r = await admin.post("/api/v1/users", json=user)
+    assert r.status_code == 201, r.text
+    async with client_from("127.0.0.5", base_url) as lead:
+        r = await lead.post(
+            "/api/v1/auth/token", data={"username": "deploy_lead", "password": first}
+        )
+        assert r.status_code == 200, r.text
+        lead.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        change = {"current_password": first, "new_password": password}
+        r = await lead.post("/api/v1/auth/password", json=change)
+        assert r.status_code in (200, 204), r.text
+        form = {"username": "deploy_lead", "password": password}
+        r = await lead.post("/api/v1/auth/token", data=form)
+        assert r.status_code == 200, r.text
+        lead.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        prefs = {"email": "lead@congan.example", "notify_channels": ["email"], "locale": "vi"}
+        r = await lead.patch("/api/v1/auth/me", json=prefs)
+        assert r.status_code == 200, r.text
 
 
 def _last_run(db_url: str) -> Any:

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app import background
 from app.audit.models import AuditEntry
 from app.core.time import utcnow
 from app.integration import webhooks, worker
@@ -242,12 +243,12 @@ async def test_signed_delivery_of_matching_events(client, db, app, receiver):
 async def test_in_process_worker_delivers(client, db, app, receiver):
     admin = await make_user(db, role="admin")
     await subscribe(client, auth_headers(app, admin), receiver.url, secret=SECRET)
-    worker.start(app)
+    background.start(app)  # the one runner, as app.lifecycle starts it
     try:
         created = await client.post(TIPS, json=payload())
         await asyncio.to_thread(receiver.wait_for, 1, 120.0)
     finally:
-        await worker.stop(app)
+        await background.stop(app)
 
     assert json.loads(receiver.requests[0].body)["tip_id"] == created.json()["id"]
     assert verify(SECRET, receiver.requests[0])
@@ -375,6 +376,25 @@ async def test_a_leased_delivery_is_not_claimed_twice(client, db, app, receiver)
     assert after_lease == first  # a crashed worker's lease runs out
 
 
+async def test_a_claim_takes_no_more_than_its_limit(client, db, app, receiver):
+    """On PostgreSQL a claim written as ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR
+    UPDATE SKIP LOCKED)`` was planned as a nested loop that rescanned the subquery for every
+    row, each rescan skipping what the UPDATE had just leased: one claim took all 30."""
+    admin = await make_user(db, role="admin")
+    await subscribe(client, auth_headers(app, admin), receiver.url)
+    tips = [await make_tip(db) for _ in range(30)]
+    db.add_all([event_row(tip, "tip.created") for tip in tips])
+    await db.commit()
+    await sync_feed(app.state.sessionmaker)
+
+    async with app.state.sessionmaker() as session:
+        claimed = await webhooks.claim_due(session, worker_id="a", now=utcnow(), limit=3)
+        await session.commit()
+
+    assert len(claimed) == 3
+    assert len([d for d in await deliveries(db) if d.leased_by == "a"]) == 3
+
+
 async def test_two_concurrent_workers_deliver_each_event_once(client, db, app, receiver):
     admin = await make_user(db, role="admin")
     await subscribe(
@@ -419,14 +439,17 @@ async def test_two_concurrent_workers_deliver_each_event_once(client, db, app, r
 
 
 async def test_standalone_worker_run(client, db, app, receiver):
-    """What `tinbao webhooks deliver` runs: its own engine, one pass."""
+    """What `tinbao webhooks deliver` runs: the runner with its own engine, one pass of the
+    webhook outbox only."""
     admin = await make_user(db, role="admin")
     await subscribe(client, auth_headers(app, admin), receiver.url, secret=SECRET)
     await client.post(TIPS, json=payload())
 
-    attempted = await worker.run_standalone(app.state.settings, forever=False)
+    result = await background.run_standalone(
+        app.state.settings, forever=False, jobs=(), outboxes=[worker.WEBHOOKS]
+    )
 
-    assert attempted == 1 and len(receiver.requests) == 1
+    assert result == {"webhooks": "attempted: 1"} and len(receiver.requests) == 1
     assert verify(SECRET, receiver.requests[0])
 
 

@@ -199,3 +199,37 @@ def test_every_reporter_sms_fits_two_ucs2_segments():
     assert sms_segments("ư" * 135) == ("ucs2", 3)
     assert sms_segments("{" * 80) == ("gsm7", 1)  # extension characters count twice
     assert sms_segments("{" * 81) == ("gsm7", 2)
+
+
+async def test_reporter_of_a_merged_tip_is_told_the_outcome_of_the_tip_it_joined(
+    app, client, db, staff
+):
+    """API.md: a tip merged into another follows it on /track, and its reporter is told the
+    result too: the outcome, about their own reference, in their own language; not the other
+    tip's status changes, nor anything twice."""
+    with http_peer("/sms") as gateway:
+        settings = with_settings(app, sms_gateway_url=gateway.url, sms_gateway_secret=SECRET)
+        main = await submit(client, notify={"phone": "0901 111 111"})
+        dup = await submit(client, notify={"phone": "0901 222 222", "locale": "en"})
+        h = staff.headers["officer_a"]
+        r = await client.post(
+            f"/api/v1/tips/{dup['id']}/merge", json={"into_id": main["id"]}, headers=h
+        )
+        assert r.status_code == 200, r.text
+        base = f"/api/v1/tips/{main['id']}"
+        await client.post(f"{base}/transitions", json=move("verifying"), headers=h)
+        r = await client.post(
+            f"{base}/transitions",
+            json=move("resolved", outcome="not_prosecuted", outcome_summary="Không khởi tố."),
+            headers=h,
+        )
+        assert r.status_code == 200, r.text
+        await run_worker(app, settings=settings, now=datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
+        await run_worker(app, settings=settings)
+
+    to_dup = [b["text"] for b in json_bodies(gateway) if b["to"] == "0901 222 222"]
+    assert len(to_dup) == 1
+    assert to_dup[0].startswith(f"TinBáo {dup['reference']}: Outcome: no case was opened. ")
+    assert main["reference"] not in to_dup[0] and "2026-12-16" in to_dup[0]
+    to_main = [b["text"] for b in json_bodies(gateway) if b["to"] == "0901 111 111"]
+    assert len(to_main) == 2 and dup["reference"] not in " ".join(to_main)

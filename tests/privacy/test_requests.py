@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.tips.dependencies import get_now
+from app.tips.models import ReporterNotifyContact
 from tests.privacy.helpers import (
     ADDRESS,
     EMAIL,
@@ -108,6 +109,11 @@ async def test_reporter_access_request_end_to_end(app, client, db, clock):
     assert filed_entry.actor_label == "reporter"
 
 
+async def _notify_contact(db, tip_id: str) -> ReporterNotifyContact | None:
+    db.expire_all()
+    return await db.get(ReporterNotifyContact, tip_id)
+
+
 async def test_erasure_is_refused_while_the_tip_is_open_and_done_once_closed(
     app, client, db, clock
 ):
@@ -126,6 +132,7 @@ async def test_erasure_is_refused_while_the_tip_is_open_and_done_once_closed(
     assert r.json()["refusal_reason"] == "tip_open"
     assert "still being handled" in r.json()["refusal_message"]
     assert (await identity_of(db, tip["id"])).ciphertext is not None
+    assert await _notify_contact(db, tip["id"]) is not None  # the reporter's own, from intake
     [refused] = await audit_entries(db, "privacy_request.refused")
     assert refused.data["refusal_reason"] == "tip_open"
     assert refused.data["identity_erased"] is False
@@ -140,6 +147,7 @@ async def test_erasure_is_refused_while_the_tip_is_open_and_done_once_closed(
     assert r.status_code == 200 and r.json()["status"] == "completed"
     identity = await identity_of(db, tip["id"])
     assert identity.ciphertext is None and identity.purged_at is not None
+    assert await _notify_contact(db, tip["id"]) is None  # no more notices to them either
     [completed] = await audit_entries(db, "privacy_request.completed")
     assert completed.data["identity_erased"] is True
 

@@ -134,7 +134,7 @@ async def test_scheduler_starts_and_stops_with_the_app(app, settings):
     )
     scheduled = create_app(enabled)
     async with scheduled.router.lifespan_context(scheduled):
-        task = scheduled.state.job_scheduler
+        task = scheduled.state.runner
         assert not task.done()
         for _ in range(100):  # the first pass runs at once
             async with app.state.sessionmaker() as session:
@@ -144,7 +144,7 @@ async def test_scheduler_starts_and_stops_with_the_app(app, settings):
             await asyncio.sleep(0.05)
         assert lock is not None and lock.last_result == "ok: 0"
     assert task.done()
-    assert scheduled.state.job_scheduler is None
+    assert scheduled.state.runner is None
 
 
 def test_cli_run_once(settings, sync_engine, monkeypatch, tmp_path):
