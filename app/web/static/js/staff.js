@@ -297,7 +297,7 @@ TB.addTexts({
     event.preventDefault();
     const body = $("reply-body").value.trim();
     if (!body || !current) return;
-    const chosen = Array.from($("reply-files").files);
+    const chosen = TB.caps.has("message-files") ? Array.from($("reply-files").files) : [];
     await TBActions.run(async () => {
       if (chosen.length) {
         const form = new FormData();
@@ -310,6 +310,7 @@ TB.addTexts({
           if ([400, 415, 422].includes(err.status)) {
             TB.caps.drop("message-files");
             $("reply-files-box").hidden = true;
+            $("reply-files").value = "";
             err.problem = { detail: TB.t("detail.nofiles") };
           }
           throw err;

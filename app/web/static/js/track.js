@@ -202,6 +202,12 @@ TB.addTexts({
     }
   }
 
+  // A request this server does not take: its section goes, the word stays outside it.
+  function unavailable() {
+    renderTip();
+    TB.say($("requests-status"), TB.t("common.unavailable"), "error");
+  }
+
   // Requests whose endpoints may not exist on this server yet: 404/405 says so plainly.
   function request(formId, path, statusId, payload, cap) {
     $(formId).addEventListener("submit", async (event) => {
@@ -216,7 +222,7 @@ TB.addTexts({
         loadPrivacy();
       } catch (err) {
         TB.say(status, err.unavailable ? TB.t("common.unavailable") : TB.problemText(err), "error");
-        if (TB.caps.lost(cap, err)) renderTip();
+        if (TB.caps.lost(cap, err)) unavailable();
       }
     });
   }
@@ -226,6 +232,7 @@ TB.addTexts({
     tip = null;
     $("tip-view").hidden = true;
     TB.say($("protection-state"), "");
+    TB.say($("requests-status"), "");
     TB.clear($("t-messages"));
     TB.clear($("t-timeline"));
     $("receipt").focus();
@@ -245,7 +252,7 @@ TB.addTexts({
         TB.say($("notify-status"), TB.t("common.done"), "ok");
       } catch (err) {
         TB.say($("notify-status"), err.unavailable ? TB.t("common.unavailable") : TB.problemText(err), "error");
-        if (TB.caps.lost("notify", err)) renderTip();
+        if (TB.caps.lost("notify", err)) unavailable();
       }
     });
     $("forget").addEventListener("click", () => {
