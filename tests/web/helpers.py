@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 import httpx
@@ -108,3 +109,40 @@ def assert_accessible(page: Any, axe_source: str, where: str) -> None:
     )
     bad = [v for v in result if v["impact"] in SERIOUS]
     assert bad == [], f"axe on {where}: {bad}"
+
+
+def assert_fits(page: Any, where: str) -> None:
+    """Nothing is wider than the viewport: the page never scrolls sideways."""
+    widths = page.evaluate(
+        """() => ({scroll: document.documentElement.scrollWidth,
+                   client: document.documentElement.clientWidth,
+                   wide: Array.from(document.querySelectorAll('body *'))
+                     .filter(n => n.getClientRects().length
+                       && n.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                       && !n.closest('.scroll'))
+                     .slice(0, 5).map(n => n.tagName + (n.id ? '#' + n.id : ''))})"""
+    )
+    assert widths["scroll"] <= widths["client"], f"{where} overflows sideways: {widths}"
+    assert widths["wide"] == [], f"{where}: wider than the viewport: {widths}"
+
+
+def file_tip(base_url: str, category: str, description: str, **extra: Any) -> dict[str, Any]:
+    """A citizen's tip through the public API (in Phường Sài Gòn): the answer, receipt and all."""
+    body = {
+        "category_code": category,
+        "description": description,
+        "location": {"commune_code": "26740", "lat": 10.7769, "lon": 106.7009},
+        **extra,
+    }
+    r = httpx.post(
+        f"{base_url}/api/v1/tips", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def sign_in(page: Any, username: str, password: str) -> None:
+    """The shared sign-in form of /staff/ and /dashboard/."""
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu", exact=True).fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()

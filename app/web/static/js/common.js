@@ -87,6 +87,14 @@ const TB = (() => {
     "status.referred": ["Chuyển cơ quan khác", "Referred"],
     "status.rejected": ["Không tiếp nhận", "Rejected"],
     "status.merged": ["Đã gộp", "Merged"],
+    "outcome.prosecuted": ["Khởi tố", "Prosecuted"],
+    "outcome.not_prosecuted": ["Không khởi tố", "Not prosecuted"],
+    "outcome.suspended": ["Tạm đình chỉ", "Suspended"],
+    "outcome.handled": ["Đã xử lý", "Handled"],
+    "outcome.mediated": ["Hòa giải", "Mediated"],
+    "outcome.unfounded": ["Không có căn cứ", "Unfounded"],
+    "outcome.noted": ["Ghi nhận", "Noted"],
+    "outcome.none": ["Chưa có kết quả", "No outcome yet"],
   });
 
   class ApiError extends Error {
@@ -238,6 +246,20 @@ const TB = (() => {
     setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
 
+  // Endpoints this server turned out not to have (404/405 on a path under an object that
+  // exists): remembered for the page's life so that their controls stay hidden.
+  const missing = new Set();
+  const caps = {
+    has: (key) => !missing.has(key),
+    // true (and remembered) when err says the endpoint is not there
+    lost(key, err) {
+      if (!err || !err.unavailable) return false;
+      missing.add(key);
+      return true;
+    },
+    drop: (key) => missing.add(key),
+  };
+
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();
     const b = crypto.getRandomValues(new Uint8Array(16));
@@ -289,6 +311,7 @@ const TB = (() => {
     problemText,
     downloadWith,
     uuid,
+    caps,
     init,
     registerOffline,
     reference,

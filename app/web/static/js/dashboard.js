@@ -16,6 +16,8 @@ TB.addTexts({
   "dash.show": ["Xem", "Show"],
   "dash.all": ["Toàn quốc", "Whole country"],
   "dash.download": ["Tải sổ tổng hợp (Excel)", "Download the review workbook (Excel)"],
+  "dash.tipsdownload": ["Tải danh sách tin báo trong kỳ (Excel)", "Download the period's tips (Excel)"],
+  "dash.downloaded": ["Đã tải về.", "Downloaded."],
   "dash.bycategory": ["Theo loại vụ việc", "By category"],
   "dash.bymonth": ["Theo tháng", "By month"],
   "dash.byunit": ["Theo đơn vị", "By unit"],
@@ -39,14 +41,6 @@ TB.addTexts({
   "sla.late": ["Xong quá hạn", "Resolved late"],
   "sla.overdue": ["Đang quá hạn", "Open overdue"],
   "sla.median": ["Trung vị giờ phản hồi đầu", "Median hours to first response"],
-  "outcome.prosecuted": ["Khởi tố", "Prosecuted"],
-  "outcome.not_prosecuted": ["Không khởi tố", "Not prosecuted"],
-  "outcome.suspended": ["Tạm đình chỉ", "Suspended"],
-  "outcome.handled": ["Đã xử lý", "Handled"],
-  "outcome.mediated": ["Hòa giải", "Mediated"],
-  "outcome.unfounded": ["Không có căn cứ", "Unfounded"],
-  "outcome.noted": ["Ghi nhận", "Noted"],
-  "outcome.none": ["Chưa có kết quả", "No outcome yet"],
 });
 
 (() => {
@@ -189,12 +183,16 @@ TB.addTexts({
     loadMap();
   }
 
-  async function download() {
+  // The period's workbooks: the review (sơ kết/tổng kết) and the list of tips. A server
+  // without one hides its button.
+  async function download(kind) {
+    const [path, name] = kind === "review" ? ["review.xlsx", "tong-hop"] : ["tips.xlsx", "tin-bao"];
     TB.say($("download-status"), TB.t("common.loading"));
     try {
-      await TB.downloadWith(`/exports/review.xlsx?${query()}`, S.auth(), `tong-hop-${period().replace(":", "-")}.xlsx`);
-      TB.say($("download-status"), "");
+      await TB.downloadWith(`/exports/${path}?${query()}`, S.auth(), `${name}-${period().replace(":", "-")}.xlsx`);
+      TB.say($("download-status"), TB.t("dash.downloaded"), "ok");
     } catch (err) {
+      if (TB.caps.lost(path, err)) $(`${kind}-download`).hidden = true;
       TB.say($("download-status"), err.unavailable ? TB.t("common.unavailable") : TB.problemText(err), "error");
     }
   }
@@ -230,7 +228,8 @@ TB.addTexts({
     document.addEventListener("tb:lang", render);
     $("p-kind").addEventListener("change", fillParts);
     $("period-form").addEventListener("submit", load);
-    $("review-download").addEventListener("click", download);
+    $("review-download").addEventListener("click", () => download("review"));
+    $("tips-download").addEventListener("click", () => download("tips"));
     S.bind({ onReady: ready, onSignedOut: () => ($("review-view").hidden = true) });
   });
 })();

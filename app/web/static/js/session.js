@@ -114,7 +114,9 @@ const TBSession = (() => {
         }
         $("password").value = "";
         if (group) {
+          // hidden and no longer required, or the next sign-in could never be submitted
           group.hidden = true;
+          $("new-password").required = false;
           $("new-password").value = "";
         }
         ready(who);

@@ -52,32 +52,6 @@ TB.addTexts({
   "detail.score": ["độ giống {s}", "similarity {s}"],
   "detail.from_reporter": ["Người báo tin", "Reporter"],
   "detail.to_reporter": ["Đơn vị", "Unit"],
-  "act.acknowledge": ["Thông báo đã tiếp nhận", "Acknowledge receipt"],
-  "act.claim": ["Nhận xử lý", "Claim"],
-  "act.assign": ["Giao cho cán bộ", "Assign"],
-  "act.assignee": ["Cán bộ được giao", "Officer"],
-  "act.transition": ["Chuyển trạng thái", "Change status"],
-  "act.to": ["Trạng thái mới", "New status"],
-  "act.outcome": ["Kết quả (khi kết thúc)", "Outcome (when resolving)"],
-  "act.outcome_summary": ["Tóm tắt kết quả cho người báo tin", "Outcome summary for the reporter"],
-  "act.public_message": ["Lời nhắn cho người báo tin (không bắt buộc)", "Line for the reporter (optional)"],
-  "act.note": ["Ghi chú nội bộ", "Internal note"],
-  "act.body": ["Nội dung", "Text"],
-  "act.transfer": ["Chuyển đơn vị khác", "Transfer"],
-  "act.unit_code": ["Mã đơn vị nhận", "Receiving unit code"],
-  "act.reason": ["Lý do", "Reason"],
-  "act.merge": ["Gộp vào tin báo khác", "Merge into another tip"],
-  "act.into_id": ["Mã (id) tin báo giữ lại", "Id of the tip to keep"],
-  "act.extend": ["Gia hạn", "Extend the deadline"],
-  "act.until": ["Đến ngày", "Until"],
-  "act.decision_ref": ["Số quyết định của Viện kiểm sát (lần 2)", "Procuracy decision (second extension)"],
-  "act.correct": ["Sửa thông tin tiếp nhận", "Correct intake data"],
-  "act.reveal": ["Xem danh tính người báo tin", "Reveal the reporter"],
-  "act.print": ["In biên bản tiếp nhận", "Print the intake record"],
-  "act.register": ["In sổ tiếp nhận của đơn vị", "Print the unit's register"],
-  "act.submit": ["Thực hiện", "Apply"],
-  "act.keep": ["— không đổi —", "— unchanged —"],
-  "act.mergehere": ["Gộp tin báo này vào {ref}", "Merge this tip into {ref}"],
   "ev.tip.created": ["Tiếp nhận tin báo", "Tip received"],
   "ev.tip.status_changed": ["Chuyển trạng thái", "Status changed"],
   "ev.tip.assigned": ["Giao xử lý", "Assigned"],
@@ -92,6 +66,14 @@ TB.addTexts({
   "ev.tip.acknowledged": ["Thông báo đã tiếp nhận", "Acknowledged"],
   "ev.tip.corrected": ["Sửa thông tin tiếp nhận", "Corrected"],
   "ev.tip.attachment_added": ["Thêm tệp", "File added"],
+  "detail.by_staff": ["cán bộ tải lên", "uploaded by staff"],
+  "detail.public": ["Lời nhắn cho người báo tin: {m}", "Line for the reporter: {m}"],
+  "ev.tip.complaint_filed": ["Người báo tin khiếu nại", "Complaint filed"],
+  "ev.tip.rerouted": ["Chuyển theo nơi xảy ra đã sửa", "Re-routed"],
+  "ev.tip.acknowledge_overdue": ["Quá hạn thông báo tiếp nhận", "Acknowledgement overdue"],
+  "ev.tip.classify_overdue": ["Quá hạn phân loại", "Classification overdue"],
+  "ev.tip.escalated": ["Báo cáo lên cấp trên", "Escalated"],
+  "ev.tip.protection_requested": ["Đề nghị bảo vệ", "Protection requested"],
   "detail.nofiles": [
     "Máy chủ này chưa nhận tệp kèm tin nhắn của cán bộ; hãy gửi lời nhắn không kèm tệp.",
     "This server does not take files with staff messages yet; send the text alone.",
@@ -113,9 +95,7 @@ TB.addTexts({
   let inboxAvailable = true;
   const unitUsers = {}; // unit code → [[id, name]] or null when the role may not list users
 
-  const LEADS = ["unit_lead", "province_supervisor", "admin"];
   const STATUSES = ["received", "verifying", "in_progress", "awaiting_info", "suspended", "referred", "resolved", "rejected", "merged"];
-  const OUTCOMES = { crime: ["prosecuted", "not_prosecuted", "suspended"], security_order: ["handled", "mediated", "unfounded", "noted"] };
   const catName = (code) => {
     const c = categories.find((x) => x.code === code);
     return c ? (TB.lang === "en" ? c.name_en || c.name : c.name) : code;
@@ -236,20 +216,20 @@ TB.addTexts({
           TB.el("button", {
             type: "button",
             class: "link",
-            text: `${a.filename} (${a.content_type}, ${TB.fmtSize(a.size)})`,
+            text: `${a.filename} (${a.content_type}, ${TB.fmtSize(a.size)})${a.uploaded_by === "staff" ? " · " + TB.t("detail.by_staff") : ""}`,
             on: { click: () => TB.downloadWith(`/tips/${tip.id}/attachments/${a.id}`, S.auth(), a.filename) },
           })
         )
       );
     }
-    renderActions();
+    TBActions.render();
   }
 
   async function loadSide(tip) {
     const [events, messages, similar] = await Promise.allSettled([
       S.api(`/tips/${tip.id}/events`),
       S.api(`/tips/${tip.id}/messages?limit=100`),
-      S.api(`/tips/${tip.id}/similar`),
+      TB.caps.has("similar") ? S.api(`/tips/${tip.id}/similar`) : Promise.reject(new TB.ApiError(404)),
     ]);
     const tl = TB.clear($("d-timeline"));
     const evs = events.status === "fulfilled" ? events.value.items || events.value : tip.timeline || [];
@@ -257,7 +237,7 @@ TB.addTexts({
       const key = `ev.${ev.type}`;
       const name = TB.t(key) === key ? ev.type : TB.t(key);
       const what = ev.to_status ? `${name}: ${ev.from_status ? TB.statusLabel(ev.from_status) + " → " : ""}${TB.statusLabel(ev.to_status)}` : name;
-      tl.append(TB.el("li", {}, TB.el("time", { datetime: ev.at, text: `${TB.fmtTime(ev.at)} · ${ev.actor ? ev.actor.label : ""}` }), TB.el("span", { text: what }), ev.note ? TB.el("p", { text: ev.note }) : null));
+      tl.append(TB.el("li", {}, TB.el("time", { datetime: ev.at, text: `${TB.fmtTime(ev.at)} · ${ev.actor ? ev.actor.label : ""}` }), TB.el("span", { text: what }), ev.note ? TB.el("p", { text: ev.note }) : null, ev.public_message ? TB.el("p", { class: "help", text: TB.t("detail.public", { m: ev.public_message }) }) : null));
     }
     const ml = TB.clear($("d-messages"));
     const msgs = messages.status === "fulfilled" ? messages.value.items : [];
@@ -270,7 +250,11 @@ TB.addTexts({
       ml.append(TB.el("li", { class: m.direction === "to_reporter" ? "mine" : "theirs" }, TB.el("div", { class: "meta", text: `${TB.t(`detail.${m.direction}`)} · ${TB.fmtTime(m.at)}` }), TB.el("p", { text: m.body }), files));
     }
     const sl = TB.clear($("d-similar"));
-    if (similar.status !== "fulfilled") sl.append(TB.el("li", { text: similar.reason.unavailable ? TB.t("common.unavailable") : TB.problemText(similar.reason) }));
+    // A server without /similar: the section goes away rather than saying so on every tip.
+    if (similar.status !== "fulfilled") TB.caps.lost("similar", similar.reason);
+    $("d-similar-box").hidden = !TB.caps.has("similar");
+    if (!TB.caps.has("similar")) return;
+    if (similar.status !== "fulfilled") sl.append(TB.el("li", { text: TB.problemText(similar.reason) }));
     else if (!similar.value.length) sl.append(TB.el("li", { text: TB.t("detail.none") }));
     else
       for (const s of similar.value) {
@@ -279,7 +263,7 @@ TB.addTexts({
             "li",
             {},
             TB.el("button", { type: "button", class: "link", text: `${s.reference} · ${TB.statusLabel(s.status)} · ${TB.t("detail.score", { s: Math.round(s.score * 100) + "%" })}`, on: { click: () => openTip(s.id) } }),
-            TB.el("button", { type: "button", class: "link", text: TB.t("act.mergehere", { ref: s.reference }), on: { click: () => runAction(() => S.api(`/tips/${tip.id}/merge`, { method: "POST", json: { into_id: s.id } })) } })
+            TB.el("button", { type: "button", class: "link", text: TB.t("act.mergehere", { ref: s.reference }), on: { click: () => TBActions.mergeInto(s) } })
           )
         );
       }
@@ -309,166 +293,12 @@ TB.addTexts({
     loadSide(current);
   }
 
-  async function runAction(call, reload = true) {
-    try {
-      const answer = await call();
-      TB.say($("action-status"), TB.t("common.done"), "ok");
-      if (reload && current) {
-        const id = current.id;
-        await openTip(id);
-        TB.say($("action-status"), TB.t("common.done"), "ok");
-        loadQueue();
-      }
-      return answer;
-    } catch (err) {
-      TB.say($("action-status"), err.unavailable ? TB.t("common.unavailable") : TB.problemText(err), "error");
-      return null;
-    }
-  }
-
-  // One action: a disclosure with a small form. fields: [{name, key, type, options, required}]
-  function actionForm(key, fields, submit) {
-    const formId = `act-${key.replace(".", "-")}`;
-    const form = TB.el("form", { id: formId });
-    for (const f of fields) {
-      const id = `${formId}-${f.name}`;
-      form.append(TB.el("label", { for: id, text: TB.t(f.key) }));
-      let input;
-      if (f.type === "textarea") input = TB.el("textarea", { id, rows: 2, required: f.required, maxlength: 5000 });
-      else if (f.type === "select") {
-        input = TB.el("select", { id, required: f.required });
-        for (const [value, label] of f.options) input.append(TB.el("option", { value, text: label }));
-      } else input = TB.el("input", { id, type: f.type || "text", required: f.required, autocomplete: "off" });
-      form.append(input);
-    }
-    form.append(TB.el("button", { type: "submit", class: "primary", text: TB.t("act.submit") }));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const values = {};
-      for (const f of fields) values[f.name] = $(`${formId}-${f.name}`).value.trim();
-      runAction(() => submit(values));
-    });
-    return TB.el("details", {}, TB.el("summary", { text: TB.t(key) }), form);
-  }
-
-  function button(key, call, reload = true) {
-    return TB.el("button", { type: "button", text: TB.t(key), on: { click: () => runAction(call, reload) } });
-  }
-
-  const post = (path, json) => S.api(`/tips/${current.id}${path}`, { method: "POST", json });
-  const endOfDay = (day) => `${day}T23:59:59+07:00`;
-  const compact = (obj) => Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== "" && v !== undefined));
-
-  async function openPdf(path, headers = {}) {
-    try {
-      const response = await TB.api(path, { headers: { ...S.auth(), ...headers }, raw: true });
-      const url = URL.createObjectURL(await response.blob());
-      window.open(url, "_blank", "noopener");
-      setTimeout(() => URL.revokeObjectURL(url), 120000);
-    } catch (err) {
-      TB.say($("action-status"), err.unavailable ? TB.t("common.unavailable") : TB.problemText(err), "error");
-    }
-  }
-
-  function renderActions() {
-    const box = TB.clear($("d-actions"));
-    const me = S.me;
-    const tip = current;
-    if (!me || me.role === "analyst") return;
-    const row = TB.el("div", { class: "row" });
-    if (!tip.acknowledged_at) row.append(button("act.acknowledge", () => post("/acknowledge")));
-    if (!tip.assignee) row.append(button("act.claim", () => post("/claim")));
-    row.append(TB.el("button", { type: "button", text: TB.t("act.print"), on: { click: () => openPdf(`/tips/${tip.id}/intake-record.pdf`) } }));
-    if (tip.assigned_unit) {
-      row.append(
-        TB.el("button", {
-          type: "button",
-          text: TB.t("act.register"),
-          on: { click: () => openPdf(`/units/${encodeURIComponent(tip.assigned_unit.code)}/register?year=${new Date().getFullYear()}`, { Accept: "application/pdf" }) },
-        })
-      );
-    }
-    box.append(row);
-    const allowed = tip.allowed_transitions || [];
-    if (allowed.length) {
-      const outcomes = OUTCOMES[tip.kind] || [];
-      box.append(
-        actionForm(
-          "act.transition",
-          [
-            { name: "to", key: "act.to", type: "select", required: true, options: allowed.map((s) => [s, TB.statusLabel(s)]) },
-            { name: "outcome", key: "act.outcome", type: "select", options: [["", "—"], ...outcomes.map((o) => [o, o])] },
-            { name: "outcome_summary", key: "act.outcome_summary", type: "textarea" },
-            { name: "note", key: "act.note", type: "textarea" },
-            { name: "public_message", key: "act.public_message", type: "textarea" },
-          ],
-          (v) => post("/transitions", compact(v))
-        )
-      );
-    }
-    const people = tip.assigned_unit ? unitUsers[tip.assigned_unit.code] : null;
-    const assignee = people && people.length
-      ? { name: "assignee_id", key: "act.assignee", type: "select", required: true, options: people }
-      : { name: "assignee_id", key: "act.assignee", required: true };
-    box.append(actionForm("act.assign", [assignee], (v) => post("/assign", v)));
-    box.append(actionForm("act.note", [{ name: "body", key: "act.body", type: "textarea", required: true }], (v) => post("/notes", v)));
-    box.append(
-      actionForm(
-        "act.transfer",
-        [
-          { name: "unit_code", key: "act.unit_code", required: true },
-          { name: "reason", key: "act.reason", type: "textarea", required: true },
-        ],
-        (v) => post("/transfer", v)
-      )
-    );
-    box.append(
-      actionForm(
-        "act.merge",
-        [
-          { name: "into_id", key: "act.into_id", required: true },
-          { name: "note", key: "act.note", type: "textarea" },
-        ],
-        (v) => post("/merge", compact(v))
-      )
-    );
-    box.append(
-      actionForm(
-        "act.extend",
-        [
-          { name: "until", key: "act.until", type: "date", required: true },
-          { name: "reason", key: "act.reason", type: "textarea", required: true },
-          { name: "decision_ref", key: "act.decision_ref" },
-        ],
-        (v) => post("/deadline-extensions", compact({ ...v, until: endOfDay(v.until) }))
-      )
-    );
-    box.append(
-      actionForm(
-        "act.correct",
-        [
-          { name: "category_code", key: "detail.category", type: "select", options: [["", TB.t("act.keep")], ...categories.map((c) => [c.code, catName(c.code)])] },
-          { name: "reason", key: "act.reason", type: "textarea", required: true },
-        ],
-        (v) => post("/corrections", compact(v))
-      )
-    );
-    if (LEADS.includes(me.role) && tip.reporter && tip.reporter.masked) {
-      const reveal = actionForm("act.reveal", [{ name: "reason", key: "act.reason", type: "textarea", required: true }], async (v) => {
-        const answer = await post("/reporter/reveal", v);
-        current.reporter = answer.reporter;
-        return answer;
-      });
-      box.append(reveal);
-    }
-  }
-
   async function sendReply(event) {
     event.preventDefault();
     const body = $("reply-body").value.trim();
     if (!body || !current) return;
-    const chosen = Array.from($("reply-files").files);
-    await runAction(async () => {
+    const chosen = TB.caps.has("message-files") ? Array.from($("reply-files").files) : [];
+    await TBActions.run(async () => {
       if (chosen.length) {
         const form = new FormData();
         form.append("message", new Blob([JSON.stringify({ body })], { type: "application/json" }));
@@ -477,10 +307,15 @@ TB.addTexts({
           await S.upload(`/tips/${current.id}/messages`, form);
         } catch (err) {
           // A server whose staff messages take JSON only refuses the multipart body.
-          if ([400, 415, 422].includes(err.status)) err.problem = { detail: TB.t("detail.nofiles") };
+          if ([400, 415, 422].includes(err.status)) {
+            TB.caps.drop("message-files");
+            $("reply-files-box").hidden = true;
+            $("reply-files").value = "";
+            err.problem = { detail: TB.t("detail.nofiles") };
+          }
           throw err;
         }
-      } else await post("/messages", { body });
+      } else await S.api(`/tips/${current.id}/messages`, { method: "POST", json: { body } });
       $("reply-body").value = "";
       $("reply-files").value = "";
     });
@@ -575,6 +410,20 @@ TB.addTexts({
     });
     $("queue-more").addEventListener("click", () => loadQueue(true));
     $("reply-form").addEventListener("submit", sendReply);
+    TBActions.init(
+      {
+        tip: () => current,
+        reopen: async () => {
+          await openTip(current.id);
+          loadQueue();
+        },
+        rerender: renderDetail,
+        categories: () => categories,
+        catName,
+        people: (unit) => unitUsers[unit],
+      },
+      $("d-actions")
+    );
     $("inbox-btn").addEventListener("click", openInbox);
     $("inbox-close").addEventListener("click", openInbox);
     $("inbox-readall").addEventListener("click", async () => {

@@ -51,7 +51,13 @@ TB.addTexts({
   ],
   "track.notifystop": ["Ngừng và xóa địa chỉ", "Stop and erase the contact"],
   "track.close": ["Đóng (xóa mã khỏi trang)", "Close (clear the receipt from the page)"],
-  "track.protectionexists": ["Đề nghị bảo vệ: {status}", "Protection request: {status}"],
+  "track.protectionexists": ["Bạn đã gửi đề nghị bảo vệ: {status}", "You asked for protection: {status}"],
+  "protection.received": ["đã tiếp nhận", "received"],
+  "protection.open": ["đang xem xét", "under consideration"],
+  "protection.pending": ["đang xem xét", "under consideration"],
+  "protection.granted": ["đã áp dụng biện pháp bảo vệ", "protection granted"],
+  "protection.refused": ["không áp dụng", "refused"],
+  "protection.closed": ["đã kết thúc", "closed"],
 });
 
 (() => {
@@ -71,17 +77,26 @@ TB.addTexts({
     $("t-created").textContent = TB.fmtTime(tip.created_at);
     $("t-updated").textContent = TB.fmtTime(tip.updated_at);
     $("t-outcome").textContent = tip.outcome_summary || "—";
+    // A complaint is possible only while /track shows its deadline (after a not_prosecuted
+    // outcome, within 15 days of the notice); a server without complaints hides it too.
     const deadline = $("t-complaint-deadline");
+    const canComplain = Boolean(tip.complaint_deadline) && TB.caps.has("complaints");
     deadline.hidden = !tip.complaint_deadline;
     if (tip.complaint_deadline) deadline.textContent = TB.t("track.complaintuntil", { at: TB.fmtTime(tip.complaint_deadline) });
+    $("complaint-box").hidden = !canComplain;
+    $("protection-box").hidden = !TB.caps.has("protection");
+    $("notify-box").hidden = !TB.caps.has("notify");
+    $("privacy-box").hidden = !TB.caps.has("privacy");
     const list = TB.clear($("t-timeline"));
     for (const item of tip.timeline || []) {
       list.append(
         TB.el("li", {}, TB.el("time", { datetime: item.at, text: TB.fmtTime(item.at) }), TB.el("strong", { text: TB.statusLabel(item.public_status) }), item.message ? TB.el("p", { text: item.message }) : null)
       );
     }
-    if (tip.protection_request) {
-      list.append(TB.el("li", { text: TB.t("track.protectionexists", { status: tip.protection_request.status || "" }) }));
+    const protection = tip.protection_request || (tip.protection_requests || [])[0];
+    if (protection) {
+      const status = TB.t(`protection.${protection.status}`);
+      TB.say($("protection-state"), TB.t("track.protectionexists", { status: status.startsWith("protection.") ? protection.status || "" : status }));
     }
   }
 
@@ -187,8 +202,14 @@ TB.addTexts({
     }
   }
 
+  // A request this server does not take: its section goes, the word stays outside it.
+  function unavailable() {
+    renderTip();
+    TB.say($("requests-status"), TB.t("common.unavailable"), "error");
+  }
+
   // Requests whose endpoints may not exist on this server yet: 404/405 says so plainly.
-  function request(formId, path, statusId, payload) {
+  function request(formId, path, statusId, payload, cap) {
     $(formId).addEventListener("submit", async (event) => {
       event.preventDefault();
       const status = $(statusId);
@@ -200,7 +221,8 @@ TB.addTexts({
         renderTip();
         loadPrivacy();
       } catch (err) {
-        TB.say(status, err.status === 404 || err.status === 405 ? TB.t("common.unavailable") : TB.problemText(err), "error");
+        TB.say(status, err.unavailable ? TB.t("common.unavailable") : TB.problemText(err), "error");
+        if (TB.caps.lost(cap, err)) unavailable();
       }
     });
   }
@@ -209,6 +231,8 @@ TB.addTexts({
     receipt = null;
     tip = null;
     $("tip-view").hidden = true;
+    TB.say($("protection-state"), "");
+    TB.say($("requests-status"), "");
     TB.clear($("t-messages"));
     TB.clear($("t-timeline"));
     $("receipt").focus();
@@ -219,15 +243,16 @@ TB.addTexts({
     document.addEventListener("tb:lang", renderTip);
     $("receipt-form").addEventListener("submit", open);
     $("message-form").addEventListener("submit", sendMessage);
-    request("complaint-form", "/track/complaints", "complaint-status", () => ({ body: $("complaint-body").value.trim() }));
-    request("protection-form", "/track/protection-requests", "protection-status", () => ({ body: $("protection-body").value.trim() }));
-    request("privacy-form", "/track/privacy-requests", "privacy-status", () => ({ kind: $("privacy-kind").value }));
+    request("complaint-form", "/track/complaints", "complaint-status", () => ({ body: $("complaint-body").value.trim() }), "complaints");
+    request("protection-form", "/track/protection-requests", "protection-status", () => ({ body: $("protection-body").value.trim() }), "protection");
+    request("privacy-form", "/track/privacy-requests", "privacy-status", () => ({ kind: $("privacy-kind").value }), "privacy");
     $("notify-stop").addEventListener("click", async () => {
       try {
         await TB.api("/track/notify", { method: "DELETE", headers: headers() });
         TB.say($("notify-status"), TB.t("common.done"), "ok");
       } catch (err) {
-        TB.say($("notify-status"), err.status === 404 || err.status === 405 ? TB.t("common.unavailable") : TB.problemText(err), "error");
+        TB.say($("notify-status"), err.unavailable ? TB.t("common.unavailable") : TB.problemText(err), "error");
+        if (TB.caps.lost("notify", err)) unavailable();
       }
     });
     $("forget").addEventListener("click", () => {
