@@ -437,6 +437,11 @@ MESSAGES: dict[str, Entry] = {
         "You may transfer only to units of your own province or to the investigation agency of "
         "the province where the tip took place.",
     ),
+    "intake.tip_type_staff_only": Entry(
+        "extra_forbidden",
+        "Chỉ cán bộ tiếp nhận trực tiếp hoặc qua đường dây nóng được ghi loại tin.",
+        "Only staff recording a walk-in or hotline intake may set tip_type.",
+    ),
     "triage.nothing_to_correct": Entry(
         "nothing_to_correct",
         "Không có trường nào khác với hiện tại.",

@@ -17,7 +17,7 @@ from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.core.db import new_id
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.core.security import DataCipher
 from app.core.time import as_utc, utcnow
 from app.media import service as media_service
@@ -28,6 +28,7 @@ from app.media.upload import StagedFile
 from app.tips import notify_contact
 from app.tips.idempotency import IdempotencyKey, find_replay, remember_response
 from app.tips.intake_rules import (
+    TIP_TYPES_BY_KIND,
     Place,
     check_channel,
     is_front,
@@ -252,7 +253,16 @@ def _store_identity(
     session.add(ReporterIdentity(tip_id=tip.id, key_id=key_id, ciphertext=blob))
 
 
-def _tip_type(kind: CategoryKind, *, data: TipCreate, front: bool) -> TipType:
+def _tip_type(kind: CategoryKind, *, data: TipCreate, front: bool, staff: bool) -> TipType:
+    if data.tip_type is not None:
+        if not staff:
+            raise ValidationFailed(errors=[("tip_type", msg("intake.tip_type_staff_only"))])
+        if data.tip_type not in TIP_TYPES_BY_KIND[kind.value]:
+            choices = ", ".join(sorted(TIP_TYPES_BY_KIND[kind.value]))
+            raise ValidationFailed(
+                errors=[("tip_type", msg("triage.kien_nghi_only_crime", choices=choices))]
+            )
+        return TipType(data.tip_type)
     if kind is CategoryKind.crime:
         return TipType.tin_bao if (front or data.on_behalf_of_organization) else TipType.to_giac
     return TipType.phan_anh
@@ -280,7 +290,9 @@ def _new_tip(
         receipt_hash=receipt_hash,
         category_code=routed.category.code,
         kind=kind.value,
-        tip_type=_tip_type(kind, data=data, front=front).value,
+        tip_type=_tip_type(
+            kind, data=data, front=front, staff=is_staff_intake(actor, channel)
+        ).value,
         description=data.description,
         search_text=fold(f"{data.description} {reference}"),
         occurred_at=data.occurred_at.astimezone(UTC) if data.occurred_at else None,

@@ -17,8 +17,9 @@ from app.accounts.principal import Principal
 from app.admin_units.geo import CommuneLocator
 from app.admin_units.service import current_province, resolve_place
 from app.core.errors import Forbidden, Text, ValidationFailed, msg
-from app.tips.models import Channel
+from app.tips.models import Channel, TipType
 from app.tips.schemas import LocationIn, TipCreate
+from app.units.models import CategoryKind
 
 CLOCK_SKEW = timedelta(minutes=5)
 LOCATION_UNKNOWN_MIN_DESCRIPTION = 50
@@ -28,6 +29,15 @@ FieldError = tuple[str, Text]
 
 def is_front(actor: Principal | None) -> bool:
     return actor is not None and actor.kind == "user" and actor.role == Role.front_member
+
+
+# The tip types each kind allows (Criminal Procedure Code art. 144; security/order reports).
+TIP_TYPES_BY_KIND: dict[str, frozenset[str]] = {
+    CategoryKind.crime.value: frozenset(
+        {TipType.to_giac.value, TipType.tin_bao.value, TipType.kien_nghi_khoi_to.value}
+    ),
+    CategoryKind.security_order.value: frozenset({TipType.phan_anh.value}),
+}
 
 
 def is_staff_intake(actor: Principal | None, channel: Channel) -> bool:

@@ -106,6 +106,12 @@ class TipCreate(_Strict):
     location: LocationIn = Field(default_factory=LocationIn)
     location_unknown: bool = False
     urgent: bool = False
+    tip_type: Literal["to_giac", "tin_bao", "kien_nghi_khoi_to", "phan_anh"] | None = Field(
+        None,
+        description="Staff intake (hotline, walk_in) only: the kind of source, e.g. "
+        "kien_nghi_khoi_to (a state body's request to prosecute); it must fit the category's "
+        "kind. Otherwise derived (to_giac, tin_bao for organisations, phan_anh).",
+    )
     anonymous: bool = True
     reporter: ReporterIn | None = None
     on_behalf_of_organization: bool = False

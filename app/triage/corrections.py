@@ -37,7 +37,7 @@ from app.accounts.principal import Principal
 from app.admin_units.geo import CommuneLocator
 from app.core.errors import Forbidden, InvalidTransition, ValidationFailed, msg
 from app.core.time import as_utc, as_utc_or_none, utcnow
-from app.tips.intake_rules import place_of_location
+from app.tips.intake_rules import TIP_TYPES_BY_KIND, place_of_location
 from app.tips.models import Tip, TipStatus, TipType, TipWatcher, WatchReason
 from app.tips.timeline import record_event
 from app.triage.deadlines import compute_deadlines, load_calendar
@@ -49,12 +49,7 @@ from app.units.routing import provincial_unit_code
 from app.units.service import UnitsSnapshot, route_with, units_snapshot
 
 LEAD_ROLES = frozenset({Role.admin.value, Role.province_supervisor.value, Role.unit_lead.value})
-TYPES_BY_KIND: dict[str, frozenset[str]] = {
-    CategoryKind.crime.value: frozenset(
-        {TipType.to_giac.value, TipType.tin_bao.value, TipType.kien_nghi_khoi_to.value}
-    ),
-    CategoryKind.security_order.value: frozenset({TipType.phan_anh.value}),
-}
+TYPES_BY_KIND = TIP_TYPES_BY_KIND
 _MASKED = {"from": None, "to": None, "masked": True}
 _DEADLINE_FIELDS = ("due_at", "transfer_due_at")
 

@@ -93,7 +93,9 @@ async def transition_tip(
     ``rejected``/``referred`` need a ``note``. ``transferred`` and ``merged`` go through
     ``/transfer`` and ``/merge``. An illegal move answers 409 ``invalid_transition`` with
     ``allowed`` listing the possible targets; resolved, rejected, referred and merged are
-    final."""
+    final. ``public_message`` adds a line for the reporter's /track timeline (also when the
+    public status does not change). The first transition classifies the tip and, out of
+    ``received``, acknowledges it."""
     await actions.transition(session, tip=tip, actor=principal, data=body)
     return await record.tip_detail(session, principal=principal, tip=tip)
 

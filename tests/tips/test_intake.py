@@ -429,3 +429,24 @@ async def test_intake_with_files_lists_them(client: httpx.AsyncClient, db: Async
     rows = list(await db.scalars(select(Attachment).order_by(Attachment.created_at)))
     assert {r.tip_id for r in rows} == {response.json()["id"]}
     assert all(r.message_id is None and not r.uploaded_by_staff for r in rows)
+
+
+async def test_kien_nghi_khoi_to_is_set_only_by_staff_intake(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    officer = await make_user(db, role="officer", unit_code="CAX-26740", province_code="79")
+    staff = auth_headers(app, officer)
+    response = await client.post(
+        TIPS, json=payload(channel="walk_in", tip_type="kien_nghi_khoi_to"), headers=staff
+    )
+    assert response.status_code == 201, response.text
+    assert (await _tip(db, response.json()["id"])).tip_type == "kien_nghi_khoi_to"
+    # Not for citizens, and it must fit the kind.
+    citizen = await client.post(TIPS, json=payload(tip_type="kien_nghi_khoi_to"))
+    assert citizen.status_code == 422 and field_names(citizen.json()) == ["tip_type"]
+    wrong = await client.post(
+        TIPS,
+        json=payload(channel="hotline", category_code="public_disorder", tip_type="to_giac"),
+        headers=staff,
+    )
+    assert wrong.status_code == 422 and field_names(wrong.json()) == ["tip_type"]
