@@ -75,6 +75,11 @@ async def test_complaint_within_fifteen_days_is_recorded_sealed_and_told_to_the_
         r = await client.get(base, headers=staff.headers[name])
         assert r.status_code == 200, (name, r.text)
         assert [c["body"] for c in r.json()] == [BODY]
+    record = f"/api/v1/tips/{created['id']}"
+    r = await client.get(record, headers=staff.headers["officer_a"])
+    assert [c["id"] for c in r.json()["complaints"]] == [complaint_id]
+    r = await client.get(record, headers=staff.headers["analyst_79"])
+    assert r.json()["complaints"] is None
     for name, expected in (
         ("analyst_79", 403),
         ("analyst_key_79", 403),
