@@ -9,6 +9,8 @@ warm-up):
 * the commune officer's queue: the first page, and a deep page reached by following
   ``next_cursor`` ``--deep-pages`` times;
 * a filtered supervisor queue (open statuses, one category, by due date) and a text search;
+* the case-work filters: an officer's unread messages, a supervisor's acknowledgement
+  overdue and a kind + channel + due_before filter;
 * GET /stats/summary for the province and a year (by category and by month), /stats/sla,
   /stats/hotspots;
 * a full CSV export as admin (every tip): rows/s, and the server's resident memory (peak,
@@ -302,6 +304,27 @@ def main() -> None:
             budget=args.budget,
         )
         record("supervisor queue, q=xe may", latencies, f"{len(answer.json()['items'])} items")
+        # The case-work filters: unread reporter messages (two index probes per tip walked),
+        # acknowledgement overdue, and kind/channel/commune together.
+        for name, headers, params in (
+            ("officer queue, has_unread_messages", officer, {"has_unread_messages": "true"}),
+            ("supervisor queue, acknowledge_overdue", supervisor, {"acknowledge_overdue": "true"}),
+            (
+                "supervisor queue, kind+channel+due_before",
+                supervisor,
+                {"kind": "crime", "channel": "web", "due_before": "2030-01-01"},
+            ),
+        ):
+            latencies, answer = timings(
+                client,
+                "/api/v1/tips",
+                headers=headers,
+                params={**params, "limit": args.limit},
+                repeat=repeat,
+                warmup=warmup,
+                budget=args.budget,
+            )
+            record(name, latencies, f"{len(answer.json()['items'])} items")
 
         stats_repeat = max(5, repeat // 2)
         for name, path, params in (

@@ -113,11 +113,12 @@ async def list_tip_complaints(
     responses=problem_responses(401, 403, 404),
 )
 async def list_tip_protection_requests(
-    request: Request, session: SessionDep, principal: Lead, tip: LeadTip
+    request: Request, response: Response, session: SessionDep, principal: Lead, tip: LeadTip
 ) -> list[ProtectionOut]:
     """The reporter's protection requests with their content, oldest first: the holding
     unit's leads, the province's supervisors and admins (403 for those who may only read
     the tip). Every request read is audited (`protection_request.read`)."""
+    response.headers["Cache-Control"] = "no-store"
     return await protection.staff_requests(
         session, tip=tip, actor=principal, cipher=request.app.state.cipher
     )

@@ -132,3 +132,8 @@ async def track_view(
         complaints=await reporter_complaints(session, tip),
         protection_requests=await protection.reporter_requests(session, tip),
     )
+
+
+async def complaint_refs(session: AsyncSession, tip: Tip) -> list[tuple[str, datetime]]:
+    """The tip's complaints as (id, filed_at), for the staff record."""
+    return [(c.id, c.filed_at) for c in await _complaints(session, tip)]

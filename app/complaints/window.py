@@ -5,7 +5,9 @@ When was the reporter told? The decision is on ``/track`` from the moment of the
 that made it, so the window counts at the latest from that day. A reporter with a notice
 contact is also sent the outcome with a deadline in it (app.notifications.delivery): a notice
 delivered on a later day moves the window to the deadline that notice gave, so the system
-never refuses a complaint before a deadline it told the reporter. Notices not (yet)
+never refuses a complaint before a deadline it told the reporter. The reporter of a tip merged
+into another complains about the other tip's decision (their ``/track`` shows it); the
+complaint is recorded on their own tip, naming the decision's timeline row. Notices not (yet)
 delivered count for nothing. The last day is a calendar day in Vietnamese time; the window
 closes at the end of it.
 """
@@ -36,8 +38,27 @@ class Window:
         return to_local(now).date() <= self.deadline
 
 
+MAX_MERGE_HOPS = 8
+
+
+async def deciding_tip(session: AsyncSession, tip: Tip) -> Tip:
+    """The tip whose decision ``tip``'s reporter was told of: a merged duplicate follows the
+    tip it was merged into (as its ``/track`` does), hop after hop."""
+    current = tip
+    for _ in range(MAX_MERGE_HOPS):
+        if current.status != TipStatus.merged or current.merged_into_id is None:
+            return current
+        into = await session.get(Tip, current.merged_into_id)
+        if into is None:
+            return current
+        current = into
+    return current
+
+
 async def decision_event(session: AsyncSession, tip: Tip) -> TipEvent | None:
-    """The transition that resolved the tip as ``not_prosecuted``, if that is its outcome."""
+    """The transition that resolved the tip as ``not_prosecuted``, if that is its outcome
+    (for a merged tip: the outcome of the tip it was merged into)."""
+    tip = await deciding_tip(session, tip)
     if tip.status != TipStatus.resolved or tip.outcome != NOT_PROSECUTED:
         return None
     event: TipEvent | None = await session.scalar(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Organization, User
 from app.accounts.principal import Principal
 from app.audit import service as audit
+from app.complaints.service import complaint_refs
 from app.core.errors import NotFound, msg
 from app.core.security import DataCipher
 from app.core.time import utcnow
@@ -34,6 +35,7 @@ from app.tips.timeline import FILER_EVENTS, filer_label, record_event
 from app.triage.models import DeadlineExtension
 from app.triage.overdue import is_acknowledge_overdue, is_overdue
 from app.triage.schemas import (
+    ComplaintRef,
     DeadlineExtensionOut,
     EventActor,
     IntakeRecordOut,
@@ -207,6 +209,11 @@ async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -
         timeline=await list_events(session, principal=principal, tip=tip),
         created_at=tip.created_at,
         updated_at=tip.updated_at,
+        complaints=(
+            [ComplaintRef(id=i, filed_at=at) for i, at in await complaint_refs(session, tip)]
+            if personal
+            else None
+        ),
     )
 
 

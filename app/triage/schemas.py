@@ -164,6 +164,11 @@ class ReporterAnonymous(BaseModel):
     anonymous: Literal[True] = True
 
 
+class ComplaintRef(BaseModel):
+    id: str
+    filed_at: LocalDateTime
+
+
 class TipDetail(BaseModel):
     id: str
     reference: str
@@ -224,6 +229,11 @@ class TipDetail(BaseModel):
     timeline: list[TipEventOut]
     created_at: LocalDateTime
     updated_at: LocalDateTime
+    complaints: list[ComplaintRef] | None = Field(
+        None,
+        description="The reporter's complaints against a not_prosecuted decision (their text: "
+        "GET /tips/{id}/complaints); null for analysts.",
+    )
 
 
 class TransitionIn(BaseModel):

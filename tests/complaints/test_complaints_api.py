@@ -75,6 +75,11 @@ async def test_complaint_within_fifteen_days_is_recorded_sealed_and_told_to_the_
         r = await client.get(base, headers=staff.headers[name])
         assert r.status_code == 200, (name, r.text)
         assert [c["body"] for c in r.json()] == [BODY]
+    record = f"/api/v1/tips/{created['id']}"
+    r = await client.get(record, headers=staff.headers["officer_a"])
+    assert [c["id"] for c in r.json()["complaints"]] == [complaint_id]
+    r = await client.get(record, headers=staff.headers["analyst_79"])
+    assert r.json()["complaints"] is None
     for name, expected in (
         ("analyst_79", 403),
         ("analyst_key_79", 403),
@@ -167,3 +172,33 @@ async def test_bad_bodies_and_receipts(
         COMPLAINTS, json={"body": BODY}, headers={"X-Tip-Receipt": "AAAA-BBBB-CCCC-DDDD-EEEE"}
     )
     assert r.status_code == 404
+
+
+async def test_the_reporter_of_a_merged_duplicate_complains_about_the_decision(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    staff = await make_staff(db, app)
+    officer = staff.headers["officer_a"]
+    duplicate = await submit(client)
+    kept = await submit(client)
+    r = await client.post(
+        f"/api/v1/tips/{duplicate['id']}/merge",
+        json={"into_id": kept["id"], "note": "Cùng một vụ."},
+        headers=officer,
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(COMPLAINTS, json={"body": BODY}, headers=receipt(duplicate))
+    assert r.status_code == 409 and r.json()["code"] == "complaint_not_open"
+
+    await resolve(client, kept["id"], officer, "not_prosecuted")
+    event = await decision(db, kept["id"])
+    pin_clock(app, event.at + timedelta(days=2))
+    tracked = await client.get(TRACK, headers=receipt(duplicate))
+    last_day = to_local(event.at).date() + timedelta(days=15)
+    assert tracked.json()["complaint_deadline"] == last_day.isoformat()
+    r = await client.post(COMPLAINTS, json={"body": BODY}, headers=receipt(duplicate))
+    assert r.status_code == 201, r.text
+    db.expire_all()
+    row = await db.get(Complaint, r.json()["id"])
+    assert row is not None
+    assert (row.tip_id, row.decision_event_id) == (duplicate["id"], event.id)

@@ -89,6 +89,7 @@ async def test_protection_request_round_trip(
         r = await client.get(base, headers=staff.headers[name])
         assert r.status_code == 200, (name, r.text)
         assert [x["body"] for x in r.json()] == [BODY]
+        assert r.headers["cache-control"] == "no-store"
         reads = await _audits(db, "protection_request.read", request_id)
         assert len(reads) == n and reads[-1].actor_id == staff[name].id
         assert BODY not in str(reads[-1].data) and reads[-1].reason is None

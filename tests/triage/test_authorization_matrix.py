@@ -67,6 +67,9 @@ ENDPOINTS = {
     "correct": Endpoint("POST", "/corrections", PERSONAL, True, 200),
     "message_write": Endpoint("POST", "/messages", PERSONAL, True, 201),
     "reveal": Endpoint("POST", "/reporter/reveal", LEADS, True, 200),
+    "complaints": Endpoint("GET", "/complaints", PERSONAL, False, 200),
+    # More confidential than the tip: only those who may act on it, and leads and above.
+    "protection_requests": Endpoint("GET", "/protection-requests", LEADS, True, 200),
 }
 
 
