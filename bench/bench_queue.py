@@ -48,6 +48,8 @@ from harness import (
     tinbao,
 )
 
+INITIAL_PASSWORD = "bench-initial-password-0001"
+
 TARGETS = {
     "officer queue, first page": 0.020,
     "officer queue, deep page": 0.050,
@@ -80,11 +82,17 @@ def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
 
 
 def ensure_user(client: httpx.Client, admin: dict[str, str], **fields: str) -> dict[str, str]:
-    """Create the user (or find it from an earlier run) and log in."""
-    body = {"password": STAFF_PASSWORD, "full_name": f"Bench {fields['role']}", **fields}
+    """Create the user (or find it from an earlier run) and log in. A password the admin set
+    must be replaced by its user before anything else (403 otherwise): a new user changes it
+    from ``INITIAL_PASSWORD`` to ``STAFF_PASSWORD`` first."""
+    body = {"password": INITIAL_PASSWORD, "full_name": f"Bench {fields['role']}", **fields}
     answer = client.post("/api/v1/users", json=body, headers=admin)
     if answer.status_code not in (201, 409):
         raise SystemExit(f"cannot create {fields['username']}: {answer.status_code} {answer.text}")
+    if answer.status_code == 201:
+        first = login(client, fields["username"], INITIAL_PASSWORD)
+        change = {"current_password": INITIAL_PASSWORD, "new_password": STAFF_PASSWORD}
+        client.post("/api/v1/auth/password", json=change, headers=first).raise_for_status()
     return login(client, fields["username"], STAFF_PASSWORD)
 
 

@@ -59,6 +59,8 @@ ROLES: dict[str, set[str]] = {
     "POST /api/v1/tips/{tip_id}/reporter/reveal": LEADS,
     "POST /api/v1/tips/{tip_id}/attachments": ACTORS,
     "GET /api/v1/tips/{tip_id}/similar": READERS,
+    "GET /api/v1/tips/{tip_id}/intake-record.pdf": ACTORS,
+    "GET /api/v1/units/{code}/register": READERS,
     "GET /api/v1/stats/summary": STATISTICS,
     "GET /api/v1/stats/sla": STATISTICS,
     "GET /api/v1/stats/hotspots": STATISTICS,

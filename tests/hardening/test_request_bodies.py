@@ -101,9 +101,9 @@ async def test_every_operation_with_a_body_is_capped(app, settings):
                     else:
                         assert_too_large(r, lang=lang)
         assert seen_multipart >= 2  # /tips and /track/messages take uploads
-        # Those that answer before reading (an unknown receipt, a form without its fields)
-        # are few: the body was never read, so it is bounded too.
-        assert len(refused_first) <= 4, refused_first
+        # Those that answer before reading (an unknown receipt, a form without its fields,
+        # staff uploads without a token) are few: the body was never read, so it is bounded too.
+        assert len(refused_first) <= 6, refused_first
 
 
 async def test_multipart_cap_only_where_uploads_are_taken(app, settings):

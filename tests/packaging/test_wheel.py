@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -58,6 +59,11 @@ def test_wheel_installs_migrates_and_serves_without_checkout(tmp_path: Path) -> 
     dist = tmp_path / "dist"
     _run(uv, "build", "--wheel", "--out-dir", dist, ROOT, cwd=tmp_path)
     (wheel,) = dist.glob("tinbao-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    # The printed records' font ships in the package (never a system font), with its licence.
+    for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):
+        assert f"app/records/fonts/{font}" in names, font
 
     venv = tmp_path / "venv"
     outside = tmp_path / "elsewhere"

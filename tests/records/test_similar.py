@@ -11,7 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.admin_units.geo import get_locator
 from app.triage.similar import distance_m
-from tests.tips.helpers import SAI_GON, SAI_GON_POINT, TAN_DINH_POINT, TIPS
+from tests.tips.helpers import (
+    LONG_DESCRIPTION,
+    SAI_GON,
+    SAI_GON_POINT,
+    TAN_DINH_POINT,
+    TIPS,
+    jpeg_bytes,
+    payload,
+    post_multipart,
+)
 from tests.triage.helpers import Staff, make_staff, set_tip, submit
 
 TEXT = "Nhóm thanh niên tụ tập sử dụng ma túy ở cuối hẻm 12 đường Lê Lợi mỗi tối."
@@ -107,3 +116,22 @@ async def test_only_within_the_callers_scope(client: httpx.AsyncClient, staff: S
         f"{TIPS}/{tip['id']}/similar", params={"limit": 1}, headers=staff.headers["admin"]
     )
     assert [s["id"] for s in r.json()] == [twin["id"]]
+
+
+async def test_a_tip_without_a_commune_is_compared_within_its_province(
+    client: httpx.AsyncClient, staff: Staff
+) -> None:
+    body = payload(
+        description=LONG_DESCRIPTION,
+        location={"province_code": "79", "address": "gần chợ"},
+        location_unknown=True,
+    )
+    r = await post_multipart(client, body, [("anh.jpg", jpeg_bytes(), "image/jpeg")])
+    assert r.status_code == 201, r.text
+    unknown = r.json()
+    same_words = await submit(client, description=LONG_DESCRIPTION, location=_at(TAN_DINH))
+    other_province = await submit(client, description=LONG_DESCRIPTION, location=_at(HANOI))
+    found = await _similar(client, unknown["id"], staff.headers["admin"])
+    assert [s["id"] for s in found] == [same_words["id"]]
+    assert found[0]["distance_m"] is None
+    assert other_province["id"] not in [s["id"] for s in found]

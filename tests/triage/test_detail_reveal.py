@@ -62,7 +62,8 @@ async def test_anonymous_tip_and_attachment_download(app, client, db):
     ).json()
     assert detail["reporter"] == {"anonymous": True}
     (attachment,) = detail["attachments"]
-    assert set(attachment) == {"id", "filename", "content_type", "size"}
+    assert set(attachment) == {"id", "filename", "content_type", "size", "uploaded_by"}
+    assert attachment["uploaded_by"] == "reporter"
 
     url = f"/api/v1/tips/{tip['id']}/attachments/{attachment['id']}"
     r = await client.get(url, headers=staff.headers["officer_a"])

@@ -1,0 +1,154 @@
+"""Possible duplicates (GET /api/v1/tips/{id}/similar) at national scale, over HTTP.
+
+Against a database filled by ``tinbao dev generate`` (``--generate`` tops it up to ``--tips``;
+the issue's target is 1,000,000), starts uvicorn on 127.0.0.1 and times, one request at a
+time, ``/similar`` for ``--samples`` different tips:
+
+* random tips with a commune, as admin (the widest scope: every visible tip is a candidate);
+* tips of the busiest commune (the most candidates in the same and neighbouring communes), as
+  admin and as the supervisor of its province (the province rule in the WHERE clause);
+* tips without a commune (``location_unknown``: the whole province within 30 days).
+
+Baselines on the same server and client: GET /healthz (the floor of client, HTTP and
+framework) and GET /api/v1/tips/{id} (one tip's full record). Prints p50/p95/max and the
+answers' sizes, appends them to bench/results/<date>-<db>.md; asserts no timing.
+Target (issue 13): p95 < 100 ms at 1,000,000 tips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import httpx
+from bench_queue import ensure_user, login, timings
+from harness import (
+    ADMIN_PASSWORD,
+    Report,
+    Server,
+    add_database_arguments,
+    command_line,
+    database_url,
+    ms,
+    percentile,
+    prepare_database,
+    server_env,
+    sql,
+    tinbao,
+)
+
+TARGET = 0.100
+
+
+def _each(
+    client: httpx.Client, tip_ids: list[str], headers: dict[str, str], warmup: int
+) -> tuple[list[float], list[int]]:
+    """One timed /similar call per tip (after ``warmup`` untimed ones): latencies, sizes."""
+    for tip_id in tip_ids[:warmup]:
+        client.get(f"/api/v1/tips/{tip_id}/similar", headers=headers)
+    latencies, sizes = [], []
+    for tip_id in tip_ids:
+        started = time.perf_counter()
+        answer = client.get(f"/api/v1/tips/{tip_id}/similar", headers=headers)
+        latencies.append(time.perf_counter() - started)
+        if answer.status_code != 200:
+            raise SystemExit(f"/similar of {tip_id}: {answer.status_code} {answer.text[:300]}")
+        sizes.append(len(answer.json()))
+    return latencies, sizes
+
+
+def _ids(url: str, where: str, params: list[str], limit: int) -> list[str]:
+    rows = sql(
+        url, f"SELECT id FROM tips WHERE {where} ORDER BY random() LIMIT {int(limit)}", params
+    )
+    return [str(r[0]) for r in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_database_arguments(parser)
+    parser.add_argument("--tips", type=int, default=1_000_000, help="tips expected in the db")
+    parser.add_argument("--generate", action="store_true", help="top the db up to --tips first")
+    parser.add_argument("--samples", type=int, default=200, help="tips asked about per row")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed calls first")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+    url = database_url(args)
+    env = server_env(url, TINBAO_SCHEDULER_ENABLED="false")
+    prepare_database(env)
+    count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
+    if count < args.tips and args.generate:
+        print(f"generating {args.tips - count:,} tips (the database holds {count:,})")
+        tinbao(env, "dev", "generate", "--tips", str(args.tips - count), quiet=False)
+        count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
+    report = Report("bench_similar", url, command=command_line())
+    if count < args.tips:
+        report.line(f"**the database holds {count:,} tips, fewer than the target {args.tips:,}**")
+    busiest = sql(
+        url,
+        "SELECT commune_code, province_code, count(*) FROM tips WHERE commune_code IS NOT NULL "
+        "GROUP BY commune_code, province_code ORDER BY count(*) DESC LIMIT 1",
+    )
+    if not busiest:
+        raise SystemExit("no tips: run with --generate, or `tinbao dev generate --tips N`")
+    commune, province, commune_tips = busiest[0]
+    random_ids = _ids(url, "commune_code IS NOT NULL", [], args.samples)
+    busy_ids = _ids(url, "commune_code = %s", [commune], args.samples)
+    unknown_ids = _ids(url, "commune_code IS NULL", [], args.samples)
+    rows: list[list[str]] = []
+
+    def record(name: str, latencies: list[float], note: str = "") -> None:
+        p95 = percentile(latencies, 95)
+        verdict = "met" if p95 <= TARGET else "MISSED"
+        target = f"< {ms(TARGET)} ({verdict})" if "similar" in name else ""
+        p50, worst = ms(percentile(latencies, 50)), ms(max(latencies))
+        rows.append([name, str(len(latencies)), p50, ms(p95), worst, target, note])
+
+    with (
+        Server(url, workers=args.workers, env=env) as server,
+        httpx.Client(base_url=server.base_url, timeout=600) as client,
+    ):
+        admin = login(client, "admin", ADMIN_PASSWORD)
+        supervisor = ensure_user(
+            client,
+            admin,
+            username=f"bench-supervisor-{province}",
+            role="province_supervisor",
+            province_code=str(province),
+        )
+        report.line(
+            f"database: {count:,} tips; busiest commune {commune} ({commune_tips:,} tips, "
+            f"province {province}); {args.workers} uvicorn worker(s), one client, one request "
+            f"at a time, one call per sampled tip after {args.warmup} untimed"
+        )
+        latencies, _ = timings(client, "/healthz", repeat=args.samples, warmup=args.warmup)
+        record("GET /healthz (floor)", latencies)
+        latencies = []
+        for tip_id in random_ids:
+            started = time.perf_counter()
+            client.get(f"/api/v1/tips/{tip_id}", headers=admin).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+        record("GET /tips/{id} (baseline: one record)", latencies)
+
+        def sizes_note(sizes: list[int]) -> str:
+            found = sum(1 for s in sizes if s)
+            return (
+                f"{found}/{len(sizes)} with duplicates, {sum(sizes) / max(1, len(sizes)):.1f} avg"
+            )
+
+        for name, ids, headers in (
+            ("similar, random tips, admin", random_ids, admin),
+            (f"similar, busiest commune {commune}, admin", busy_ids, admin),
+            (f"similar, busiest commune {commune}, supervisor", busy_ids, supervisor),
+            ("similar, tips without a commune, admin", unknown_ids, admin),
+        ):
+            if not ids:
+                continue
+            latencies, sizes = _each(client, ids, headers, args.warmup)
+            record(name, latencies, sizes_note(sizes))
+    report.table(["request", "calls", "p50", "p95", "max", "target", "answers"], rows)
+    report.save()
+
+
+if __name__ == "__main__":
+    main()
