@@ -7,7 +7,9 @@ with the ring, each with its own associated data:
 
 * reporter identities (``reporter_identities``, AAD = tip id; purged rows hold nothing),
 * intake replay records (``idempotency_records``, AAD = key hash),
-* webhook secrets (``webhook_subscriptions``, AAD = ``webhook:<id>``).
+* webhook secrets (``webhook_subscriptions``, AAD = ``webhook:<id>``),
+* persons involved and victim (``tips.people_*``, AAD = ``tip-people:<tip id>``),
+* conversation messages (``tip_messages.body_*``, AAD = ``tip-message:<id>``).
 
 Work goes in batches, each its own transaction. Every row is rewritten by a conditional
 UPDATE that still expects the old key id and ciphertext, so a row changed meanwhile (erased,
@@ -29,7 +31,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.security import DataCipher
 from app.integration.models import WebhookSubscription
-from app.tips.models import IdempotencyRecord, ReporterIdentity
+from app.tips.models import IdempotencyRecord, ReporterIdentity, Tip, TipMessage
+from app.tips.sealed import message_aad, people_aad
 
 DEFAULT_BATCH = 500
 
@@ -71,6 +74,15 @@ SEALED: tuple[SealedColumn, ...] = (
         WebhookSubscription.secret_ciphertext,
         # Must match app.integration.webhooks: the secret is sealed for its subscription.
         lambda subscription_id: f"webhook:{subscription_id}".encode(),
+    ),
+    SealedColumn("tip_people", Tip, Tip.id, Tip.people_key_id, Tip.people_ciphertext, people_aad),
+    SealedColumn(
+        "tip_messages",
+        TipMessage,
+        TipMessage.id,
+        TipMessage.body_key_id,
+        TipMessage.body_ciphertext,
+        message_aad,
     ),
 )
 

@@ -153,7 +153,7 @@ repeated failures from one address answer 429.
 )
 async def track_tip(request: Request, session: SessionDep, tip: ReceiptTip) -> TrackedTip:
     lang = negotiate(request.headers.get("accept-language"))
-    return await track.tracked_tip(session, tip=tip, lang=lang)
+    return await track.tracked_tip(session, tip=tip, lang=lang, cipher=request.app.state.cipher)
 
 
 @router.get(
@@ -165,12 +165,15 @@ async def track_tip(request: Request, session: SessionDep, tip: ReceiptTip) -> T
     responses=problem_responses(404, 422, 429),
 )
 async def list_track_messages(
+    request: Request,
     session: SessionDep,
     tip: ReceiptTip,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[MessageOut]:
-    return await track.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    return await track.list_messages(
+        session, tip=tip, limit=limit, cursor=cursor, cipher=request.app.state.cipher
+    )
 
 
 @router.post(
@@ -186,6 +189,7 @@ async def list_track_messages(
     openapi_extra=_body(MessageCreate, "message"),
 )
 async def add_track_message(
+    request: Request,
     session: SessionDep,
     tip: ReceiptTip,
     submission: MessageSubmission,
@@ -198,6 +202,7 @@ async def add_track_message(
         body=submission.data.body,
         files=submission.files,
         storage=storage,
+        cipher=request.app.state.cipher,
         now=now,
     )
 

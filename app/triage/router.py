@@ -61,10 +61,14 @@ async def list_tips(
 
 
 @router.get("/{tip_id}", response_model=TipDetail, responses=_READ)
-async def get_tip(session: SessionDep, principal: Reader, tip: CurrentTip) -> TipDetail:
+async def get_tip(
+    request: Request, session: SessionDep, principal: Reader, tip: CurrentTip
+) -> TipDetail:
     """The full record. The reporter is masked (``{"masked": true}``) unless revealed through
     ``/reporter/reveal``; analysts get no reporter block, no persons involved and no notes."""
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.get("/{tip_id}/events", response_model=list[TipEventOut], responses=_READ)
@@ -77,7 +81,7 @@ async def get_tip_events(
 
 @router.post("/{tip_id}/transitions", response_model=TipDetail, responses=_WRITE)
 async def transition_tip(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: TransitionIn
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: TransitionIn
 ) -> TipDetail:
     """Move the tip through the workflow: received → verifying → in_progress → resolved, with
     awaiting_info, suspended (crime tips; resuming gives at most one more month), referred
@@ -87,30 +91,38 @@ async def transition_tip(
     ``allowed`` listing the possible targets; resolved, rejected, referred and merged are
     final."""
     await actions.transition(session, tip=tip, actor=principal, data=body)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/claim", response_model=TipDetail, responses=_WRITE)
-async def claim_tip(session: SessionDep, principal: UnitMember, tip: UnitTip) -> TipDetail:
+async def claim_tip(
+    request: Request, session: SessionDep, principal: UnitMember, tip: UnitTip
+) -> TipDetail:
     """Take an unassigned tip of one's own unit. When someone else holds it: 409
     ``already_claimed``. Of concurrent claims exactly one wins."""
     await actions.claim(session, tip=tip, actor=principal)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/assign", response_model=TipDetail, responses=_WRITE)
 async def assign_tip(
-    session: SessionDep, principal: Lead, tip: LeadTip, body: AssignIn
+    request: Request, session: SessionDep, principal: Lead, tip: LeadTip, body: AssignIn
 ) -> TipDetail:
     """Assign the tip to an active officer or lead of its unit (422 otherwise); null
     unassigns. Unit leads and above."""
     await actions.assign(session, tip=tip, actor=principal, assignee_id=body.assignee_id)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/transfer", response_model=TipDetail, responses=_WRITE)
 async def transfer_tip(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: TransferIn
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: TransferIn
 ) -> TipDetail:
     """Hand the same tip (same id, reference and receipt) to another police unit, which
     enters it in its own register; it starts at ``received`` there, unassigned, with the
@@ -120,17 +132,21 @@ async def transfer_tip(
     await handover.transfer(
         session, tip=tip, actor=principal, unit_code=body.unit_code, reason=body.reason
     )
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/merge", response_model=TipDetail, responses=_WRITE)
 async def merge_tip(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: MergeIn
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: MergeIn
 ) -> TipDetail:
     """Close the tip as a duplicate of ``into_id``: another tip the caller can see that was
     not itself merged (422 otherwise)."""
     await handover.merge(session, tip=tip, actor=principal, into_id=body.into_id, note=body.note)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post(
@@ -168,13 +184,16 @@ async def add_tip_note(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_tip_messages(
+    request: Request,
     session: SessionDep,
     tip: PersonalDataTip,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> MessagePage:
     """The conversation with the reporter, oldest first (not for analysts)."""
-    return await conversation.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    return await conversation.list_messages(
+        session, tip=tip, limit=limit, cursor=cursor, cipher=request.app.state.cipher
+    )
 
 
 @router.post(
@@ -184,11 +203,13 @@ async def list_tip_messages(
     responses=_WRITE,
 )
 async def add_tip_message(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: MessageIn
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: MessageIn
 ) -> MessageOut:
     """Write to the reporter; shown on /track. Also on closed tips (after ``not_prosecuted``
     the reporter may complain within 15 days)."""
-    return await conversation.add_message(session, tip=tip, actor=principal, body=body.body)
+    return await conversation.add_message(
+        session, tip=tip, actor=principal, body=body.body, cipher=request.app.state.cipher
+    )
 
 
 @router.get(
