@@ -81,12 +81,16 @@ def _batches(query: sa.Select[Any], key: Any) -> Iterator[Sequence[Any]]:
         after = rows[-1][0]
 
 
-def _seal_existing() -> None:
+_CLEAR = sa.or_(_tips.c.persons_involved.is_not(None), _tips.c.victim.is_not(None))
+
+
+def _any(query: sa.Select[Any]) -> bool:
+    return op.get_bind().execute(query.limit(1)).first() is not None
+
+
+def _seal_existing(cipher: Any) -> None:
     bind = op.get_bind()
-    clear = sa.or_(_tips.c.persons_involved.is_not(None), _tips.c.victim.is_not(None))
-    has_people = bind.execute(sa.select(_tips.c.id).where(clear).limit(1)).first() is not None
-    has_messages = bind.execute(sa.select(_messages.c.id).limit(1)).first() is not None
-    cipher = _cipher(has_people or has_messages)
+    clear = _CLEAR
     query = sa.select(_tips.c.id, _tips.c.persons_involved, _tips.c.victim).where(clear)
     for rows in _batches(query, _tips.c.id):
         for tip_id, persons, victim in rows:
@@ -111,6 +115,8 @@ def _seal_existing() -> None:
 
 
 def upgrade() -> None:
+    # Refuse before any change when rows need encrypting and no cipher was given.
+    cipher = _cipher(_any(sa.select(_tips.c.id).where(_CLEAR)) or _any(sa.select(_messages.c.id)))
     with op.batch_alter_table("tips", schema=None) as batch_op:
         batch_op.add_column(sa.Column("people_key_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("people_ciphertext", sa.LargeBinary(), nullable=True))
@@ -125,7 +131,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("body_key_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("body_ciphertext", sa.LargeBinary(), nullable=True))
 
-    _seal_existing()
+    _seal_existing(cipher)
     # A Front member who filed a tip is its reporter: only the sealed identity names them.
     op.execute(
         _tips.update().where(_tips.c.organization_id.is_not(None)).values(submitted_by_id=None)
@@ -140,12 +146,9 @@ def upgrade() -> None:
         batch_op.drop_column("body")
 
 
-def _open_existing() -> None:
+def _open_existing(cipher: Any) -> None:
     bind = op.get_bind()
     sealed = _tips.c.people_ciphertext.is_not(None)
-    has_people = bind.execute(sa.select(_tips.c.id).where(sealed).limit(1)).first() is not None
-    has_messages = bind.execute(sa.select(_messages.c.id).limit(1)).first() is not None
-    cipher = _cipher(has_people or has_messages)
     query = sa.select(_tips.c.id, _tips.c.people_key_id, _tips.c.people_ciphertext).where(sealed)
     for rows in _batches(query, _tips.c.id):
         for tip_id, key_id, blob in rows:
@@ -165,12 +168,16 @@ def _open_existing() -> None:
 
 
 def downgrade() -> None:
+    cipher = _cipher(
+        _any(sa.select(_tips.c.id).where(_tips.c.people_ciphertext.is_not(None)))
+        or _any(sa.select(_messages.c.id))
+    )
     with op.batch_alter_table("tips", schema=None) as batch_op:
         batch_op.add_column(sa.Column("persons_involved", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("victim", sa.Text(), nullable=True))
     with op.batch_alter_table("tip_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("body", sa.Text(), nullable=True))
-    _open_existing()
+    _open_existing(cipher)
     with op.batch_alter_table("tip_messages", schema=None) as batch_op:
         batch_op.alter_column("body", existing_type=sa.Text(), nullable=False)
         batch_op.drop_column("body_ciphertext")
