@@ -99,7 +99,7 @@ def event_out(
         to_status=event.to_status,
         public=event.public,
         public_status=event.public_status,
-        public_message=event.public_message,
+        public_message=event.public_message if personal_data else None,
         note=event.note if personal_data else None,
         data=event.data or {},
     )
