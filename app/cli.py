@@ -273,9 +273,10 @@ def reencrypt_reporters(
     batch_size: int = typer.Option(500, min=1, max=10_000, help="Rows per transaction."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only count rows per key id."),
 ) -> None:
-    """Re-encrypt reporter identities, intake replay records and webhook secrets still under
-    an old data key with the current (first) key of TINBAO_DATA_KEYS. Idempotent; safe while
-    the service runs. Exits 1 when some rows could not be decrypted with the key ring."""
+    """Re-encrypt reporter identities, intake replay records, webhook secrets, persons
+    involved and victims, and conversation messages still under an old data key with the
+    current (first) key of TINBAO_DATA_KEYS. Idempotent; safe while the service runs. Exits 1
+    when some rows could not be decrypted with the key ring."""
     import asyncio
 
     from app.core.config import get_settings

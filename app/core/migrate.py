@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from app.core.config import Settings
 from app.core.db import make_sync_engine
 from app.core.migrations import alembic_config
+from app.core.security import DataCipher
 
 # pg_advisory_lock key: "tinbao" in ASCII, a constant every replica agrees on.
 ADVISORY_LOCK_KEY = int.from_bytes(b"tinbao", "big")
@@ -88,9 +89,15 @@ def exclusive(settings: Settings) -> Iterator[Connection]:
 
 
 def migrate(settings: Settings, revision: str = "head") -> MigrationResult:
-    """Upgrade to `revision` under the lock; what the database was at before and after."""
+    """Upgrade to `revision` under the lock; what the database was at before and after.
+
+    Migrations that convert rows to ciphertext (0006_privacy_sealed_people) get the data
+    cipher built from ``TINBAO_DATA_KEYS`` as the configuration's ``cipher`` attribute."""
+    cfg = alembic_config()
+    if settings.data_keys:
+        cfg.attributes["cipher"] = DataCipher(settings.data_keys)
     with exclusive(settings) as conn:
-        return _upgrade(alembic_config(), conn, revision)
+        return _upgrade(cfg, conn, revision)
 
 
 def _upgrade(cfg: Config, conn: Connection, revision: str) -> MigrationResult:

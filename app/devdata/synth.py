@@ -55,6 +55,7 @@ from app.admin_units.fold import fold
 from app.core.security import CROCKFORD, DataCipher
 from app.devdata import texts
 from app.tips.models import TipStatus
+from app.tips.sealed import people_aad
 from app.tips.status import public_status_for
 from app.triage.deadlines import WorkingCalendar, compute_deadlines, handover_deadlines
 from app.units.models import CategoryKind, UnitKind
@@ -76,8 +77,8 @@ TIP_COLUMNS = (
     "description",
     "search_text",
     "occurred_at",
-    "persons_involved",
-    "victim",
+    "people_key_id",
+    "people_ciphertext",
     "commune_code",
     "province_code",
     "legacy_commune_code",
@@ -599,6 +600,15 @@ class Synthesizer:
 
     # -- a batch ---------------------------------------------------------------------------
 
+    def _sealed_people(
+        self, tip_id: str, persons: str | None, victim: str | None
+    ) -> tuple[str | None, bytes | None]:
+        """Persons involved and victim sealed as intake seals them (app.tips.sealed)."""
+        if persons is None and victim is None:
+            return None, None
+        document = json.dumps({"persons_involved": persons, "victim": victim}, ensure_ascii=False)
+        return self.cipher.encrypt(document.encode(), aad=people_aad(tip_id))
+
     def _route(self, commune: CommuneRef, category: CategoryRef) -> Routing:
         key = (commune.code, category.code)
         found = self._routes.get(key)
@@ -777,8 +787,7 @@ class Synthesizer:
                 description,
                 search_text,
                 occurred_at,
-                persons,
-                victim,
+                *self._sealed_people(tip_id, persons, victim),
                 commune.code,
                 province,
                 legacy_code,

@@ -25,7 +25,7 @@ from app.core.i18n import Lang, negotiate
 from app.core.time import LOCAL_TZ
 from app.core.validation import instant_problem
 from app.media.upload import content_length, normalise_content_type, read_body_limited
-from app.open311.service import MAX_REQUEST_IDS, RequestQuery
+from app.open311.reading import MAX_REQUEST_IDS, RequestQuery
 from app.tips.idempotency import (
     MAX_KEY_LENGTH,
     IdempotencyKey,

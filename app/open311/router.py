@@ -16,7 +16,7 @@ from starlette.routing import Match
 
 from app.core.db import SessionDep
 from app.core.ratelimit import INTAKE, limit
-from app.open311 import service
+from app.open311 import reading, service
 from app.open311.dependencies import (
     LangDep,
     Open311Client,
@@ -144,7 +144,7 @@ async def list_requests(
     end_date: Annotated[str | None, Query()] = None,
     status: Annotated[str | None, Query(description="open, closed or both")] = None,
 ) -> Response:
-    requests = await service.list_requests(session, client=client, query=query, lang=lang, now=now)
+    requests = await reading.list_requests(session, client=client, query=query, lang=lang, now=now)
     return respond(response_format, requests, root="service_requests", item="request")
 
 
@@ -259,7 +259,7 @@ async def get_request(
     service_request_id: Annotated[str, Path(pattern=ID_PATTERN)],
     response_format: FormatPath,
 ) -> Response:
-    found = await service.get_request(
+    found = await reading.get_request(
         session, client=client, service_request_id=service_request_id, lang=lang
     )
     return respond(response_format, found, root="service_requests", item="request")
@@ -279,7 +279,7 @@ async def get_token(
     token: Annotated[str, Path(pattern=ID_PATTERN)],
     response_format: FormatPath,
 ) -> Response:
-    resolved = await service.resolve_token(session, client=client, token=token)
+    resolved = await reading.resolve_token(session, client=client, token=token)
     return respond(response_format, [resolved], root="service_requests", item="request")
 
 

@@ -7,14 +7,15 @@ Decisions where the spec leaves room:
 
 * **Scope.** An ``open311_client`` key reads the tips of its province (app.scope.province:
   the place is in it, or a unit of the province holds or held the tip), like a province
-  analyst; others answer 404. It
+  analyst; others answer 404 (reading: app.open311.reading). The street address, the point,
+  the description and the staff's outcome summary only of the requests the key filed. It
   files tips only in its province: the key's province is sent as ``location.province_code``,
   so intake refuses a place elsewhere.
 * **Personal data.** A reporter is identified when ``first_name``/``last_name`` and a
   ``phone`` or ``email`` are sent (or ``attribute[anonymous]=false``); the identity is then
   stored encrypted like any other. Otherwise the tip is anonymous and those fields are dropped
-  unread; ``device_id`` and ``account_id`` are never stored. No answer carries any of them,
-  nor any free text written by a reporter: ``description`` is always null.
+  unread; ``device_id`` and ``account_id`` are never stored. No answer carries any of them;
+  ``description`` is null but to the key that filed the request.
 * **Receipts and tokens.** The reporter's receipt is never handed out (it is the credential for
   ``/api/v1/track``; a client gets the ``service_request_id`` instead). Requests are realtime:
   the POST answers with ``service_request_id`` and no token. ``tokens/{token}`` accepts a
@@ -24,20 +25,17 @@ Decisions where the spec leaves room:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
-from app.admin_units.models import Commune, Province
-from app.core.errors import NotFound, Text, ValidationFailed, msg, validation_errors
+from app.core.errors import NotFound, Text, ValidationFailed, validation_errors
 from app.core.i18n import Lang
-from app.core.time import as_utc, to_local
+from app.core.time import to_local
 from app.open311.schemas import (
     AttributeDatatype,
     AttributeValue,
@@ -47,38 +45,30 @@ from app.open311.schemas import (
     ServiceDefinition,
     ServiceOut,
     ServiceRequestCreated,
-    ServiceRequestOut,
-    TokenOut,
 )
-from app.scope.province import in_province
 from app.tips import intake as tips
 from app.tips.idempotency import IdempotencyKey
 from app.tips.intake import IntakeContext
-from app.tips.models import Channel, PublicStatus, Tip, TipStatus
+from app.tips.models import Channel
 from app.tips.schemas import ReporterIn, TipCreate
-from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
 from app.triage.workflow import TERMINAL_STATUSES
 from app.units import service as units
-from app.units.models import Category, PoliceUnit
+from app.units.models import Category
 from app.units.service import UnknownCategory
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this adapter's interface last changed (GeoReport discovery's "changeset").
 CHANGESET = datetime(2026, 1, 1, tzinfo=UTC)
 FORMATS = ["application/json", "text/xml"]
-MAX_REQUESTS = 1000  # answers to GET requests are capped, newest first
-MAX_REQUEST_IDS = 100
-DEFAULT_WINDOW = timedelta(days=90)  # without dates: the last 90 days, as the spec suggests
-MAX_WINDOW = timedelta(days=90)
 
 CLOSED_STATUSES = frozenset(s.value for s in TERMINAL_STATUSES)
 
 
-def _pick(text: tuple[str, str], lang: Lang) -> str:
+def pick_text(text: tuple[str, str], lang: Lang) -> str:
     return text[1] if lang is Lang.en else text[0]
 
 
-def _date(value: datetime, lang: Lang) -> str:
+def date_text(value: datetime, lang: Lang) -> str:
     local = to_local(value)
     return local.strftime("%Y-%m-%d") if lang is Lang.en else local.strftime("%d/%m/%Y")
 
@@ -330,180 +320,12 @@ async def submit_request(
     unit = created.assigned_unit.name
     notice = (
         f"Đã tiếp nhận; đơn vị tiếp nhận: {unit}. Hạn thông báo tiếp nhận: "
-        f"{_date(created.acknowledge_by, Lang.vi)}.",
+        f"{date_text(created.acknowledge_by, Lang.vi)}.",
         f"Received; handled by {unit}. Acknowledgement due by "
-        f"{_date(created.acknowledge_by, Lang.en)}.",
+        f"{date_text(created.acknowledge_by, Lang.en)}.",
     )
     return ServiceRequestCreated(
         service_request_id=created.reference,
-        service_notice=_pick(notice, lang),
+        service_notice=pick_text(notice, lang),
         account_id=None,
     )
-
-
-# --- reading service requests ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RequestQuery:
-    """GET requests' filters. With ``service_request_ids`` the others are ignored."""
-
-    service_request_ids: Sequence[str] | None = None
-    service_codes: Sequence[str] | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    statuses: frozenset[str] | None = None  # "open", "closed"
-
-
-def _rows(client: Principal) -> Select[tuple[Tip, Category, str, str, str]]:
-    return (
-        select(Tip, Category, PoliceUnit.name, Commune.full_name, Province.full_name)
-        .join(Category, Category.code == Tip.category_code)
-        .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
-        .join(Province, Province.code == Tip.province_code)
-        .outerjoin(Commune, Commune.code == Tip.commune_code)
-        .where(in_province(client.province_code or ""))
-    )
-
-
-def _status_notes(tip: Tip, merged_into: str | None, lang: Lang) -> str:
-    if tip.status == TipStatus.merged.value:
-        if merged_into:
-            return _pick(
-                (f"Đã gộp vào tin báo {merged_into}.", f"Merged into report {merged_into}."),
-                lang,
-            )
-        return _pick(("Đã gộp vào một tin báo khác.", "Merged into another report."), lang)
-    if tip.status in CLOSED_STATUSES and tip.outcome_summary:
-        return tip.outcome_summary
-    return _pick(PUBLIC_STATUS_MESSAGES[PublicStatus(public_status_for(tip.status))], lang)
-
-
-def _request_out(
-    tip: Tip,
-    category: Category,
-    unit_name: str,
-    commune_name: str | None,
-    province_name: str,
-    *,
-    merged_into: str | None,
-    lang: Lang,
-) -> ServiceRequestOut:
-    closed = tip.status in CLOSED_STATUSES
-    notice = None
-    if not closed and tip.due_at is not None:
-        notice = _pick(
-            (
-                f"Đơn vị tiếp nhận: {unit_name}. Hạn giải quyết: {_date(tip.due_at, Lang.vi)}.",
-                f"Handled by {unit_name}. Due by {_date(tip.due_at, Lang.en)}.",
-            ),
-            lang,
-        )
-    address = ", ".join(p for p in (tip.address, commune_name, province_name) if p)
-    return ServiceRequestOut(
-        service_request_id=tip.reference,
-        status="closed" if closed else "open",
-        status_notes=_status_notes(tip, merged_into, lang),
-        service_name=category.name_en if lang is Lang.en else category.name,
-        service_code=tip.category_code,
-        description=None,
-        agency_responsible=unit_name,
-        service_notice=notice,
-        requested_datetime=tip.created_at,
-        updated_datetime=(tip.closed_at or tip.updated_at) if closed else tip.updated_at,
-        expected_datetime=None if closed else tip.due_at,
-        address=address or None,
-        address_id=None,
-        zipcode=None,
-        lat=tip.lat,
-        long=tip.lon,
-        media_url=None,
-    )
-
-
-async def _answer(
-    session: AsyncSession, rows: Sequence[Any], *, lang: Lang
-) -> list[ServiceRequestOut]:
-    merged_ids = {row[0].merged_into_id for row in rows if row[0].merged_into_id}
-    references: dict[str, str] = {}
-    if merged_ids:
-        found = await session.execute(select(Tip.id, Tip.reference).where(Tip.id.in_(merged_ids)))
-        references = dict(found.tuples().all())
-    return [
-        _request_out(
-            tip,
-            category,
-            unit_name,
-            commune_name,
-            province_name,
-            merged_into=references.get(tip.merged_into_id or ""),
-            lang=lang,
-        )
-        for tip, category, unit_name, commune_name, province_name in rows
-    ]
-
-
-def _reference(value: str) -> str:
-    return value.strip().upper()
-
-
-async def list_requests(
-    session: AsyncSession,
-    *,
-    client: Principal,
-    query: RequestQuery,
-    lang: Lang,
-    now: datetime | None = None,
-) -> list[ServiceRequestOut]:
-    """The key's province's tips matching ``query``, newest first, at most MAX_REQUESTS."""
-    stmt = _rows(client)
-    if query.service_request_ids is not None:
-        stmt = stmt.where(Tip.reference.in_([_reference(r) for r in query.service_request_ids]))
-    else:
-        end = query.end or (now or datetime.now(UTC))
-        start = query.start or end - DEFAULT_WINDOW
-        if start > end:
-            raise ValidationFailed(errors=[("start_date", msg("window.start_before_end"))])
-        if end - start > MAX_WINDOW:
-            raise ValidationFailed(
-                errors=[
-                    (
-                        "start_date",
-                        msg("window.at_most_days", days=MAX_WINDOW.days),
-                    )
-                ]
-            )
-        # Compared as the UTC instants the column holds.
-        stmt = stmt.where(Tip.created_at >= as_utc(start), Tip.created_at <= as_utc(end))
-        if query.service_codes is not None:
-            stmt = stmt.where(Tip.category_code.in_(query.service_codes))
-        if query.statuses is not None and len(query.statuses) == 1:
-            closed = Tip.status.in_(CLOSED_STATUSES)
-            stmt = stmt.where(closed if "closed" in query.statuses else ~closed)
-    stmt = stmt.order_by(Tip.created_at.desc(), Tip.id.desc()).limit(MAX_REQUESTS)
-    rows = (await session.execute(stmt)).tuples().all()
-    return await _answer(session, rows, lang=lang)
-
-
-async def _find(session: AsyncSession, *, client: Principal, reference: str) -> Sequence[Any]:
-    stmt = _rows(client).where(Tip.reference == _reference(reference))
-    rows = (await session.execute(stmt)).tuples().all()
-    if not rows:
-        raise NotFound(("Không tìm thấy yêu cầu này.", "No such service request."))
-    return rows
-
-
-async def get_request(
-    session: AsyncSession, *, client: Principal, service_request_id: str, lang: Lang
-) -> list[ServiceRequestOut]:
-    """One service request (as a one-item list, as the spec answers); 404 outside the key's
-    province."""
-    rows = await _find(session, client=client, reference=service_request_id)
-    return await _answer(session, rows, lang=lang)
-
-
-async def resolve_token(session: AsyncSession, *, client: Principal, token: str) -> TokenOut:
-    """TinBáo issues no tokens; a service_request_id stands for itself."""
-    rows = await _find(session, client=client, reference=token)
-    reference = rows[0][0].reference
-    return TokenOut(service_request_id=reference, token=reference)

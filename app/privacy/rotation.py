@@ -10,6 +10,8 @@ with the ring, each with its own associated data:
 * webhook secrets (``webhook_subscriptions``, AAD = ``webhook:<id>``),
 * complaints and protection requests (``tip_complaints``, ``protection_requests``; AAD =
   ``complaint:<id>`` / ``protection:<id>``, app.complaints.sealing).
+* persons involved and victim (``tips.people_*``, AAD = ``tip-people:<tip id>``),
+* conversation messages (``tip_messages.body_*``, AAD = ``tip-message:<id>``).
 
 Work goes in batches, each its own transaction. Every row is rewritten by a conditional
 UPDATE that still expects the old key id and ciphertext, so a row changed meanwhile (erased,
@@ -33,7 +35,8 @@ from app.complaints import sealing
 from app.complaints.models import Complaint, ProtectionRequest
 from app.core.security import DataCipher
 from app.integration.models import WebhookSubscription
-from app.tips.models import IdempotencyRecord, ReporterIdentity
+from app.tips.models import IdempotencyRecord, ReporterIdentity, Tip, TipMessage
+from app.tips.sealed import message_aad, people_aad
 
 DEFAULT_BATCH = 500
 
@@ -91,6 +94,15 @@ SEALED: tuple[SealedColumn, ...] = (
         ProtectionRequest.key_id,
         ProtectionRequest.ciphertext,
         lambda row_id: sealing.aad(sealing.PROTECTION, row_id),
+    ),
+    SealedColumn("tip_people", Tip, Tip.id, Tip.people_key_id, Tip.people_ciphertext, people_aad),
+    SealedColumn(
+        "tip_messages",
+        TipMessage,
+        TipMessage.id,
+        TipMessage.body_key_id,
+        TipMessage.body_ciphertext,
+        message_aad,
     ),
 )
 

@@ -37,6 +37,7 @@ from app.records.pdf import (
 from app.scope import visibility as scope
 from app.tips.models import IntakeRecord, RegisterEntry, ReporterIdentity, Tip
 from app.tips.schemas import LocalDateTime
+from app.tips.sealed import open_people
 from app.triage import record
 from app.units.models import Category, PoliceUnit
 
@@ -197,9 +198,9 @@ class _Reporter:
     name: str = ""
 
 
-def may_print_reporter(principal: Principal, tip: Tip) -> bool:
+async def may_print_reporter(session: AsyncSession, principal: Principal, tip: Tip) -> bool:
     """Who may reveal the reporter (app.triage.dependencies.LeadTip) may print the identity."""
-    return principal.role in scope.LEADS and scope.can_act(principal, tip)
+    return principal.role in scope.LEADS and await scope.can_act(session, principal, tip)
 
 
 async def _reporter(
@@ -210,7 +211,7 @@ async def _reporter(
     identity = await session.get(ReporterIdentity, tip.id)
     if identity is None or identity.ciphertext is None:
         return _Reporter("Thông tin người báo tin đã được xóa theo thời hạn lưu trữ")
-    if not (wanted and may_print_reporter(principal, tip)):
+    if not (wanted and await may_print_reporter(session, principal, tip)):
         return _Reporter("Đã cung cấp danh tính (được bảo mật; chỉ lãnh đạo đơn vị được xem)")
     # Printed = revealed: the same audit entry and timeline note as /reporter/reveal.
     shown = (
@@ -271,7 +272,7 @@ async def intake_record_document(
         ("Người báo tin", reporter.line),
         ("Thời gian xảy ra", labels.local_time(tip.occurred_at) or "Không rõ"),
         ("Nơi xảy ra", await _place_of(session, tip)),
-        ("Người liên quan", tip.persons_involved or "Không nêu"),
+        ("Người liên quan", open_people(tip, cipher=cipher)[0] or "Không nêu"),
         (
             "Tài liệu, tệp kèm theo",
             f"{len(files)} tệp: {', '.join(files)}" if files else "Không có",

@@ -51,6 +51,7 @@ from app.tips.models import (
 from app.tips.receipts import new_receipt, new_reference, receipt_hash
 from app.tips.register import enter_in_register
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
+from app.tips.sealed import seal_people
 from app.tips.timeline import Actor, filer_label, record_event
 from app.triage.deadlines import Deadlines, compute_deadlines, load_calendar
 from app.units.models import CategoryKind, PoliceUnit
@@ -137,6 +138,9 @@ async def create_tip(
         reference=reference,
         receipt_hash=receipt_hash(context.receipt_key, receipt),
         now=now,
+    )
+    seal_people(
+        tip, persons_involved=data.persons_involved, victim=data.victim, cipher=context.cipher
     )
     session.add(tip)
     entry = await enter_in_register(
@@ -296,8 +300,6 @@ def _new_tip(
         description=data.description,
         search_text=fold(f"{data.description} {reference}"),
         occurred_at=data.occurred_at.astimezone(UTC) if data.occurred_at else None,
-        persons_involved=data.persons_involved,
-        victim=data.victim,
         commune_code=place.commune_code,
         province_code=place.province_code,
         legacy_commune_code=place.legacy_code,
@@ -314,6 +316,7 @@ def _new_tip(
         submitted_by_id=actor.id
         if actor is not None and actor.kind == "user" and not front
         else None,
+        submitted_by_key_id=actor.id if actor is not None and actor.kind == "api_key" else None,
         organization_id=organization.id if organization else None,
         movement_model=movement_model,
         status=TipStatus.received.value,

@@ -145,8 +145,9 @@ class Tip(TimestampMixin, Base):
     # Diacritic-folded lower-case description and reference, for `q` search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime | None]
-    persons_involved: Mapped[str | None] = mapped_column(Text)
-    victim: Mapped[str | None] = mapped_column(Text)
+    # Persons involved and victim, sealed together (app.tips.sealed): never stored in clear.
+    people_key_id: Mapped[str | None] = mapped_column(String(32))
+    people_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     # Place
     commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code"), index=True)
@@ -163,6 +164,8 @@ class Tip(TimestampMixin, Base):
     on_behalf_of_organization: Mapped[bool] = mapped_column(default=False)
     channel: Mapped[str] = mapped_column(String(16))
     submitted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # The Open311 key that filed the tip: only it sees the tip's address, point and text.
+    submitted_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     movement_model: Mapped[str | None] = mapped_column(String(120))
 
@@ -296,7 +299,9 @@ class TipMessage(TimestampMixin, Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id"), index=True)
     direction: Mapped[str] = mapped_column(String(16))
-    body: Mapped[str] = mapped_column(Text)
+    # The body, sealed (app.tips.sealed): never stored in clear.
+    body_key_id: Mapped[str] = mapped_column(String(32))
+    body_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
 
 

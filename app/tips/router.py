@@ -131,7 +131,7 @@ async def track_tip(
     request: Request, session: SessionDep, tip: ReceiptTip, now: Now
 ) -> TrackedTipView:
     lang = negotiate(request.headers.get("accept-language"))
-    tracked = await track.tracked_tip(session, tip=tip, lang=lang)
+    tracked = await track.tracked_tip(session, tip=tip, lang=lang, cipher=request.app.state.cipher)
     return await complaints.track_view(session, tip=tip, tracked=tracked, now=now)
 
 
@@ -144,12 +144,15 @@ async def track_tip(
     responses=problem_responses(404, 422, 429),
 )
 async def list_track_messages(
+    request: Request,
     session: SessionDep,
     tip: ReceiptTip,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[MessageOut]:
-    return await track.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    return await track.list_messages(
+        session, tip=tip, limit=limit, cursor=cursor, cipher=request.app.state.cipher
+    )
 
 
 @router.post(
@@ -189,6 +192,7 @@ async def add_track_message(
         body=submission.data.body,
         files=submission.files,
         storage=storage,
+        cipher=request.app.state.cipher,
         now=now,
     )
 

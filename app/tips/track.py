@@ -14,6 +14,7 @@ from app.core.db import new_id
 from app.core.errors import NotFound, msg
 from app.core.i18n import Lang
 from app.core.pagination import Page
+from app.core.security import DataCipher
 from app.core.time import as_utc, utcnow
 from app.media import service as media_service
 from app.media.models import Attachment
@@ -22,6 +23,7 @@ from app.media.storage import MediaStorage
 from app.media.upload import StagedFile
 from app.tips.models import MessageDirection, PublicStatus, Tip, TipEvent, TipMessage, TipStatus
 from app.tips.schemas import MessageOut, TimelineItem, TrackedTip, UnitRef
+from app.tips.sealed import open_body, seal_body
 from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
 from app.tips.timeline import record_event
 from app.units.models import PoliceUnit
@@ -76,7 +78,7 @@ def public_status_of(tip: Tip) -> PublicStatus:
 
 
 async def _messages_out(
-    session: AsyncSession, *, tip_id: str, messages: Sequence[TipMessage]
+    session: AsyncSession, *, tip_id: str, messages: Sequence[TipMessage], cipher: DataCipher
 ) -> list[MessageOut]:
     attachments = await media_service.list_attachments(
         session, tip_id=tip_id, message_ids=[m.id for m in messages]
@@ -91,7 +93,7 @@ async def _messages_out(
         MessageOut(
             id=m.id,
             direction=MessageDirection(m.direction),
-            body=m.body,
+            body=open_body(m, cipher=cipher),
             at=m.created_at,
             attachments=by_message.get(m.id, []),
         )
@@ -99,7 +101,9 @@ async def _messages_out(
     ]
 
 
-async def tracked_tip(session: AsyncSession, *, tip: Tip, lang: Lang) -> TrackedTip:
+async def tracked_tip(
+    session: AsyncSession, *, tip: Tip, lang: Lang, cipher: DataCipher
+) -> TrackedTip:
     """The reporter's view of a tip: public timeline and the conversation only. A tip merged
     into another shows that tip's public status, unit, timeline and outcome summary (the
     conversation stays the reporter's own)."""
@@ -140,13 +144,13 @@ async def tracked_tip(session: AsyncSession, *, tip: Tip, lang: Lang) -> Tracked
             )
             for e in events
         ],
-        messages=await _messages_out(session, tip_id=tip.id, messages=messages),
+        messages=await _messages_out(session, tip_id=tip.id, messages=messages, cipher=cipher),
         attachments=[AttachmentOut.model_validate(a) for a in own_files],
     )
 
 
 async def list_messages(
-    session: AsyncSession, *, tip: Tip, limit: int, cursor: str | None
+    session: AsyncSession, *, tip: Tip, limit: int, cursor: str | None, cipher: DataCipher
 ) -> Page[MessageOut]:
     """The conversation, oldest first (message ids are time-ordered UUIDv7)."""
     query = select(TipMessage).where(TipMessage.tip_id == tip.id)
@@ -157,7 +161,7 @@ async def list_messages(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page[MessageOut](
-        items=await _messages_out(session, tip_id=tip.id, messages=rows),
+        items=await _messages_out(session, tip_id=tip.id, messages=rows, cipher=cipher),
         next_cursor=encode_cursor([rows[-1].id]) if more and rows else None,
     )
 
@@ -169,6 +173,7 @@ async def add_reporter_message(
     body: str,
     files: Sequence[StagedFile],
     storage: MediaStorage,
+    cipher: DataCipher,
     now: datetime | None = None,
 ) -> MessageOut:
     """The reporter adds information (text and files) to their tip; the unit sees it."""
@@ -178,10 +183,10 @@ async def add_reporter_message(
         id=new_id(),
         tip_id=tip.id,
         direction=MessageDirection.from_reporter.value,
-        body=body,
         created_at=now,
         updated_at=now,
     )
+    seal_body(message, body, cipher=cipher)
     session.add(message)
     await session.flush()
     attachments = media_service.add_attachments(

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.accounts.principal import Principal
 from app.core.cursor import Str, decode_cursor, encode_cursor
+from app.core.db import new_id
+from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.media import service as media
 from app.media.schemas import AttachmentOut
@@ -22,6 +24,7 @@ from app.tips.models import (
     Tip,
     TipMessage,
 )
+from app.tips.sealed import open_body, seal_body
 from app.tips.timeline import record_event
 from app.triage.schemas import (
     MessageOut,
@@ -32,7 +35,7 @@ from app.triage.updates import apply_guarded, first_response
 
 
 async def _message_outs(
-    session: AsyncSession, *, tip: Tip, messages: Sequence[TipMessage]
+    session: AsyncSession, *, tip: Tip, messages: Sequence[TipMessage], cipher: DataCipher
 ) -> list[MessageOut]:
     files = await media.list_attachments(
         session, tip_id=tip.id, message_ids=[m.id for m in messages]
@@ -56,7 +59,7 @@ async def _message_outs(
             MessageOut(
                 id=m.id,
                 direction=m.direction,
-                body=m.body,
+                body=open_body(m, cipher=cipher),
                 at=m.created_at,
                 author=UserRef(id=author.id, full_name=author.full_name) if author else None,
                 attachments=by_message.get(m.id, []),
@@ -66,7 +69,7 @@ async def _message_outs(
 
 
 async def list_messages(
-    session: AsyncSession, *, tip: Tip, limit: int, cursor: str | None
+    session: AsyncSession, *, tip: Tip, limit: int, cursor: str | None, cipher: DataCipher
 ) -> MessagePage:
     """The conversation with the reporter, oldest first (message ids are time-ordered)."""
     query = select(TipMessage).where(TipMessage.tip_id == tip.id)
@@ -76,7 +79,7 @@ async def list_messages(
     rows = list(await session.scalars(query.order_by(TipMessage.id).limit(limit + 1)))
     page = rows[:limit]
     return MessagePage(
-        items=await _message_outs(session, tip=tip, messages=page),
+        items=await _message_outs(session, tip=tip, messages=page, cipher=cipher),
         next_cursor=encode_cursor([page[-1].id]) if len(rows) > limit and page else None,
     )
 
@@ -87,6 +90,7 @@ async def add_message(
     tip: Tip,
     actor: Principal,
     body: str,
+    cipher: DataCipher,
     files: Sequence[StagedFile] = (),
     storage: MediaStorage | None = None,
 ) -> MessageOut:
@@ -99,13 +103,14 @@ async def add_message(
         prepared = await media.prepare_files(files, storage=storage)  # before rows are written
     now = utcnow()
     message = TipMessage(
+        id=new_id(),
         tip_id=tip.id,
         direction=MessageDirection.to_reporter,
-        body=body,
         author_id=actor.id,
         created_at=now,
         updated_at=now,
     )
+    seal_body(message, body, cipher=cipher)
     session.add(message)
     await session.flush()
     attachments = media.add_attachments(
@@ -125,4 +130,4 @@ async def add_message(
         },
     )
     await session.flush()
-    return (await _message_outs(session, tip=tip, messages=[message]))[0]
+    return (await _message_outs(session, tip=tip, messages=[message], cipher=cipher))[0]

@@ -30,6 +30,7 @@ from app.tips.models import (
     TipWatcher,
 )
 from app.tips.schemas import UnitRef
+from app.tips.sealed import open_people
 from app.tips.status import public_status_for
 from app.tips.timeline import FILER_EVENTS, filer_label, record_event
 from app.triage.models import DeadlineExtension
@@ -126,9 +127,13 @@ async def _filer(session: AsyncSession, tip: Tip) -> EventActor | None:
     return EventActor(id=None, label=filer_label(organization), organization_id=tip.organization_id)
 
 
-async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -> TipDetail:
+async def tip_detail(
+    session: AsyncSession, *, principal: Principal, tip: Tip, cipher: DataCipher
+) -> TipDetail:
     now = utcnow()
     personal = scope.sees_personal_data(principal)
+    # Sealed (app.tips.sealed): opened only for a reader who may see them.
+    persons, victim = open_people(tip, cipher=cipher) if personal else (None, None)
     watchers = list(
         await session.scalars(
             select(TipWatcher.unit_code)
@@ -162,8 +167,8 @@ async def tip_detail(session: AsyncSession, *, principal: Principal, tip: Tip) -
         channel=tip.channel,
         description=tip.description if personal else None,
         occurred_at=tip.occurred_at,
-        persons_involved=tip.persons_involved if personal else None,
-        victim=tip.victim if personal else None,
+        persons_involved=persons if personal else None,
+        victim=victim if personal else None,
         status=tip.status,
         public_status=public_status_for(tip.status),
         allowed_transitions=allowed_targets(tip.kind, tip.status),

@@ -69,10 +69,14 @@ async def list_tips(
 
 
 @router.get("/{tip_id}", response_model=TipDetail, responses=_READ)
-async def get_tip(session: SessionDep, principal: Reader, tip: CurrentTip) -> TipDetail:
+async def get_tip(
+    request: Request, session: SessionDep, principal: Reader, tip: CurrentTip
+) -> TipDetail:
     """The full record. The reporter is masked (``{"masked": true}``) unless revealed through
     ``/reporter/reveal``; analysts get no reporter block, no persons involved and no notes."""
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.get("/{tip_id}/events", response_model=list[TipEventOut], responses=_READ)
@@ -85,7 +89,7 @@ async def get_tip_events(
 
 @router.post("/{tip_id}/transitions", response_model=TipDetail, responses=_WRITE)
 async def transition_tip(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: TransitionIn
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: TransitionIn
 ) -> TipDetail:
     """Move the tip through the workflow: received → verifying → in_progress → resolved, with
     awaiting_info, suspended (crime tips; resuming gives at most one more month), referred
@@ -97,7 +101,9 @@ async def transition_tip(
     public status does not change). The first transition classifies the tip and, out of
     ``received``, acknowledges it."""
     await actions.transition(session, tip=tip, actor=principal, data=body)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post(
@@ -105,14 +111,18 @@ async def transition_tip(
     response_model=TipDetail,
     responses=problem_responses(401, 403, 404, 409),
 )
-async def acknowledge_tip(session: SessionDep, principal: Actor, tip: ActionableTip) -> TipDetail:
+async def acknowledge_tip(
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip
+) -> TipDetail:
     """The unit acknowledges receipt to the reporter (Joint Circular 01/2017 art. 14(1), within
     ``acknowledge_by``): sets ``acknowledged_at``, adds a line to the reporter's /track timeline
     and notifies them. The first transition out of ``received`` acknowledges too. Acknowledging
     an acknowledged tip changes nothing (200). A closed tip: 409 ``tip_closed``; a tip the
     caller may only read: 403 ``forbidden`` (reason ``read_only``)."""
     await actions.acknowledge(session, tip=tip, actor=principal)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/corrections", response_model=TipDetail, responses=_WRITE)
@@ -132,31 +142,39 @@ async def correct_tip(
     await corrections.correct(
         session, tip=tip, actor=principal, data=body, locator=request.app.state.locator
     )
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/claim", response_model=TipDetail, responses=_WRITE)
-async def claim_tip(session: SessionDep, principal: UnitMember, tip: UnitTip) -> TipDetail:
+async def claim_tip(
+    request: Request, session: SessionDep, principal: UnitMember, tip: UnitTip
+) -> TipDetail:
     """Take an unassigned tip of one's own unit (or, for the duty desk alerted to an urgent
     tip, that tip). When someone else holds it: 409 ``already_claimed``. Of concurrent claims
     exactly one wins."""
     await actions.claim(session, tip=tip, actor=principal)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/assign", response_model=TipDetail, responses=_WRITE)
 async def assign_tip(
-    session: SessionDep, principal: Lead, tip: LeadTip, body: AssignIn
+    request: Request, session: SessionDep, principal: Lead, tip: LeadTip, body: AssignIn
 ) -> TipDetail:
     """Assign the tip to an active officer or lead of its unit (422 otherwise); null
     unassigns. Unit leads and above."""
     await actions.assign(session, tip=tip, actor=principal, assignee_id=body.assignee_id)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/transfer", response_model=TipDetail, responses=_WRITE)
 async def transfer_tip(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: TransferIn
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: TransferIn
 ) -> TipDetail:
     """Hand the same tip (same id, reference and receipt) to another police unit, which
     enters it in its own register; it starts at ``received`` there, unassigned, with the
@@ -171,19 +189,23 @@ async def transfer_tip(
     await handover.transfer(
         session, tip=tip, actor=principal, unit_code=body.unit_code, reason=body.reason
     )
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post("/{tip_id}/merge", response_model=TipDetail, responses=_WRITE)
 async def merge_tip(
-    session: SessionDep, principal: Actor, tip: ActionableTip, body: MergeIn
+    request: Request, session: SessionDep, principal: Actor, tip: ActionableTip, body: MergeIn
 ) -> TipDetail:
     """Close the tip as a duplicate of ``into_id``: another tip the caller may act on that was
     not itself merged. ``into_id`` the caller cannot see answers 404 exactly like a missing
     one; one it may only read, 403 ``forbidden`` (reason ``read_only``); itself or a merged
     tip, 422. The merged tip's reporter then follows the tip it was merged into on /track."""
     await handover.merge(session, tip=tip, actor=principal, into_id=body.into_id, note=body.note)
-    return await record.tip_detail(session, principal=principal, tip=tip)
+    return await record.tip_detail(
+        session, principal=principal, tip=tip, cipher=request.app.state.cipher
+    )
 
 
 @router.post(
@@ -223,6 +245,7 @@ async def add_tip_note(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_tip_messages(
+    request: Request,
     session: SessionDep,
     principal: PersonalDataReader,
     tip: PersonalDataTip,
@@ -231,7 +254,9 @@ async def list_tip_messages(
 ) -> MessagePage:
     """The conversation with the reporter, oldest first (not for analysts). An officer's or
     lead's fetch marks the page read for their unit (the queue's ``unread_messages``)."""
-    page = await conversation.list_messages(session, tip=tip, limit=limit, cursor=cursor)
+    page = await conversation.list_messages(
+        session, tip=tip, limit=limit, cursor=cursor, cipher=request.app.state.cipher
+    )
     await reads.mark_read(
         session, tip=tip, principal=principal, message_ids=[m.id for m in page.items]
     )
@@ -262,6 +287,7 @@ async def add_tip_message(
         tip=tip,
         actor=principal,
         body=submission.data.body,
+        cipher=request.app.state.cipher,
         files=submission.files,
         storage=media.storage_for(request.app.state.settings),
     )

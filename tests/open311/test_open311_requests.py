@@ -16,6 +16,7 @@ from tests.accounts.helpers import make_api_key
 from tests.open311.helpers import (
     BA_DINH,
     BASE,
+    DESCRIPTION,
     SAI_GON,
     assert_open311_error,
     assert_open311_xml_error,
@@ -290,7 +291,7 @@ async def test_get_request_maps_an_open_tip(client, key):
     assert request["address"] == "Cuối hẻm 12, Phường Sài Gòn, Thành phố Hồ Chí Minh"
     assert request["lat"] == pytest.approx(10.779947)
     assert request["long"] == pytest.approx(106.702495)
-    assert request["description"] is None
+    assert request["description"] == DESCRIPTION  # the key filed it
     assert request["media_url"] is None
     assert request["expected_datetime"] is not None
     for field in ("requested_datetime", "updated_datetime", "expected_datetime"):
@@ -302,7 +303,7 @@ async def test_get_request_maps_an_open_tip(client, key):
     assert element.findtext("service_request_id") == reference
     assert element.findtext("status") == "open"
     assert element.findtext("agency_responsible") == "Công an phường Sài Gòn"
-    assert element.findtext("description") == ""
+    assert element.findtext("description") == DESCRIPTION
 
 
 async def test_closed_statuses_map_to_closed_with_notes(client, db, key):
@@ -450,3 +451,61 @@ async def test_malformed_ids_and_parameters_answer_open311_errors(client, key):
     assert_open311_error(r, 400)
     r = await client.get(f"{BASE}/requests.json?api_key={key}&status=open&status=closed")
     assert_open311_error(r, 400)
+
+
+async def test_a_key_reads_text_address_point_and_summary_only_of_its_own_requests(
+    app, client, db, key
+):
+    """Issue 10.7: another Open311 key of the province saw every tip's free-text address,
+    exact point and the staff's outcome summary."""
+    _, other_key = await make_api_key(
+        db, app, role="open311_client", province_code="79", name="hcm-other"
+    )
+    mine = await submit(client, key, address_string="Số 5 hẻm Riêng Tư Zq")
+    web = await client.post(
+        "/api/v1/tips",
+        json={
+            "category_code": "drugs",
+            "description": "Có người bán ma túy ở cuối hẻm Zq mỗi tối.",
+            "location": {
+                "commune_code": "26740",
+                "address": "Nhà số 9 Zq",
+                "lat": 10.7799,
+                "lon": 106.7025,
+            },
+            "anonymous": True,
+        },
+    )
+    assert web.status_code == 201, web.text
+    for reference in (mine, web.json()["reference"]):
+        await db.execute(
+            update(Tip)
+            .where(Tip.reference == reference)
+            .values(
+                status="resolved",
+                outcome="not_prosecuted",
+                closed_at=datetime.now(UTC),
+                outcome_summary="Cán bộ Zq đã xác minh tại nhà ông Zq.",
+            )
+        )
+    await db.commit()
+
+    own = (await client.get(f"{BASE}/requests/{mine}.json", params={"api_key": key})).json()[0]
+    assert own["address"].startswith("Số 5 hẻm Riêng Tư Zq")
+    assert own["lat"] is not None and own["description"] == DESCRIPTION
+    assert own["status_notes"] == "Cán bộ Zq đã xác minh tại nhà ông Zq."
+
+    for reference, api_key in ((mine, other_key), (web.json()["reference"], key)):
+        for path in (f"{BASE}/requests/{reference}.json", f"{BASE}/requests/{reference}.xml"):
+            r = await client.get(path, params={"api_key": api_key})
+            assert r.status_code == 200, r.text
+            assert "Zq" not in r.text and "10.77" not in r.text, (path, r.text)
+        (item,) = (
+            await client.get(f"{BASE}/requests/{reference}.json", params={"api_key": api_key})
+        ).json()
+        assert item["address"] == "Phường Sài Gòn, Thành phố Hồ Chí Minh"
+        assert (item["lat"], item["long"], item["description"]) == (None, None, None)
+        assert "Zq" not in item["status_notes"]
+    # A key that filed neither lists both without their words or places.
+    listed = await client.get(f"{BASE}/requests.json", params={"api_key": other_key})
+    assert len(listed.json()) == 2 and "Zq" not in listed.text

@@ -157,3 +157,67 @@ async def test_no_personal_data_in_any_log(app, client, db, caplog):
     assert marker.encode() in text
     assert leaks(text, reporter) == []
     assert tip["receipt"].encode() not in text
+
+
+async def test_persons_victim_and_messages_are_sealed_at_rest(app, client, db, settings):
+    """Issue 10: persons involved, victim and message bodies (both directions) were stored
+    in clear. They are read back by those who may see them, and nowhere on disk in clear."""
+    staff = await make_staff(db, app)
+    tag = secrets.token_hex(4)
+    secrets_of = {
+        "persons_involved": f"Đối tượng Trương Văn Khải {tag} khoảng 40 tuổi",
+        "victim": f"Cháu Hoàng Thị Mận {tag}",
+        "from_reporter": f"Tối qua họ lại giao hàng ở nhà số {tag}",
+        "to_reporter": f"Xin cho biết thêm biển số xe {tag}",
+    }
+    marker = f"DAU-{secrets.token_hex(6)}"
+    body = payload(
+        description=f"Có người buôn bán ma túy ở hẻm 12, dấu hiệu {marker}.",
+        persons_involved=secrets_of["persons_involved"],
+        victim=secrets_of["victim"],
+    )
+    r = await client.post("/api/v1/tips", json=body)
+    assert r.status_code == 201, r.text
+    tip = r.json()
+    receipt = {"X-Tip-Receipt": tip["receipt"]}
+    r = await client.post(
+        "/api/v1/track/messages", json={"body": secrets_of["from_reporter"]}, headers=receipt
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["body"] == secrets_of["from_reporter"]
+    r = await client.post(
+        f"/api/v1/tips/{tip['id']}/messages",
+        json={"body": secrets_of["to_reporter"]},
+        headers=staff.headers["officer_a"],
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["body"] == secrets_of["to_reporter"]
+
+    detail = await client.get(f"/api/v1/tips/{tip['id']}", headers=staff.headers["officer_a"])
+    assert detail.json()["persons_involved"] == secrets_of["persons_involved"]
+    assert detail.json()["victim"] == secrets_of["victim"]
+    messages = await client.get(
+        f"/api/v1/tips/{tip['id']}/messages", headers=staff.headers["officer_a"]
+    )
+    assert [m["body"] for m in messages.json()["items"]] == [
+        secrets_of["from_reporter"],
+        secrets_of["to_reporter"],
+    ]
+    tracked = await client.get("/api/v1/track", headers=receipt)
+    assert [m["body"] for m in tracked.json()["messages"]] == [
+        secrets_of["from_reporter"],
+        secrets_of["to_reporter"],
+    ]
+    for reader in ("analyst_79", "analyst_key_79"):
+        seen = await client.get(f"/api/v1/tips/{tip['id']}", headers=staff.headers[reader])
+        assert seen.status_code == 200
+        assert tag not in seen.text
+        listed = await client.get(
+            f"/api/v1/tips/{tip['id']}/messages", headers=staff.headers[reader]
+        )
+        assert listed.status_code in (403, 404)
+
+    raw = await database_bytes(settings)
+    assert marker.encode() in raw  # the description is in clear (it is searched)
+    assert [name for name, value in secrets_of.items() if value.encode() in raw] == []
+    assert tag.encode() not in raw

@@ -17,10 +17,13 @@ from app.core.security import DataCipher
 from app.integration.models import WebhookSubscription
 from app.integration.webhooks import subscription_secret
 from app.main import create_app
-from app.tips.models import IdempotencyRecord, ReporterIdentity
+from app.tips.models import IdempotencyRecord, ReporterIdentity, Tip, TipMessage
 from tests.accounts.helpers import auth_headers, make_user
 from tests.conftest import TEST_DATA_KEY
 from tests.privacy.helpers import NAME, PHONE, identity_of, reporter_payload
+from tests.tips.helpers import payload
+
+PERSONS = "Ông Phạm Văn Zy, 45 tuổi"
 
 TINBAO = str(Path(sys.executable).parent / "tinbao")
 NEW_KEY = DataCipher.generate_key("k2027")
@@ -84,10 +87,14 @@ async def key_ids(db: Any) -> dict[str, set[str]]:
     )
     replays = await db.execute(select(IdempotencyRecord.key_id))
     hooks = await db.execute(select(WebhookSubscription.secret_key_id))
+    people = await db.execute(select(Tip.people_key_id).where(Tip.people_key_id.is_not(None)))
+    messages = await db.execute(select(TipMessage.body_key_id))
     return {
         "reporter_identities": set(identities.scalars()),
         "idempotency_records": set(replays.scalars()),
         "webhook_subscriptions": set(hooks.scalars()),
+        "tip_people": set(people.scalars()),
+        "tip_messages": set(messages.scalars()),
     }
 
 
@@ -113,6 +120,16 @@ async def test_rotation_end_to_end(app, client, db, settings):
     )
     assert r.status_code == 201, r.text
     webhook_id = r.json()["id"]
+    # Persons involved, victim and the conversation are sealed too.
+    r = await client.post("/api/v1/tips", json=payload(persons_involved=PERSONS, victim="Bà Z"))
+    assert r.status_code == 201
+    people_tip = r.json()
+    r = await client.post(
+        "/api/v1/track/messages",
+        json={"body": "Bổ sung: xe máy biển 59"},
+        headers={"X-Tip-Receipt": people_tip["receipt"]},
+    )
+    assert r.status_code == 201
     erased = await identity_of(db, tips[2]["id"])
     erased.ciphertext = None
     await db.commit()
@@ -120,6 +137,8 @@ async def test_rotation_end_to_end(app, client, db, settings):
         "reporter_identities": {old_key_id},
         "idempotency_records": {old_key_id},
         "webhook_subscriptions": {old_key_id},
+        "tip_people": {old_key_id},
+        "tip_messages": {old_key_id},
     }
 
     # 1. The new key goes first; what the old key sealed still decrypts; new rows use the new key.
@@ -138,10 +157,14 @@ async def test_rotation_end_to_end(app, client, db, settings):
     assert "reporter_identities: re-encrypted 2, rows per key: k2027: 3" in out
     assert "idempotency_records: re-encrypted 3, rows per key: k2027: 3" in out
     assert "webhook_subscriptions: re-encrypted 1, rows per key: k2027: 1" in out
+    assert "tip_people: re-encrypted 1, rows per key: k2027: 1" in out
+    assert "tip_messages: re-encrypted 1, rows per key: k2027: 1" in out
     assert await key_ids(db) == {
         "reporter_identities": {"k2027"},
         "idempotency_records": {"k2027"},
         "webhook_subscriptions": {"k2027"},
+        "tip_people": {"k2027"},
+        "tip_messages": {"k2027"},
     }
     code, out, _ = await run_cli("reencrypt-reporters", env=env)
     assert code == 0 and "re-encrypted 0" in out and "re-encrypted 2" not in out
@@ -160,6 +183,12 @@ async def test_rotation_end_to_end(app, client, db, settings):
         db.expire_all()
         subscription = await db.get(WebhookSubscription, webhook_id)
         assert subscription_secret(subscription, cipher=new_only.state.cipher) == "s" * 32
+        detail = await new_client.get(f"/api/v1/tips/{people_tip['id']}", headers=headers)
+        assert detail.json()["persons_involved"] == PERSONS
+        tracked = await new_client.get(
+            "/api/v1/track", headers={"X-Tip-Receipt": people_tip["receipt"]}
+        )
+        assert [m["body"] for m in tracked.json()["messages"]] == ["Bổ sung: xe máy biển 59"]
 
 
 async def test_rows_under_a_key_missing_from_the_ring_make_the_command_fail(

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.db import new_id
 from app.main import create_app
 from app.tips.models import PublicStatus, Tip, TipEvent, TipMessage, TipStatus
+from app.tips.sealed import seal_body
 from app.tips.status import public_status_for
 from tests.tips.helpers import (
     PDF_BYTES,
@@ -181,11 +183,9 @@ async def test_reporter_message_round_trip(
     assert message["at"].endswith("+07:00")
 
     # The unit replies (as the triage endpoints will).
-    db.add(
-        TipMessage(
-            tip_id=created["id"], direction="to_reporter", body="Cảm ơn, chúng tôi đã ghi nhận."
-        )
-    )
+    reply = TipMessage(id=new_id(), tip_id=created["id"], direction="to_reporter")
+    seal_body(reply, "Cảm ơn, chúng tôi đã ghi nhận.", cipher=app.state.cipher)
+    db.add(reply)
     await db.commit()
 
     listed = await client.get(MESSAGES, headers=_receipt(created))
