@@ -33,7 +33,8 @@ DEFAULT_URLS = {
     "sqlite": f"sqlite:///{STATE_DIR / 'tinbao-bench.db'}",
     "postgresql": "postgresql://postgres@127.0.0.1:5432/tinbao_bench",
 }
-ADMIN_PASSWORD = "bench-admin-password-0001"
+# Not containing the username (the password policy refuses "admin" in the admin's password).
+ADMIN_PASSWORD = "bench-root-passphrase-0001"
 STAFF_PASSWORD = "bench-staff-password-0001"
 UNLIMITED = "100000000/minute"
 
