@@ -134,10 +134,13 @@ class Group:
 
     @property
     def label(self) -> str | None:
-        if not self.labels:
+        """The name (one dimension); the names joined by `` | `` (two, a value without a
+        name standing for itself); None when no value of the group has a name."""
+        if not any(self.labels.values()):
             return None
-        names = [self.labels.get(d) or (self.keys[d] or "") for d in self.keys]
-        return " | ".join(names)
+        if len(self.keys) == 1:
+            return next(iter(self.labels.values()))
+        return " | ".join(self.labels.get(d) or (self.keys[d] or "") for d in self.keys)
 
 
 def conditions(filters: Filters, window: Window) -> list[ColumnElement[bool]]:

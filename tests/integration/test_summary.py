@@ -313,6 +313,10 @@ async def test_two_dimensions_with_labels(client, db, app, reviewed):
         "movement_model": model_name,
     }
     assert labelled["|"] == {"organization": None, "movement_model": None}
+    assert next(g for g in models["groups"] if g["key"] == "|")["label"] is None
+    assert next(g for g in models["groups"] if g["key"] == f"{youth.id}|")["label"] == (
+        f"{youth.name} | "
+    )
 
 
 @pytest.mark.parametrize(
