@@ -145,9 +145,7 @@ def main() -> None:
             f"{size / 1024:.0f} KB; server RSS {mb(rss_before)} before, peak {mb(peak)} "
             f"(< {mb(RSS_TARGET)}: {'met' if peak < RSS_TARGET else 'MISSED'})",
         )
-        latencies, _ = timings(
-            client, "/metrics", repeat=args.repeat, warmup=1, budget=args.budget
-        )
+        latencies, _ = timings(client, "/metrics", repeat=args.repeat, warmup=1, budget=args.budget)
         record("/metrics, sample cached (30 s TTL)", latencies, None, "")
 
     sampling_env = {**env, "TINBAO_METRICS_SAMPLE_SECONDS": "0.001"}
@@ -155,9 +153,7 @@ def main() -> None:
         Server(url, workers=1, env=sampling_env) as server,
         httpx.Client(base_url=server.base_url, timeout=600) as client,
     ):
-        latencies, _ = timings(
-            client, "/metrics", repeat=args.repeat, warmup=1, budget=args.budget
-        )
+        latencies, _ = timings(client, "/metrics", repeat=args.repeat, warmup=1, budget=args.budget)
         record("/metrics, sample taken on every scrape", latencies, None, "open + overdue counts")
 
     report.table(["request", "p50", "p95", "max", "target", "note"], rows)

@@ -35,7 +35,7 @@ class StatsGroup(BaseModel):
         None,
         description="The names of categories, units, organizations, movement models and "
         "provinces (two dimensions: joined by ` | `, a value without a name as its key); "
-        "null for dimensions without names (status, day, ...).",
+        "null when no value of the group has a name (status, day, ..., or no value).",
     )
     labels: dict[str, str | None] | None = Field(
         None, description="The name of each named dimension's value, by dimension name."

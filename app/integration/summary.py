@@ -27,7 +27,7 @@ from app.accounts.models import MovementModel, Organization
 from app.admin_units.models import Province
 from app.core.errors import ValidationFailed, msg
 from app.integration.periods import VN_UTC_OFFSET_HOURS, Window
-from app.scope.province import in_province
+from app.scope.province import in_province_received
 from app.tips.models import Tip
 from app.units.models import Category, PoliceUnit
 
@@ -134,17 +134,22 @@ class Group:
 
     @property
     def label(self) -> str | None:
-        if not self.labels:
+        """The name (one dimension); the names joined by `` | `` (two, a value without a
+        name standing for itself); None when no value of the group has a name."""
+        if not any(self.labels.values()):
             return None
-        names = [self.labels.get(d) or (self.keys[d] or "") for d in self.keys]
-        return " | ".join(names)
+        if len(self.keys) == 1:
+            return next(iter(self.labels.values()))
+        return " | ".join(self.labels.get(d) or (self.keys[d] or "") for d in self.keys)
 
 
 def conditions(filters: Filters, window: Window) -> list[ColumnElement[bool]]:
     """WHERE conditions on ``Tip`` (the window on the first receipt)."""
     where: list[ColumnElement[bool]] = []
     if filters.province_code is not None:
-        where.append(in_province(filters.province_code))
+        where.append(
+            in_province_received(filters.province_code, start=window.start, end=window.end)
+        )
     if filters.unit_code is not None:
         where.append(Tip.assigned_unit_code == filters.unit_code)
     if filters.organizations is not None:

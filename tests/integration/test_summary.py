@@ -313,6 +313,10 @@ async def test_two_dimensions_with_labels(client, db, app, reviewed):
         "movement_model": model_name,
     }
     assert labelled["|"] == {"organization": None, "movement_model": None}
+    assert next(g for g in models["groups"] if g["key"] == "|")["label"] is None
+    assert next(g for g in models["groups"] if g["key"] == f"{youth.id}|")["label"] == (
+        f"{youth.name} | "
+    )
 
 
 @pytest.mark.parametrize(
@@ -420,3 +424,40 @@ async def test_walk_in_through_the_api_keeps_its_receipt_across_a_transfer(clien
     assert as_utc(tip.received_at) > as_utc(tip.first_received_at)  # the new unit's receipt
     june = await get(client, supervisor, period="day:2026-06-30", group_by="unit")
     assert counts(june) == {"CAT-79-CSDT": 1}
+
+
+async def test_a_tip_the_province_only_held_before_counts_there(client, db, app):
+    # Took place in Hà Nội, held now by Ba Đình; Sài Gòn (HCMC) held it before.
+    handed_on, older = await make_tips(
+        db,
+        [
+            {
+                "unit": BA_DINH_UNIT,
+                "first_received_at": vn("2026-01-01 00:30"),
+                "created_at": vn("2026-01-01 00:30"),
+            },
+            {
+                "unit": BA_DINH_UNIT,
+                "first_received_at": vn("2025-12-31 23:00"),
+                "created_at": vn("2025-12-31 23:00"),
+            },
+        ],
+    )
+    db.add_all(
+        [
+            register(handed_on, SAI_GON_UNIT, vn("2026-01-01 00:30")),
+            register(handed_on, BA_DINH_UNIT, vn("2026-01-02 08:00")),
+            register(older, SAI_GON_UNIT, vn("2025-12-31 23:00")),
+            register(older, BA_DINH_UNIT, vn("2026-01-02 09:00")),
+        ]
+    )
+    await db.commit()
+    headers = auth_headers(app, await make_user(db, role="analyst", province_code=HCMC))
+
+    y2026 = await get(client, headers, period="year:2026", group_by="province")
+    y2025 = await get(client, headers, period="year:2025", group_by="unit")
+    all_time = await get(client, headers)
+
+    assert counts(y2026) == {HANOI: 1}  # counted once, where it took place
+    assert counts(y2025) == {BA_DINH_UNIT: 1}
+    assert all_time["total"] == 2
