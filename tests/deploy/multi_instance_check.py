@@ -284,13 +284,13 @@ async def _jobs_and_deliveries_run_once(deployment: dict[str, Any]) -> None:
         r = await admin.post("/api/v1/auth/token", data=form)
         assert r.status_code == 200, r.text
         admin.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        await _lead_reading_email(admin, nginx.url)  # before the webhook: its tip is not sent
         hook = {
             "url": f"http://127.0.0.1:{receiver.port}/hook",
             "events": ["tip.created", "tip.overdue"],
         }
         r = await admin.post("/api/v1/webhooks", json=hook)
         assert r.status_code == 201, r.text
-        await _lead_reading_email(admin, nginx.url)
         references = []
         for _ in range(5):
             r = await admin.post("/api/v1/tips", json=payload())
