@@ -32,7 +32,6 @@ NOTIFYING_EVENTS = frozenset(
         "tip.message_added",
         "tip.status_changed",
         "tip.acknowledged",
-        "tip.merge_target_closed",
         "tip.overdue",
         "tip.acknowledge_overdue",
         "tip.escalated",

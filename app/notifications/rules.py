@@ -87,13 +87,6 @@ def notices_for(cause: CauseView) -> list[Notice]:
         return [Notice(kind, _OVERDUE)]
     if kind in ("privacy_request.due", "protection_request.new", "tip.complaint_filed"):
         return [Notice(kind, (Audience.unit_leads,))]
-    if kind == "tip.merge_target_closed":
-        # The tip this one was merged into is closed: its reporter is told the result too.
-        if data.get("outcome"):
-            values = {"outcome": data["outcome"]}
-            return [Notice("reporter.outcome", (Audience.reporter,), values=values)]
-        values = {"public_status": data.get("public_status")}
-        return [Notice("reporter.status", (Audience.reporter,), values=values)]
     if kind == "tip.acknowledged":
         if data.get("by") == "transition":
             return []  # the transition's own status notice tells the reporter

@@ -98,8 +98,6 @@ async def transition(
             **({"resumed_due_at": values["due_at"].isoformat()} if plan.resumes else {}),
         },
     )
-    if plan.closes and changes_public:
-        await _tell_merged_reporters(session, tip=tip, actor=actor, now=now, outcome=plan.outcome)
     if acknowledges:
         # Told to the reporter by the status notice of this very transition.
         record_event(
@@ -112,40 +110,6 @@ async def transition(
         )
     await session.flush()
     return tip
-
-
-async def _tell_merged_reporters(
-    session: AsyncSession, *, tip: Tip, actor: Principal, now: Any, outcome: str | None
-) -> None:
-    """The reporters of tips merged into this one (directly or through other merged tips)
-    follow it on /track; each is told the result too (``tip.merge_target_closed``, which
-    notifies that tip's reporter)."""
-    frontier, seen = [tip.id], {tip.id}
-    for _ in range(MAX_MERGE_DEPTH):
-        merged = list(
-            await session.scalars(
-                select(Tip).where(
-                    Tip.merged_into_id.in_(frontier), Tip.status == TipStatus.merged.value
-                )
-            )
-        )
-        merged = [m for m in merged if m.id not in seen]
-        if not merged:
-            return
-        for source in merged:
-            seen.add(source.id)
-            record_event(
-                session,
-                tip=source,
-                actor=actor,
-                type="tip.merge_target_closed",
-                at=now,
-                data={
-                    "outcome": outcome,
-                    "public_status": public_status_for(tip.status),
-                },
-            )
-        frontier = [m.id for m in merged]
 
 
 async def acknowledge(session: AsyncSession, *, tip: Tip, actor: Principal) -> Tip:

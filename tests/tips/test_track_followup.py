@@ -85,32 +85,3 @@ async def test_merged_tip_follows_the_tip_it_was_merged_into(app, client, db):
     assert followed["outcome_summary"] == summary
     assert followed["timeline"] == target["timeline"]
     assert followed["reference"] == dup["reference"]  # still the reporter's own reference
-
-
-async def test_reporters_of_merged_tips_are_told_the_result(app, client, db):
-    from sqlalchemy import select
-
-    from app.notifications.models import NotificationCause
-    from app.notifications.rules import Audience, CauseView, notices_for
-
-    staff = await make_staff(db, app)
-    h = staff.headers["lead_a"]
-    main, dup, dup_of_dup = await submit(client), await submit(client), await submit(client)
-    await client.post(
-        f"/api/v1/tips/{dup_of_dup['id']}/merge", json={"into_id": dup["id"]}, headers=h
-    )
-    await client.post(f"/api/v1/tips/{dup['id']}/merge", json={"into_id": main["id"]}, headers=h)
-    url = f"/api/v1/tips/{main['id']}/transitions"
-    await client.post(url, json=move("verifying"), headers=h)
-    await client.post(url, json=move("resolved", outcome="not_prosecuted"), headers=h)
-    db.expire_all()
-    causes = list(
-        await db.scalars(
-            select(NotificationCause).where(NotificationCause.type == "tip.merge_target_closed")
-        )
-    )
-    assert sorted(c.tip_id for c in causes) == sorted([dup["id"], dup_of_dup["id"]])
-    (notice,) = notices_for(
-        CauseView(type="tip.merge_target_closed", data={"outcome": "not_prosecuted"})
-    )
-    assert notice.type == "reporter.outcome" and notice.audiences == (Audience.reporter,)
