@@ -159,16 +159,30 @@ TB.addTexts({
     $("queue-more").hidden = !cursor;
   }
 
+  // Only the latest load counts: a slow answer to an earlier filter never replaces a newer
+  // list, and "more" continues the list its cursor came from (with that list's query).
+  let loads = 0;
+  let cursorQuery = null;
+
   async function loadQueue(more = false) {
-    const p = queueQuery();
-    if (more && cursor) p.set("cursor", cursor);
+    const seq = ++loads;
+    const continuing = more && cursor;
+    const p = continuing ? new URLSearchParams(cursorQuery) : queueQuery();
+    if (continuing) p.set("cursor", cursor);
+    else {
+      $("queue-more").hidden = true;
+      TB.say($("queue-status"), TB.t("common.loading"));
+    }
     try {
       const page = await S.api(`/tips?${p}`);
-      items = more ? items.concat(page.items) : page.items;
+      if (seq !== loads) return;
+      items = continuing ? items.concat(page.items) : page.items;
       cursor = page.next_cursor;
+      p.delete("cursor");
+      cursorQuery = p;
       renderQueue();
     } catch (err) {
-      TB.say($("queue-status"), TB.problemText(err), "error");
+      if (seq === loads) TB.say($("queue-status"), TB.problemText(err), "error");
     }
   }
 
