@@ -106,6 +106,22 @@ def test_password_set_by_someone_else_is_replaced_at_first_sign_in(
     assert nav.get_by_role("link").all_inner_texts() == ["Cán bộ", "Tổng hợp"]
     assert nav.locator("[aria-current=page]").inner_text() == "Tổng hợp"
     assert page.locator("#inbox-btn").count() == 0
+    assert page.locator("#top").inner_text().split() == [
+        "TinBáo",
+        "Cán",
+        "bộ",
+        "Tổng",
+        "hợp",
+        "Trần",
+        "Thị",
+        "Mới",
+        "·",
+        "Cán",
+        "bộ",
+        "Đăng",
+        "xuất",
+        "English",
+    ]
     assert_fits(page, "/dashboard/ officer (phone)")
     phone.check_clean()
     phone.close()
