@@ -66,6 +66,7 @@ TB.addTexts({
   "ev.tip.acknowledged": ["Thông báo đã tiếp nhận", "Acknowledged"],
   "ev.tip.corrected": ["Sửa thông tin tiếp nhận", "Corrected"],
   "ev.tip.attachment_added": ["Thêm tệp", "File added"],
+  "detail.complaints": ["Khiếu nại của người báo tin", "The reporter's complaints"],
   "detail.by_staff": ["cán bộ tải lên", "uploaded by staff"],
   "detail.public": ["Lời nhắn cho người báo tin: {m}", "Line for the reporter: {m}"],
   "ev.tip.complaint_filed": ["Người báo tin khiếu nại", "Complaint filed"],
@@ -236,6 +237,9 @@ TB.addTexts({
         )
       );
     }
+    const complaints = tip.complaints || [];
+    $("d-complaints-box").hidden = !complaints.length;
+    TB.clear($("d-complaints")).append(...complaints.map((c) => TB.el("li", {}, TB.el("time", { datetime: c.filed_at, text: TB.fmtTime(c.filed_at) }), c.body ? TB.el("p", { text: c.body }) : null)));
     TBActions.render();
   }
 
