@@ -331,6 +331,7 @@ def test_staff_workflow_actions_follow_the_server(
     box.get_by_role("button", name="Gửi").click()
     if offered.protection:
         page.locator("#protection-status").get_by_text("Đã gửi.").wait_for()
+        page.locator("#protection-state").get_by_text("Bạn đã gửi đề nghị bảo vệ").wait_for()
     else:
         page.locator("#requests-status").get_by_text(UNAVAILABLE).wait_for()
         box.wait_for(state="hidden")
@@ -366,6 +367,7 @@ def test_staff_workflow_actions_follow_the_server(
         page.get_by_label("Nội dung khiếu nại").fill("Tôi không đồng ý: họ vẫn bán mỗi ngày.")
         page.locator("#complaint-form").get_by_role("button", name="Gửi").click()
         page.locator("#complaint-status").get_by_text("Đã gửi.").wait_for()
+        page.locator("#complaints-filed").get_by_text("Đã nhận khiếu nại của bạn").wait_for()
     else:
         assert page.locator("#complaint-box").is_hidden()
     shots(page, "03-track-outcome")
