@@ -148,7 +148,7 @@ class Offered:
         )
         self.acknowledge = works(httpx.post(f"{tips}/acknowledge", headers=h))
         self.corrections = works(
-            httpx.post(f"{tips}/corrections", json={"priority": 2, "reason": "Dò"}, headers=h)
+            httpx.post(f"{tips}/corrections", json={"priority": 2, "reason": "Dò chức năng"}, headers=h)
         )
         files = {"files": ("do.png", image.read_bytes(), "image/png")}
         self.attachments = works(httpx.post(f"{tips}/attachments", files=files, headers=h))
