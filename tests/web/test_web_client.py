@@ -164,7 +164,7 @@ def test_citizen_officer_reporter_round_trip(
     staff.locator("#queue li").first.wait_for()
     staff.get_by_label("Tìm (không dấu được)").fill(f"{marker}a")
     staff.get_by_role("button", name="Lọc").click()
-    staff.locator("#queue-status").get_by_text("1 tin báo đang hiển thị.").wait_for()
+    staff.locator("#queue-status").get_by_text("1 tin báo đang hiển thị.", exact=True).wait_for()
     item = staff.locator("#queue button.item")
     assert item.count() == 1 and reference in item.inner_text()
     item.click()
@@ -455,7 +455,7 @@ def test_every_page_accessible_strict_csp_english(
     shots(page, "staff-queue")
     page.get_by_label("Tìm (không dấu được)").fill(marker)
     page.get_by_role("button", name="Lọc").click()
-    page.locator("#queue-status").get_by_text("1 tin báo đang hiển thị.").wait_for()
+    page.locator("#queue-status").get_by_text("1 tin báo đang hiển thị.", exact=True).wait_for()
     page.locator("#queue button.item").click()
     page.locator("#d-title").get_by_text(filed["reference"]).wait_for()
     page.locator("#d-actions details").first.wait_for()
@@ -506,12 +506,14 @@ def test_queue_cursor_paging(web_server: WebServer, browser: Any, shots: Any) ->
     page.get_by_label("Loại").select_option("public_disorder")
     page.get_by_label("Sắp xếp").select_option("due_at")
     page.get_by_role("button", name="Lọc").click()
-    page.locator("#queue-status").get_by_text("25 tin báo đang hiển thị.").wait_for()
+    page.locator("#queue-status").get_by_text("25 tin báo đang hiển thị.", exact=True).wait_for()
     seen = 25
     while seen < total:
         page.get_by_role("button", name="Xem thêm").click()
         seen = min(total, seen + 25)
-        page.locator("#queue-status").get_by_text(f"{seen} tin báo đang hiển thị.").wait_for()
+        page.locator("#queue-status").get_by_text(
+            f"{seen} tin báo đang hiển thị.", exact=True
+        ).wait_for()
     assert page.get_by_role("button", name="Xem thêm").is_hidden()
     references = page.evaluate(
         "() => Array.from(document.querySelectorAll('#queue button.item'))"

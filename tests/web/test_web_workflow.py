@@ -106,6 +106,22 @@ def test_password_set_by_someone_else_is_replaced_at_first_sign_in(
     assert nav.get_by_role("link").all_inner_texts() == ["Cán bộ", "Tổng hợp"]
     assert nav.locator("[aria-current=page]").inner_text() == "Tổng hợp"
     assert page.locator("#inbox-btn").count() == 0
+    assert page.locator("#top").inner_text().split() == [
+        "TinBáo",
+        "Cán",
+        "bộ",
+        "Tổng",
+        "hợp",
+        "Trần",
+        "Thị",
+        "Mới",
+        "·",
+        "Cán",
+        "bộ",
+        "Đăng",
+        "xuất",
+        "English",
+    ]
     assert_fits(page, "/dashboard/ officer (phone)")
     phone.check_clean()
     phone.close()
@@ -132,7 +148,9 @@ class Offered:
         )
         self.acknowledge = works(httpx.post(f"{tips}/acknowledge", headers=h))
         self.corrections = works(
-            httpx.post(f"{tips}/corrections", json={"priority": 2, "reason": "Dò"}, headers=h)
+            httpx.post(
+                f"{tips}/corrections", json={"priority": 2, "reason": "Dò chức năng"}, headers=h
+            )
         )
         files = {"files": ("do.png", image.read_bytes(), "image/png")}
         self.attachments = works(httpx.post(f"{tips}/attachments", files=files, headers=h))
@@ -162,7 +180,7 @@ class Offered:
 def _open_tip(staff: Any, marker: str, reference: str) -> None:
     staff.get_by_label("Tìm (không dấu được)").fill(marker)
     staff.get_by_role("button", name="Lọc").click()
-    staff.locator("#queue-status").get_by_text("1 tin báo đang hiển thị.").wait_for()
+    staff.locator("#queue-status").get_by_text("1 tin báo đang hiển thị.", exact=True).wait_for()
     staff.locator("#queue button.item").click()
     staff.locator("#d-title").get_by_text(reference).wait_for()
 
@@ -315,6 +333,7 @@ def test_staff_workflow_actions_follow_the_server(
     box.get_by_role("button", name="Gửi").click()
     if offered.protection:
         page.locator("#protection-status").get_by_text("Đã gửi.").wait_for()
+        page.locator("#protection-state").get_by_text("Bạn đã gửi đề nghị bảo vệ").wait_for()
     else:
         page.locator("#requests-status").get_by_text(UNAVAILABLE).wait_for()
         box.wait_for(state="hidden")
@@ -350,9 +369,67 @@ def test_staff_workflow_actions_follow_the_server(
         page.get_by_label("Nội dung khiếu nại").fill("Tôi không đồng ý: họ vẫn bán mỗi ngày.")
         page.locator("#complaint-form").get_by_role("button", name="Gửi").click()
         page.locator("#complaint-status").get_by_text("Đã gửi.").wait_for()
+        page.locator("#complaints-filed").get_by_text("Đã nhận khiếu nại của bạn").wait_for()
     else:
         assert page.locator("#complaint-box").is_hidden()
     shots(page, "03-track-outcome")
     for watched in (desk, phone):
         watched.check_clean()
         watched.close()
+
+
+def test_review_period_and_workbooks_follow_the_server(
+    web_server: WebServer, browser: Any, shots: Any
+) -> None:
+    """A supervisor picks a quarter; the totals are the API's for that period; each workbook
+    (review.xlsx, tips.xlsx) downloads, or its button goes on a server without it."""
+    base = web_server.url
+    make_staff(base, "giamsat-wb", "province_supervisor", province_code="79")
+    supervisor = token(base, "giamsat-wb", STAFF_PASSWORD)
+    filed = file_tip(base, "drugs", f"Tin báo cho sổ tổng hợp quý {uuid.uuid4().hex}.")
+    year, month = int(filed["created_at"][:4]), int(filed["created_at"][5:7])
+    quarter = f"quarter:{year}-Q{(month - 1) // 3 + 1}"
+    summary = httpx.get(
+        f"{base}/api/v1/stats/summary",
+        params={"period": quarter, "group_by": "category", "province_code": "79"},
+        headers=bearer(supervisor),
+    )
+    assert summary.status_code == 200, summary.text
+    total = summary.json()["total"]
+    assert total >= 1
+
+    phone = Watched(browser, base, **PHONE)
+    page = phone.page
+    page.goto("/dashboard/")
+    sign_in(page, "giamsat-wb", STAFF_PASSWORD)
+    page.locator("#c-category .bar-row").first.wait_for()
+    page.get_by_label("Kỳ", exact=True).select_option("quarter")
+    page.get_by_label("Năm", exact=True).fill(str(year))
+    page.get_by_label("Tháng / quý / nửa năm").select_option(quarter.split("-")[-1])
+    page.get_by_role("button", name="Xem").click()
+    page.locator("#dash-status").get_by_text(f"Tổng số tin báo trong kỳ: {total}").wait_for()
+    assert_fits(page, "/dashboard/ quarter (phone)")
+    shots(page, "01-quarter")
+
+    for path, name in (("review.xlsx", "Tải sổ tổng hợp (Excel)"), ("tips.xlsx", "Tải danh sách")):
+        params = {"period": quarter}
+        if path == "review.xlsx":  # tips.xlsx takes the queue's filters, no province
+            params["province_code"] = "79"
+        offered = httpx.get(
+            f"{base}/api/v1/exports/{path}", params=params, headers=bearer(supervisor)
+        )
+        assert offered.status_code in MISSING or offered.status_code == 200, offered.text
+        button = page.get_by_role("button", name=re.compile(re.escape(name)))
+        if offered.status_code == 200:
+            with page.expect_download() as download:
+                button.click()
+            assert download.value.suggested_filename.endswith(".xlsx")
+            assert Path(download.value.path()).read_bytes()[:2] == b"PK"
+            page.locator("#download-status").get_by_text("Đã tải về.").wait_for()
+        else:
+            button.click()
+            page.locator("#download-status").get_by_text(UNAVAILABLE).wait_for()
+            button.wait_for(state="hidden")
+    shots(page, "02-workbooks")
+    phone.check_clean()
+    phone.close()

@@ -211,6 +211,13 @@ const TB = (() => {
     });
   }
 
+  // A calendar day ("2026-12-16", Vietnamese time) as the language writes it.
+  function fmtDate(value) {
+    if (!value) return "—";
+    const [y, m, d] = String(value).slice(0, 10).split("-");
+    return `${d}/${m}/${y}`;
+  }
+
   function statusLabel(status) {
     const key = `status.${status}`;
     const text = t(key);
@@ -306,6 +313,7 @@ const TB = (() => {
     clear,
     fmtSize,
     fmtTime,
+    fmtDate,
     statusLabel,
     say,
     problemText,

@@ -189,7 +189,10 @@ TB.addTexts({
     const [path, name] = kind === "review" ? ["review.xlsx", "tong-hop"] : ["tips.xlsx", "tin-bao"];
     TB.say($("download-status"), TB.t("common.loading"));
     try {
-      await TB.downloadWith(`/exports/${path}?${query()}`, S.auth(), `${name}-${period().replace(":", "-")}.xlsx`);
+      // tips.xlsx takes the queue's filters (no province: the caller's scope is the bound)
+      const params = query();
+      if (kind === "tips") params.delete("province_code");
+      await TB.downloadWith(`/exports/${path}?${params}`, S.auth(), `${name}-${period().replace(":", "-")}.xlsx`);
       TB.say($("download-status"), TB.t("dash.downloaded"), "ok");
     } catch (err) {
       if (TB.caps.lost(path, err)) $(`${kind}-download`).hidden = true;

@@ -28,14 +28,15 @@ const TBShell = (() => {
             el("span", { id: "inbox-badge", class: "badge", hidden: true })
           )
         : null;
-    TB.clear(top).append(
+    const parts = [
       el("span", { class: "brand", text: "TinBáo" }),
       nav,
       el("span", { id: "who", class: "who" }),
       inbox,
       el("button", { type: "button", id: "logout", class: "link", hidden: true, "data-i18n": "login.logout", text: "Đăng xuất" }),
-      el("button", { type: "button", id: "lang-switch", class: "link", text: "English" })
-    );
+      el("button", { type: "button", id: "lang-switch", class: "link", text: "English" }),
+    ];
+    TB.clear(top).append(...parts.filter(Boolean));
   }
 
   function field(id, key, text, attrs) {

@@ -66,6 +66,7 @@ TB.addTexts({
   "ev.tip.acknowledged": ["Thông báo đã tiếp nhận", "Acknowledged"],
   "ev.tip.corrected": ["Sửa thông tin tiếp nhận", "Corrected"],
   "ev.tip.attachment_added": ["Thêm tệp", "File added"],
+  "detail.complaints": ["Khiếu nại của người báo tin", "The reporter's complaints"],
   "detail.by_staff": ["cán bộ tải lên", "uploaded by staff"],
   "detail.public": ["Lời nhắn cho người báo tin: {m}", "Line for the reporter: {m}"],
   "ev.tip.complaint_filed": ["Người báo tin khiếu nại", "Complaint filed"],
@@ -159,16 +160,30 @@ TB.addTexts({
     $("queue-more").hidden = !cursor;
   }
 
+  // Only the latest load counts: a slow answer to an earlier filter never replaces a newer
+  // list, and "more" continues the list its cursor came from (with that list's query).
+  let loads = 0;
+  let cursorQuery = null;
+
   async function loadQueue(more = false) {
-    const p = queueQuery();
-    if (more && cursor) p.set("cursor", cursor);
+    const seq = ++loads;
+    const continuing = more && cursor;
+    const p = continuing ? new URLSearchParams(cursorQuery) : queueQuery();
+    if (continuing) p.set("cursor", cursor);
+    else {
+      $("queue-more").hidden = true;
+      TB.say($("queue-status"), TB.t("common.loading"));
+    }
     try {
       const page = await S.api(`/tips?${p}`);
-      items = more ? items.concat(page.items) : page.items;
+      if (seq !== loads) return;
+      items = continuing ? items.concat(page.items) : page.items;
       cursor = page.next_cursor;
+      p.delete("cursor");
+      cursorQuery = p;
       renderQueue();
     } catch (err) {
-      TB.say($("queue-status"), TB.problemText(err), "error");
+      if (seq === loads) TB.say($("queue-status"), TB.problemText(err), "error");
     }
   }
 
@@ -222,6 +237,9 @@ TB.addTexts({
         )
       );
     }
+    const complaints = tip.complaints || [];
+    $("d-complaints-box").hidden = !complaints.length;
+    TB.clear($("d-complaints")).append(...complaints.map((c) => TB.el("li", {}, TB.el("time", { datetime: c.filed_at, text: TB.fmtTime(c.filed_at) }), c.body ? TB.el("p", { text: c.body }) : null)));
     TBActions.render();
   }
 

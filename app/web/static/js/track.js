@@ -35,7 +35,8 @@ TB.addTexts({
   "track.requests": ["Yêu cầu khác", "Other requests"],
   "track.complaint": ["Khiếu nại kết quả giải quyết", "Complain about the outcome"],
   "track.complaintbody": ["Nội dung khiếu nại", "Your complaint"],
-  "track.complaintuntil": ["Bạn có thể khiếu nại đến hết {at}.", "You may complain until {at}."],
+  "track.complaintuntil": ["Bạn có thể khiếu nại đến hết ngày {at}.", "You may complain until the end of {at}."],
+  "track.complaintfiled": ["Đã nhận khiếu nại của bạn lúc {at}.", "Your complaint was received at {at}."],
   "track.protection": ["Đề nghị bảo vệ người tố giác", "Ask for protection"],
   "track.protectionbody": ["Vì sao bạn cần được bảo vệ", "Why you need protection"],
   "track.privacy": ["Yêu cầu về dữ liệu cá nhân", "Requests about your personal data"],
@@ -56,6 +57,7 @@ TB.addTexts({
   "protection.open": ["đang xem xét", "under consideration"],
   "protection.pending": ["đang xem xét", "under consideration"],
   "protection.granted": ["đã áp dụng biện pháp bảo vệ", "protection granted"],
+  "protection.ended": ["đã kết thúc biện pháp bảo vệ", "protection ended"],
   "protection.refused": ["không áp dụng", "refused"],
   "protection.closed": ["đã kết thúc", "closed"],
 });
@@ -82,7 +84,9 @@ TB.addTexts({
     const deadline = $("t-complaint-deadline");
     const canComplain = Boolean(tip.complaint_deadline) && TB.caps.has("complaints");
     deadline.hidden = !tip.complaint_deadline;
-    if (tip.complaint_deadline) deadline.textContent = TB.t("track.complaintuntil", { at: TB.fmtTime(tip.complaint_deadline) });
+    if (tip.complaint_deadline) deadline.textContent = TB.t("track.complaintuntil", { at: TB.fmtDate(tip.complaint_deadline) });
+    const filed = (tip.complaints || []).map((c) => TB.t("track.complaintfiled", { at: TB.fmtTime(c.filed_at) }));
+    TB.say($("complaints-filed"), filed.join(" "));
     $("complaint-box").hidden = !canComplain;
     $("protection-box").hidden = !TB.caps.has("protection");
     $("notify-box").hidden = !TB.caps.has("notify");
@@ -93,7 +97,7 @@ TB.addTexts({
         TB.el("li", {}, TB.el("time", { datetime: item.at, text: TB.fmtTime(item.at) }), TB.el("strong", { text: TB.statusLabel(item.public_status) }), item.message ? TB.el("p", { text: item.message }) : null)
       );
     }
-    const protection = tip.protection_request || (tip.protection_requests || [])[0];
+    const protection = tip.protection_request || (tip.protection_requests || []).slice(-1)[0];
     if (protection) {
       const status = TB.t(`protection.${protection.status}`);
       TB.say($("protection-state"), TB.t("track.protectionexists", { status: status.startsWith("protection.") ? protection.status || "" : status }));
@@ -233,6 +237,7 @@ TB.addTexts({
     $("tip-view").hidden = true;
     TB.say($("protection-state"), "");
     TB.say($("requests-status"), "");
+    TB.say($("complaints-filed"), "");
     TB.clear($("t-messages"));
     TB.clear($("t-timeline"));
     $("receipt").focus();
