@@ -91,7 +91,7 @@ def exclusive(settings: Settings) -> Iterator[Connection]:
 def migrate(settings: Settings, revision: str = "head") -> MigrationResult:
     """Upgrade to `revision` under the lock; what the database was at before and after.
 
-    Migrations that convert rows to ciphertext (0006_privacy_sealed_people) get the data
+    Migrations that convert rows to ciphertext (0009_privacy_sealed_people) get the data
     cipher built from ``TINBAO_DATA_KEYS`` as the configuration's ``cipher`` attribute."""
     cfg = alembic_config()
     if settings.data_keys:

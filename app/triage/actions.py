@@ -41,7 +41,6 @@ from app.triage.workflow import (
     plan_transition,
 )
 
-MAX_MERGE_DEPTH = 10  # as far as /track follows a chain of merges
 RESUME_MONTHS = 1  # art. 149: at most one more month after a suspended tip is resumed
 
 

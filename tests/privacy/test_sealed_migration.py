@@ -1,4 +1,4 @@
-"""0006_privacy_sealed_people converts rows written in clear (persons involved, victim,
+"""0009_privacy_sealed_people converts rows written in clear (persons involved, victim,
 message bodies) to ciphertext, and clears the Front member's user id from their tips.
 
 Rows are written at 0005 as the previous version wrote them (foreign keys off: only the

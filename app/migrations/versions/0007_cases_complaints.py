@@ -1,7 +1,7 @@
 """cases: complaints, protection requests, message read markers
 
-Revision ID: 0006_cases_complaints
-Revises: 0005_security
+Revision ID: 0007_cases_complaints
+Revises: 0006_workflow_acknowledgement
 Create Date: 2026-12-01 14:28:12.220645
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_cases_complaints"
-down_revision: str | None = "0005_security"
+revision: str = "0007_cases_complaints"
+down_revision: str | None = "0006_workflow_acknowledgement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """privacy: persons involved, victim and message bodies sealed; Open311 filer key; Front filers
 
-Revision ID: 0006_privacy_sealed_people
-Revises: 0005_security
+Revision ID: 0009_privacy_sealed_people
+Revises: 0008_records_pg_trgm
 
 Persons involved and victim (``tips``) and the conversation's bodies (``tip_messages``) were
 stored in clear. They move to ciphertext under the data keys, with the associated data the
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
-revision: str = "0006_privacy_sealed_people"
-down_revision: str | None = "0005_security"
+revision: str = "0009_privacy_sealed_people"
+down_revision: str | None = "0008_records_pg_trgm"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -62,7 +62,7 @@ def _cipher(needed: bool) -> Any:
     cipher = context.config.attributes.get("cipher")
     if needed and cipher is None:
         raise RuntimeError(
-            "0006_privacy_sealed_people must encrypt (or decrypt) existing rows: run "
+            "0009_privacy_sealed_people must encrypt (or decrypt) existing rows: run "
             "`tinbao migrate` with TINBAO_DATA_KEYS set"
         )
     return cipher

@@ -1,8 +1,8 @@
 """notifops: a partial index of notice deliveries not yet settled, by channel
 (tinbao_outbox_pending{kind} counts it, never the whole table)
 
-Revision ID: 0006_notifops_outbox_pending
-Revises: 0005_security
+Revision ID: 0011_notifops_outbox_pending
+Revises: 0010_stats_first_received
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_notifops_outbox_pending"
-down_revision: str | None = "0005_security"
+revision: str = "0011_notifops_outbox_pending"
+down_revision: str | None = "0010_stats_first_received"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@
 ``first_received_at`` keeps the original receipt: the intake record's time for a back-dated
 walk-in or hotline intake, else the submission time.
 
-Revision ID: 0006_stats_first_received
-Revises: 0005_security
+Revision ID: 0010_stats_first_received
+Revises: 0009_privacy_sealed_people
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_stats_first_received"
-down_revision: str | None = "0005_security"
+revision: str = "0010_stats_first_received"
+down_revision: str | None = "0009_privacy_sealed_people"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

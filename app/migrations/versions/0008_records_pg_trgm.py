@@ -1,7 +1,7 @@
 """records: pg_trgm and the indexes of possible-duplicate search
 
-Revision ID: 0006_records_pg_trgm
-Revises: 0005_security
+Revision ID: 0008_records_pg_trgm
+Revises: 0007_cases_complaints
 
 PostgreSQL: the pg_trgm extension and a GIN trigram index on ``tips.search_text`` (the
 diacritic-folded description and reference, in clear: the description is not encrypted).
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_records_pg_trgm"
-down_revision: str | None = "0005_security"
+revision: str = "0008_records_pg_trgm"
+down_revision: str | None = "0007_cases_complaints"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
