@@ -84,6 +84,10 @@ _SAFE_DATA_KEYS = frozenset(
         "attachments",
         # tip.rerouted (by an administrative change-set)
         "change_set_id",
+        # tip.acknowledged (by the endpoint or a transition), tip.escalated, complaints
+        "by",
+        "level",
+        "complaint_id",
         # reference.changed
         "kind",
         "code",
@@ -131,7 +135,40 @@ def item_data(
     for key, value in (event.data or {}).items():
         if key in _SAFE_DATA_KEYS and _scalar(value):
             data[key] = value
+    changes = (event.data or {}).get("changes")
+    if event.type == "tip.corrected" and isinstance(changes, dict):
+        data["changes"] = _safe_changes(changes)
     return data
+
+
+# Corrected fields a feed item may show with their values; others (address, point) say only
+# that they changed.
+_SAFE_CHANGE_FIELDS = frozenset(
+    {
+        "category_code",
+        "kind",
+        "tip_type",
+        "urgent",
+        "priority",
+        "location.commune_code",
+        "location.province_code",
+        "location.location_unknown",
+    }
+)
+
+
+def _safe_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    safe: dict[str, Any] = {}
+    for field, change in changes.items():
+        if not isinstance(field, str) or len(field) > 64:
+            continue
+        if field in _SAFE_CHANGE_FIELDS and isinstance(change, dict):
+            safe[field] = {
+                side: change.get(side) for side in ("from", "to") if _scalar(change.get(side))
+            }
+        else:
+            safe[field] = {"masked": True}
+    return safe
 
 
 def _item(event: TipEvent, reference: str | None, province_code: str | None) -> FeedItem:

@@ -23,6 +23,12 @@ class FeedEventType(StrEnum):
     urgent = "tip.urgent"
     message_added = "tip.message_added"
     rerouted = "tip.rerouted"  # moved by an administrative change-set
+    corrected = "tip.corrected"  # data {"changes": {field: {"from", "to"}}}, no personal data
+    acknowledged = "tip.acknowledged"
+    acknowledge_overdue = "tip.acknowledge_overdue"
+    classify_overdue = "tip.classify_overdue"
+    escalated = "tip.escalated"
+    complaint_filed = "tip.complaint_filed"  # the complaint's text stays internal
     reference_changed = "reference.changed"  # no tip: data {"kind", "code"}
 
 

@@ -313,3 +313,37 @@ async def test_overdue_alerts_are_published(client, db, app):
     assert items[0]["data"]["deadline"] == "due_at"
     assert items[0]["data"]["due_at"].startswith("2025-01-20T01:00:00")
     assert officer.id not in json.dumps(items)  # who holds it stays internal
+
+
+async def test_corrections_and_acknowledgements_are_on_the_feed_without_personal_data(
+    client, db, app
+):
+    """API.md lists tip.corrected and tip.acknowledged among the feed's types; a corrected
+    address is said to have changed, never what it was or became."""
+    admin = await make_user(db, role="admin")
+    tip = await make_tip(db, unit=BA_DINH_UNIT)
+    db.add_all(
+        [
+            event_row(
+                tip,
+                "tip.corrected",
+                data={
+                    "changes": {
+                        "category_code": {"from": "TT-01", "to": "HS-01"},
+                        "location.address": {"from": "12 Phố Huế", "to": "3 Hàng Bài"},
+                    }
+                },
+            ),
+            event_row(tip, "tip.acknowledged", data={"by": "acknowledge"}),
+        ]
+    )
+    await db.commit()
+    await sync_feed(app.state.sessionmaker)
+
+    feed = (await client.get("/api/v1/events", headers=auth_headers(app, admin))).json()
+    items = {item["type"]: item for item in feed["items"] if item["tip_id"] == tip.id}
+    assert items["tip.acknowledged"]["data"]["by"] == "acknowledge"
+    changes = items["tip.corrected"]["data"]["changes"]
+    assert changes["category_code"] == {"from": "TT-01", "to": "HS-01"}
+    assert changes["location.address"] == {"masked": True}
+    assert "Phố Huế" not in json.dumps(feed, ensure_ascii=False)
