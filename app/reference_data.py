@@ -36,8 +36,7 @@ from app.admin_units.fold import fold
 from app.admin_units.models import Commune, CommuneType, LegacyCommune, Province
 from app.core import dialect
 from app.core.time import utcnow
-from app.triage.models import CalendarDay, CalendarYear
-from app.units.models import Category, PoliceUnit, UnitKind
+from app.units.models import CalendarDay, CalendarYear, Category, PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, department_unit_code, provincial_unit_code
 
 APP_DIR = Path(__file__).resolve().parent

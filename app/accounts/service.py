@@ -25,7 +25,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.accounts import credentials
 from app.accounts.models import ApiKey, Organization, Role, User
 from app.accounts.passwords import check_password_policy
-from app.accounts.principal import Principal
 from app.accounts.schemas import (
     IDENTIFIER_PATTERN,
     ApiKeyCreate,
@@ -34,11 +33,13 @@ from app.accounts.schemas import (
     UserUpdate,
 )
 from app.admin_units.models import Commune, Province
-from app.audit import service as audit
+from app.core import audit_log as audit
 from app.core.config import Settings
 from app.core.cursor import Str, decode_cursor
 from app.core.errors import Conflict, Forbidden, NotFound, Text, Unauthorized, ValidationFailed
 from app.core.pagination import split_page
+from app.core.passwords import BOOTSTRAP_USERNAME
+from app.core.principal import Principal
 from app.core.time import as_utc, utcnow
 from app.units.models import PoliceUnit
 
@@ -57,7 +58,6 @@ SCOPE_FIELDS = ("unit_code", "province_code", "organization_id")
 SUPERVISOR_MANAGED_ROLES = frozenset(
     {Role.unit_lead, Role.officer, Role.analyst, Role.front_member}
 )
-BOOTSTRAP_USERNAME = "admin"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 # How stale an API key's last_used_at may get before a request refreshes it (fewer writes).
 _LAST_USED_RESOLUTION = timedelta(minutes=5)

@@ -35,7 +35,7 @@ _MAX_MERGER_HOPS = 16
 COMMUNE_LIST_MAX = 500
 
 # Intake resolves places from a per-process snapshot of the (reference) province, commune and
-# legacy tables, like the working calendar (app.triage.deadlines): cached per database for
+# legacy tables, like the working calendar (app.units.deadlines): cached per database for
 # this long; ``invalidate_place_cache()`` after writing those tables applies a change at once
 # in this process (other worker processes pick it up within the TTL).
 PLACE_CACHE_TTL_SECONDS = 60.0

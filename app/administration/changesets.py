@@ -39,7 +39,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiKey, Organization, User
-from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.models import (
     ChangeSet,
@@ -70,10 +69,11 @@ from app.administration.schemas import (
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
 from app.core.db import utcnow
 from app.core.errors import ValidationFailed
+from app.core.principal import Principal
 from app.reference_data import DEPARTMENTS, police_name
 from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
-from app.triage.deadlines import LOCAL_TZ
 from app.triage.workflow import TERMINAL_STATUSES
+from app.units.deadlines import LOCAL_TZ
 from app.units.models import PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, department_unit_code, provincial_unit_code
 

@@ -37,9 +37,15 @@ from app.devdata.synth import (
 )
 from app.reference_data import ADMIN_UNITS_DATA
 from app.tips.models import RegisterCounter, Tip
-from app.triage.deadlines import WorkingCalendar
-from app.triage.models import CalendarDay, CalendarDayKind
-from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
+from app.units.deadlines import WorkingCalendar
+from app.units.models import (
+    CalendarDay,
+    CalendarDayKind,
+    Category,
+    CategoryProvinceRule,
+    PoliceUnit,
+    UnitKind,
+)
 from app.units.routing import CategoryRule
 
 DEFAULT_BATCH = 20_000

@@ -56,7 +56,7 @@ from app.core.security import CROCKFORD, DataCipher
 from app.devdata import texts
 from app.tips.models import TipStatus
 from app.tips.status import public_status_for
-from app.triage.deadlines import WorkingCalendar, compute_deadlines, handover_deadlines
+from app.units.deadlines import WorkingCalendar, compute_deadlines, handover_deadlines
 from app.units.models import CategoryKind, UnitKind
 from app.units.routing import (
     CategoryRule,

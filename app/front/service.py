@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
+from app.core.principal import Principal
 from app.front.schemas import FrontTip, FrontTipPage
 from app.scope.visibility import visible_tips_clause
 from app.tips.models import PublicStatus, Tip, TipStatus

@@ -43,9 +43,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.core.errors import NotFound
+from app.core.principal import Principal
 from app.integration.periods import VN_UTC_OFFSET_HOURS, Window
 from app.integration.schemas import GroupBy
 from app.scope.province import in_province

@@ -25,8 +25,8 @@ from sqlalchemy import ColumnElement, exists, false, or_, true
 
 from app.accounts.models import Role
 from app.accounts.organizations import organization_subtree
-from app.accounts.principal import Principal
 from app.core.errors import Forbidden, msg
+from app.core.principal import Principal
 from app.scope.province import in_province
 from app.tips.models import RegisterEntry, Tip, TipWatcher
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
 from app.accounts.movement_models import check_model as check_movement_model
-from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.core.db import new_id
 from app.core.errors import ValidationFailed
+from app.core.principal import Principal
 from app.core.security import DataCipher
 from app.core.time import as_utc, utcnow
 from app.media import service as media_service
@@ -50,7 +50,7 @@ from app.tips.receipts import new_receipt, new_reference, receipt_hash
 from app.tips.register import enter_in_register
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
 from app.tips.timeline import Actor, record_event
-from app.triage.deadlines import Deadlines, compute_deadlines, load_calendar
+from app.units.deadlines import Deadlines, compute_deadlines, load_calendar
 from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
 from app.units.service import CategoryInfo, UnitInfo, UnitsSnapshot, route_with, units_snapshot
@@ -217,7 +217,7 @@ async def _deadlines(
     routed: _Routed,
     now: datetime,
 ) -> Deadlines:
-    """The tip's deadlines (app.triage.deadlines), counted from the time staff received it
+    """The tip's deadlines (app.units.deadlines), counted from the time staff received it
     (when they say so) or from now."""
     received_at = now
     if is_staff_intake(actor, channel) and data.intake_record and data.intake_record.received_at:

@@ -10,8 +10,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.accounts.principal import Principal
 from app.core.cursor import Str, decode_cursor, encode_cursor
+from app.core.principal import Principal
 from app.core.time import utcnow
 from app.media import service as media
 from app.media.schemas import AttachmentOut

@@ -9,8 +9,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
 from app.core.errors import ValidationFailed, msg
+from app.core.principal import Principal
 from app.core.time import utcnow
 from app.scope import visibility as scope
 from app.tips.models import (
@@ -21,11 +21,11 @@ from app.tips.models import (
 )
 from app.tips.register import enter_in_register
 from app.tips.timeline import record_event
-from app.triage.deadlines import handover_deadlines
 from app.triage.updates import apply_guarded, first_response
 from app.triage.workflow import (
     find_transition,
 )
+from app.units.deadlines import handover_deadlines
 from app.units.models import Category, CategoryKind, PoliceUnit
 
 

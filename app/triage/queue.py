@@ -19,7 +19,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.core.cursor import (
     Element,
@@ -32,6 +31,7 @@ from app.core.cursor import (
     decode_cursor,
     encode_cursor,
 )
+from app.core.principal import Principal
 from app.core.time import as_utc, local_day_start, utcnow
 from app.scope import visibility as scope
 from app.tips.models import (
