@@ -94,6 +94,8 @@ def _upsert(
 
 def load_reference_data(conn: Connection) -> dict[str, int]:
     """Load every reference table; returns the number of shipped rows per table."""
+    # long: one table after another in foreign-key order, each a few lines reading its CSV,
+    # all in the caller's transaction; split up, the order would no longer read at a glance.
     now = utcnow()
     stamps = {"created_at": now, "updated_at": now}
 

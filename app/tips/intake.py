@@ -141,14 +141,8 @@ async def create_tip(
         session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
     )
 
-    identity = _reporter_identity(data, actor=actor, organization=organization)
-    if identity is not None:
-        _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
-    notify_contact.store(
-        session,
-        tip_id=tip.id,
-        contact=notify_contact.contact_from_intake(data, identity),
-        cipher=context.cipher,
+    _store_reporter(
+        session, tip=tip, data=data, actor=actor, organization=organization, context=context
     )
 
     watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
@@ -182,6 +176,27 @@ async def create_tip(
         if replay is not None:  # a concurrent identical request won the race
             return TipCreated.model_validate(replay)
     return created
+
+
+def _store_reporter(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    data: TipCreate,
+    actor: Principal | None,
+    organization: Organization | None,
+    context: IntakeContext,
+) -> None:
+    """The reporter's identity and notification contact, encrypted."""
+    identity = _reporter_identity(data, actor=actor, organization=organization)
+    if identity is not None:
+        _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
+    notify_contact.store(
+        session,
+        tip_id=tip.id,
+        contact=notify_contact.contact_from_intake(data, identity),
+        cipher=context.cipher,
+    )
 
 
 async def _organization(session: AsyncSession, *, actor: Principal | None) -> Organization | None:
