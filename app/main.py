@@ -28,6 +28,7 @@ from app.core.proxies import TrustedProxyMiddleware, parse_networks
 from app.core.ratelimit import RateLimits
 from app.core.replica import install_read_router
 from app.core.security import DataCipher
+from app.media.service import upload_limits
 
 log = logging.getLogger("tinbao")
 
@@ -135,7 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
-    body_limits.install(app, settings)  # inside the metrics: they count its 413, 408 and 499
+    # Inside the metrics: they count its 413, 408 and 499.
+    body_limits.install(app, settings, multipart_cap=upload_limits(settings).max_request_bytes)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:

@@ -36,8 +36,7 @@ from app.admin_units.fold import fold
 from app.admin_units.models import Commune, CommuneType, LegacyCommune, Province
 from app.core import dialect
 from app.core.time import utcnow
-from app.triage.models import CalendarDay, CalendarYear
-from app.units.models import Category, PoliceUnit, UnitKind
+from app.units.models import CalendarDay, CalendarYear, Category, PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, department_unit_code, provincial_unit_code
 
 APP_DIR = Path(__file__).resolve().parent
@@ -95,6 +94,8 @@ def _upsert(
 
 def load_reference_data(conn: Connection) -> dict[str, int]:
     """Load every reference table; returns the number of shipped rows per table."""
+    # long: one table after another in foreign-key order, each a few lines reading its CSV,
+    # all in the caller's transaction; split up, the order would no longer read at a glance.
     now = utcnow()
     stamps = {"created_at": now, "updated_at": now}
 

@@ -7,6 +7,11 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
+from app.core.errors import Forbidden
+from app.core.principal import Principal
+from app.scope.province import ensure_may_change_province, may_change_province
 from tests.triage.helpers import CSDT, make_staff, submit
 
 HANOI_COMMUNE = {"commune_code": "00070"}
@@ -66,3 +71,20 @@ async def test_a_province_keeps_what_its_unit_held(app, client, db):  # type: ig
     assert summary.json()["total"] == 1
     detail = await client.get(f"/api/v1/tips/{tip['id']}", headers=h)
     assert detail.status_code == 200
+
+
+def test_who_may_change_a_provinces_reference_data() -> None:
+    """One rule (app.scope.province) for categories' province rules, units and movement
+    models: an admin any province and national data, a supervisor only their province."""
+    admin = Principal(kind="user", id="a", role="admin", label="admin")
+    supervisor = Principal(
+        kind="user", id="s", role="province_supervisor", label="s", province_code="79"
+    )
+    analyst = Principal(kind="user", id="n", role="analyst", label="n", province_code="79")
+    assert may_change_province(admin, "01") and may_change_province(admin, None)
+    assert may_change_province(supervisor, "79")
+    assert not may_change_province(supervisor, "01")
+    assert not may_change_province(supervisor, None)  # national data: admins only
+    assert not may_change_province(analyst, "79")
+    with pytest.raises(Forbidden):
+        ensure_may_change_province(supervisor, "01")

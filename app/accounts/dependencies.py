@@ -26,10 +26,10 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from app.accounts import service
 from app.accounts.models import Role, User
-from app.accounts.principal import Principal
 from app.accounts.schemas import IDENTIFIER_PATTERN
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
+from app.core.principal import Principal
 
 # Declared as security schemes so that the OpenAPI document shows both; parsed by hand.
 bearer_scheme = HTTPBearer(

@@ -1,73 +1,26 @@
-"""The password policy: one rule wherever a password is set (users, resets, the user's own
-change, and the bootstrap admin).
-
-A password is accepted when it
-* has at least ``MIN_LENGTH`` (12) characters — length is what resists guessing (NIST SP
-  800-63B asks for no composition rules; we ask for none either);
-* is not a common password: neither itself nor its core (without leading and trailing digits
-  and punctuation, so ``Password2024!`` counts as ``password``) is in the shipped list of
-  30,000 common passwords (zxcvbn-python's list, MIT, lower-cased, plus a curated Vietnamese
-  list; ``common_passwords.txt.gz`` beside this module);
-* is not made of digits and punctuation alone (``123456789012``), and has at least 5
-  different characters (refuses ``aaaaaaaaaaaa``, ``abababababab``);
-* does not contain the username.
-"""
+"""Setting and checking passwords under the policy of ``app.core.passwords`` (users,
+resets, the user's own change, and the bootstrap admin)."""
 
 from __future__ import annotations
-
-import gzip
-import string
-from functools import lru_cache
-from importlib import resources
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import credentials
 from app.accounts.models import User
-from app.accounts.principal import Principal
-from app.audit import service as audit
+from app.core import audit_log as audit
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import Text, Unauthorized, ValidationFailed
+from app.core.errors import Unauthorized, ValidationFailed
+from app.core.passwords import MIN_LENGTH, common_passwords, password_problem
+from app.core.principal import Principal
 
-MIN_LENGTH = 12
-MIN_DISTINCT = 5
-_EDGES = string.digits + string.punctuation + " "
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    data = resources.files("app.accounts").joinpath("common_passwords.txt.gz").read_bytes()
-    lines = gzip.decompress(data).decode("utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
-
-
-def password_problem(password: str, *, username: str | None = None) -> Text | None:
-    """Why ``password`` is refused, or None when it is acceptable."""
-    if len(password) < MIN_LENGTH:
-        return (
-            f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.",
-            f"The password needs at least {MIN_LENGTH} characters.",
-        )
-    lowered = password.lower()
-    core = lowered.strip(_EDGES)
-    common = common_passwords()
-    if lowered in common or core in common or len(set(core)) <= 1:
-        return (
-            "Mật khẩu này quá phổ biến, dễ bị đoán.",
-            "This password is too common and easy to guess.",
-        )
-    if len(set(password)) < MIN_DISTINCT:
-        return (
-            f"Mật khẩu cần ít nhất {MIN_DISTINCT} ký tự khác nhau.",
-            f"The password needs at least {MIN_DISTINCT} different characters.",
-        )
-    if username and len(username) >= 3 and username.lower() in lowered:
-        return (
-            "Mật khẩu không được chứa tên đăng nhập.",
-            "The password may not contain the username.",
-        )
-    return None
+__all__ = [
+    "MIN_LENGTH",
+    "change_own_password",
+    "check_password_policy",
+    "common_passwords",
+    "password_problem",
+]
 
 
 def check_password_policy(password: str, *, username: str | None, field: str = "password") -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.accounts import passwords, service
+from app.accounts import api_keys, organizations, passwords, service
 from app.accounts.dependencies import (
     AccountManager,
     AdminPrincipal,
@@ -190,7 +190,7 @@ async def update_user(
 async def create_organization(
     data: OrganizationCreate, actor: AccountManager, session: SessionDep
 ) -> OrganizationOut:
-    organization = await service.create_organization(session, actor=actor, data=data)
+    organization = await organizations.create_organization(session, actor=actor, data=data)
     return OrganizationOut.model_validate(organization)
 
 
@@ -209,7 +209,7 @@ async def list_organizations(
     cursor: Cursor = None,
 ) -> Page[OrganizationOut]:
     """Admins see every organization, supervisors those of their province."""
-    organizations, next_cursor = await service.list_organizations(
+    found, next_cursor = await organizations.list_organizations(
         session,
         actor=actor,
         province_code=province_code,
@@ -218,9 +218,7 @@ async def list_organizations(
         limit=limit,
         cursor=cursor,
     )
-    return Page(
-        items=[OrganizationOut.model_validate(o) for o in organizations], next_cursor=next_cursor
-    )
+    return Page(items=[OrganizationOut.model_validate(o) for o in found], next_cursor=next_cursor)
 
 
 @router.post(
@@ -233,7 +231,7 @@ async def create_api_key(
     data: ApiKeyCreate, request: Request, actor: AdminPrincipal, session: SessionDep
 ) -> ApiKeyCreated:
     """`key` appears in this response only; it is stored as a keyed hash."""
-    api_key, key = await service.create_api_key(
+    api_key, key = await api_keys.create_api_key(
         session, actor=actor, settings=request.app.state.settings, data=data
     )
     return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=key)
@@ -247,7 +245,7 @@ async def list_api_keys(
     cursor: Cursor = None,
 ) -> Page[ApiKeyOut]:
     """Every key, revoked ones included (`revoked_at`); never the key itself."""
-    keys, next_cursor = await service.list_api_keys(session, limit=limit, cursor=cursor)
+    keys, next_cursor = await api_keys.list_api_keys(session, limit=limit, cursor=cursor)
     return Page(items=[ApiKeyOut.model_validate(k) for k in keys], next_cursor=next_cursor)
 
 
@@ -258,4 +256,4 @@ async def list_api_keys(
 )
 async def revoke_api_key(key_id: KeyId, actor: AdminPrincipal, session: SessionDep) -> None:
     """Revoke a key: its next request answers 401. The key stays listed, with `revoked_at`."""
-    await service.revoke_api_key(session, actor=actor, key_id=key_id)
+    await api_keys.revoke_api_key(session, actor=actor, key_id=key_id)

@@ -12,8 +12,10 @@ from pydantic import (
 )
 
 from app.accounts.models import ApiKeyRole, OrganizationKind, Role
-from app.core.validation import rule_error
-from app.tips.schemas import LocalDateTime  # RFC 3339 with offset (+07:00)
+from app.core.validation import (
+    LocalDateTime,  # RFC 3339 with offset (+07:00)
+    rule_error,
+)
 
 # Usernames are compared lower-cased: "CanBo1" and "canbo1" are the same account.
 Username = Annotated[

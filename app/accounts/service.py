@@ -1,4 +1,5 @@
-"""Users, organizations, API keys, logins and who may manage whom.
+"""Users, logins and who may manage whom (organizations: ``app.accounts.organizations``;
+API keys: ``app.accounts.api_keys``, both re-exported here).
 
 Who manages accounts:
 * an admin manages every user, organization and API key;
@@ -23,26 +24,35 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts import credentials
+from app.accounts.api_keys import create_api_key, list_api_keys, revoke_api_key
 from app.accounts.models import ApiKey, Organization, Role, User
+from app.accounts.organizations import create_organization, list_organizations
+from app.accounts.paging import OUTSIDE_PROVINCE, id_after
 from app.accounts.passwords import check_password_policy
-from app.accounts.principal import Principal
 from app.accounts.schemas import (
     IDENTIFIER_PATTERN,
-    ApiKeyCreate,
-    OrganizationCreate,
     UserCreate,
     UserUpdate,
 )
-from app.admin_units.models import Commune, Province
-from app.audit import service as audit
+from app.admin_units.models import Province
+from app.core import audit_log as audit
 from app.core.config import Settings
-from app.core.cursor import Str, decode_cursor
 from app.core.errors import Conflict, Forbidden, NotFound, Text, Unauthorized, ValidationFailed
 from app.core.pagination import split_page
+from app.core.passwords import BOOTSTRAP_USERNAME
+from app.core.principal import Principal
 from app.core.time import as_utc, utcnow
 from app.units.models import PoliceUnit
 
 log = logging.getLogger("tinbao.accounts")
+
+__all__ = [  # besides what is defined here: the former parts of this module
+    "create_api_key",
+    "create_organization",
+    "list_api_keys",
+    "list_organizations",
+    "revoke_api_key",
+]
 
 # The one scope field each role needs (admins need none).
 SCOPE_FIELD: dict[str, str | None] = {
@@ -57,7 +67,6 @@ SCOPE_FIELDS = ("unit_code", "province_code", "organization_id")
 SUPERVISOR_MANAGED_ROLES = frozenset(
     {Role.unit_lead, Role.officer, Role.analyst, Role.front_member}
 )
-BOOTSTRAP_USERNAME = "admin"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 # How stale an API key's last_used_at may get before a request refreshes it (fewer writes).
 _LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -222,9 +231,6 @@ class _Scope:
     province: str | None  # the province the user acts in (None for admins)
 
 
-_OUTSIDE_PROVINCE: Text = ("Ngoài tỉnh/thành phố của bạn.", "Outside your province.")
-
-
 def _check_may_grant(actor: Principal, role: str) -> None:
     if actor.role == Role.admin:
         return
@@ -285,7 +291,7 @@ async def _validated_scope(
     if province is None:
         raise ValidationFailed(errors=[(needed, unknown)])
     if actor.role != Role.admin and province != actor.province_code:
-        raise ValidationFailed(errors=[(needed, _OUTSIDE_PROVINCE)])
+        raise ValidationFailed(errors=[(needed, OUTSIDE_PROVINCE)])
     return _Scope(
         unit_code=values.get("unit_code"),
         province_code=values.get("province_code"),
@@ -420,7 +426,7 @@ async def list_users(
     if disabled is not None:
         query = query.where(User.disabled.is_(disabled))
     if cursor:
-        query = query.where(User.id > _cursor_id(cursor))
+        query = query.where(User.id > id_after(cursor))
     rows = (await session.execute(query)).scalars().all()
     return split_page(rows, limit)
 
@@ -564,165 +570,3 @@ async def create_bootstrap_admin(session: AsyncSession, *, password: str) -> Use
         data=_scope_data(user),
     )
     return user
-
-
-# --- organizations ----------------------------------------------------------------------
-
-
-async def _resolve_commune(session: AsyncSession, code: str) -> Commune | None:
-    """Today's commune for a code (a commune retired by a later merger leads to its heir)."""
-    seen: set[str] = set()
-    commune = await session.get(Commune, code)
-    while commune is not None and commune.merged_into and commune.code not in seen:
-        seen.add(commune.code)
-        commune = await session.get(Commune, commune.merged_into)
-    return commune
-
-
-async def create_organization(
-    session: AsyncSession, *, actor: Principal, data: OrganizationCreate
-) -> Organization:
-    errors: list[tuple[str, Text]] = []
-    if await session.get(Province, data.province_code) is None:
-        errors.append(("province_code", ("Không có tỉnh/thành phố này.", "Unknown province.")))
-    elif actor.role != Role.admin and data.province_code != actor.province_code:
-        errors.append(("province_code", _OUTSIDE_PROVINCE))
-    commune_code = None
-    if data.commune_code is not None:
-        commune = await _resolve_commune(session, data.commune_code)
-        if commune is None:
-            errors.append(("commune_code", ("Không có xã/phường này.", "Unknown commune.")))
-        elif commune.province_code != data.province_code:
-            errors.append(
-                (
-                    "commune_code",
-                    ("Xã/phường không thuộc tỉnh/thành phố này.", "Not in this province."),
-                )
-            )
-        else:
-            commune_code = commune.code
-    if data.parent_id is not None:
-        parent = await session.get(Organization, data.parent_id)
-        if parent is None or parent.province_code != data.province_code:
-            # Another province's organization is not found (a supervisor learns nothing).
-            errors.append(
-                (
-                    "parent_id",
-                    (
-                        "Không có tổ chức cấp trên này trong tỉnh.",
-                        "No such parent organization in the province.",
-                    ),
-                )
-            )
-    if errors:
-        raise ValidationFailed(errors=errors)
-    organization = Organization(
-        name=data.name,
-        kind=data.kind,
-        province_code=data.province_code,
-        commune_code=commune_code,
-        parent_id=data.parent_id,
-    )
-    session.add(organization)
-    await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="organization.created",
-        object_type="organization",
-        object_id=organization.id,
-        data={
-            "kind": organization.kind,
-            "province_code": organization.province_code,
-            "commune_code": organization.commune_code,
-            "parent_id": organization.parent_id,
-        },
-    )
-    return organization
-
-
-async def list_organizations(
-    session: AsyncSession,
-    *,
-    actor: Principal,
-    province_code: str | None = None,
-    commune_code: str | None = None,
-    kind: str | None = None,
-    limit: int,
-    cursor: str | None = None,
-) -> tuple[Sequence[Organization], str | None]:
-    query = select(Organization).order_by(Organization.id).limit(limit + 1)
-    if actor.role != Role.admin:
-        query = query.where(Organization.province_code == actor.province_code)
-    if province_code:
-        query = query.where(Organization.province_code == province_code)
-    if commune_code:
-        query = query.where(Organization.commune_code == commune_code)
-    if kind:
-        query = query.where(Organization.kind == kind)
-    if cursor:
-        query = query.where(Organization.id > _cursor_id(cursor))
-    rows = (await session.execute(query)).scalars().all()
-    return split_page(rows, limit)
-
-
-# --- API keys ---------------------------------------------------------------------------
-
-
-async def create_api_key(
-    session: AsyncSession, *, actor: Principal, settings: Settings, data: ApiKeyCreate
-) -> tuple[ApiKey, str]:
-    """A new key for a machine client; the key itself is returned once and never stored."""
-    if await session.get(Province, data.province_code) is None:
-        raise ValidationFailed(
-            errors=[("province_code", ("Không có tỉnh/thành phố này.", "Unknown province."))]
-        )
-    key = credentials.generate_api_key()
-    api_key = ApiKey(
-        name=data.name,
-        role=data.role,
-        province_code=data.province_code,
-        key_hash=credentials.api_key_hash(settings, key),
-        prefix=key[: credentials.API_KEY_SHOWN_PREFIX_LENGTH],
-        created_by_id=actor.id if actor.kind == "user" else None,
-    )
-    session.add(api_key)
-    await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="api_key.created",
-        object_type="api_key",
-        object_id=api_key.id,
-        data={"name": api_key.name, "role": api_key.role, "province_code": api_key.province_code},
-    )
-    return api_key, key
-
-
-async def list_api_keys(
-    session: AsyncSession, *, limit: int, cursor: str | None = None
-) -> tuple[Sequence[ApiKey], str | None]:
-    query = select(ApiKey).order_by(ApiKey.id).limit(limit + 1)
-    if cursor:
-        query = query.where(ApiKey.id > _cursor_id(cursor))
-    rows = (await session.execute(query)).scalars().all()
-    return split_page(rows, limit)
-
-
-async def revoke_api_key(session: AsyncSession, *, actor: Principal, key_id: str) -> None:
-    """Revoke a key; its next request answers 401. Revoking twice changes nothing."""
-    api_key = await session.get(ApiKey, key_id)
-    if api_key is None:
-        raise NotFound(("Không tìm thấy khóa API.", "API key not found."))
-    if api_key.revoked_at is not None:
-        return
-    api_key.revoked_at = utcnow()
-    await session.flush()
-    await audit.record(
-        session, actor=actor, action="api_key.revoked", object_type="api_key", object_id=key_id
-    )
-
-
-def _cursor_id(cursor: str) -> str:
-    (after,) = decode_cursor(cursor, Str(pattern=_IDENTIFIER))
-    return str(after)

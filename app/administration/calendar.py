@@ -12,17 +12,16 @@ from datetime import date
 from sqlalchemy import delete, extract, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
 from app.administration.events import ReferenceKind, reference_changed
 from app.administration.schemas import CalendarDayOut, CalendarIn, CalendarOut
 from app.core.db import utcnow
 from app.core.errors import ValidationFailed
+from app.core.principal import Principal
 from app.tips.models import Tip, TipStatus
 from app.tips.timeline import record_event
-from app.triage.deadlines import add_working_days, invalidate_calendar_cache, load_calendar
-from app.triage.models import CalendarDay, CalendarYear
 from app.triage.workflow import TERMINAL_STATUSES
-from app.units.models import Category
+from app.units.deadlines import add_working_days, invalidate_calendar_cache, load_calendar
+from app.units.models import CalendarDay, CalendarYear, Category
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.admin_units.models import Commune, Province
 from app.administration.events import ReferenceKind, reference_changed
 from app.administration.schemas import (
@@ -22,20 +21,10 @@ from app.administration.schemas import (
     UnitPatch,
 )
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.principal import Principal
+from app.scope.province import ensure_may_change_province
 from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
 from app.units.routing import provincial_unit_code
-
-_NOT_YOURS = (
-    "Bạn chỉ được thay đổi dữ liệu của tỉnh mình.",
-    "You may only change your own province's data.",
-)
-
-
-def _require_province(actor: Principal, province_code: str) -> None:
-    if actor.role == Role.admin:
-        return
-    if actor.role != Role.province_supervisor or actor.province_code != province_code:
-        raise Forbidden(_NOT_YOURS)
 
 
 async def _category(session: AsyncSession, code: str) -> Category:
@@ -85,7 +74,7 @@ async def update_category(
 async def put_province_rule(
     session: AsyncSession, *, actor: Principal, code: str, province_code: str, data: ProvinceRuleIn
 ) -> CategoryProvinceRule:
-    _require_province(actor, province_code)
+    ensure_may_change_province(actor, province_code)
     await _category(session, code)
     if await session.get(Province, province_code) is None:
         raise NotFound(("Không có tỉnh/thành phố này.", "No such province."))
@@ -112,7 +101,7 @@ async def put_province_rule(
 async def delete_province_rule(
     session: AsyncSession, *, actor: Principal, code: str, province_code: str
 ) -> None:
-    _require_province(actor, province_code)
+    ensure_may_change_province(actor, province_code)
     rule = await session.get(CategoryProvinceRule, (code, province_code))
     if rule is None:
         raise NotFound(("Tỉnh này không có quy tắc riêng.", "No rule of this province."))
@@ -196,7 +185,7 @@ async def update_unit(
         raise NotFound(("Không có đơn vị này.", "No such police unit."))
     values = data.model_dump(exclude_unset=True)
     if actor.role != Role.admin:
-        _require_province(actor, unit.province_code)
+        ensure_may_change_province(actor, unit.province_code)
         if set(values) - _SUPERVISOR_UNIT_FIELDS:
             raise Forbidden(
                 (

@@ -27,40 +27,51 @@ serialized by a lock so two change-sets never interleave.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import and_, func, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ApiKey, Organization, User
-from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.models import (
     ChangeSet,
     Commune,
     CommuneBoundary,
     CommuneSplit,
-    CommuneType,
     Province,
-    ProvinceType,
 )
 from app.administration.events import ReferenceKind, reference_changed
+from app.administration.rerouting import (
+    CHANGE_SET_LOCK_KEY,
+    OPEN_STATUSES,
+    PROVINCE_PREFIX,
+    ChangeContext,
+    ChangeRefused,
+    create_commune,
+    english,
+    free_commune_code,
+    hand_over_unit,
+    live_commune,
+    live_province,
+    move_tips,
+    open_tips,
+    rename_commune_unit,
+    retire_unit,
+    set_commune_names,
+    short_name,
+)
 from app.administration.schemas import (
     ChangeSetIn,
     ChangeSetOut,
     ChangeSetPage,
-    ChangeSetReport,
     ManualRouting,
     MergeCommunes,
     MergeProvinces,
     MoveCommune,
-    NewCommune,
     NewProvince,
     RenameCommune,
     RenameProvince,
@@ -69,276 +80,19 @@ from app.administration.schemas import (
 )
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
+from app.core.principal import Principal
 from app.reference_data import DEPARTMENTS, police_name
-from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
-from app.triage.deadlines import LOCAL_TZ
-from app.triage.workflow import TERMINAL_STATUSES
+from app.tips.models import Tip
 from app.units.models import PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, department_unit_code, provincial_unit_code
-
-# "TinBaoCs": the advisory lock that serializes change-set applies on PostgreSQL.
-CHANGE_SET_LOCK_KEY = 0x54696E42616F4373
-OPEN_STATUSES = tuple(s.value for s in TipStatus if s not in TERMINAL_STATUSES)
-
-_COMMUNE_PREFIX = {
-    CommuneType.xa: "Xã",
-    CommuneType.phuong: "Phường",
-    CommuneType.dac_khu: "Đặc khu",
-}
-_COMMUNE_EN = {
-    CommuneType.xa: "Commune",
-    CommuneType.phuong: "Ward",
-    CommuneType.dac_khu: "Special Zone",
-}
-_PROVINCE_PREFIX = {ProvinceType.tinh: "Tỉnh", ProvinceType.thanh_pho: "Thành phố"}
-
-
-class ChangeRefused(ValidationFailed):
-    """A change that cannot apply; names the change by its index."""
-
-    def __init__(self, index: int, message: tuple[str, str]) -> None:
-        super().__init__(errors=[(f"changes.{index}", message)])
-
-
-def _short_name(name: str, prefix: str) -> str:
-    return name[len(prefix) + 1 :] if name.startswith(prefix + " ") else name
-
-
-def _english(name: str) -> str:
-    return " ".join(word.capitalize() for word in fold(name).split())
-
-
-@dataclass
-class _Context:
-    session: AsyncSession
-    now: datetime
-    effective_at: datetime
-    change_set_id: str
-    actor: Principal | None
-    report: ChangeSetReport = field(default_factory=ChangeSetReport)
-    reroutes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-
-    @property
-    def actor_id(self) -> str | None:
-        return self.actor.id if self.actor and self.actor.kind == "user" else None
-
-    @property
-    def actor_label(self) -> str:
-        return (self.actor.label if self.actor else "cli")[:64]
-
-
-# --- reading and checking ------------------------------------------------------------------
-
-
-async def _live_commune(ctx: _Context, index: int, code: str) -> Commune:
-    commune = await ctx.session.get(Commune, code)
-    if commune is None or commune.retired_at is not None or commune.merged_into is not None:
-        raise ChangeRefused(
-            index,
-            (
-                f"Xã/phường {code} không tồn tại hoặc đã bị giải thể.",
-                f"Commune {code} does not exist or was already retired.",
-            ),
-        )
-    return commune
-
-
-async def _live_province(ctx: _Context, index: int, code: str) -> Province:
-    province = await ctx.session.get(Province, code)
-    if province is None or province.merged_into is not None:
-        raise ChangeRefused(
-            index,
-            (
-                f"Tỉnh/thành phố {code} không tồn tại hoặc đã sáp nhập.",
-                f"Province {code} does not exist or was already merged.",
-            ),
-        )
-    return province
-
-
-async def _free_commune_code(ctx: _Context, index: int, code: str) -> None:
-    if await ctx.session.get(Commune, code) is not None:
-        raise ChangeRefused(
-            index, (f"Mã xã/phường {code} đã được dùng.", f"Commune code {code} is taken.")
-        )
-
-
-# --- writing reference rows ----------------------------------------------------------------
-
-
-def _set_commune_names(commune: Commune, new: NewCommune) -> None:
-    prefix = _COMMUNE_PREFIX[new.type]
-    short = _short_name(new.name, prefix)
-    commune.name, commune.type = short, new.type.value
-    commune.full_name = f"{prefix} {short}"
-    commune.name_en = f"{_english(short)} {_COMMUNE_EN[new.type]}"
-    commune.name_folded = fold(commune.full_name)
-
-
-async def _create_commune(ctx: _Context, new: NewCommune, province_code: str) -> Commune:
-    commune = Commune(code=new.code, province_code=province_code, merged_into=None)
-    _set_commune_names(commune, new)
-    ctx.session.add(commune)
-    await ctx.session.flush()
-    unit = PoliceUnit(
-        code=commune_unit_code(new.code),
-        name=police_name(commune.full_name),
-        kind=UnitKind.commune.value,
-        province_code=province_code,
-        commune_code=new.code,
-        parent_code=provincial_unit_code(province_code),
-        remote=new.type == CommuneType.dac_khu,
-        active=True,
-    )
-    ctx.session.add(unit)
-    await ctx.session.flush()
-    ctx.report.communes_created.append(new.code)
-    ctx.report.units_created.append(unit.code)
-    return commune
-
-
-async def _retire_unit(ctx: _Context, code: str) -> None:
-    unit = await ctx.session.get(PoliceUnit, code)
-    if unit is not None and unit.active:
-        unit.active = False
-        ctx.report.units_retired.append(code)
-
-
-async def _rename_commune_unit(ctx: _Context, commune: Commune) -> None:
-    unit = await ctx.session.get(PoliceUnit, commune_unit_code(commune.code))
-    if unit is not None:
-        unit.name = police_name(commune.full_name)
-
-
-# --- moving tips ---------------------------------------------------------------------------
-
-
-async def _allocate_register_numbers(ctx: _Context, unit_code: str, count: int) -> tuple[int, int]:
-    """Reserve ``count`` consecutive numbers of the unit's register for this year."""
-    year = ctx.now.astimezone(LOCAL_TZ).year
-    dialect = ctx.session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(RegisterCounter).values(
-        unit_code=unit_code, year=year, last_number=count, created_at=ctx.now, updated_at=ctx.now
-    )
-    last = (
-        await ctx.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["unit_code", "year"],
-                set_={"last_number": RegisterCounter.last_number + count, "updated_at": ctx.now},
-            ).returning(RegisterCounter.last_number)
-        )
-    ).scalar_one()
-    return year, last - count + 1
-
-
-async def _move_tips(
-    ctx: _Context,
-    *,
-    tips: Sequence[Any],
-    from_unit: str,
-    to_unit: str,
-    commune_code: str | None = None,
-    keep_assignee: bool = True,
-) -> None:
-    """Move open tips (rows with ``id``) to ``to_unit`` in bulk: register entries, the tips'
-    unit and register number, ``tip.rerouted`` events; deadlines and history stay."""
-    if not tips:
-        return
-    session, now = ctx.session, ctx.now
-    year, first = await _allocate_register_numbers(ctx, to_unit, len(tips))
-    numbers = [f"{to_unit}/{year}/{first + i:06d}" for i in range(len(tips))]
-    ids = [row.id for row in tips]
-    await session.execute(
-        insert(RegisterEntry),
-        [
-            {
-                "tip_id": tip_id,
-                "unit_code": to_unit,
-                "year": year,
-                "seq": first + i,
-                "register_number": number,
-                "registered_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i, (tip_id, number) in enumerate(zip(ids, numbers, strict=True))
-        ],
-    )
-    changes: dict[str, Any] = {"assigned_unit_code": to_unit, "updated_at": now}
-    if commune_code is not None:
-        changes["commune_code"] = commune_code
-    if not keep_assignee:
-        changes["assignee_id"] = None
-    await session.execute(
-        update(Tip),
-        [
-            {"id": tip_id, "register_number": number, **changes}
-            for tip_id, number in zip(ids, numbers, strict=True)
-        ],
-    )
-    for chunk in range(0, len(ids), 1000):
-        await session.execute(
-            TipWatcher.__table__.delete().where(  # type: ignore[attr-defined]
-                TipWatcher.tip_id.in_(ids[chunk : chunk + 1000]), TipWatcher.unit_code == to_unit
-            )
-        )
-    await session.execute(
-        insert(TipEvent),
-        [
-            {
-                "tip_id": tip_id,
-                "type": "tip.rerouted",
-                "at": now,
-                "actor_id": ctx.actor_id,
-                "actor_label": ctx.actor_label,
-                "unit_code": to_unit,
-                "public": False,
-                "data": {
-                    "from_unit": from_unit,
-                    "to_unit": to_unit,
-                    "register_number": number,
-                    "change_set_id": ctx.change_set_id,
-                },
-                "created_at": now,
-                "updated_at": now,
-            }
-            for tip_id, number in zip(ids, numbers, strict=True)
-        ],
-    )
-    ctx.reroutes[(from_unit, to_unit)] += len(ids)
-
-
-async def _open_tips(ctx: _Context, unit_code: str) -> Sequence[Any]:
-    stmt = (
-        select(Tip.id, Tip.reference, Tip.lat, Tip.lon)
-        .where(Tip.assigned_unit_code == unit_code, Tip.status.in_(OPEN_STATUSES))
-        .order_by(Tip.created_at, Tip.id)
-    )
-    return (await ctx.session.execute(stmt)).all()
-
-
-async def _hand_over_unit(ctx: _Context, *, from_unit: str, to_unit: str) -> None:
-    """A unit merged into another: its open tips and its people go to the successor."""
-    await _move_tips(
-        ctx, tips=await _open_tips(ctx, from_unit), from_unit=from_unit, to_unit=to_unit
-    )
-    await ctx.session.execute(
-        update(User)
-        .where(User.unit_code == from_unit)
-        .values(unit_code=to_unit, updated_at=ctx.now)
-    )
-    await _retire_unit(ctx, from_unit)
-
 
 # --- the change types ----------------------------------------------------------------------
 
 
-async def _merge_communes(ctx: _Context, index: int, change: MergeCommunes) -> None:
+async def _merge_communes(ctx: ChangeContext, index: int, change: MergeCommunes) -> None:
     if len(set(change.from_)) != len(change.from_):
         raise ChangeRefused(index, ("Mã xã/phường bị lặp.", "A commune is listed twice."))
-    sources = [await _live_commune(ctx, index, code) for code in change.from_]
+    sources = [await live_commune(ctx, index, code) for code in change.from_]
     provinces = {c.province_code for c in sources}
     if len(provinces) != 1:
         raise ChangeRefused(
@@ -347,17 +101,17 @@ async def _merge_communes(ctx: _Context, index: int, change: MergeCommunes) -> N
         )
     survivor = next((c for c in sources if c.code == change.into.code), None)
     if survivor is None:
-        await _free_commune_code(ctx, index, change.into.code)
-        survivor = await _create_commune(ctx, change.into, sources[0].province_code)
+        await free_commune_code(ctx, index, change.into.code)
+        survivor = await create_commune(ctx, change.into, sources[0].province_code)
     else:
-        _set_commune_names(survivor, change.into)
-        await _rename_commune_unit(ctx, survivor)
+        set_commune_names(survivor, change.into)
+        await rename_commune_unit(ctx, survivor)
     for commune in sources:
         if commune.code == survivor.code:
             continue
         commune.merged_into, commune.retired_at = survivor.code, ctx.effective_at
         ctx.report.communes_retired.append(commune.code)
-        await _hand_over_unit(
+        await hand_over_unit(
             ctx, from_unit=commune_unit_code(commune.code), to_unit=commune_unit_code(survivor.code)
         )
     await ctx.session.flush()
@@ -383,8 +137,8 @@ def _parse_geometry(index: int, geojson: dict[str, Any]) -> Any:
     return geometry
 
 
-async def _split_commune(ctx: _Context, index: int, change: SplitCommune) -> None:
-    source = await _live_commune(ctx, index, change.from_)
+async def _split_commune(ctx: ChangeContext, index: int, change: SplitCommune) -> None:
+    source = await live_commune(ctx, index, change.from_)
     codes = [part.code for part in change.into]
     if len(set(codes)) != len(codes) or source.code in codes:
         raise ChangeRefused(
@@ -393,8 +147,8 @@ async def _split_commune(ctx: _Context, index: int, change: SplitCommune) -> Non
     parts: list[tuple[Commune, Any]] = []
     for part in change.into:
         geometry = _parse_geometry(index, part.geometry)
-        await _free_commune_code(ctx, index, part.code)
-        commune = await _create_commune(ctx, part, source.province_code)
+        await free_commune_code(ctx, index, part.code)
+        commune = await create_commune(ctx, part, source.province_code)
         ctx.session.add(CommuneBoundary(commune_code=part.code, geometry=shapely.to_wkb(geometry)))
         ctx.session.add(CommuneSplit(code=source.code, successor_code=part.code))
         parts.append((commune, geometry))
@@ -405,7 +159,7 @@ async def _split_commune(ctx: _Context, index: int, change: SplitCommune) -> Non
     from_unit = commune_unit_code(source.code)
     duty_desk = provincial_unit_code(source.province_code)
     by_target: dict[tuple[str, str | None], list[Any]] = defaultdict(list)
-    for tip in await _open_tips(ctx, from_unit):
+    for tip in await open_tips(ctx, from_unit):
         target = None
         if tip.lat is not None and tip.lon is not None:
             target = next((c for c, g in parts if shapely.intersects_xy(g, tip.lon, tip.lat)), None)
@@ -417,7 +171,7 @@ async def _split_commune(ctx: _Context, index: int, change: SplitCommune) -> Non
         else:
             by_target[(commune_unit_code(target.code), target.code)].append(tip)
     for (to_unit, commune_code), tips in by_target.items():
-        await _move_tips(
+        await move_tips(
             ctx,
             tips=tips,
             from_unit=from_unit,
@@ -425,22 +179,22 @@ async def _split_commune(ctx: _Context, index: int, change: SplitCommune) -> Non
             commune_code=commune_code,
             keep_assignee=False,
         )
-    await _retire_unit(ctx, from_unit)
+    await retire_unit(ctx, from_unit)
 
 
-async def _rename_commune(ctx: _Context, index: int, change: RenameCommune) -> None:
-    commune = await _live_commune(ctx, index, change.code)
-    _set_commune_names(commune, change.as_new())
-    await _rename_commune_unit(ctx, commune)
+async def _rename_commune(ctx: ChangeContext, index: int, change: RenameCommune) -> None:
+    commune = await live_commune(ctx, index, change.code)
+    set_commune_names(commune, change.as_new())
+    await rename_commune_unit(ctx, commune)
 
 
-async def _move_commune(ctx: _Context, index: int, change: MoveCommune) -> None:
-    commune = await _live_commune(ctx, index, change.code)
-    await _live_province(ctx, index, change.province_code)
+async def _move_commune(ctx: ChangeContext, index: int, change: MoveCommune) -> None:
+    commune = await live_commune(ctx, index, change.code)
+    await live_province(ctx, index, change.province_code)
     await _move_commune_to(ctx, commune, change.province_code)
 
 
-async def _move_commune_to(ctx: _Context, commune: Commune, province_code: str) -> None:
+async def _move_commune_to(ctx: ChangeContext, commune: Commune, province_code: str) -> None:
     commune.province_code = province_code
     unit = await ctx.session.get(PoliceUnit, commune_unit_code(commune.code))
     if unit is not None:
@@ -449,15 +203,15 @@ async def _move_commune_to(ctx: _Context, commune: Commune, province_code: str) 
 
 
 def _set_province_names(province: Province, new: NewProvince) -> None:
-    prefix = _PROVINCE_PREFIX[new.type]
-    short = _short_name(new.name, prefix)
+    prefix = PROVINCE_PREFIX[new.type]
+    short = short_name(new.name, prefix)
     province.name, province.type = short, new.type.value
     province.full_name = f"{prefix} {short}"
-    province.name_en = _english(short)
+    province.name_en = english(short)
     province.name_folded = fold(province.full_name)
 
 
-async def _rename_province_units(ctx: _Context, province: Province) -> None:
+async def _rename_province_units(ctx: ChangeContext, province: Province) -> None:
     police = police_name(province.full_name)
     units = await ctx.session.scalars(
         select(PoliceUnit).where(
@@ -469,13 +223,13 @@ async def _rename_province_units(ctx: _Context, province: Province) -> None:
         unit.name = f"{title} {police}" if title else police
 
 
-async def _rename_province(ctx: _Context, index: int, change: RenameProvince) -> None:
-    province = await _live_province(ctx, index, change.code)
+async def _rename_province(ctx: ChangeContext, index: int, change: RenameProvince) -> None:
+    province = await live_province(ctx, index, change.code)
     _set_province_names(province, change.as_new())
     await _rename_province_units(ctx, province)
 
 
-async def _create_province(ctx: _Context, new: NewProvince) -> Province:
+async def _create_province(ctx: ChangeContext, new: NewProvince) -> Province:
     province = Province(code=new.code)
     _set_province_names(province, new)
     ctx.session.add(province)
@@ -513,10 +267,10 @@ async def _create_province(ctx: _Context, new: NewProvince) -> Province:
     return province
 
 
-async def _merge_provinces(ctx: _Context, index: int, change: MergeProvinces) -> None:
+async def _merge_provinces(ctx: ChangeContext, index: int, change: MergeProvinces) -> None:
     if len(set(change.from_)) != len(change.from_):
         raise ChangeRefused(index, ("Tỉnh bị lặp.", "A province is listed twice."))
-    sources = [await _live_province(ctx, index, code) for code in change.from_]
+    sources = [await live_province(ctx, index, code) for code in change.from_]
     survivor = next((p for p in sources if p.code == change.into.code), None)
     if survivor is None:
         if await ctx.session.get(Province, change.into.code) is not None:
@@ -546,7 +300,7 @@ async def _merge_provinces(ctx: _Context, index: int, change: MergeProvinces) ->
                 if suffix
                 else provincial_unit_code(survivor.code)
             )
-            await _hand_over_unit(ctx, from_unit=old, to_unit=new)
+            await hand_over_unit(ctx, from_unit=old, to_unit=new)
         for model in (User, Organization, ApiKey):
             await ctx.session.execute(
                 update(model)
@@ -593,7 +347,7 @@ async def apply(
     )
     session.add(change_set)
     await session.flush()
-    ctx = _Context(
+    ctx = ChangeContext(
         session=session,
         now=utcnow(),
         effective_at=change_set.effective_at,

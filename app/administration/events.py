@@ -11,13 +11,13 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from app.accounts.principal import Principal
 from app.admin_units.service import invalidate_place_cache
 from app.audit import service as audit
 from app.core.db import utcnow
+from app.core.principal import Principal
 from app.integration.models import FeedEventType
 from app.tips.models import TipEvent
-from app.triage.deadlines import invalidate_calendar_cache
+from app.units.deadlines import invalidate_calendar_cache
 from app.units.service import invalidate_reference_cache
 
 

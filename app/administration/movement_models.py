@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import MovementModel, Role
-from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.models import Province
 from app.administration.events import ReferenceKind, reference_changed
 from app.administration.schemas import MovementModelCreate, MovementModelPatch
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.principal import Principal
+from app.scope.province import ensure_may_change_province
 
 _NATIONAL_IS_ADMINS = (
     "Chỉ quản trị viên thêm hoặc sửa mô hình toàn quốc; giám sát viên chỉ mô hình của tỉnh mình.",
@@ -19,10 +20,7 @@ _NATIONAL_IS_ADMINS = (
 
 
 def _may_edit(actor: Principal, province_code: str | None) -> None:
-    if actor.role == Role.admin:
-        return
-    if province_code is None or province_code != actor.province_code:
-        raise Forbidden(_NATIONAL_IS_ADMINS)
+    ensure_may_change_province(actor, province_code, refusal=_NATIONAL_IS_ADMINS)
 
 
 async def create_model(

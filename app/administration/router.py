@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.accounts import movement_models as movement_model_reads
 from app.accounts.dependencies import require_roles
 from app.accounts.models import MovementModel, Role
-from app.accounts.principal import Principal
 from app.administration import calendar, categories, changesets, movement_models
 from app.administration.schemas import (
     CalendarIn,
@@ -33,6 +32,7 @@ from app.administration.schemas import (
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import MAX_LIMIT
+from app.core.principal import Principal
 from app.units.models import Category, CategoryProvinceRule, PoliceUnit
 from app.units.schemas import UnitOut
 

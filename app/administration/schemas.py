@@ -8,8 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.admin_units.models import CommuneType, ProvinceType
-from app.triage.models import CalendarDayKind
-from app.units.models import CategoryKind, UnitKind
+from app.units.models import CalendarDayKind, CategoryKind, UnitKind
 from app.units.routing import DEPARTMENT_SUFFIXES, ROUTE_TARGETS
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.tips.schemas import LocalDateTime  # RFC 3339 with offset (+07:00)
+from app.core.validation import LocalDateTime  # RFC 3339 with offset (+07:00)
 
 
 class AuditEntryOut(BaseModel):

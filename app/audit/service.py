@@ -16,28 +16,39 @@ ids, codes and usernames of staff.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
-from app.audit.models import AuditEntry
-from app.core import dialect
+from app.core.audit_log import (
+    AUDIT_LOCK_KEY,
+    GENESIS_HASH,
+    SYSTEM_LABEL,
+    AuditEntry,
+    canonical_json,
+    canonical_time,
+    entry_hash,
+    record,
+)
 from app.core.cursor import Int, decode_cursor
 from app.core.pagination import split_page
-from app.core.time import as_utc, utcnow
 
-GENESIS_HASH = "0" * 64
-# Key of the PostgreSQL advisory lock that serializes appends ("TinBáoAu" as an int64).
-AUDIT_LOCK_KEY = 0x54696E42616F4175
-SYSTEM_LABEL = "system"
-_LABEL_MAX = 64
+__all__ = [
+    "AUDIT_LOCK_KEY",
+    "GENESIS_HASH",
+    "SYSTEM_LABEL",
+    "AuditEntry",
+    "VerifyResult",
+    "canonical_json",
+    "canonical_time",
+    "entry_hash",
+    "list_entries",
+    "record",
+    "verify",
+]
+
 _VERIFY_BATCH = 1000
 
 
@@ -47,80 +58,6 @@ class VerifyResult:
     checked: int
     first_bad_id: int | None
     last_hash: str | None = None
-
-
-def canonical_time(at: datetime) -> str:
-    # The hash covers the UTC wall clock, whatever offset the value came with.
-    return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_hash(entry: AuditEntry) -> str:
-    """The hash an entry must carry, given its fields and its prev_hash."""
-    fields = {
-        "id": entry.id,
-        "at": canonical_time(entry.at),
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "reason": entry.reason,
-        "data": entry.data,
-    }
-    return hashlib.sha256((entry.prev_hash + canonical_json(fields)).encode()).hexdigest()
-
-
-async def _serialize_appends(session: AsyncSession) -> None:
-    noop = update(AuditEntry).where(AuditEntry.id == -1).values(action=AuditEntry.action)
-    await dialect.serialize_writers(session, key=AUDIT_LOCK_KEY, sqlite_noop=noop)
-
-
-async def record(
-    session: AsyncSession,
-    *,
-    actor: Principal | None,
-    action: str,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    reason: str | None = None,
-    data: dict[str, Any] | None = None,
-    actor_label: str | None = None,
-) -> AuditEntry:
-    """Append an entry in the caller's transaction (flushed, not committed).
-
-    ``actor=None`` is the system (bootstrap, scheduler) unless ``actor_label`` says otherwise
-    (e.g. "anonymous" for a failed login).
-    """
-    await _serialize_appends(session)
-    last = (
-        await session.execute(
-            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-        )
-    ).first()
-    label = actor_label or (actor.label if actor else SYSTEM_LABEL)
-    now = utcnow()
-    entry = AuditEntry(
-        id=(last.id + 1) if last else 1,
-        at=now,
-        created_at=now,
-        actor_id=actor.id if actor else None,
-        actor_label=label[:_LABEL_MAX],
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        reason=reason,
-        # What is hashed must be what reads back: JSON-native values only.
-        data=json.loads(json.dumps(data or {}, default=str)),
-        prev_hash=last.hash if last else GENESIS_HASH,
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    await session.flush()
-    return entry
 
 
 async def verify(session: AsyncSession) -> VerifyResult:

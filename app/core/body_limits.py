@@ -35,7 +35,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.core.errors import AppError, PayloadTooLarge, problem_response
-from app.media.service import upload_limits
 
 log = logging.getLogger("tinbao.bodies")
 
@@ -109,11 +108,16 @@ class _Exchange:
 
 class BodyGuard:
     def __init__(
-        self, app: ASGIApp, *, settings: Settings, openapi: Callable[[], dict[str, Any]]
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        multipart_cap: int,
+        openapi: Callable[[], dict[str, Any]],
     ) -> None:
         self.app = app
         self.json_cap = settings.max_json_bytes
-        self.multipart_cap = upload_limits(settings).max_request_bytes
+        self.multipart_cap = multipart_cap
         self.body_timeout = settings.body_timeout_seconds
         self._openapi = openapi  # read at the first multipart request: routes are all there
         self._multipart: list[tuple[str, re.Pattern[str]]] | None = None
@@ -200,6 +204,10 @@ class BodyGuard:
         await response(scope, receive, send)
 
 
-def install(app: Any, settings: Settings) -> None:
-    """Add the guard (inside the metrics middleware, so that it counts 413, 408 and 499)."""
-    app.add_middleware(BodyGuard, settings=settings, openapi=app.openapi)
+def install(app: Any, settings: Settings, *, multipart_cap: int) -> None:
+    """Add the guard (inside the metrics middleware, so that it counts 413, 408 and 499).
+    ``multipart_cap``: the largest multipart body, the sum of the upload limits
+    (``app.media.service.upload_limits``)."""
+    app.add_middleware(
+        BodyGuard, settings=settings, multipart_cap=multipart_cap, openapi=app.openapi
+    )

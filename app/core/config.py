@@ -199,10 +199,9 @@ class Settings(BaseSettings):
     def _check_bootstrap_password(self) -> None:
         if not self.bootstrap_admin_password:
             return
-        from app.accounts.passwords import password_problem
-        from app.accounts.service import BOOTSTRAP_USERNAME
         from app.core.i18n import Lang
         from app.core.messages import pick
+        from app.core.passwords import BOOTSTRAP_USERNAME, password_problem
 
         problem = password_problem(self.bootstrap_admin_password, username=BOOTSTRAP_USERNAME)
         if problem is not None:

@@ -174,6 +174,8 @@ _HTTP_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # long: one short handler per exception type, side by side so that every answer's shape
+    # reads in one place; they call each other (a noted body problem answers as an AppError).
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem_response(

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from app.core.messages import MESSAGES, Message, msg
+from app.core.time import to_local
 
 _BY_TYPE: dict[str, str] = {
     "missing": "missing",
@@ -73,6 +74,18 @@ _EXPECTED_TYPE: dict[str, str] = {
 
 _BOUNDS = ("min_length", "max_length", "ge", "gt", "le", "lt")
 _QUOTED = re.compile(r"'([^']*)'")
+
+
+def _rfc3339(value: datetime) -> str:
+    return to_local(value).isoformat()
+
+
+# Times in responses: RFC 3339 in Asia/Ho_Chi_Minh, e.g. 2026-11-25T23:59:59+07:00.
+LocalDateTime = Annotated[
+    datetime,
+    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 
 def rule_error(key: str, **params: Any) -> PydanticCustomError:

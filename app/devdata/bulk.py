@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from app.core import dialect
 from app.core.db import UTCDateTime
 from app.core.time import utcnow
-from app.devdata.synth import (
+from app.devdata.shapes import (
     ENTRY_COLUMNS,
     EVENT_AT,
     EVENT_COLUMNS,

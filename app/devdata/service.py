@@ -27,19 +27,25 @@ from app.core.db import make_sync_engine, new_id
 from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.devdata.bulk import BulkWriter, vacuum_analyze
-from app.devdata.synth import (
+from app.devdata.shapes import (
     CategoryRef,
     CommuneRef,
     FrontRef,
     ReferenceData,
-    Synthesizer,
     point_pools,
 )
+from app.devdata.synth import Synthesizer
 from app.reference_data import ADMIN_UNITS_DATA
 from app.tips.models import RegisterCounter, Tip
-from app.triage.deadlines import WorkingCalendar
-from app.triage.models import CalendarDay, CalendarDayKind
-from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
+from app.units.deadlines import WorkingCalendar
+from app.units.models import (
+    CalendarDay,
+    CalendarDayKind,
+    Category,
+    CategoryProvinceRule,
+    PoliceUnit,
+    UnitKind,
+)
 from app.units.routing import CategoryRule
 
 DEFAULT_BATCH = 20_000

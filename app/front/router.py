@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from app.accounts.dependencies import require_roles
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.principal import Principal
 from app.front import service
 from app.front.schemas import FrontTipPage
 from app.integration import summary

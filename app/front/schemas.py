@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from app.tips.schemas import LocalDateTime
+from app.core.validation import LocalDateTime
 
 
 class FrontTip(BaseModel):

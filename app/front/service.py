@@ -6,9 +6,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.organizations import organization_subtree
-from app.accounts.principal import Principal
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
 from app.core.errors import NotFound
+from app.core.principal import Principal
 from app.front.schemas import FrontTip, FrontTipPage
 from app.scope.visibility import visible_tips_clause
 from app.tips.models import PublicStatus, Tip, TipStatus

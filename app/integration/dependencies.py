@@ -10,8 +10,8 @@ from pydantic import BaseModel, create_model
 
 from app.accounts.dependencies import require_roles
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.core.db import SessionDep
+from app.core.principal import Principal
 from app.integration import stats, summary, webhooks
 from app.integration.models import WebhookSubscription
 from app.integration.periods import PERIOD_HELP, Window, resolve_window

@@ -24,8 +24,8 @@ from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.accounts.principal import Principal
 from app.audit import service as audit
+from app.core.principal import Principal
 from app.core.time import to_local, utcnow
 from app.integration.periods import Window
 from app.scope.visibility import visible_tips_clause

@@ -31,10 +31,10 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
 from app.audit import events as audit_events
 from app.core import dialect
 from app.core.cursor import Int, decode_cursor, encode_cursor
+from app.core.principal import Principal
 from app.core.time import utcnow
 from app.integration import webhooks
 from app.integration.models import (

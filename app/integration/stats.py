@@ -49,10 +49,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.core.errors import NotFound, ValidationFailed
 from app.core.messages import Text, msg
+from app.core.principal import Principal
 from app.integration.periods import Window
 from app.integration.summary import Filters, conditions
 from app.scope.visibility import sees_personal_data

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.models import Role, User
-from app.accounts.principal import Principal
 from app.admin_units.models import Province
 from app.audit import service as audit
 from app.core import outbox
@@ -31,6 +30,7 @@ from app.core.cursor import Int, Str, decode_cursor
 from app.core.db import new_id
 from app.core.errors import Conflict, NotFound, ValidationFailed, msg
 from app.core.pagination import split_page
+from app.core.principal import Principal
 from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.integration.models import DeliveryStatus, WebhookDelivery, WebhookSubscription

@@ -18,10 +18,10 @@ from fastapi.security import APIKeyQuery
 from app.accounts import service as accounts
 from app.accounts.dependencies import api_key_scheme
 from app.accounts.models import ApiKeyRole
-from app.accounts.principal import Principal
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Text, ValidationFailed
 from app.core.i18n import Lang, negotiate
+from app.core.principal import Principal
 from app.core.time import LOCAL_TZ
 from app.core.validation import instant_problem
 from app.media.upload import content_length, normalise_content_type, read_body_limited

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.tips.schemas import LocalDateTime
+from app.core.validation import LocalDateTime
 
 
 class ResponseFormat(StrEnum):

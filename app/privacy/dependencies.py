@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from app.accounts.dependencies import require_roles
-from app.accounts.principal import Principal
 from app.core.db import SessionDep
+from app.core.principal import Principal
 from app.privacy import service
 from app.privacy.models import PrivacyRequest
 from app.scope import visibility as scope

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.accounts.models import Role, User
-from app.accounts.principal import Principal
 from app.audit.models import AuditEntry
 from app.core.cursor import InvalidCursor, Str, Time, decode_cursor, encode_cursor
+from app.core.principal import Principal
 from app.scope.visibility import visible_tips_clause
 from app.tips.models import IntakeRecord, ReporterIdentity, Tip
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.accounts.dependencies import require_roles
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.i18n import negotiate
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.core.principal import Principal
 from app.integration.periods import resolve_window
 from app.privacy import disclosures, service
 from app.privacy.dependencies import Filer, HandledRequest, Handler

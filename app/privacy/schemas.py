@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.core.validation import LocalDateTime
 from app.privacy.models import (
     PrivacyRequestKind,
     PrivacyRequestSource,
     PrivacyRequestStatus,
     RefusalReason,
 )
-from app.tips.schemas import LocalDateTime, ReporterIn
+from app.tips.schemas import ReporterIn
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 

@@ -18,6 +18,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from app.accounts.models import Role
+from app.core.errors import Forbidden, Text
+from app.core.principal import Principal
 from app.tips.models import RegisterEntry, Tip
 from app.units.models import PoliceUnit
 
@@ -122,3 +125,29 @@ async def provinces_of_tips(session: AsyncSession, tip_ids: Iterable[str]) -> di
     for tip_id, province in (await session.execute(union(placed, holds, held))).tuples():
         provinces[tip_id].add(province)
     return provinces
+
+
+NOT_YOUR_PROVINCE: Text = (
+    "Bạn chỉ được thay đổi dữ liệu của tỉnh mình.",
+    "You may only change your own province's data.",
+)
+
+
+def may_change_province(actor: Principal, province_code: str | None) -> bool:
+    """Whether ``actor`` may change reference data of ``province_code`` (None: national
+    data): an admin any, a province supervisor only their own province's."""
+    if actor.role == Role.admin:
+        return True
+    return (
+        actor.role == Role.province_supervisor
+        and province_code is not None
+        and province_code == actor.province_code
+    )
+
+
+def ensure_may_change_province(
+    actor: Principal, province_code: str | None, *, refusal: Text = NOT_YOUR_PROVINCE
+) -> None:
+    """403 with ``refusal`` unless ``may_change_province``."""
+    if not may_change_province(actor, province_code):
+        raise Forbidden(refusal)

@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role
 from app.accounts.organizations import organization_subtree
-from app.accounts.principal import Principal
 from app.core.errors import Forbidden, msg
+from app.core.principal import Principal
 from app.scope.province import in_province
 from app.tips.models import RegisterEntry, Tip, TipWatcher, WatchReason
 from app.units.models import PoliceUnit

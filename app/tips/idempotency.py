@@ -24,8 +24,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
 from app.core.errors import Conflict
+from app.core.principal import Principal
 from app.core.security import DataCipher, keyed_hash
 from app.core.time import as_utc
 from app.tips.models import IdempotencyRecord

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
 from app.accounts.movement_models import check_model as check_movement_model
-from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.core.db import new_id
 from app.core.errors import ValidationFailed, msg
+from app.core.principal import Principal
 from app.core.security import DataCipher
 from app.core.time import as_utc, utcnow
 from app.media import service as media_service
@@ -53,7 +53,7 @@ from app.tips.register import enter_in_register
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
 from app.tips.sealed import seal_people
 from app.tips.timeline import Actor, filer_label, record_event
-from app.triage.deadlines import Deadlines, compute_deadlines, load_calendar
+from app.units.deadlines import Deadlines, compute_deadlines, load_calendar
 from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
 from app.units.service import CategoryInfo, UnitInfo, UnitsSnapshot, route_with, units_snapshot
@@ -147,14 +147,8 @@ async def create_tip(
         session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
     )
 
-    identity = _reporter_identity(data, actor=actor, organization=organization)
-    if identity is not None:
-        _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
-    notify_contact.store(
-        session,
-        tip_id=tip.id,
-        contact=notify_contact.contact_from_intake(data, identity),
-        cipher=context.cipher,
+    _store_reporter(
+        session, tip=tip, data=data, actor=actor, organization=organization, context=context
     )
 
     watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
@@ -197,6 +191,27 @@ async def create_tip(
     return created
 
 
+def _store_reporter(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    data: TipCreate,
+    actor: Principal | None,
+    organization: Organization | None,
+    context: IntakeContext,
+) -> None:
+    """The reporter's identity and notification contact, encrypted."""
+    identity = _reporter_identity(data, actor=actor, organization=organization)
+    if identity is not None:
+        _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
+    notify_contact.store(
+        session,
+        tip_id=tip.id,
+        contact=notify_contact.contact_from_intake(data, identity),
+        cipher=context.cipher,
+    )
+
+
 async def _organization(session: AsyncSession, *, actor: Principal | None) -> Organization | None:
     """The organisation a Front member files for."""
     if is_front(actor) and actor is not None and actor.organization_id:
@@ -230,7 +245,7 @@ async def _deadlines(
     routed: _Routed,
     now: datetime,
 ) -> Deadlines:
-    """The tip's deadlines (app.triage.deadlines), counted from the time staff received it
+    """The tip's deadlines (app.units.deadlines), counted from the time staff received it
     (when they say so) or from now."""
     received_at = now
     if is_staff_intake(actor, channel) and data.intake_record and data.intake_record.received_at:

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.admin_units.geo import CommuneLocator
 from app.admin_units.service import current_province, resolve_place
 from app.core.errors import Forbidden, Text, ValidationFailed, msg
+from app.core.principal import Principal
 from app.tips.models import Channel, TipType
 from app.tips.schemas import LocationIn, TipCreate
 from app.units.models import CategoryKind

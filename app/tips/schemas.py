@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    WithJsonSchema,
 )
 
-from app.core.time import to_local
-from app.core.validation import PlausibleInstant
+from app.core.validation import LocalDateTime, PlausibleInstant
 from app.media.schemas import AttachmentOut
 from app.tips.models import Channel, MessageDirection, PublicStatus, TipStatus
-
-
-def _rfc3339(value: datetime) -> str:
-    return to_local(value).isoformat()
-
-
-# Times in responses: RFC 3339 in Asia/Ho_Chi_Minh, e.g. 2026-11-25T23:59:59+07:00.
-LocalDateTime = Annotated[
-    datetime,
-    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
-]
 
 _PHONE = r"^\+?[0-9][0-9 .()\-]{5,23}$"
 _EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
-from app.accounts.principal import Principal
+from app.core.principal import Principal
 from app.tips.models import Tip, TipEvent
 from app.tips.status import public_status_for
 

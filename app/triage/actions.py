@@ -14,8 +14,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.accounts.principal import Principal
 from app.core.errors import ValidationFailed, msg
+from app.core.principal import Principal
 from app.core.time import add_months, as_utc, utcnow
 from app.scope import visibility as scope
 from app.tips.models import (

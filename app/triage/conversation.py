@@ -10,9 +10,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.accounts.principal import Principal
 from app.core.cursor import Str, decode_cursor, encode_cursor
 from app.core.db import new_id
+from app.core.principal import Principal
 from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.media import service as media

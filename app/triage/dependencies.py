@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from app.accounts.dependencies import require_roles
-from app.accounts.principal import Principal
 from app.core.db import SessionDep
+from app.core.principal import Principal
 from app.scope import visibility as scope
 from app.tips.models import Tip
 from app.triage.record import get_visible_tip

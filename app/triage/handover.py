@@ -10,8 +10,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role
-from app.accounts.principal import Principal
 from app.core.errors import Forbidden, ValidationFailed, msg
+from app.core.principal import Principal
 from app.core.time import utcnow
 from app.scope import visibility as scope
 from app.tips.models import (
@@ -23,12 +23,12 @@ from app.tips.models import (
 )
 from app.tips.register import enter_in_register
 from app.tips.timeline import record_event
-from app.triage.deadlines import handover_deadlines
 from app.triage.record import get_visible_tip
 from app.triage.updates import apply_guarded, first_response
 from app.triage.workflow import (
     find_transition,
 )
+from app.units.deadlines import handover_deadlines
 from app.units.models import Category, CategoryKind, PoliceUnit
 from app.units.routing import department_unit_code, provincial_unit_code
 

@@ -19,7 +19,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.principal import Principal
 from app.admin_units.fold import fold
 from app.core.cursor import (
     Element,
@@ -34,6 +33,7 @@ from app.core.cursor import (
 )
 from app.core.errors import Forbidden
 from app.core.messages import msg
+from app.core.principal import Principal
 from app.core.time import as_utc, local_day_start, utcnow
 from app.scope import visibility as scope
 from app.tips.models import (

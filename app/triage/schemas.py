@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.time import LOCAL_TZ
-from app.core.validation import rule_error
+from app.core.validation import LocalDateTime, rule_error
 from app.media.schemas import AttachmentOut
 from app.tips.models import Channel, TipStatus, TipType
-from app.tips.schemas import LocalDateTime, LocationIn, UnitRef
+from app.tips.schemas import LocationIn, UnitRef
 from app.units.models import CategoryKind
 
 

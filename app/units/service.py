@@ -14,7 +14,7 @@ from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKin
 from app.units.routing import CategoryRule, Routing, route
 
 # Intake routes from a per-process snapshot of units and categories (reference data), like
-# the working calendar (app.triage.deadlines): cached per database for this long;
+# the working calendar (app.units.deadlines): cached per database for this long;
 # ``invalidate_reference_cache()`` after writing those tables applies a change at once in
 # this process (other worker processes pick it up within the TTL).
 REFERENCE_CACHE_TTL_SECONDS = 60.0

@@ -10,8 +10,7 @@ from sqlalchemy.engine import Engine
 
 from app.admin_units.models import Commune, LegacyCommune, Province
 from app.reference_data import load_reference_data
-from app.triage.models import CalendarDay
-from app.units.models import Category, PoliceUnit
+from app.units.models import CalendarDay, Category, PoliceUnit
 
 EXPECTED = {
     "provinces": 34,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.triage.deadlines import (
+from app.units.deadlines import (
     WorkingCalendar,
     add_working_days,
     compute_deadlines,
@@ -21,8 +21,7 @@ from app.triage.deadlines import (
     invalidate_calendar_cache,
     load_calendar,
 )
-from app.triage.models import CalendarDay
-from app.units.models import CategoryKind, UnitKind
+from app.units.models import CalendarDay, CategoryKind, UnitKind
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CALENDAR_CSV = Path(__file__).resolve().parents[2] / "app" / "triage" / "data" / "calendar_days.csv"

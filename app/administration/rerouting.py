@@ -1,0 +1,291 @@
+"""What applying a change-set works with (app.administration.changesets): its context, the
+checks of the rows it names, the reference rows it writes, and the bulk re-routing of open
+tips from retired units (one counter update per unit and a few multi-row statements; see
+changesets' docstring)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User
+from app.admin_units.fold import fold
+from app.admin_units.models import (
+    Commune,
+    CommuneType,
+    Province,
+    ProvinceType,
+)
+from app.administration.schemas import (
+    ChangeSetReport,
+    NewCommune,
+)
+from app.core.errors import ValidationFailed
+from app.core.principal import Principal
+from app.reference_data import police_name
+from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
+from app.triage.workflow import TERMINAL_STATUSES
+from app.units.deadlines import LOCAL_TZ
+from app.units.models import PoliceUnit, UnitKind
+from app.units.routing import commune_unit_code, provincial_unit_code
+
+# "TinBaoCs": the advisory lock that serializes change-set applies on PostgreSQL.
+CHANGE_SET_LOCK_KEY = 0x54696E42616F4373
+OPEN_STATUSES = tuple(s.value for s in TipStatus if s not in TERMINAL_STATUSES)
+
+_COMMUNE_PREFIX = {
+    CommuneType.xa: "Xã",
+    CommuneType.phuong: "Phường",
+    CommuneType.dac_khu: "Đặc khu",
+}
+_COMMUNE_EN = {
+    CommuneType.xa: "Commune",
+    CommuneType.phuong: "Ward",
+    CommuneType.dac_khu: "Special Zone",
+}
+PROVINCE_PREFIX = {ProvinceType.tinh: "Tỉnh", ProvinceType.thanh_pho: "Thành phố"}
+
+
+class ChangeRefused(ValidationFailed):
+    """A change that cannot apply; names the change by its index."""
+
+    def __init__(self, index: int, message: tuple[str, str]) -> None:
+        super().__init__(errors=[(f"changes.{index}", message)])
+
+
+def short_name(name: str, prefix: str) -> str:
+    return name[len(prefix) + 1 :] if name.startswith(prefix + " ") else name
+
+
+def english(name: str) -> str:
+    return " ".join(word.capitalize() for word in fold(name).split())
+
+
+@dataclass
+class ChangeContext:
+    session: AsyncSession
+    now: datetime
+    effective_at: datetime
+    change_set_id: str
+    actor: Principal | None
+    report: ChangeSetReport = field(default_factory=ChangeSetReport)
+    reroutes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def actor_id(self) -> str | None:
+        return self.actor.id if self.actor and self.actor.kind == "user" else None
+
+    @property
+    def actor_label(self) -> str:
+        return (self.actor.label if self.actor else "cli")[:64]
+
+
+# --- reading and checking ------------------------------------------------------------------
+
+
+async def live_commune(ctx: ChangeContext, index: int, code: str) -> Commune:
+    commune = await ctx.session.get(Commune, code)
+    if commune is None or commune.retired_at is not None or commune.merged_into is not None:
+        raise ChangeRefused(
+            index,
+            (
+                f"Xã/phường {code} không tồn tại hoặc đã bị giải thể.",
+                f"Commune {code} does not exist or was already retired.",
+            ),
+        )
+    return commune
+
+
+async def live_province(ctx: ChangeContext, index: int, code: str) -> Province:
+    province = await ctx.session.get(Province, code)
+    if province is None or province.merged_into is not None:
+        raise ChangeRefused(
+            index,
+            (
+                f"Tỉnh/thành phố {code} không tồn tại hoặc đã sáp nhập.",
+                f"Province {code} does not exist or was already merged.",
+            ),
+        )
+    return province
+
+
+async def free_commune_code(ctx: ChangeContext, index: int, code: str) -> None:
+    if await ctx.session.get(Commune, code) is not None:
+        raise ChangeRefused(
+            index, (f"Mã xã/phường {code} đã được dùng.", f"Commune code {code} is taken.")
+        )
+
+
+# --- writing reference rows ----------------------------------------------------------------
+
+
+def set_commune_names(commune: Commune, new: NewCommune) -> None:
+    prefix = _COMMUNE_PREFIX[new.type]
+    short = short_name(new.name, prefix)
+    commune.name, commune.type = short, new.type.value
+    commune.full_name = f"{prefix} {short}"
+    commune.name_en = f"{english(short)} {_COMMUNE_EN[new.type]}"
+    commune.name_folded = fold(commune.full_name)
+
+
+async def create_commune(ctx: ChangeContext, new: NewCommune, province_code: str) -> Commune:
+    commune = Commune(code=new.code, province_code=province_code, merged_into=None)
+    set_commune_names(commune, new)
+    ctx.session.add(commune)
+    await ctx.session.flush()
+    unit = PoliceUnit(
+        code=commune_unit_code(new.code),
+        name=police_name(commune.full_name),
+        kind=UnitKind.commune.value,
+        province_code=province_code,
+        commune_code=new.code,
+        parent_code=provincial_unit_code(province_code),
+        remote=new.type == CommuneType.dac_khu,
+        active=True,
+    )
+    ctx.session.add(unit)
+    await ctx.session.flush()
+    ctx.report.communes_created.append(new.code)
+    ctx.report.units_created.append(unit.code)
+    return commune
+
+
+async def retire_unit(ctx: ChangeContext, code: str) -> None:
+    unit = await ctx.session.get(PoliceUnit, code)
+    if unit is not None and unit.active:
+        unit.active = False
+        ctx.report.units_retired.append(code)
+
+
+async def rename_commune_unit(ctx: ChangeContext, commune: Commune) -> None:
+    unit = await ctx.session.get(PoliceUnit, commune_unit_code(commune.code))
+    if unit is not None:
+        unit.name = police_name(commune.full_name)
+
+
+# --- moving tips ---------------------------------------------------------------------------
+
+
+async def _allocate_register_numbers(
+    ctx: ChangeContext, unit_code: str, count: int
+) -> tuple[int, int]:
+    """Reserve ``count`` consecutive numbers of the unit's register for this year."""
+    year = ctx.now.astimezone(LOCAL_TZ).year
+    dialect = ctx.session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(RegisterCounter).values(
+        unit_code=unit_code, year=year, last_number=count, created_at=ctx.now, updated_at=ctx.now
+    )
+    last = (
+        await ctx.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["unit_code", "year"],
+                set_={"last_number": RegisterCounter.last_number + count, "updated_at": ctx.now},
+            ).returning(RegisterCounter.last_number)
+        )
+    ).scalar_one()
+    return year, last - count + 1
+
+
+async def move_tips(
+    ctx: ChangeContext,
+    *,
+    tips: Sequence[Any],
+    from_unit: str,
+    to_unit: str,
+    commune_code: str | None = None,
+    keep_assignee: bool = True,
+) -> None:
+    """Move open tips (rows with ``id``) to ``to_unit`` in bulk: register entries, the tips'
+    unit and register number, ``tip.rerouted`` events; deadlines and history stay."""
+    if not tips:
+        return
+    session, now = ctx.session, ctx.now
+    year, first = await _allocate_register_numbers(ctx, to_unit, len(tips))
+    numbers = [f"{to_unit}/{year}/{first + i:06d}" for i in range(len(tips))]
+    ids = [row.id for row in tips]
+    await session.execute(
+        insert(RegisterEntry),
+        [
+            {
+                "tip_id": tip_id,
+                "unit_code": to_unit,
+                "year": year,
+                "seq": first + i,
+                "register_number": number,
+                "registered_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i, (tip_id, number) in enumerate(zip(ids, numbers, strict=True))
+        ],
+    )
+    changes: dict[str, Any] = {"assigned_unit_code": to_unit, "updated_at": now}
+    if commune_code is not None:
+        changes["commune_code"] = commune_code
+    if not keep_assignee:
+        changes["assignee_id"] = None
+    await session.execute(
+        update(Tip),
+        [
+            {"id": tip_id, "register_number": number, **changes}
+            for tip_id, number in zip(ids, numbers, strict=True)
+        ],
+    )
+    for chunk in range(0, len(ids), 1000):
+        await session.execute(
+            TipWatcher.__table__.delete().where(  # type: ignore[attr-defined]
+                TipWatcher.tip_id.in_(ids[chunk : chunk + 1000]), TipWatcher.unit_code == to_unit
+            )
+        )
+    await session.execute(
+        insert(TipEvent),
+        [
+            {
+                "tip_id": tip_id,
+                "type": "tip.rerouted",
+                "at": now,
+                "actor_id": ctx.actor_id,
+                "actor_label": ctx.actor_label,
+                "unit_code": to_unit,
+                "public": False,
+                "data": {
+                    "from_unit": from_unit,
+                    "to_unit": to_unit,
+                    "register_number": number,
+                    "change_set_id": ctx.change_set_id,
+                },
+                "created_at": now,
+                "updated_at": now,
+            }
+            for tip_id, number in zip(ids, numbers, strict=True)
+        ],
+    )
+    ctx.reroutes[(from_unit, to_unit)] += len(ids)
+
+
+async def open_tips(ctx: ChangeContext, unit_code: str) -> Sequence[Any]:
+    stmt = (
+        select(Tip.id, Tip.reference, Tip.lat, Tip.lon)
+        .where(Tip.assigned_unit_code == unit_code, Tip.status.in_(OPEN_STATUSES))
+        .order_by(Tip.created_at, Tip.id)
+    )
+    return (await ctx.session.execute(stmt)).all()
+
+
+async def hand_over_unit(ctx: ChangeContext, *, from_unit: str, to_unit: str) -> None:
+    """A unit merged into another: its open tips and its people go to the successor."""
+    await move_tips(ctx, tips=await open_tips(ctx, from_unit), from_unit=from_unit, to_unit=to_unit)
+    await ctx.session.execute(
+        update(User)
+        .where(User.unit_code == from_unit)
+        .values(unit_code=to_unit, updated_at=ctx.now)
+    )
+    await retire_unit(ctx, from_unit)
