@@ -1,5 +1,5 @@
 """What the one background runner (app.core.runner) runs: the scheduled jobs of
-app.triage.jobs and the two outboxes (webhook deliveries, notices).
+:data:`JOBS` (each job in its domain's package) and the two outboxes (webhook deliveries, notices).
 
 The app starts a runner in each worker process (app.lifecycle, when the scheduler is
 enabled); ``tinbao worker`` runs one alone, ``tinbao jobs run-once`` and ``tinbao webhooks |
@@ -9,16 +9,50 @@ notifications deliver`` one pass of a part of it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit.anchor import anchor_job
 from app.core import outbox, runner
 from app.core.config import Settings
+from app.core.leases import new_holder
 from app.core.security import DataCipher
 from app.integration.worker import WEBHOOKS
+from app.notifications import jobs as notification_jobs
 from app.notifications.worker import NOTICES
-from app.triage.jobs import JOBS
+from app.privacy.service import purge_expired_reporters
+from app.triage.jobs import (
+    emit_acknowledge_overdue,
+    emit_classify_overdue,
+    emit_overdue,
+    purge_idempotency,
+    purge_orphan_files,
+)
+
+# The scheduled jobs: one line each (a job of a domain lives in its package).
+# Run in this order on every pass (scheduler_interval_seconds); ``every``: at most that often.
+JOBS: tuple[runner.Job, ...] = (
+    runner.Job("emit_overdue", emit_overdue),
+    runner.Job("emit_acknowledge_overdue", emit_acknowledge_overdue),
+    runner.Job("emit_classify_overdue", emit_classify_overdue),
+    runner.Job("purge_idempotency", purge_idempotency, every=timedelta(minutes=10)),
+    runner.Job("purge_orphan_files", purge_orphan_files, every=timedelta(hours=6)),
+    runner.Job("purge_expired_reporters", purge_expired_reporters, every=timedelta(hours=1)),
+    runner.Job("audit_anchor", anchor_job, every=timedelta(days=1)),
+    runner.Job("notify_escalate_unacknowledged", notification_jobs.escalate_unacknowledged),
+    runner.Job("notify_escalate_overdue", notification_jobs.escalate_overdue),
+    runner.Job(
+        "notify_privacy_requests",
+        notification_jobs.remind_privacy_requests,
+        every=timedelta(minutes=10),
+    ),
+    runner.Job(
+        "notify_purge_contacts", notification_jobs.purge_notify_contacts, every=timedelta(hours=1)
+    ),
+)
+
 
 OUTBOXES: tuple[outbox.Outbox, ...] = (NOTICES, WEBHOOKS)
 PENDING = outbox.PendingGauge(OUTBOXES)  # tinbao_outbox_pending{kind}, read by /metrics
@@ -78,3 +112,16 @@ async def run_standalone(
         return await background.run_once()
     finally:
         await engine.dispose()
+
+
+async def run_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    settings: Settings,
+    holder: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """Every job once (those whose lease another worker holds are skipped)."""
+    return await runner.run_jobs(
+        sessionmaker, JOBS, settings=settings, holder=holder or new_holder(), now=now
+    )

@@ -186,9 +186,8 @@ def worker() -> None:
 def _run_part(*, jobs: bool, outbox: str | None, forever: bool) -> dict[str, str]:
     import asyncio
 
-    from app.background import OUTBOXES, run_standalone
+    from app.background import JOBS, OUTBOXES, run_standalone
     from app.core.config import get_settings
-    from app.triage.jobs import JOBS
 
     return asyncio.run(
         run_standalone(

@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.audit import service as audit
-from app.complaints import sealing
 from app.complaints.models import ProtectionRequest, ProtectionStatus
 from app.complaints.schemas import ProtectionOut, TrackProtectionOut
 from app.core.db import new_id
 from app.core.errors import InvalidTransition, NotFound
 from app.core.security import DataCipher
 from app.notifications.service import enqueue
+from app.tips import followup_sealing as sealing
 from app.tips.models import Tip
 
 NEXT: dict[ProtectionStatus, frozenset[ProtectionStatus]] = {

@@ -15,15 +15,40 @@ from app.complaints.schemas import (
     ProtectionOut,
     ReporterTextIn,
     TrackComplaintOut,
+    TrackedTipView,
     TrackProtectionOut,
 )
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
+from app.core.i18n import negotiate
+from app.tips import track
 from app.tips.dependencies import Now, ReceiptTip
+from app.tips.router import TRACK_DESCRIPTION
 from app.tips.track_limits import limit_track_writes
 from app.triage.dependencies import Lead, LeadTip, PersonalDataTip
 
 router = APIRouter()
+
+
+# The reporter's /track view: the tip (app.tips.track) with what they filed here.
+@router.get(
+    "/track",
+    tags=["track"],
+    response_model=TrackedTipView,
+    summary="Follow a tip with its receipt",
+    description=TRACK_DESCRIPTION
+    + "\n`complaint_deadline` is set while a complaint against a `not_prosecuted` decision "
+    "may be filed (`POST /track/complaints`); `complaints` and `protection_requests` list "
+    "what the reporter filed (a protection request's status, never its content).",
+    responses=problem_responses(404, 429),
+)
+async def track_tip(
+    request: Request, session: SessionDep, tip: ReceiptTip, now: Now
+) -> TrackedTipView:
+    lang = negotiate(request.headers.get("accept-language"))
+    tracked = await track.tracked_tip(session, tip=tip, lang=lang, cipher=request.app.state.cipher)
+    return await service.track_view(session, tip=tip, tracked=tracked, now=now)
+
 
 TRACK_NOTE = (
     "The receipt goes in the `X-Tip-Receipt` header, never in the URL; a missing or wrong "

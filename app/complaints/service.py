@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.complaints import protection, sealing
+from app.complaints import protection
 from app.complaints.models import Complaint
 from app.complaints.schemas import ComplaintOut, TrackComplaintOut, TrackedTipView
 from app.complaints.window import complaint_window
 from app.core.db import new_id
 from app.core.errors import Conflict
 from app.core.security import DataCipher
+from app.tips import followup_sealing as sealing
 from app.tips.models import Tip
 from app.tips.schemas import TrackedTip
 from app.tips.timeline import record_event
@@ -132,8 +133,3 @@ async def track_view(
         complaints=await reporter_complaints(session, tip),
         protection_requests=await protection.reporter_requests(session, tip),
     )
-
-
-async def complaint_refs(session: AsyncSession, tip: Tip) -> list[tuple[str, datetime]]:
-    """The tip's complaints as (id, filed_at), for the staff record."""
-    return [(c.id, c.filed_at) for c in await _complaints(session, tip)]

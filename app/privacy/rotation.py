@@ -9,7 +9,7 @@ with the ring, each with its own associated data:
 * intake replay records (``idempotency_records``, AAD = key hash),
 * webhook secrets (``webhook_subscriptions``, AAD = ``webhook:<id>``),
 * complaints and protection requests (``tip_complaints``, ``protection_requests``; AAD =
-  ``complaint:<id>`` / ``protection:<id>``, app.complaints.sealing).
+  ``complaint:<id>`` / ``protection:<id>``, app.tips.followup_sealing).
 * persons involved and victim (``tips.people_*``, AAD = ``tip-people:<tip id>``),
 * conversation messages (``tip_messages.body_*``, AAD = ``tip-message:<id>``).
 
@@ -31,10 +31,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.complaints import sealing
-from app.complaints.models import Complaint, ProtectionRequest
 from app.core.security import DataCipher
 from app.integration.models import WebhookSubscription
+from app.tips import followup_sealing as sealing
+from app.tips.followup_models import Complaint, ProtectionRequest
 from app.tips.models import IdempotencyRecord, ReporterIdentity, Tip, TipMessage
 from app.tips.sealed import message_aad, people_aad
 

@@ -112,11 +112,7 @@ async def create_tip(
     place = await place_of(session, data=data, locator=context.locator)
     routed = await _route(session, data=data, place=place)
     organization = await _organization(session, actor=actor)
-    movement_model = None
-    if organization is not None and data.movement_model is not None:
-        movement_model = await check_movement_model(
-            session, code=data.movement_model, province_code=organization.province_code
-        )
+    movement_model = await _movement_model(session, data=data, organization=organization)
     deadlines = await _deadlines(
         session, data=data, actor=actor, channel=channel, routed=routed, now=now
     )
@@ -146,23 +142,19 @@ async def create_tip(
     entry = await enter_in_register(
         session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
     )
-
     _store_reporter(
         session, tip=tip, data=data, actor=actor, organization=organization, context=context
     )
-
-    watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
-    _add_timeline(
+    watchers = await _around_the_tip(
         session,
         tip=tip,
+        data=data,
         actor=actor,
         organization=organization,
         channel=channel,
-        duty_desk=routed.duty_desk,
+        routed=routed,
         now=now,
     )
-    if is_staff_intake(actor, channel) and actor is not None:
-        await _add_intake_record(session, tip=tip, data=data, actor=actor, channel=channel)
     attachments = media_service.add_attachments(
         session, tip_id=tip.id, prepared=prepared, uploaded_by_staff=False
     )
@@ -189,6 +181,45 @@ async def create_tip(
             return TipCreated.model_validate(replay)
     TIPS_RECEIVED.labels(channel.value, tip.kind).inc()
     return created
+
+
+async def _around_the_tip(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    data: TipCreate,
+    actor: Principal | None,
+    organization: Organization | None,
+    channel: Channel,
+    routed: _Routed,
+    now: datetime,
+) -> list[str]:
+    """The watching units, the first timeline entries and a staff intake's record; answers the
+    watchers' codes."""
+    watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
+    _add_timeline(
+        session,
+        tip=tip,
+        actor=actor,
+        organization=organization,
+        channel=channel,
+        duty_desk=routed.duty_desk,
+        now=now,
+    )
+    if is_staff_intake(actor, channel) and actor is not None:
+        await _add_intake_record(session, tip=tip, data=data, actor=actor, channel=channel)
+    return watchers
+
+
+async def _movement_model(
+    session: AsyncSession, *, data: TipCreate, organization: Organization | None
+) -> str | None:
+    """The movement model a Front report names, checked against its province's list."""
+    if organization is None or data.movement_model is None:
+        return None
+    return await check_movement_model(
+        session, code=data.movement_model, province_code=organization.province_code
+    )
 
 
 def _store_reporter(

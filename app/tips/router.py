@@ -8,11 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.accounts.dependencies import OptionalPrincipal
-from app.complaints import service as complaints
-from app.complaints.schemas import TrackedTipView
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
-from app.core.i18n import negotiate
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.core.ratelimit import INTAKE, limit
 from app.media import service as media_service
@@ -114,25 +111,6 @@ The reporter's view of their tip. The receipt goes in the `X-Tip-Receipt` header
 the URL. A missing, malformed or wrong receipt answers 404 (after a constant-time check);
 repeated failures from one address answer 429.
 """
-
-
-@router.get(
-    "/track",
-    tags=["track"],
-    response_model=TrackedTipView,
-    summary="Follow a tip with its receipt",
-    description=TRACK_DESCRIPTION
-    + "\n`complaint_deadline` is set while a complaint against a `not_prosecuted` decision "
-    "may be filed (`POST /track/complaints`); `complaints` and `protection_requests` list "
-    "what the reporter filed (a protection request's status, never its content).",
-    responses=problem_responses(404, 429),
-)
-async def track_tip(
-    request: Request, session: SessionDep, tip: ReceiptTip, now: Now
-) -> TrackedTipView:
-    lang = negotiate(request.headers.get("accept-language"))
-    tracked = await track.tracked_tip(session, tip=tip, lang=lang, cipher=request.app.state.cipher)
-    return await complaints.track_view(session, tip=tip, tracked=tracked, now=now)
 
 
 @router.get(

@@ -10,21 +10,17 @@ returning how many things it handled; the runner commits.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.audit.anchor import anchor_job
-from app.core import runner
 from app.core.config import Settings
-from app.core.leases import LEASE, acquire_lease, new_holder
+from app.core.leases import LEASE, acquire_lease
 from app.core.runner import Job, run_job
 from app.core.time import as_utc_or_none
 from app.media import service as media
-from app.notifications import jobs as notification_jobs
-from app.privacy.service import purge_expired_reporters
 from app.tips.idempotency import purge_expired_idempotency
 from app.tips.models import Tip
 from app.tips.timeline import record_event
@@ -34,7 +30,7 @@ from app.triage.overdue import (
     overdue_clause,
 )
 
-__all__ = ["JOBS", "LEASE", "Job", "acquire_lease", "emit_overdue", "run_job", "run_once"]
+__all__ = ["LEASE", "Job", "acquire_lease", "emit_overdue", "run_job"]
 
 OVERDUE_BATCH = 500
 
@@ -182,36 +178,3 @@ async def purge_idempotency(session: AsyncSession, *, now: datetime, settings: S
 async def purge_orphan_files(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
     """Stored files no attachment refers to (left by failed uploads), after a day."""
     return await media.purge_orphan_blobs(session, storage=media.storage_for(settings))
-
-
-# Run in this order on every pass (scheduler_interval_seconds); ``every``: at most that often.
-JOBS: tuple[Job, ...] = (
-    Job("emit_overdue", emit_overdue),
-    Job("emit_acknowledge_overdue", emit_acknowledge_overdue),
-    Job("emit_classify_overdue", emit_classify_overdue),
-    Job("purge_idempotency", purge_idempotency, every=timedelta(minutes=10)),
-    Job("purge_orphan_files", purge_orphan_files, every=timedelta(hours=6)),
-    Job("purge_expired_reporters", purge_expired_reporters, every=timedelta(hours=1)),
-    Job("audit_anchor", anchor_job, every=timedelta(days=1)),
-    Job("notify_escalate_unacknowledged", notification_jobs.escalate_unacknowledged),
-    Job("notify_escalate_overdue", notification_jobs.escalate_overdue),
-    Job(
-        "notify_privacy_requests",
-        notification_jobs.remind_privacy_requests,
-        every=timedelta(minutes=10),
-    ),
-    Job("notify_purge_contacts", notification_jobs.purge_notify_contacts, every=timedelta(hours=1)),
-)
-
-
-async def run_once(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    *,
-    settings: Settings,
-    holder: str | None = None,
-    now: datetime | None = None,
-) -> dict[str, str]:
-    """Every job once (those whose lease another worker holds are skipped)."""
-    return await runner.run_jobs(
-        sessionmaker, JOBS, settings=settings, holder=holder or new_holder(), now=now
-    )

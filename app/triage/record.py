@@ -4,6 +4,7 @@ and revealing the reporter's identity."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -14,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Organization, User
 from app.accounts.principal import Principal
 from app.audit import service as audit
-from app.complaints.service import complaint_refs
 from app.core.errors import NotFound, msg
 from app.core.security import DataCipher
 from app.core.time import utcnow
 from app.media import service as media
 from app.media.schemas import AttachmentOut
 from app.scope import visibility as scope
+from app.tips.followup_models import Complaint
 from app.tips.models import (
     IntakeRecord,
     RegisterEntry,
@@ -215,7 +216,7 @@ async def tip_detail(
         created_at=tip.created_at,
         updated_at=tip.updated_at,
         complaints=(
-            [ComplaintRef(id=i, filed_at=at) for i, at in await complaint_refs(session, tip)]
+            [ComplaintRef(id=i, filed_at=at) for i, at in await _complaint_refs(session, tip)]
             if personal
             else None
         ),
@@ -301,3 +302,13 @@ async def reveal_reporter(
             organization_tax_code=fields.get("organization_tax_code"),
         )
     )
+
+
+async def _complaint_refs(session: AsyncSession, tip: Tip) -> list[tuple[str, datetime]]:
+    """The tip's complaints as (id, filed_at); their content is read through app.complaints."""
+    rows = await session.execute(
+        select(Complaint.id, Complaint.filed_at)
+        .where(Complaint.tip_id == tip.id)
+        .order_by(Complaint.filed_at, Complaint.id)
+    )
+    return [(row.id, row.filed_at) for row in rows]

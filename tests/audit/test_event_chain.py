@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 from app.audit import anchor as anchors
 from app.audit import events
 from app.audit.models import AuditEntry
+from app.background import JOBS
 from app.cli import cli
 from app.core.db import utcnow
 from app.integration.worker import sync_feed
 from app.tips.models import TipEvent
-from app.triage.jobs import JOBS, run_job
+from app.triage.jobs import run_job
 from tests.accounts.helpers import auth_headers, make_user
 from tests.integration.helpers import BA_DINH_UNIT, event_row, make_tip
 from tests.integration.receiver import running_receiver

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
-from app.complaints import sealing
 from app.complaints.models import Complaint, ProtectionRequest
 from app.core.security import DataCipher
 from app.privacy.rotation import count_by_key, reencrypt_all
+from app.tips import followup_sealing as sealing
 from app.tips.models import TipEvent
 from tests.complaints.helpers import (
     COMPLAINTS,

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app import background
 from app.notifications import jobs as notification_jobs
 from app.notifications.models import NotificationCause
-from app.triage import jobs
 from tests.accounts.helpers import auth_headers, make_user
 from tests.notifications.helpers import INBOX, inbox_types, run_worker
 from tests.tips.helpers import count
@@ -178,7 +178,7 @@ async def test_overdue_then_escalation_levels(app, client, db, staff):
     )
     deadline = datetime.now(UTC) - timedelta(hours=1)
     await set_tip(db, tip["id"], due_at=deadline)
-    result = await jobs.run_once(app.state.sessionmaker, settings=app.state.settings)
+    result = await background.run_once(app.state.sessionmaker, settings=app.state.settings)
     assert result["emit_overdue"] == "ok: 1"
     await run_worker(app)
     assert "tip.overdue" in await inbox_types(db, staff["officer_a"].id)

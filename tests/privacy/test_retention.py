@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app import background
 from app.core.config import Settings
 from app.privacy.service import purge_expired_reporters
-from app.triage import jobs
 from tests.privacy.helpers import (
     ADDRESS,
     EMAIL,
@@ -80,7 +80,7 @@ async def test_the_scheduler_runs_the_purge_with_the_configured_retention(app, c
     await set_tip(db, tip["id"], status="resolved", closed_at=NOW - timedelta(days=31))
     settings: Settings = app.state.settings.model_copy(update={"retention_reporter_days": 30})
 
-    result = await jobs.run_once(app.state.sessionmaker, settings=settings, now=NOW)
+    result = await background.run_once(app.state.sessionmaker, settings=settings, now=NOW)
     assert result["purge_expired_reporters"] == "ok: 1"
     assert (await identity_of(db, tip["id"])).ciphertext is None
 

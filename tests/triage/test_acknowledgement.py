@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app import background
 from app.notifications.models import NotificationCause
 from app.triage import jobs
 from tests.tips.helpers import TRACK
@@ -104,12 +105,12 @@ async def test_concurrent_runs_emit_each_check_once_per_tip(app, client, db):
 
     settings = app.state.settings
     results = await asyncio.gather(
-        jobs.run_once(app.state.sessionmaker, settings=settings),
-        jobs.run_once(app.state.sessionmaker, settings=settings),
+        background.run_once(app.state.sessionmaker, settings=settings),
+        background.run_once(app.state.sessionmaker, settings=settings),
         # Run the checks themselves concurrently too, bypassing the lease.
         *(
             jobs.run_job(app.state.sessionmaker, job, settings=settings, holder=f"h{i}")
-            for i, job in enumerate(j for j in jobs.JOBS if j.name.endswith("_overdue"))
+            for i, job in enumerate(j for j in background.JOBS if j.name.endswith("_overdue"))
         ),
     )
     assert results
@@ -124,7 +125,7 @@ async def test_concurrent_runs_emit_each_check_once_per_tip(app, client, db):
     assert await events_of(db, on_time["id"], "tip.classify_overdue") == []
 
     # Later runs add nothing.
-    again = await jobs.run_once(app.state.sessionmaker, settings=settings)
+    again = await background.run_once(app.state.sessionmaker, settings=settings)
     assert again["emit_acknowledge_overdue"] == "ok: 0"
     assert again["emit_classify_overdue"] == "ok: 0"
 

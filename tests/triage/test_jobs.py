@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app import background
 from app.core.time import as_utc
 from app.tips.models import IdempotencyRecord
 from app.triage import jobs
@@ -37,8 +38,8 @@ async def test_concurrent_runs_emit_one_overdue_event_per_tip(app, client, db):
 
     settings = app.state.settings
     results = await asyncio.gather(
-        jobs.run_once(app.state.sessionmaker, settings=settings),
-        jobs.run_once(app.state.sessionmaker, settings=settings),
+        background.run_once(app.state.sessionmaker, settings=settings),
+        background.run_once(app.state.sessionmaker, settings=settings),
     )
     assert sorted(r["emit_overdue"] for r in results) in (["ok: 0", "ok: 3"], ["ok: 3", "skipped"])
     for tip in late:
@@ -51,7 +52,7 @@ async def test_concurrent_runs_emit_one_overdue_event_per_tip(app, client, db):
     assert await events_of(db, suspended["id"], "tip.overdue") == []
 
     # Run again: nothing new. The lease was released.
-    again = await jobs.run_once(app.state.sessionmaker, settings=settings)
+    again = await background.run_once(app.state.sessionmaker, settings=settings)
     assert again["emit_overdue"] == "ok: 0"
     db.expire_all()
     lock = await db.get(JobLock, "emit_overdue")
@@ -65,9 +66,9 @@ async def test_extended_deadline_that_passes_again_is_reported_again(app, client
     first = datetime.now(UTC) - timedelta(days=2)
     await set_tip(db, tip["id"], due_at=first)
     now = datetime.now(UTC)
-    await jobs.run_once(app.state.sessionmaker, settings=app.state.settings, now=now)
+    await background.run_once(app.state.sessionmaker, settings=app.state.settings, now=now)
     await set_tip(db, tip["id"], due_at=first + timedelta(days=1))
-    await jobs.run_once(app.state.sessionmaker, settings=app.state.settings, now=now)
+    await background.run_once(app.state.sessionmaker, settings=app.state.settings, now=now)
     events = await events_of(db, tip["id"], "tip.overdue")
     assert [e.data["due_at"] for e in events] == [
         first.isoformat(),
@@ -80,7 +81,9 @@ async def test_unforwarded_crime_tip_is_reported(app, client, db):
     tip = await submit(client)
     row = await load_tip(db, tip["id"])
     later = as_utc(row.transfer_due_at) + timedelta(minutes=1)
-    result = await jobs.run_once(app.state.sessionmaker, settings=app.state.settings, now=later)
+    result = await background.run_once(
+        app.state.sessionmaker, settings=app.state.settings, now=later
+    )
     assert result["emit_overdue"] == "ok: 1"
     (event,) = await events_of(db, tip["id"], "tip.overdue")
     assert event.data["deadline"] == "transfer_due_at"
@@ -91,10 +94,10 @@ async def test_a_held_lease_skips_the_job(app, db):
     async with app.state.sessionmaker() as session:
         assert await jobs.acquire_lease(session, name="emit_overdue", holder="other", now=now)
         await session.commit()
-    result = await jobs.run_once(app.state.sessionmaker, settings=app.state.settings)
+    result = await background.run_once(app.state.sessionmaker, settings=app.state.settings)
     assert result["emit_overdue"] == "skipped"
     # The lease runs out: the next worker takes over.
-    result = await jobs.run_once(
+    result = await background.run_once(
         app.state.sessionmaker,
         settings=app.state.settings,
         now=now + jobs.LEASE + timedelta(seconds=1),
@@ -116,7 +119,7 @@ async def test_expired_idempotency_records_are_purged(app, client, db):
     assert r.status_code == 201
     db.expire_all()
     assert len(list(await db.scalars(select(IdempotencyRecord)))) == 1
-    result = await jobs.run_once(
+    result = await background.run_once(
         app.state.sessionmaker,
         settings=app.state.settings,
         now=datetime.now(UTC) + timedelta(hours=25),
