@@ -146,14 +146,7 @@ async def create_tip(
         session, tip=tip, data=data, actor=actor, organization=organization, context=context
     )
     watchers = await _around_the_tip(
-        session,
-        tip=tip,
-        data=data,
-        actor=actor,
-        organization=organization,
-        channel=channel,
-        routed=routed,
-        now=now,
+        session, tip, data=data, actor=actor, organization=organization, routed=routed, now=now
     )
     attachments = media_service.add_attachments(
         session, tip_id=tip.id, prepared=prepared, uploaded_by_staff=False
@@ -185,17 +178,17 @@ async def create_tip(
 
 async def _around_the_tip(
     session: AsyncSession,
-    *,
     tip: Tip,
+    *,
     data: TipCreate,
     actor: Principal | None,
     organization: Organization | None,
-    channel: Channel,
     routed: _Routed,
     now: datetime,
 ) -> list[str]:
     """The watching units, the first timeline entries and a staff intake's record; answers the
     watchers' codes."""
+    channel = Channel(tip.channel)
     watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
     _add_timeline(
         session,

@@ -82,14 +82,14 @@ async def test_the_export_with_a_misspelt_filter_exports_nothing(
     admin = await make_user(db, role="admin")
     headers = {**auth_headers(app, admin), "Accept-Language": "en"}
     response = await client.get(
-        "/api/v1/exports/tips.csv", params={"period": "2026-11"}, headers=headers
+        "/api/v1/exports/tips.csv", params={"periode": "2026-11"}, headers=headers
     )
     assert response.status_code == 422
     assert response.json()["errors"] == [
         {
-            "field": "period",
+            "field": "periode",
             "code": "unknown_parameter",
-            "message": "The query parameter 'period' is not supported here.",
+            "message": "The query parameter 'periode' is not supported here.",
         }
     ]
     ok = await client.get(

@@ -72,6 +72,7 @@ async def test_feed_through_the_api(client, db, app):
         ("tip.urgent", first.json()["id"]),
         ("tip.created", second.json()["id"]),
         ("tip.status_changed", first.json()["id"]),
+        ("tip.acknowledged", first.json()["id"]),  # the first move out of received
     ]  # the internal note is not published
     ids = [i["id"] for i in items]
     assert ids == sorted(set(ids))
@@ -281,8 +282,9 @@ async def test_concurrent_writers_and_a_polling_consumer(client, db, app, is_pos
     raw_published = sum(
         types[(n * 7 + k) % len(types)] != "tip.note_added" for n in range(8) for k in range(10)
     )
-    # + tip.created and tip.status_changed per API tip, + the straggler
-    assert len(seen) == raw_published + 4 * 2 + (1 if is_postgres else 0)
+    # + tip.created, tip.status_changed and tip.acknowledged (the first move out of received)
+    # per API tip, + the straggler
+    assert len(seen) == raw_published + 4 * 3 + (1 if is_postgres else 0)
     everything = (
         (await db.execute(select(TipEvent.feed_position).order_by(TipEvent.feed_position)))
         .scalars()
