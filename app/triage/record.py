@@ -210,7 +210,7 @@ async def tip_detail(
         movement_model=tip.movement_model,
         reporter=reporter,
         intake_record=_intake_out(intake, personal=personal) if intake else None,
-        attachments=[AttachmentOut.model_validate(a) for a in attachments],
+        attachments=[_attachment_out(a, n, personal=personal) for n, a in enumerate(attachments)],
         deadline_extensions=[extension_out(x, personal=personal) for x in extensions],
         timeline=await list_events(session, principal=principal, tip=tip),
         created_at=tip.created_at,
@@ -312,3 +312,17 @@ async def _complaint_refs(session: AsyncSession, tip: Tip) -> list[tuple[str, da
         .order_by(Complaint.filed_at, Complaint.id)
     )
     return [(row.id, row.filed_at) for row in rows]
+
+
+def _attachment_out(attachment: Any, index: int, *, personal: bool) -> AttachmentOut:
+    """A file's metadata. A reporter's filename may name people or places ("Nguyen Van A
+    bien so 29A.jpg"): readers without personal data (analysts, API keys) get a neutral one,
+    ``tep-<n>.<ext>``, with the type and size."""
+    out = AttachmentOut.model_validate(attachment)
+    if personal:
+        return out
+    extension = out.filename.rsplit(".", 1)[-1].lower() if "." in out.filename else "bin"
+    neutral = (
+        f"tep-{index + 1}.{extension if extension.isalnum() and len(extension) <= 5 else 'bin'}"
+    )
+    return out.model_copy(update={"filename": neutral})

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from app.accounts.models import User
 from app.core.time import add_months, as_utc
 from app.tips.models import Tip, TipEvent
-from tests.tips.helpers import payload
+from tests.tips.helpers import jpeg_bytes, payload, post_multipart
 from tests.triage.helpers import load_tip, make_staff, submit
 
 SECRET_WORD = "Nguyễn-Văn-Nghi-Phạm-Zx"  # what the description says of a suspect
@@ -176,3 +176,23 @@ async def test_hotspots_keep_a_floor_for_analysts_and_keys(app, client, db):
     )
     assert supervisor.status_code == 200
     assert [c["count"] for c in supervisor.json()["cells"]] == [1]
+
+
+async def test_analysts_and_keys_do_not_get_the_reporters_filenames(app, client, db):
+    """A filename is the reporter's free text ("Nguyen Van Tam bien so 29A.jpg"): analysts
+    and analyst keys see a neutral name, the type and the size; staff see the file's name."""
+    staff = await make_staff(db, app)
+    r = await post_multipart(
+        client, payload(), [("Nguyen Van Tam bien so 29A.jpg", jpeg_bytes(), "image/jpeg")]
+    )
+    assert r.status_code == 201, r.text
+    tip_id = r.json()["id"]
+    officer = await client.get(f"/api/v1/tips/{tip_id}", headers=staff.headers["officer_a"])
+    assert "Nguyen Van Tam" in officer.json()["attachments"][0]["filename"]
+    for reader in NO_PERSONAL_DATA:
+        r = await client.get(f"/api/v1/tips/{tip_id}", headers=staff.headers[reader])
+        assert r.status_code == 200, r.text
+        (attachment,) = r.json()["attachments"]
+        assert attachment["filename"] == "tep-1.jpg", reader
+        assert attachment["content_type"] == "image/jpeg" and attachment["size"] > 0
+        assert "Nguyen" not in r.text and "29A" not in r.text
