@@ -6,7 +6,7 @@ operation whose OpenAPI request body offers ``multipart/form-data``, else
 ``TINBAO_MAX_JSON_BYTES``. Then:
 
 * a declared ``Content-Length`` over the cap is answered 413 ``payload_too_large`` at once,
-  without reading a byte of the body (and the connection is closed);
+  without reading a byte of the body, and the connection closes (lingering: app.core.serving);
 * a streamed (chunked) body is counted as it arrives and cut off at the cap: 413;
 * each wait for the next piece of the body is bounded by ``TINBAO_BODY_TIMEOUT_SECONDS`` (as
   nginx's ``client_body_timeout``: between two reads, not for the whole body): 408

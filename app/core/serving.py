@@ -12,7 +12,13 @@ So the HTTP protocol here is uvicorn's own httptools protocol with two additions
   the connection (or of the previous answer, on a kept-alive connection), as nginx's
   ``client_header_timeout``; otherwise the connection is closed;
 * at most ``TINBAO_MAX_PENDING_REQUESTS`` connections per worker may be waiting for a request to
-  be complete (headers or body); one more and the one that has waited longest is closed.
+  be complete (headers or body); one more and the one that has waited longest is closed;
+* a connection closed after an answer while the client is still sending its request body (a
+  413 for a body over its cap, a 408) closes as nginx's ``lingering_close`` does: the answer is
+  followed by a half-close (FIN), what still arrives is read and thrown away, and the socket
+  closes when the client closes its side or after ``LINGER_SECONDS``. Closing a socket with
+  unread data makes the kernel send a reset instead, and a reset makes the client's stack drop
+  the answer it had not read yet: the client sees "connection reset", not the 413.
 
 The body's own timeout is the ASGI guard's (app.core.body_limits). ``tinbao serve`` uses this
 protocol; ``uvicorn --http app.core.serving:GuardedHttpToolsProtocol`` is the same.
@@ -23,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from prometheus_client import Counter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -38,8 +45,29 @@ SLOW_CLIENTS = Counter(
     ["reason"],
 )
 
+LINGER_SECONDS = 5.0  # nginx's lingering_timeout
+
 # Per worker (process): protocols waiting for a complete request, oldest first.
 _PENDING: OrderedDict[GuardedHttpToolsProtocol, None] = OrderedDict()
+
+
+class _Transport:
+    """The connection's transport as uvicorn's protocol sees it: ``close()`` asks the protocol,
+    which may linger; ``is_closing()`` is true while it does."""
+
+    def __init__(self, transport: asyncio.Transport, close: Callable[[], None]) -> None:
+        self.raw = transport
+        self.lingering = False
+        self._close = close
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+    def close(self) -> None:
+        self._close()
+
+    def is_closing(self) -> bool:
+        return self.lingering or self.raw.is_closing()
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -49,6 +77,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timeout = settings.header_timeout_seconds
         self._max_pending = settings.max_pending_requests
         self._header_timer: asyncio.TimerHandle | None = None
+        self._linger_timer: asyncio.TimerHandle | None = None
+        self._body_pending = False  # headers complete, body not yet
 
     # -- waiting for a request -----------------------------------------------------------
     def _await_request(self) -> None:
@@ -77,21 +107,49 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._close()
 
     def _close(self) -> None:
+        """Close at once (a slow or surplus client: no lingering)."""
         _PENDING.pop(self, None)
         self._cancel_header_timer()
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+        if self.transport is not None and not self._raw.is_closing():
+            self._raw.close()
+
+    # -- closing while the client still sends ---------------------------------------------
+    @property
+    def _raw(self) -> asyncio.Transport:
+        return cast(_Transport, self.transport).raw
+
+    def _close_requested(self) -> None:
+        wrapper = cast(_Transport, self.transport)
+        raw = wrapper.raw
+        if wrapper.lingering or raw.is_closing() or not self._body_pending:
+            raw.close()
+            return
+        if not raw.can_write_eof():  # pragma: no cover - TLS is the proxy's
+            raw.close()
+            return
+        wrapper.lingering = True
+        raw.write_eof()  # after the answer still buffered
+        raw.resume_reading()
+        self._linger_timer = self.loop.call_later(LINGER_SECONDS, raw.close)
+
+    def data_received(self, data: bytes) -> None:
+        if cast(_Transport, self.transport).lingering:
+            return  # the rest of a body that was answered already
+        super().data_received(data)
 
     # -- uvicorn's callbacks ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        wrapped = _Transport(transport, self._close_requested)
+        super().connection_made(cast(asyncio.Transport, wrapped))
         self._await_request()
 
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()
+        self._body_pending = True
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
+        self._body_pending = False
         self._request_arrived()
         super().on_message_complete()
 
@@ -103,6 +161,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         _PENDING.pop(self, None)
         self._cancel_header_timer()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
         super().connection_lost(exc)
 
 

@@ -121,6 +121,32 @@ async def test_100_mib_bodies_are_refused_with_flat_memory(settings, tmp_path, a
         assert counted(await metrics(srv), status="413") >= 8
 
 
+async def test_a_refused_body_ends_with_the_answer_and_a_clean_close_not_a_reset(
+    settings, tmp_path, app
+):
+    """The 413 leaves part of the body unread in the server's socket. Closing it then would make
+    the kernel send a reset, and a reset makes the client's stack drop an answer it has not read
+    yet. The server half-closes after the answer instead and discards what still arrives."""
+    async with server(settings, tmp_path) as srv:
+        for _ in range(3):
+            reader, writer = await open_raw(srv)
+            writer.write(
+                b"POST /api/v1/users HTTP/1.1\r\nHost: t\r\n"
+                + JSON
+                + b"Content-Length: %d\r\n\r\n" % (100 * MiB)
+                + b"x" * (512 * 1024)  # unread by the server when it answers
+            )
+            await writer.drain()
+            received = bytearray()
+            while data := await asyncio.wait_for(reader.read(65536), timeout=30):
+                received += data  # a reset here (ConnectionResetError) fails the test
+            assert received.startswith(b"HTTP/1.1 413 "), received[:200]
+            assert b'"code":"payload_too_large"' in received
+            writer.write(b"x" * 65536)  # the client may go on sending: thrown away
+            await writer.drain()
+            writer.transport.abort()
+
+
 MULTIPART_HEAD = (
     b"POST /api/v1/tips HTTP/1.1\r\nHost: t\r\n"
     b"Content-Type: multipart/form-data; boundary=b\r\n"
