@@ -228,7 +228,7 @@ async def expand(
         users = await rules.resolve_users(
             session,
             notice.audiences,
-            unit_code=tip.assigned_unit_code,
+            unit_code=notice.unit_code or tip.assigned_unit_code,
             assignee_id=tip.assignee_id,
             data=view.data,
         )

@@ -35,6 +35,8 @@ class Notice:
     audiences: tuple[Audience, ...]
     urgent: bool = False
     values: dict[str, Any] = field(default_factory=dict)
+    # The unit whose leads/officers the audiences mean; None: the unit holding the tip now.
+    unit_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,16 @@ def notices_for(cause: CauseView) -> list[Notice]:
             if cause.tip_urgent
             else [Notice("tip.new", (Audience.unit_leads, Audience.unit_new_tip_officers))]
         )
+    if kind == "tip.transferred" and data.get("to_unit"):
+        # The receiving unit holds a new tip (entered in its own register): its leads are told
+        # as for a new one; the unit of this hand-over, even if the tip moved on since.
+        return [
+            Notice(
+                "tip.new",
+                (Audience.unit_leads, Audience.unit_new_tip_officers),
+                unit_code=str(data["to_unit"]),
+            )
+        ]
     if kind == "tip.urgent":
         return [Notice("tip.urgent", (Audience.duty_desk, Audience.unit_leads), urgent=True)]
     if kind == "tip.escalated":

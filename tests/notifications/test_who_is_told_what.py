@@ -16,7 +16,15 @@ from tests.accounts.helpers import auth_headers, make_user
 from tests.notifications.helpers import INBOX, deliveries, inbox_types, run_worker, with_settings
 from tests.notifications.peers import http_peer, json_bodies
 from tests.tips.helpers import DESCRIPTION, TRACK, payload
-from tests.triage.helpers import DUTY_DESK, make_staff, move, set_tip, submit, submit_security
+from tests.triage.helpers import (
+    DUTY_DESK,
+    UNIT_B,
+    make_staff,
+    move,
+    set_tip,
+    submit,
+    submit_security,
+)
 
 SECRET = "gateway-secret-0123456789"
 REPORTER_NAME = "Trần Thị Bích"
@@ -180,3 +188,23 @@ async def test_no_notice_holds_a_description_name_officer_or_receipt(app, client
     ]
     for text in to_reporter + to_staff + inbox:
         assert not [f for f in forbidden if f in text], text
+
+
+async def test_a_transferred_tip_is_new_to_the_receiving_units_leads(app, client, db, staff):
+    """The holding unit's leads: after a transfer the receiving unit holds the tip (it enters
+    it in its own register), so its leads are told of it as of a new tip."""
+    tip = await submit(client)
+    await run_worker(app)
+    r = await client.post(
+        f"/api/v1/tips/{tip['id']}/transfer",
+        json={"unit_code": UNIT_B, "reason": "Địa bàn phường Tân Định"},
+        headers=staff.headers["lead_a"],
+    )
+    assert r.status_code == 200, r.text
+    await run_worker(app)
+    assert await inbox_types(db, staff["lead_b"].id) == ["tip.new"]
+    assert await inbox_types(db, staff["officer_b"].id) == []  # not opted in
+    assert await inbox_types(db, staff["lead_a"].id) == ["tip.new"]  # told once, at intake
+    items = (await client.get(INBOX, headers=staff.headers["lead_b"])).json()["items"]
+    assert [i["reference"] for i in items] == [tip["reference"]]
+    assert UNIT_B in items[0]["body"]
