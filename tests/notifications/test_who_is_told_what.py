@@ -208,3 +208,29 @@ async def test_a_transferred_tip_is_new_to_the_receiving_units_leads(app, client
     items = (await client.get(INBOX, headers=staff.headers["lead_b"])).json()["items"]
     assert [i["reference"] for i in items] == [tip["reference"]]
     assert UNIT_B in items[0]["body"]
+
+
+async def test_an_alert_acknowledged_before_the_worker_ran_is_not_escalated(app, client, db, staff):
+    """The alert is raised when the worker expands the tip.urgent row (every 2 s); a duty
+    desk that acknowledges first is not overridden by it, and its users are still told."""
+    desk = await make_user(db, role="officer", unit_code=DUTY_DESK, province_code="79")
+    desk_id, desk_headers = desk.id, auth_headers(app, desk)
+    plain = await submit(client)
+    r = await client.post(f"/api/v1/tips/{plain['id']}/alerts/acknowledge", headers=desk_headers)
+    assert r.status_code == 404  # raised no alert (and not the desk's tip)
+    tip = await submit(client, urgent=True)
+    r = await client.post(f"/api/v1/tips/{tip['id']}/alerts/acknowledge", headers=desk_headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["escalated"] is False
+    await run_worker(app)
+    assert await inbox_types(db, desk_id) == ["tip.urgent"]
+    assert await inbox_types(db, staff["lead_a"].id, tip["id"]) == ["tip.urgent"]
+    later = datetime.now(UTC) + timedelta(hours=1)
+    async with app.state.sessionmaker() as session:
+        done = await notification_jobs.escalate_unacknowledged(
+            session, now=later, settings=app.state.settings
+        )
+        await session.commit()
+    assert done == 0
+    await run_worker(app)
+    assert await inbox_types(db, staff["supervisor_79"].id) == []
