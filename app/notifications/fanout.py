@@ -145,6 +145,7 @@ def _view(cause: NotificationCause, event: TipEvent | None, tip: Tip | None) -> 
         public=bool(event and event.public),
         public_status=event.public_status if event is not None else None,
         to_status=event.to_status if event is not None else None,
+        from_status=event.from_status if event is not None else None,
     )
 
 

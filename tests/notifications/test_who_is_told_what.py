@@ -192,22 +192,37 @@ async def test_no_notice_holds_a_description_name_officer_or_receipt(app, client
 
 async def test_a_transferred_tip_is_new_to_the_receiving_units_leads(app, client, db, staff):
     """The holding unit's leads: after a transfer the receiving unit holds the tip (it enters
-    it in its own register), so its leads are told of it as of a new tip."""
-    tip = await submit(client)
-    await run_worker(app)
-    r = await client.post(
-        f"/api/v1/tips/{tip['id']}/transfer",
-        json={"unit_code": UNIT_B, "reason": "Địa bàn phường Tân Định"},
-        headers=staff.headers["lead_a"],
-    )
-    assert r.status_code == 200, r.text
-    await run_worker(app)
-    assert await inbox_types(db, staff["lead_b"].id) == ["tip.new"]
+    it in its own register), so its leads are told of it as of a new tip. The reporter, who
+    reads "processing" after a hand-over, is told when that changes their public status."""
+    with http_peer("/sms") as gateway:
+        settings = with_settings(app, sms_gateway_url=gateway.url, sms_gateway_secret=SECRET)
+        tip = await submit(client, notify={"phone": REPORTER_PHONE})
+        moving = await submit(client, notify={"phone": "0901 999 888"})
+        r = await client.post(
+            f"/api/v1/tips/{moving['id']}/transitions",
+            json=move("verifying"),
+            headers=staff.headers["officer_a"],
+        )
+        assert r.status_code == 200, r.text
+        await run_worker(app, settings=settings)
+        for t in (tip, moving):
+            r = await client.post(
+                f"/api/v1/tips/{t['id']}/transfer",
+                json={"unit_code": UNIT_B, "reason": "Địa bàn phường Tân Định"},
+                headers=staff.headers["lead_a"],
+            )
+            assert r.status_code == 200, r.text
+        await run_worker(app, settings=settings)
+    assert await inbox_types(db, staff["lead_b"].id) == ["tip.new", "tip.new"]
     assert await inbox_types(db, staff["officer_b"].id) == []  # not opted in
-    assert await inbox_types(db, staff["lead_a"].id) == ["tip.new"]  # told once, at intake
+    assert await inbox_types(db, staff["lead_a"].id) == ["tip.new", "tip.new"]  # at intake
     items = (await client.get(INBOX, headers=staff.headers["lead_b"])).json()["items"]
-    assert [i["reference"] for i in items] == [tip["reference"]]
-    assert UNIT_B in items[0]["body"]
+    assert sorted(i["reference"] for i in items) == sorted([tip["reference"], moving["reference"]])
+    assert all(UNIT_B in i["body"] for i in items)
+    texts = [(b["to"], b["text"]) for b in json_bodies(gateway)]
+    processing = "Tin báo đang được xử lý."
+    # received -> processing by the transfer; the other was already processing (told once).
+    assert [to for to, text in texts if processing in text] == ["0901 999 888", REPORTER_PHONE]
 
 
 async def test_an_alert_acknowledged_before_the_worker_ran_is_not_escalated(app, client, db, staff):
