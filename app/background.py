@@ -44,6 +44,9 @@ JOBS: tuple[runner.Job, ...] = (
     runner.Job("notify_escalate_unacknowledged", notification_jobs.escalate_unacknowledged),
     runner.Job("notify_escalate_overdue", notification_jobs.escalate_overdue),
     runner.Job(
+        "notify_escalate_acknowledge_overdue", notification_jobs.escalate_acknowledge_overdue
+    ),
+    runner.Job(
         "notify_privacy_requests",
         notification_jobs.remind_privacy_requests,
         every=timedelta(minutes=10),

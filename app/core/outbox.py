@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from prometheus_client import Gauge
@@ -200,18 +200,50 @@ class Context:
     now: datetime | None = None  # tests move the clock; None: the time of each step
 
 
+class DeliverDue(Protocol):
+    """An outbox's delivery step: claim up to ``limit`` due rows for ``worker_id``, attempt
+    them, record the outcomes; how many were attempted (``now`` None: the time of each step).
+    Each outbox's ``deliver_due`` has this signature, so :class:`Outbox` calls it directly."""
+
+    def __call__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        /,
+        *,
+        settings: Any,
+        cipher: Any,
+        http: httpx.AsyncClient,
+        worker_id: str,
+        now: datetime | None,
+        limit: int,
+    ) -> Awaitable[int]: ...
+
+
 @dataclass(frozen=True)
 class Outbox:
     """An outbox the runner drives: ``prepare`` turns causes into due rows (feed numbering,
-    notice expansion), ``deliver`` makes one batch of at most ``batch``; ``pending`` counts
-    what waits, by kind, for ``tinbao_outbox_pending``."""
+    notice expansion), ``deliver`` (the outbox's ``deliver_due``) makes one batch of at most
+    ``batch`` with what a :class:`Context` holds; ``pending`` counts what waits, by kind, for
+    ``tinbao_outbox_pending``."""
 
     name: str
-    deliver: Callable[[Context, int], Awaitable[int]]
+    deliver: DeliverDue
     pending: Callable[[AsyncSession], Awaitable[dict[str, int]]]
     prepare: Callable[[Context], Awaitable[int]] | None = None
     batch: int = 20
     http_timeout: float = 10.0
+
+    async def deliver_batch(self, ctx: Context) -> int:
+        """One batch of at most ``batch`` deliveries; how many were attempted."""
+        return await self.deliver(
+            ctx.sessionmaker,
+            settings=ctx.settings,
+            cipher=ctx.cipher,
+            http=ctx.http,
+            worker_id=ctx.worker_id,
+            now=ctx.now,
+            limit=self.batch,
+        )
 
 
 async def drain(outbox: Outbox, ctx: Context) -> int:
@@ -220,7 +252,7 @@ async def drain(outbox: Outbox, ctx: Context) -> int:
         await outbox.prepare(ctx)
     total = 0
     while True:
-        attempted = await outbox.deliver(ctx, outbox.batch)
+        attempted = await outbox.deliver_batch(ctx)
         total += attempted
         if attempted < outbox.batch:
             return total

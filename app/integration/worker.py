@@ -138,22 +138,10 @@ async def _prepare(ctx: outbox.Context) -> int:
     return await sync_feed(ctx.sessionmaker)
 
 
-async def _deliver(ctx: outbox.Context, limit: int) -> int:
-    return await deliver_due(
-        ctx.sessionmaker,
-        settings=ctx.settings,
-        cipher=ctx.cipher,
-        http=ctx.http,
-        worker_id=ctx.worker_id,
-        now=ctx.now,
-        limit=limit,
-    )
-
-
 WEBHOOKS = outbox.Outbox(
     name="webhooks",
     prepare=_prepare,
-    deliver=_deliver,
+    deliver=deliver_due,
     pending=pending,
     batch=DELIVERY_BATCH,
     http_timeout=DELIVERY_TIMEOUT_SECONDS,

@@ -46,6 +46,21 @@ async def _insert_ignore(session: AsyncSession, model: Any, rows: list[dict[str,
         await session.execute(_insert(session)(model).values(rows).on_conflict_do_nothing())
 
 
+async def raise_alert(
+    session: AsyncSession, tip: Tip, *, data: dict[str, Any], raised_at: datetime, now: datetime
+) -> None:
+    """The urgent alert of a ``tip.urgent`` row (``data``: its data), once per tip: raised by
+    the worker's expansion, or earlier by an acknowledgement that came first."""
+    row = {
+        "tip_id": tip.id,
+        "duty_desk_code": data.get("alerted_unit_code") or tip.assigned_unit_code,
+        "raised_at": raised_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await _insert_ignore(session, UrgentAlert, [row])
+
+
 def user_channels(user: User, configured: set[str]) -> list[str]:
     """The channels the user asked for, that are configured and that the user has an
     address on."""
@@ -130,6 +145,7 @@ def _view(cause: NotificationCause, event: TipEvent | None, tip: Tip | None) -> 
         public=bool(event and event.public),
         public_status=event.public_status if event is not None else None,
         to_status=event.to_status if event is not None else None,
+        from_status=event.from_status if event is not None else None,
     )
 
 
@@ -197,19 +213,7 @@ async def expand(
     inbox: list[dict[str, Any]] = []
     deliveries: list[dict[str, Any]] = []
     if cause.type == "tip.urgent" and tip is not None:
-        await _insert_ignore(
-            session,
-            UrgentAlert,
-            [
-                {
-                    "tip_id": tip.id,
-                    "duty_desk_code": view.data.get("alerted_unit_code") or tip.assigned_unit_code,
-                    "raised_at": cause.at,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            ],
-        )
+        await raise_alert(session, tip, data=view.data, raised_at=cause.at, now=now)
     for notice in rules.notices_for(view):
         if tip is None:
             continue
@@ -228,7 +232,7 @@ async def expand(
         users = await rules.resolve_users(
             session,
             notice.audiences,
-            unit_code=tip.assigned_unit_code,
+            unit_code=notice.unit_code or tip.assigned_unit_code,
             assignee_id=tip.assignee_id,
             data=view.data,
         )

@@ -27,6 +27,7 @@ from app.tips.models import TipEvent
 NOTIFYING_EVENTS = frozenset(
     {
         "tip.created",
+        "tip.transferred",
         "tip.urgent",
         "tip.assigned",
         "tip.message_added",

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
+from app.tips.status import public_status_for
 from app.units.models import PoliceUnit
 
 
@@ -35,6 +36,8 @@ class Notice:
     audiences: tuple[Audience, ...]
     urgent: bool = False
     values: dict[str, Any] = field(default_factory=dict)
+    # The unit whose leads/officers the audiences mean; None: the unit holding the tip now.
+    unit_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class CauseView:
     public: bool = False
     public_status: str | None = None
     to_status: str | None = None
+    from_status: str | None = None
 
 
 _OVERDUE = (Audience.assignee, Audience.unit_leads)
@@ -62,6 +66,27 @@ def notices_for(cause: CauseView) -> list[Notice]:
             if cause.tip_urgent
             else [Notice("tip.new", (Audience.unit_leads, Audience.unit_new_tip_officers))]
         )
+    if kind == "tip.transferred" and data.get("to_unit"):
+        # The receiving unit holds a new tip (entered in its own register): its leads are told
+        # as for a new one; the unit of this hand-over, even if the tip moved on since.
+        notices = [
+            Notice(
+                "tip.new",
+                (Audience.unit_leads, Audience.unit_new_tip_officers),
+                unit_code=str(data["to_unit"]),
+            )
+        ]
+        # The reporter reads "processing" after a hand-over: told when that is a change.
+        before = public_status_for(cause.from_status) if cause.from_status else None
+        if cause.public and cause.public_status and before != cause.public_status:
+            notices.append(
+                Notice(
+                    "reporter.status",
+                    (Audience.reporter,),
+                    values={"public_status": cause.public_status},
+                )
+            )
+        return notices
     if kind == "tip.urgent":
         return [Notice("tip.urgent", (Audience.duty_desk, Audience.unit_leads), urgent=True)]
     if kind == "tip.escalated":

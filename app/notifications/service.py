@@ -21,7 +21,7 @@ from app.core.cursor import Int, Str, decode_cursor
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import split_page
-from app.notifications import templates
+from app.notifications import fanout, templates
 from app.notifications.models import (
     NoticeDeliveryStatus,
     Notification,
@@ -250,6 +250,20 @@ async def acknowledge_alert(
     no escalation follows. 404 when the tip raised no alert, 403 for anyone else."""
     now = now or utcnow()
     alert = await session.get(UrgentAlert, tip.id)
+    if alert is None:
+        # The worker has not expanded the tip.urgent row yet (it runs every 2 s): raise the
+        # alert from it now, so an acknowledgement that comes first still counts.
+        urgent = await session.scalar(
+            select(TipEvent)
+            .where(TipEvent.tip_id == tip.id, TipEvent.type == "tip.urgent")
+            .order_by(TipEvent.id.desc())
+            .limit(1)
+        )
+        if urgent is not None:
+            await fanout.raise_alert(
+                session, tip, data=dict(urgent.data or {}), raised_at=urgent.at, now=now
+            )
+            alert = await session.get(UrgentAlert, tip.id, populate_existing=True)
     if alert is None:
         raise NotFound(("Tin báo này không có cảnh báo khẩn.", "This tip raised no urgent alert."))
     if principal.unit_code not in (alert.duty_desk_code, tip.assigned_unit_code):

@@ -100,22 +100,10 @@ async def _prepare(ctx: outbox.Context) -> int:
     return await expand_all(ctx.sessionmaker, settings=ctx.settings, cipher=ctx.cipher, now=ctx.now)
 
 
-async def _deliver(ctx: outbox.Context, limit: int) -> int:
-    return await deliver_due(
-        ctx.sessionmaker,
-        settings=ctx.settings,
-        cipher=ctx.cipher,
-        http=ctx.http,
-        worker_id=ctx.worker_id,
-        now=ctx.now,
-        limit=limit,
-    )
-
-
 NOTICES = outbox.Outbox(
     name="notifications",
     prepare=_prepare,
-    deliver=_deliver,
+    deliver=deliver_due,
     pending=pending,
     batch=BATCH,
     http_timeout=HTTP_TIMEOUT_SECONDS,

@@ -134,7 +134,10 @@ async def test_two_workers_and_a_killed_one_send_each_notice_at_most_once(
     # dead-lettered as interrupted, never sent again by themselves.
     async with app.state.sessionmaker() as session:
         later = datetime.now(UTC) + delivery.LEASE + timedelta(seconds=1)
-        assert await delivery.recover_interrupted(session, now=later) == len(in_flight)
+        recovered = await delivery.recover_interrupted(session, now=later)
+        # On a loaded machine the draining above may outlast the lease: the live workers then
+        # dead-lettered some (or all) already. Either way each ends dead, below, once.
+        assert recovered <= len(in_flight)
         await session.commit()
     dead = await deliveries(db, status="dead")
     assert {d.id for d in dead} == set(in_flight)

@@ -96,7 +96,6 @@ async def test_acknowledged_urgent_alert_is_not_escalated(app, client, db, staff
     desk = await make_user(db, role="officer", unit_code=DUTY_DESK, province_code="79")
     tip = await submit(client, urgent=True)
     url = f"/api/v1/tips/{tip['id']}/alerts/acknowledge"
-    # Before the worker ran: no alert yet is still 404, never a 500.
     await run_worker(app)
     r = await client.post(url, headers=staff.headers["officer_b"])
     assert r.status_code == 404  # not in scope
