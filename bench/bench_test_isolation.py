@@ -91,7 +91,9 @@ def main() -> None:
             r = run_once(variant, args.database_url, args.paths)
             rows.append(r)
             print(
-                f"  round {n + 1} {variant}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s cpu",
+                f"  round {n + 1} {variant}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s cpu, "
+                f"{r['cleanups']} clean-ups {r['cleanup_s']:.1f} s, load {r['load']}, "
+                f"{r['result']}",
                 flush=True,
             )
     report.table(
