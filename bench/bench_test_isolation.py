@@ -10,6 +10,10 @@ process's figure: the clean-up seconds show it), and the load average before and
     .venv/bin/python bench/bench_test_isolation.py \\
         --database-url postgresql://postgres@127.0.0.1:5432/tinbao_test --rounds 3
 
+With ``--cleanups N`` it measures instead only the clean-up itself, N times each variant
+alternating, on tables left empty (the fixed cost every test pays), on a database it resets
+(``DROP SCHEMA public``) and migrates: give it one of its own.
+
 Writes to bench/results/<date>-test-isolation.md. Never part of `make test`.
 """
 
@@ -21,6 +25,7 @@ import os
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +33,51 @@ from pathlib import Path
 from harness import ROOT, VENV_BIN, Report, command_line, loadavg
 
 VARIANTS = ("truncate", "delete")
+
+
+def cleanups_only(report: Report, url: str, count: int) -> None:
+    """Time the clean-up statements alone, alternating, on a freshly migrated database."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import isolation_plugin
+    from sqlalchemy import create_engine
+
+    from tests import conftest
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    conftest.reset_database(engine)
+    conftest.alembic_upgrade(engine)
+    tables = [
+        t
+        for t in reversed(conftest.Base.metadata.sorted_tables)
+        if t.name not in conftest.REFERENCE_TABLES
+    ]
+    clean = {
+        "truncate": lambda: isolation_plugin._truncate(engine, tables),
+        "delete": lambda: conftest.clean_transactional_tables(engine),
+    }
+    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for n in range(count):
+        for variant in VARIANTS if n % 2 == 0 else VARIANTS[::-1]:
+            started = time.perf_counter()
+            clean[variant]()
+            times[variant].append(time.perf_counter() - started)
+    engine.dispose()
+    report.line(f"clean-up alone, {len(tables)} tables (empty), {count} times each, alternating")
+    report.line()
+    report.table(
+        ["variant", "median ms", "p90 ms", "min ms", "max ms"],
+        [
+            [
+                v,
+                f"{statistics.median(t) * 1000:.1f}",
+                f"{sorted(t)[int(0.9 * (len(t) - 1))] * 1000:.1f}",
+                f"{min(t) * 1000:.1f}",
+                f"{max(t) * 1000:.1f}",
+            ]
+            for v, t in times.items()
+        ],
+    )
 
 
 def run_once(variant: str, url: str, paths: list[str]) -> dict[str, float | str]:
@@ -74,6 +124,9 @@ def main() -> None:
         help="PostgreSQL test database (default: TINBAO_TEST_DATABASE_URL)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="runs of each variant")
+    parser.add_argument(
+        "--cleanups", type=int, default=0, help="time only N clean-ups per variant (resets the DB)"
+    )
     parser.add_argument("paths", nargs="*", default=["tests/tips", "tests/triage"])
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
@@ -82,6 +135,10 @@ def main() -> None:
     report = Report("Test isolation: TRUNCATE vs DELETE after each test", args.database_url)
     report.command = command_line()
     report.topic = "test-isolation"
+    if args.cleanups:
+        cleanups_only(report, args.database_url, args.cleanups)
+        report.save()
+        return
     report.line(f"tests: `{' '.join(args.paths)}`, {args.rounds} rounds, variants alternating")
     report.line()
     rows = []
