@@ -81,6 +81,7 @@ LOWEST := .venv-lowest
 test-lowest: $(BIN)/python
 	$(UV) venv -q --clear --python $(BIN)/python $(LOWEST)
 	$(UV) pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev]'
+	$(LOWEST)/bin/python scripts/check_lowest.py
 	env -u TINBAO_TEST_DATABASE_URL $(LOWEST)/bin/pytest --strict-config -m "not slow"
 
 ## openapi: regenerate the committed openapi/openapi.json

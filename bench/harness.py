@@ -311,6 +311,7 @@ class Report:
     name: str
     url: str
     command: str = ""
+    topic: str = ""  # results file bench/results/<date>-<topic>.md; default: the database kind
     lines: list[str] = field(default_factory=list)
     load_before: str = field(default_factory=uptime)
 
@@ -328,11 +329,11 @@ class Report:
     def save(self) -> Path:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         kind = db_kind(self.url)
-        path = RESULTS_DIR / f"{datetime.now():%Y-%m-%d}-{kind}.md"
+        path = RESULTS_DIR / f"{datetime.now():%Y-%m-%d}-{self.topic or kind}.md"
         new = not path.exists()
         with path.open("a", encoding="utf-8") as f:
             if new:
-                f.write(f"# Benchmarks, {datetime.now():%Y-%m-%d}, {kind}\n\n")
+                f.write(f"# Benchmarks, {datetime.now():%Y-%m-%d}, {self.topic or kind}\n\n")
                 for key, value in machine(self.url).items():
                     f.write(f"- {key}: {value}\n")
                 f.write("\n")
