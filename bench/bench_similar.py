@@ -21,7 +21,6 @@ import argparse
 import time
 
 import httpx
-from bench_queue import ensure_user, login, timings
 from harness import (
     ADMIN_PASSWORD,
     Report,
@@ -29,12 +28,15 @@ from harness import (
     add_database_arguments,
     command_line,
     database_url,
+    ensure_user,
+    login,
     ms,
     percentile,
     prepare_database,
     server_env,
     sql,
-    tinbao,
+    timings,
+    top_up,
 )
 
 TARGET = 0.100
@@ -76,11 +78,7 @@ def main() -> None:
     url = database_url(args)
     env = server_env(url, TINBAO_SCHEDULER_ENABLED="false")
     prepare_database(env)
-    count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
-    if count < args.tips and args.generate:
-        print(f"generating {args.tips - count:,} tips (the database holds {count:,})")
-        tinbao(env, "dev", "generate", "--tips", str(args.tips - count), quiet=False)
-        count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
+    count = top_up(url, env, args.tips, args.generate)
     report = Report("bench_similar", url, command=command_line())
     if count < args.tips:
         report.line(f"**the database holds {count:,} tips, fewer than the target {args.tips:,}**")
