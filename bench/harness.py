@@ -436,6 +436,8 @@ class Report:
     name: str
     url: str
     command: str = ""
+    # Written to <date>-<topic>.md when set (default: <date>-<db>.md).
+    topic: str = ""
     lines: list[str] = field(default_factory=list)
     load_before: str = field(default_factory=uptime)
 
@@ -453,7 +455,7 @@ class Report:
     def save(self) -> Path:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         kind = db_kind(self.url)
-        path = RESULTS_DIR / f"{datetime.now():%Y-%m-%d}-{kind}.md"
+        path = RESULTS_DIR / f"{datetime.now():%Y-%m-%d}-{self.topic or kind}.md"
         new = not path.exists()
         with path.open("a", encoding="utf-8") as f:
             if new:
