@@ -25,125 +25,35 @@ summary <= 200 ms, resident memory <= 400 MB per worker.
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from harness import (
     ADMIN_PASSWORD,
-    STAFF_PASSWORD,
     Report,
+    RssSampler,
     Server,
     add_database_arguments,
+    busiest,
     command_line,
     database_url,
+    ensure_user,
+    latency_row,
+    login,
     mb,
-    ms,
-    percentile,
     prepare_database,
     server_env,
     sql,
-    tinbao,
+    timings,
+    top_up,
 )
-
-INITIAL_PASSWORD = "bench-initial-password-0001"
 
 TARGETS = {
     "officer queue, first page": 0.020,
     "officer queue, deep page": 0.050,
     "stats/summary, province-year, by category": 0.200,
 }
-
-
-def busiest(url: str) -> tuple[str, str]:
-    """The commune police holding the most tips, and the province with the most tips."""
-    unit = sql(
-        url,
-        "SELECT assigned_unit_code, count(*) FROM tips WHERE assigned_unit_code LIKE 'CAX-%' "
-        "GROUP BY assigned_unit_code ORDER BY count(*) DESC LIMIT 1",
-    )
-    province = sql(
-        url,
-        "SELECT province_code, count(*) FROM tips GROUP BY province_code "
-        "ORDER BY count(*) DESC LIMIT 1",
-    )
-    if not unit or not province:
-        raise SystemExit("no tips: run with --generate, or `tinbao dev generate --tips N`")
-    return str(unit[0][0]), str(province[0][0])
-
-
-def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
-    answer = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-    if answer.status_code != 200:
-        raise SystemExit(f"cannot log in as {username}: {answer.status_code} {answer.text}")
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-def ensure_user(client: httpx.Client, admin: dict[str, str], **fields: str) -> dict[str, str]:
-    """Create the user (or find it from an earlier run) and log in. A password the admin set
-    must be replaced by its user before anything else (403 otherwise): a new user changes it
-    from ``INITIAL_PASSWORD`` to ``STAFF_PASSWORD`` first."""
-    body = {"password": INITIAL_PASSWORD, "full_name": f"Bench {fields['role']}", **fields}
-    answer = client.post("/api/v1/users", json=body, headers=admin)
-    if answer.status_code not in (201, 409):
-        raise SystemExit(f"cannot create {fields['username']}: {answer.status_code} {answer.text}")
-    if answer.status_code == 201:
-        first = login(client, fields["username"], INITIAL_PASSWORD)
-        change = {"current_password": INITIAL_PASSWORD, "new_password": STAFF_PASSWORD}
-        client.post("/api/v1/auth/password", json=change, headers=first).raise_for_status()
-    return login(client, fields["username"], STAFF_PASSWORD)
-
-
-def timings(
-    client: httpx.Client,
-    path: str,
-    *,
-    headers: dict[str, str] | None = None,
-    params: Any = None,
-    repeat: int,
-    warmup: int,
-    budget: float = 60.0,
-) -> tuple[list[float], httpx.Response]:
-    """``repeat`` timed calls after ``warmup`` untimed ones; a slow request stops after
-    ``budget`` seconds of timed calls (at least 5 calls), so a missed target cannot make the
-    run last for hours."""
-    answer = None
-    for _ in range(warmup):
-        answer = client.get(path, headers=headers, params=params)
-    latencies: list[float] = []
-    for _ in range(repeat):
-        if len(latencies) >= 5 and sum(latencies) > budget:
-            break
-        started = time.perf_counter()
-        answer = client.get(path, headers=headers, params=params)
-        latencies.append(time.perf_counter() - started)
-        if answer.status_code != 200:
-            raise SystemExit(f"GET {path} {params}: {answer.status_code} {answer.text[:300]}")
-    assert answer is not None
-    return latencies, answer
-
-
-class RssSampler(threading.Thread):
-    """The largest resident size of some processes, sampled until stopped."""
-
-    def __init__(self, server: Server, every: float = 0.02) -> None:
-        super().__init__(daemon=True)
-        self.server = server
-        self.every = every
-        self.peak = 0
-        self._done = threading.Event()
-
-    def run(self) -> None:
-        while not self._done.is_set():
-            self.peak = max(self.peak, *self.server.worker_rss(), 0)
-            time.sleep(self.every)
-
-    def stop(self) -> int:
-        self._done.set()
-        self.join()
-        return self.peak
 
 
 def main() -> None:
@@ -177,13 +87,7 @@ def main() -> None:
     url = database_url(args)
     env = server_env(url, TINBAO_SCHEDULER_ENABLED=str(args.scheduler).lower())
     prepare_database(env)
-    count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
-    if count < args.tips and args.generate:
-        print(f"generating {args.tips - count:,} tips (the database holds {count:,})")
-        started = time.perf_counter()
-        tinbao(env, "dev", "generate", "--tips", str(args.tips - count), quiet=False)
-        print(f"generated in {time.perf_counter() - started:.0f} s")
-        count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
+    count = top_up(url, env, args.tips, args.generate)
     report = Report("bench_queue", url, command=command_line())
     if count < args.tips:
         report.line(f"**the database holds {count:,} tips, fewer than {args.tips:,}**")
@@ -200,19 +104,7 @@ def main() -> None:
     rows: list[list[str]] = []
 
     def record(name: str, latencies: list[float], note: str = "") -> None:
-        target = TARGETS.get(name)
-        p95 = percentile(latencies, 95)
-        verdict = "" if target is None else ("met" if p95 <= target else "MISSED")
-        rows.append(
-            [
-                name,
-                ms(percentile(latencies, 50)),
-                ms(p95),
-                ms(max(latencies)),
-                f"<= {ms(target)} ({verdict})" if target else "",
-                note,
-            ]
-        )
+        rows.append(latency_row(name, latencies, TARGETS.get(name), note))
 
     with (
         Server(url, workers=args.workers, env=env) as server,

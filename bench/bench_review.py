@@ -24,21 +24,23 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-from bench_queue import RssSampler, busiest, ensure_user, login, timings
 from harness import (
     ADMIN_PASSWORD,
     Report,
+    RssSampler,
     Server,
     add_database_arguments,
+    busiest,
     command_line,
     database_url,
+    ensure_user,
+    latency_row,
+    login,
     mb,
-    ms,
-    percentile,
     prepare_database,
     server_env,
-    sql,
-    tinbao,
+    timings,
+    top_up,
 )
 
 SUMMARY_TARGET = 0.200
@@ -61,10 +63,7 @@ def main() -> None:
     url = database_url(args)
     env = server_env(url, TINBAO_SCHEDULER_ENABLED="false")
     prepare_database(env)
-    count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
-    if count < args.tips and args.generate:
-        tinbao(env, "dev", "generate", "--tips", str(args.tips - count), quiet=False)
-        count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
+    count = top_up(url, env, args.tips, args.generate)
     report = Report("bench_review", url, command=command_line())
     if count < args.tips:
         report.line(f"**the database holds {count:,} tips, fewer than {args.tips:,}**")
@@ -74,18 +73,7 @@ def main() -> None:
     rows: list[list[str]] = []
 
     def record(name: str, latencies: list[float], target: float | None, note: str) -> None:
-        p95 = percentile(latencies, 95)
-        verdict = "" if target is None else ("met" if p95 <= target else "MISSED")
-        rows.append(
-            [
-                name,
-                ms(percentile(latencies, 50)),
-                ms(p95),
-                ms(max(latencies)),
-                f"<= {ms(target)} ({verdict})" if target else "",
-                note,
-            ]
-        )
+        rows.append(latency_row(name, latencies, target, note))
 
     with (
         Server(url, workers=1, env=env) as server,

@@ -11,7 +11,13 @@ time, ``/similar`` for ``--samples`` different tips:
 
 Baselines on the same server and client: GET /healthz (the floor of client, HTTP and
 framework) and GET /api/v1/tips/{id} (one tip's full record). Prints p50/p95/max and the
-answers' sizes, appends them to bench/results/<date>-<db>.md; asserts no timing.
+answers' sizes, appends them to bench/results/<date>-<db>.md (``--results TOPIC``:
+<date>-TOPIC.md); asserts no timing.
+
+On PostgreSQL, after the timed requests, ``--explain N`` (default 20) runs EXPLAIN (ANALYZE,
+BUFFERS) of the candidate query for N of the sampled tips of each row (bench/similar_plans.py:
+the SQL app.triage.similar builds), with the custom and the generic plan: the time inside the
+database and the buffers touched, which a loaded machine disturbs far less than wall time.
 Target (issue 13): p95 < 100 ms at 1,000,000 tips.
 """
 
@@ -21,7 +27,6 @@ import argparse
 import time
 
 import httpx
-from bench_queue import ensure_user, login, timings
 from harness import (
     ADMIN_PASSWORD,
     Report,
@@ -29,12 +34,16 @@ from harness import (
     add_database_arguments,
     command_line,
     database_url,
+    db_kind,
+    ensure_user,
+    login,
     ms,
     percentile,
     prepare_database,
     server_env,
     sql,
-    tinbao,
+    timings,
+    top_up,
 )
 
 TARGET = 0.100
@@ -64,6 +73,43 @@ def _ids(url: str, where: str, params: list[str], limit: int) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def _plans(report: Report, url: str, rows: list[tuple[str, list[str], str]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) figures of the candidate query, and the busiest commune's
+    first plan as text."""
+    from similar_plans import explain_many
+
+    table = []
+    for name, ids, role in rows:
+        for generic in (False, True):
+            plans = explain_many(url, ids, role, generic=generic)
+            times = [p.execution_ms for p in plans]
+            buffers = sorted(p.shared_hit + p.shared_read for p in plans)
+            table.append(
+                [
+                    name,
+                    "generic" if generic else "custom",
+                    str(len(plans)),
+                    f"{percentile(times, 50):.2f} ms",
+                    f"{percentile(times, 95):.2f} ms",
+                    f"{max(times):.2f} ms",
+                    f"{sum(p.planning_ms for p in plans) / len(plans):.2f} ms",
+                    f"{buffers[len(buffers) // 2]:,} / {buffers[-1]:,}",
+                    f"{sum(p.shared_read for p in plans):,}",
+                ]
+            )
+    report.line("EXPLAIN (ANALYZE, BUFFERS) of the candidate query (time inside PostgreSQL):")
+    header = ["query", "plan", "tips", "p50", "p95", "max", "planning", "buffers p50 / max"]
+    report.table([*header, "blocks read"], table)
+    for name, ids, role in rows[1:3]:
+        plan = explain_many(url, ids[:1], role, generic=role != "admin", text=True)[0]
+        kind = "generic" if role != "admin" else "custom"
+        report.line(f"Plan, {name}, {kind} (tip {ids[0]}):")
+        report.line("```")
+        report.line(plan.text)
+        report.line("```")
+        report.line()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_database_arguments(parser)
@@ -72,16 +118,14 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="tips asked about per row")
     parser.add_argument("--warmup", type=int, default=10, help="untimed calls first")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--explain", type=int, default=20, help="EXPLAIN ANALYZE per row (PG)")
+    parser.add_argument("--results", help="write to bench/results/<date>-RESULTS.md")
     args = parser.parse_args()
     url = database_url(args)
     env = server_env(url, TINBAO_SCHEDULER_ENABLED="false")
     prepare_database(env)
-    count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
-    if count < args.tips and args.generate:
-        print(f"generating {args.tips - count:,} tips (the database holds {count:,})")
-        tinbao(env, "dev", "generate", "--tips", str(args.tips - count), quiet=False)
-        count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
-    report = Report("bench_similar", url, command=command_line())
+    count = top_up(url, env, args.tips, args.generate)
+    report = Report("bench_similar", url, command=command_line(), topic=args.results or "")
     if count < args.tips:
         report.line(f"**the database holds {count:,} tips, fewer than the target {args.tips:,}**")
     busiest = sql(
@@ -147,6 +191,14 @@ def main() -> None:
             latencies, sizes = _each(client, ids, headers, args.warmup)
             record(name, latencies, sizes_note(sizes))
     report.table(["request", "calls", "p50", "p95", "max", "target", "answers"], rows)
+    if args.explain and db_kind(url) == "postgresql":
+        plan_rows = (
+            ("random tips, admin", random_ids, "admin"),
+            (f"busiest commune {commune}, admin", busy_ids, "admin"),
+            (f"busiest commune {commune}, supervisor", busy_ids, "province_supervisor"),
+            ("tips without a commune, admin", unknown_ids, "admin"),
+        )
+        _plans(report, url, [(n, ids[: args.explain], r) for n, ids, r in plan_rows if ids])
     report.save()
 
 

@@ -1,6 +1,6 @@
 """What the benchmarks share: the database to run against, a uvicorn server in a child
-process, the machine's description, resident memory of processes, percentiles and the
-results file (bench/results/<date>-<db>.md).
+process, logging in and timing requests over HTTP, the machine's description, resident memory
+of processes, percentiles and the results file (bench/results/<date>-<db>.md).
 
 Everything runs on loopback (127.0.0.1) against a database of its own: TinBáo's settings
 come from the environment built by :func:`server_env`, with state under ``var/bench/``.
@@ -18,12 +18,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -36,6 +39,7 @@ DEFAULT_URLS = {
 # Must pass the password policy (it may not contain the username "admin").
 ADMIN_PASSWORD = "bench-root-password-0001"
 STAFF_PASSWORD = "bench-staff-password-0001"
+INITIAL_PASSWORD = "bench-initial-password-0001"
 UNLIMITED = "100000000/minute"
 
 
@@ -115,6 +119,36 @@ def sql(url: str, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...
 
     with psycopg.connect(url) as conn:
         return list(conn.execute(query, tuple(params) if params else None).fetchall())
+
+
+def top_up(url: str, env: dict[str, str], tips: int, generate: bool) -> int:
+    """The number of tips in the database, after ``tinbao dev generate`` has topped it up to
+    ``tips`` when ``generate`` is set."""
+    count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
+    if count < tips and generate:
+        print(f"generating {tips - count:,} tips (the database holds {count:,})")
+        started = time.perf_counter()
+        tinbao(env, "dev", "generate", "--tips", str(tips - count), quiet=False)
+        print(f"generated in {time.perf_counter() - started:.0f} s")
+        count = int(sql(url, "SELECT count(*) FROM tips")[0][0])
+    return count
+
+
+def busiest(url: str) -> tuple[str, str]:
+    """The commune police holding the most tips, and the province with the most tips."""
+    unit = sql(
+        url,
+        "SELECT assigned_unit_code, count(*) FROM tips WHERE assigned_unit_code LIKE 'CAX-%' "
+        "GROUP BY assigned_unit_code ORDER BY count(*) DESC LIMIT 1",
+    )
+    province = sql(
+        url,
+        "SELECT province_code, count(*) FROM tips GROUP BY province_code "
+        "ORDER BY count(*) DESC LIMIT 1",
+    )
+    if not unit or not province:
+        raise SystemExit("no tips: run with --generate, or `tinbao dev generate --tips N`")
+    return str(unit[0][0]), str(province[0][0])
 
 
 # --- processes -------------------------------------------------------------------------
@@ -239,6 +273,81 @@ class Server:
         self.stop()
 
 
+class RssSampler(threading.Thread):
+    """The largest resident size of some processes, sampled until stopped."""
+
+    def __init__(self, server: Server, every: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.server = server
+        self.every = every
+        self.peak = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, *self.server.worker_rss(), 0)
+            time.sleep(self.every)
+
+    def stop(self) -> int:
+        self._done.set()
+        self.join()
+        return self.peak
+
+
+# --- requests over HTTP ----------------------------------------------------------------
+
+
+def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
+    answer = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    if answer.status_code != 200:
+        raise SystemExit(f"cannot log in as {username}: {answer.status_code} {answer.text}")
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def ensure_user(client: httpx.Client, admin: dict[str, str], **fields: str) -> dict[str, str]:
+    """Create the user (or find it from an earlier run) and log in. A password the admin set
+    must be replaced by its user before anything else (403 otherwise): a new user changes it
+    from ``INITIAL_PASSWORD`` to ``STAFF_PASSWORD`` first."""
+    body = {"password": INITIAL_PASSWORD, "full_name": f"Bench {fields['role']}", **fields}
+    answer = client.post("/api/v1/users", json=body, headers=admin)
+    if answer.status_code not in (201, 409):
+        raise SystemExit(f"cannot create {fields['username']}: {answer.status_code} {answer.text}")
+    if answer.status_code == 201:
+        first = login(client, fields["username"], INITIAL_PASSWORD)
+        change = {"current_password": INITIAL_PASSWORD, "new_password": STAFF_PASSWORD}
+        client.post("/api/v1/auth/password", json=change, headers=first).raise_for_status()
+    return login(client, fields["username"], STAFF_PASSWORD)
+
+
+def timings(
+    client: httpx.Client,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    params: Any = None,
+    repeat: int,
+    warmup: int,
+    budget: float = 60.0,
+) -> tuple[list[float], httpx.Response]:
+    """``repeat`` timed calls after ``warmup`` untimed ones; a slow request stops after
+    ``budget`` seconds of timed calls (at least 5 calls), so a missed target cannot make the
+    run last for hours."""
+    answer = None
+    for _ in range(warmup):
+        answer = client.get(path, headers=headers, params=params)
+    latencies: list[float] = []
+    for _ in range(repeat):
+        if len(latencies) >= 5 and sum(latencies) > budget:
+            break
+        started = time.perf_counter()
+        answer = client.get(path, headers=headers, params=params)
+        latencies.append(time.perf_counter() - started)
+        if answer.status_code != 200:
+            raise SystemExit(f"GET {path} {params}: {answer.status_code} {answer.text[:300]}")
+    assert answer is not None
+    return latencies, answer
+
+
 # --- figures -----------------------------------------------------------------------------
 
 
@@ -249,6 +358,22 @@ def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
+
+
+def latency_row(
+    name: str, latencies: Sequence[float], target: float | None, note: str
+) -> list[str]:
+    """A results-table row: name, p50, p95, max, the p95 target and whether it was met, note."""
+    p95 = percentile(latencies, 95)
+    verdict = "" if target is None else ("met" if p95 <= target else "MISSED")
+    return [
+        name,
+        ms(percentile(latencies, 50)),
+        ms(p95),
+        ms(max(latencies)),
+        f"<= {ms(target)} ({verdict})" if target else "",
+        note,
+    ]
 
 
 def ms(seconds: float) -> str:

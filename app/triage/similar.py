@@ -94,7 +94,8 @@ def _place(tip: Tip, c: _Candidate, distance: float | None) -> float:
     return NEIGHBOUR if c.commune_code is not None and tip.commune_code is not None else 0.0
 
 
-def _score(tip: Tip, c: _Candidate) -> SimilarTip:
+def _score(tip: Tip, c: _Candidate) -> tuple[float, float | None]:
+    """The candidate's score (rounded as answered) and the distance between the points."""
     distance = None
     if None not in (tip.lat, tip.lon, c.lat, c.lon):
         distance = distance_m(tip.lat, tip.lon, c.lat, c.lon)  # type: ignore[arg-type]
@@ -106,10 +107,14 @@ def _score(tip: Tip, c: _Candidate) -> SimilarTip:
         "category": 1.0 if c.category_code == tip.category_code else 0.0,
     }
     score = sum(WEIGHTS[k] * v for k, v in parts.items())
+    return round(min(1.0, score), 3), distance
+
+
+def _answer(c: _Candidate, score: float, distance: float | None) -> SimilarTip:
     return SimilarTip(
         id=c.id,
         reference=c.reference,
-        score=round(min(1.0, score), 3),
+        score=score,
         distance_m=round(distance, 1) if distance is not None else None,
         created_at=c.created_at,
         status=TipStatus(c.status),
@@ -176,8 +181,10 @@ async def similar_tips(
         candidates = [_Candidate(**row) for row in rows.mappings()]
     else:
         candidates = await _nearest_in_time(session, query, tip)
-    scored = [_score(tip, c) for c in candidates]
+    # Only the answered few become response models (up to CANDIDATES are scored).
+    scored = [(c, *_score(tip, c)) for c in candidates]
     found = sorted(
-        (s for s in scored if s.score >= MIN_SCORE), key=lambda s: (-s.score, s.created_at, s.id)
+        (row for row in scored if row[1] >= MIN_SCORE),
+        key=lambda row: (-row[1], row[0].created_at, row[0].id),
     )
-    return found[:limit]
+    return [_answer(c, score, distance) for c, score, distance in found[:limit]]
