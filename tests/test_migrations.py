@@ -217,3 +217,70 @@ def test_free_text_movement_models_become_codes(empty_engine: Engine) -> None:
         "t2": "Tổ an ninh nhân dân tự quản",
         "t3": "Mô hình riêng",
     }
+
+
+def test_province_marker_is_filled_by_the_rule(empty_engine: Engine) -> None:
+    """Migration 0012 fills ``tip_provinces`` from the existing tips by the province rule: the
+    place, the unit holding the tip, every unit whose register it is in; downgrade drops it."""
+    _run(empty_engine, "upgrade", "0011_notifops_outbox_pending")
+    for code in ("01", "79", "48"):
+        _row(empty_engine, "provinces", code=code, name=code, type="tinh")
+    for unit, province in (("CAX-1", "01"), ("CAT-79", "79"), ("CAT-48", "48")):
+        _row(empty_engine, "police_units", code=unit, province_code=province, kind="provincial")
+    _row(empty_engine, "categories", code="other", kind="security_order")
+    from datetime import UTC, datetime
+
+    received = datetime(2025, 6, 1, 3, tzinfo=UTC)
+    # t1: placed in 01, held by 01; t2: placed in 01, moved to 79 (registered in both);
+    # t3: placed in 48, held by 79 (registered there only).
+    for tip_id, province, unit in (
+        ("t1", "01", "CAX-1"),
+        ("t2", "01", "CAT-79"),
+        ("t3", "48", "CAT-79"),
+    ):
+        _row(
+            empty_engine,
+            "tips",
+            id=tip_id,
+            reference=f"TB-{tip_id}",
+            receipt_hash=tip_id,
+            register_number=tip_id,
+            category_code="other",
+            province_code=province,
+            assigned_unit_code=unit,
+            status="received",
+            kind="security_order",
+            tip_type="phan_anh",
+            channel="web",
+            first_received_at=received,
+        )
+    for seq, (tip_id, unit) in enumerate(
+        (("t1", "CAX-1"), ("t2", "CAX-1"), ("t2", "CAT-79"), ("t3", "CAT-79")), start=1
+    ):
+        _row(
+            empty_engine,
+            "register_entries",
+            id=seq,
+            tip_id=tip_id,
+            unit_code=unit,
+            year=2025,
+            seq=seq,
+            register_number=f"{unit}/2025/{seq}",
+        )
+    _run(empty_engine, "upgrade", "head")
+    with empty_engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT tip_id, province_code, first_received_at FROM tip_provinces")
+        ).all()
+    assert {(r[0], r[1]) for r in rows} == {
+        ("t1", "01"),
+        ("t2", "01"),
+        ("t2", "79"),
+        ("t3", "48"),
+        ("t3", "79"),
+    }
+    assert all(str(r[2]).startswith("2025-06-01 03:00:00") for r in rows)
+    _run(empty_engine, "downgrade", "0011_notifops_outbox_pending")
+    assert "tip_provinces" not in inspect(empty_engine).get_table_names()
+    _run(empty_engine, "upgrade", "head")
+    assert "tip_provinces" in inspect(empty_engine).get_table_names()

@@ -83,6 +83,7 @@ from app.core.db import utcnow
 from app.core.principal import Principal
 from app.reference_data import DEPARTMENTS, police_name
 from app.tips.models import Tip
+from app.tips.provinces import record_provinces, tips_of_units
 from app.units.models import PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, department_unit_code, provincial_unit_code
 
@@ -200,6 +201,8 @@ async def _move_commune_to(ctx: ChangeContext, commune: Commune, province_code: 
     if unit is not None:
         unit.province_code = province_code
         unit.parent_code = provincial_unit_code(province_code)
+        # What the unit holds or held now counts for its new province, no longer the old one.
+        await record_provinces(ctx.session, tips_of_units([unit.code]))
 
 
 def _set_province_names(province: Province, new: NewProvince) -> None:

@@ -31,6 +31,7 @@ from app.core.errors import ValidationFailed
 from app.core.principal import Principal
 from app.reference_data import police_name
 from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
+from app.tips.provinces import record_provinces
 from app.triage.workflow import TERMINAL_STATUSES
 from app.units.deadlines import LOCAL_TZ
 from app.units.models import PoliceUnit, UnitKind
@@ -268,6 +269,7 @@ async def move_tips(
             for tip_id, number in zip(ids, numbers, strict=True)
         ],
     )
+    await record_provinces(session, ids)  # the new unit's province counts them now
     ctx.reroutes[(from_unit, to_unit)] += len(ids)
 
 

@@ -32,6 +32,7 @@ from app.devdata.shapes import (
 )
 from app.models import Base
 from app.tips.models import RegisterCounter
+from app.tips.provinces import record_provinces_sync
 
 TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tips", TIP_COLUMNS),
@@ -40,6 +41,11 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tip_events", EVENT_COLUMNS),
     ("tip_watchers", WATCHER_COLUMNS),
 )
+
+_TIP_ID = TIP_COLUMNS.index("id")
+# Also vacuumed after a load: index-only scans of the province rule's rows need the
+# visibility map.
+DERIVED_TABLES = ("tip_provinces",)
 
 
 def check_columns() -> None:
@@ -153,6 +159,8 @@ class BulkWriter:
             [(first_event + i, first_event + i, *row) for i, row in enumerate(events)],
         )
         self._copy("tip_watchers", WATCHER_COLUMNS, batch.watchers)
+        # The province rule's stored rows, by the rule itself (set-based, from the rows above).
+        record_provinces_sync(self.conn, [row[_TIP_ID] for row in batch.tips])
         self._save_counters(batch.counters)
         return batch.rows
 
@@ -186,7 +194,7 @@ class BulkWriter:
 def vacuum_analyze(engine: Engine) -> None:
     """Fresh planner statistics (and, on PostgreSQL, the visibility map and hint bits), so
     that the first queries after a load are not the ones paying for it."""
-    tables = ", ".join(name for name, _ in TABLES)
+    tables = ", ".join([*(name for name, _ in TABLES), *DERIVED_TABLES])
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f"VACUUM (ANALYZE) {tables}"))

@@ -43,9 +43,9 @@ from app.integration.models import (
     WebhookSubscription,
 )
 from app.integration.schemas import PUBLISHED_EVENT_TYPES, FeedEvent
-from app.scope.province import provinces_of_tips
 from app.scope.visibility import visible_tips_clause
 from app.tips.models import Tip, TipEvent
+from app.tips.provinces import provinces_of_tips
 
 # TipEvent columns and ``data`` keys a feed item may carry: codes, statuses, ids, times.
 _EVENT_COLUMNS = ("unit_code", "from_status", "to_status", "public_status")
@@ -203,7 +203,7 @@ def _matches(
     """A subscription receives what happened from its creation on (an event written just
     before it, and sequenced after, is history: the feed has it). A subscription of a
     province sees what its supervisors see: the province's tips (``provinces``:
-    app.scope.province.provinces_of_tips), and every reference change (``provinces`` None)."""
+    app.tips.provinces.provinces_of_tips), and every reference change (``provinces`` None)."""
     return (event.type in subscription.events and event.at >= subscription.created_at) and (
         subscription.province_code is None
         or provinces is None

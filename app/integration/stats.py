@@ -2,7 +2,7 @@
 
 What is counted (written into the OpenAPI description too):
 
-* A tip belongs to a province by the one rule of app.scope.province (it took place there, or
+* A tip belongs to a province by the one rule of app.tips.provinces (it took place there, or
   a unit of the province holds or held it) and to the unit that holds it now
   (``assigned_unit_code``); the window applies to when it was first received
   (``first_received_at``, see app.integration.summary). Every tip counts, merged duplicates

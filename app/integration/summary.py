@@ -27,8 +27,8 @@ from app.accounts.models import MovementModel, Organization
 from app.admin_units.models import Province
 from app.core.errors import ValidationFailed, msg
 from app.integration.periods import VN_UTC_OFFSET_HOURS, Window
-from app.scope.province import in_province_received
 from app.tips.models import Tip
+from app.tips.provinces import in_province_received
 from app.units.models import Category, PoliceUnit
 
 MAX_DIMENSIONS = 2
@@ -144,12 +144,18 @@ class Group:
 
 
 def conditions(filters: Filters, window: Window) -> list[ColumnElement[bool]]:
-    """WHERE conditions on ``Tip`` (the window on the first receipt)."""
+    """WHERE conditions on ``Tip`` (the window on the first receipt).
+
+    With a province, the window is the province rule's (its stored rows carry the first
+    receipt): repeated on ``tips``, it would let PostgreSQL prefer reading the window's tips
+    nationwide to the province's range.
+    """
     where: list[ColumnElement[bool]] = []
     if filters.province_code is not None:
         where.append(
             in_province_received(filters.province_code, start=window.start, end=window.end)
         )
+        window = Window()
     if filters.unit_code is not None:
         where.append(Tip.assigned_unit_code == filters.unit_code)
     if filters.organizations is not None:

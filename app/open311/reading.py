@@ -1,6 +1,6 @@
 """Reading service requests (GET requests, one request, tokens) for an Open311 key.
 
-A key reads its province's tips (app.scope.province), like a province analyst. What it
+A key reads its province's tips (app.tips.provinces), like a province analyst. What it
 learns of a tip it did not file itself is what the public timeline says: no free text, no
 street address and no point; the free-text address, the exact point, the description and
 the staff's ``outcome_summary`` only of the requests that key filed (API.md, Reporter
@@ -24,8 +24,8 @@ from app.core.i18n import Lang
 from app.core.time import as_utc
 from app.open311.schemas import ServiceRequestOut, TokenOut
 from app.open311.service import CLOSED_STATUSES, date_text, pick_text
-from app.scope.province import in_province
 from app.tips.models import PublicStatus, Tip, TipStatus
+from app.tips.provinces import in_province
 from app.tips.status import PUBLIC_STATUS_MESSAGES, public_status_for
 from app.units.models import Category, PoliceUnit
 

@@ -5,7 +5,7 @@ It owns no business rule. Intake goes through ``app.tips.intake.create_tip`` (ch
 
 Decisions where the spec leaves room:
 
-* **Scope.** An ``open311_client`` key reads the tips of its province (app.scope.province:
+* **Scope.** An ``open311_client`` key reads the tips of its province (app.tips.provinces:
   the place is in it, or a unit of the province holds or held the tip), like a province
   analyst; others answer 404 (reading: app.open311.reading). The street address, the point,
   the description and the staff's outcome summary only of the requests the key filed. It

@@ -8,7 +8,7 @@ Seeing (the SQL clause every tip lookup and list goes through):
   (every unit that held a tip has an entry in its register, so the former unit keeps sight of
   what it handed on, which is how it answers for its part of the history);
 * ``province_supervisor`` / ``analyst`` (users and analyst API keys) — their province's tips
-  (app.scope.province: the place is in it, or one of its units holds or held the tip);
+  (app.tips.provinces: the place is in it, or one of its units holds or held the tip);
 * ``front_member`` — tips of their organization and of the organizations below it, and only
   through ``/api/v1/front/tips``.
 
@@ -32,8 +32,8 @@ from app.accounts.models import Role
 from app.accounts.organizations import organization_subtree
 from app.core.errors import Forbidden, msg
 from app.core.principal import Principal
-from app.scope.province import in_province
 from app.tips.models import RegisterEntry, Tip, TipWatcher, WatchReason
+from app.tips.provinces import in_province
 from app.units.models import PoliceUnit
 
 UNIT_ROLES = frozenset({Role.officer.value, Role.unit_lead.value})

@@ -358,3 +358,23 @@ class IntakeRecord(TimestampMixin, Base):
     place: Mapped[str] = mapped_column(String(300))
     recorded: Mapped[bool] = mapped_column(default=False)  # audio/video recording made
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+class TipProvince(Base):
+    """The province rule (app.tips.provinces) evaluated and stored: one row for each province
+    a tip belongs to, written by that module in the transaction of every write that changes
+    a tip's place, holder or register, or a unit's province. Statistics and reviews find a
+    province's tips of a window here with one index range scan.
+
+    ``first_received_at`` is the tip's own (set at intake, never changed afterwards), copied so
+    that the (province, window) range needs no visit to ``tips``.
+    """
+
+    __tablename__ = "tip_provinces"
+    __table_args__ = (
+        Index("ix_tip_provinces_province_received", "province_code", "first_received_at", "tip_id"),
+    )
+
+    tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), primary_key=True)
+    first_received_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import dialect
 from app.core.time import local_day
 from app.tips.models import RegisterCounter, RegisterEntry, Tip
+from app.tips.provinces import record_provinces
 
 
 async def enter_in_register(
@@ -19,8 +20,9 @@ async def enter_in_register(
     Numbers are gapless and unique per unit and year: one upsert creates the counter row at 1
     or increments it (``INSERT … ON CONFLICT DO UPDATE … RETURNING``), which holds its row
     lock (PostgreSQL) or the database write lock (SQLite) until the transaction ends; a
-    rolled-back intake gives its number back. Sets ``tip.register_number`` and flushes (so a
-    new tip is written); the entry is added to the session for the caller's next flush.
+    rolled-back intake gives its number back. Sets ``tip.register_number``, writes the tip
+    and the entry, and brings the tip's provinces (app.tips.provinces) up to date: the unit
+    that receives it, and its place, count.
     """
     year = local_day(at).year
     stmt = dialect.insert(session, RegisterCounter).values(
@@ -46,4 +48,5 @@ async def enter_in_register(
         registered_at=at,
     )
     session.add(entry)
+    await record_provinces(session, [tip.id])
     return entry

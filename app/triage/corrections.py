@@ -39,6 +39,7 @@ from app.core.errors import Forbidden, InvalidTransition, ValidationFailed, msg
 from app.core.time import as_utc, as_utc_or_none, utcnow
 from app.tips.intake_rules import TIP_TYPES_BY_KIND, place_of_location
 from app.tips.models import Tip, TipStatus, TipType, TipWatcher, WatchReason
+from app.tips.provinces import record_provinces
 from app.tips.timeline import record_event
 from app.triage.deadlines import compute_deadlines, load_calendar
 from app.triage.handover import hand_over
@@ -185,6 +186,8 @@ async def correct(
         [Tip.status == tip.status, Tip.assigned_unit_code == tip.assigned_unit_code],
         {**first_response(tip, now), **values},
     )
+    if "province_code" in values:  # the place is one of the rule's three grounds
+        await record_provinces(session, [tip.id])
     event = record_event(
         session, tip=tip, actor=actor, type="tip.corrected", at=now, note=data.reason
     )

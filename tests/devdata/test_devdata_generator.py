@@ -136,6 +136,32 @@ def test_register_numbers_are_gapless_per_unit_and_year(
         assert tip["assigned_unit_code"] == entry["unit_code"]
 
 
+def test_the_province_rule_is_stored_for_every_generated_tip(
+    generated: list[GenerationReport], sync_engine: Engine
+) -> None:
+    """The generator writes ``tip_provinces`` as intake and transfers do: the rule (the place,
+    the unit holding it, every unit whose register it is in), computed here in plain SQL."""
+    by_rule = {
+        (r["tip_id"], r["province_code"])
+        for r in _rows(
+            sync_engine,
+            "SELECT id AS tip_id, province_code FROM tips "
+            "UNION SELECT t.id, u.province_code FROM tips t "
+            "JOIN police_units u ON u.code = t.assigned_unit_code "
+            "UNION SELECT r.tip_id, u.province_code FROM register_entries r "
+            "JOIN police_units u ON u.code = r.unit_code",
+        )
+    }
+    stored = _rows(
+        sync_engine,
+        "SELECT p.tip_id, p.province_code, p.first_received_at, t.first_received_at AS own "
+        "FROM tip_provinces p JOIN tips t ON t.id = p.tip_id",
+    )
+    assert {(r["tip_id"], r["province_code"]) for r in stored} == by_rule
+    assert len({r["tip_id"] for r in stored}) == TIPS
+    assert all(_as_utc(r["first_received_at"]) == _as_utc(r["own"]) for r in stored)
+
+
 def test_statuses_outcomes_and_timelines_are_consistent(
     generated: list[GenerationReport], sync_engine: Engine
 ) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.tips.models import Tip, TipEvent
+from app.tips.provinces import record_provinces
 
 HCMC = "79"
 HANOI = "01"
@@ -67,6 +68,8 @@ def tip_row(
 async def make_tip(db: AsyncSession, **fields: Any) -> Tip:
     tip = tip_row(**fields)
     db.add(tip)
+    await db.flush()  # the id
+    await record_provinces(db, [tip.id])  # what intake writes with a tip
     await db.commit()
     return tip
 
@@ -74,6 +77,8 @@ async def make_tip(db: AsyncSession, **fields: Any) -> Tip:
 async def make_tips(db: AsyncSession, specs: list[dict[str, Any]]) -> list[Tip]:
     tips = [tip_row(**spec) for spec in specs]
     db.add_all(tips)
+    await db.flush()  # the ids
+    await record_provinces(db, [tip.id for tip in tips])  # what intake writes with a tip
     await db.commit()
     return tips
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.accounts.models import MovementModel, Organization
 from app.core.time import as_utc
 from app.tips.models import RegisterEntry, Tip
+from app.tips.provinces import record_provinces
 from app.units.models import Category, PoliceUnit
 from tests.accounts.helpers import auth_headers, make_organization, make_user
 from tests.integration.helpers import (
@@ -191,6 +192,7 @@ async def reviewed(db) -> Fixture:
             ),
         ]
     )
+    await record_provinces(db, [t.id for t in rows])  # as entering a register does
     await db.commit()
     return Fixture(tips, province_org, commune_org, women, youth)
 
@@ -451,6 +453,7 @@ async def test_a_tip_the_province_only_held_before_counts_there(client, db, app)
             register(older, BA_DINH_UNIT, vn("2026-01-02 09:00")),
         ]
     )
+    await record_provinces(db, [handed_on.id, older.id])  # as entering a register does
     await db.commit()
     headers = auth_headers(app, await make_user(db, role="analyst", province_code=HCMC))
 

@@ -1,0 +1,214 @@
+"""Which tips belong to a province: the one rule (API.md), used by the queue, statistics and
+the SLA report, the CSV export, the review workbook, the change feed and its webhooks, and
+Open311.
+
+A tip belongs to province P when it took place in P (``tips.province_code``), or a unit of P
+holds it now (``assigned_unit_code``) or held it before (an entry in that unit's register:
+every unit that receives a tip, at intake or by transfer, enters it there). A unit's province
+is its current one (``police_units.province_code``).
+
+The rule is also kept evaluated, as data: ``tip_provinces`` holds one row per tip and province
+it belongs to (:func:`record_provinces` writes it from :func:`rule_rows`, the rule as a query).
+Every write that changes what the rule reads calls it in its own transaction: entering a tip
+in a register (intake, transfer, a correction's re-routing: ``app.tips.register``), a
+correction of the place (``app.triage.corrections``), the bulk moves of a change-set
+(``app.administration``: units' tips, communes' units moving province), and the generator of
+test data (``app.devdata``). ``in_province`` (queues, Open311) evaluates the rule itself;
+``in_province_received`` (statistics, reviews) reads the stored rows by
+``(province_code, first_received_at)``.
+
+This module lives beside the tips because intake writes the rows (``app.tips`` may not import
+``app.scope``); ``app.scope.province`` holds who may change a province's reference data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Executable,
+    Select,
+    delete,
+    exists,
+    or_,
+    select,
+    true,
+    union,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from app.core import dialect
+from app.tips.models import RegisterEntry, Tip, TipProvince
+from app.units.models import PoliceUnit
+
+# Ids per statement when tips are named one by one (well under SQLite's 32,766 parameters).
+ID_CHUNK = 1000
+
+
+class _InProvinceUnits(ColumnElement[bool]):
+    """``column`` is the code of one of the province's police units.
+
+    PostgreSQL: ``column = ANY(ARRAY(SELECT ...))``, which the planner treats as a list of
+    values known at run time and can look up in an index on ``column`` inside an OR (a
+    BitmapOr with the province branch); ``column IN (SELECT ...)`` there is a hashed
+    subplan that forces a scan. Other databases: ``IN (SELECT ...)``.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True
+    # Part of the statement cache key, so each province's query binds its own code.
+    _traverse_internals = [  # noqa: RUF012 (as SQLAlchemy declares it)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("units", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnClause[Any] | Any, province: str) -> None:
+        self.column = column
+        self.units = select(PoliceUnit.code).where(PoliceUnit.province_code == province)
+
+
+@compiles(_InProvinceUnits)
+def _compile_in_province_units(element: _InProvinceUnits, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column.in_(element.units), **kw))
+
+
+@compiles(_InProvinceUnits, "postgresql")
+def _compile_in_province_units_pg(element: _InProvinceUnits, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    units = compiler.process(element.units, **kw)
+    return f"{column} = ANY(ARRAY({units}))"
+
+
+def in_province(province: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``Tip``: the tip belongs to ``province`` (see the module's rule)."""
+    return or_(
+        Tip.province_code == province,
+        _InProvinceUnits(Tip.assigned_unit_code, province),
+        exists().where(
+            RegisterEntry.tip_id == Tip.id,
+            _InProvinceUnits(RegisterEntry.unit_code, province),
+        ),
+    )
+
+
+def in_province_received(
+    province: str, *, start: datetime | None, end: datetime | None
+) -> ColumnElement[bool]:
+    """The same rule as ``in_province``, for tips first received in ``[start, end)`` (either
+    side may be open): statistics and reviews.
+
+    ``tips.id IN`` the stored rows of ``province`` in the window: one range of
+    ``ix_tip_provinces_province_received`` (index only), then the tips by primary key. The
+    window is on the stored copy of ``first_received_at``; callers need not repeat it on
+    ``tips`` (doing so lets PostgreSQL prefer reading the window's tips nationwide).
+    """
+    marked = select(TipProvince.tip_id).where(TipProvince.province_code == province)
+    if start is not None:
+        marked = marked.where(TipProvince.first_received_at >= start)
+    if end is not None:
+        marked = marked.where(TipProvince.first_received_at < end)
+    return Tip.id.in_(marked)
+
+
+def rule_rows(tips: ColumnElement[bool] | None = None) -> CompoundSelect:
+    """The rule as rows ``(tip_id, province_code, first_received_at)``, one per tip and
+    province, for the tips ``tips`` selects (a condition on ``Tip.id``; None: every tip).
+
+    Each branch reads ``tips`` (a UNION removes the repeats).
+    """
+    where = [] if tips is None else [tips]
+    placed = select(Tip.id, Tip.province_code, Tip.first_received_at).where(*where)
+    holds = (
+        select(Tip.id, PoliceUnit.province_code, Tip.first_received_at)
+        .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
+        .where(*where)
+    )
+    held = (
+        select(RegisterEntry.tip_id, PoliceUnit.province_code, Tip.first_received_at)
+        .join(Tip, Tip.id == RegisterEntry.tip_id)
+        .join(PoliceUnit, PoliceUnit.code == RegisterEntry.unit_code)
+        .where(*where)
+    )
+    return union(placed, holds, held)
+
+
+def _record_statements(
+    bind: AsyncSession | Connection, tips: ColumnElement[bool]
+) -> tuple[Executable, Executable]:
+    rows = rule_rows(tips).subquery("rule")
+    forget = delete(TipProvince).where(
+        TipProvince.tip_id.in_(select(Tip.id).where(tips)).self_group()
+    )
+    write = (
+        dialect.insert(bind, TipProvince)
+        .from_select(
+            ["tip_id", "province_code", "first_received_at"],
+            # WHERE: SQLite reads ``… FROM rule ON CONFLICT`` as a join without one.
+            select(rows.c[0], rows.c[1], rows.c[2]).where(true()),
+        )
+        .on_conflict_do_nothing()
+    )
+    return forget, write
+
+
+def _conditions(tips: Sequence[str] | Select[Any] | CompoundSelect) -> list[ColumnElement[bool]]:
+    if isinstance(tips, (Select, CompoundSelect)):
+        return [Tip.id.in_(tips)]
+    ids = sorted(set(tips))
+    return [Tip.id.in_(ids[i : i + ID_CHUNK]) for i in range(0, len(ids), ID_CHUNK)]
+
+
+async def record_provinces(
+    session: AsyncSession, tips: Sequence[str] | Select[Any] | CompoundSelect
+) -> None:
+    """Bring the stored rows of ``tips`` (ids, or a SELECT of ids) up to the rule, in the
+    caller's transaction: the rows of those tips are replaced by :func:`rule_rows`.
+
+    Pending changes are flushed first (a register entry added to the session counts).
+    """
+    await session.flush()
+    for condition in _conditions(tips):
+        for statement in _record_statements(session, condition):
+            await session.execute(statement)
+
+
+def record_provinces_sync(conn: Connection, tips: Sequence[str]) -> None:
+    """:func:`record_provinces` on a synchronous connection (the bulk generator)."""
+    for condition in _conditions(tips):
+        for statement in _record_statements(conn, condition):
+            conn.execute(statement)
+
+
+def tips_of_units(unit_codes: Iterable[str]) -> CompoundSelect:
+    """The ids of the tips a unit among ``unit_codes`` holds or held: those whose provinces
+    change when the units move to another province."""
+    codes = sorted(set(unit_codes))
+    return union(
+        select(Tip.id).where(Tip.assigned_unit_code.in_(codes)),
+        select(RegisterEntry.tip_id).where(RegisterEntry.unit_code.in_(codes)),
+    )
+
+
+async def provinces_of_tips(session: AsyncSession, tip_ids: Iterable[str]) -> dict[str, set[str]]:
+    """For each tip, every province it belongs to (the same rule, as data: for matching
+    webhook subscriptions to events in memory)."""
+    ids = list(set(tip_ids))
+    if not ids:
+        return {}
+    provinces: dict[str, set[str]] = {tip_id: set() for tip_id in ids}
+    for chunk in range(0, len(ids), ID_CHUNK):
+        rows = rule_rows(Tip.id.in_(ids[chunk : chunk + ID_CHUNK])).subquery("rule")
+        query = select(rows.c[0], rows.c[1])
+        for tip_id, province in (await session.execute(query)).tuples():
+            provinces[tip_id].add(province)
+    return provinces
