@@ -22,8 +22,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import add_database_arguments, database_url, server_env  # noqa: E402
-from loadgen import intake_bodies  # noqa: E402
+from harness import add_database_arguments, database_url, server_env
+from loadgen import intake_bodies
 
 
 def normalise(statement: str) -> str:
