@@ -307,9 +307,10 @@ def main() -> None:
     stats0 = db_stats(url) if pg else {}
     acknowledged: list[str] = []
     with Server(url, workers=args.workers, env=env) as server:
+        settings_note = ", " + ", ".join(args.server_env) if extra else ""
         report.line(
             f"server: {args.workers} uvicorn worker(s), scheduler "
-            f"{'on' if args.scheduler else 'off'}{', ' + ', '.join(args.server_env) if extra else ''}; "
+            f"{'on' if args.scheduler else 'off'}{settings_note}; "
             f"client: 1 process, {args.concurrency} connections; database: {db_kind(url)} "
             f"with {before:,} tips"
         )
@@ -383,14 +384,15 @@ def main() -> None:
             f"{'met' if peak_rate >= 0.4 * bench['tps'] else 'MISSED'}); peer / pgbench: "
             f"{peer_rate / bench['tps']:.1%}",
             f"- CPU per tip at peak, serving process: app {per_tip(app_cpu, ok_count(peak, '201'))}"
-            f" (target <= 1 ms: {'met' if app_cpu / max(1, ok_count(peak, '201')) <= 0.001 else 'MISSED'}),"
+            f" (target <= 1 ms: {'met' if app_cpu <= 0.001 * ok_count(peak, '201') else 'MISSED'}),"
             f" peer {per_tip(peer_cpu, ok_count(peer_peak, '201'))}",
             f"- CPU per tip at peak, PostgreSQL backends: app "
             f"{per_tip(app_backends, ok_count(peak, '201'))}, peer "
             f"{per_tip(peer_backends, ok_count(peer_peak, '201'))}, pgbench "
             f"{per_tip(bench['backend_cpu'], bench['count'])}",
             f"- pg_stat_database per tip: app (all its phases, background runner included) "
-            f"{stats_delta(stats0, stats1, app_tips)}; peer {stats_delta(stats1, stats2, peer_tips)}; "
+            f"{stats_delta(stats0, stats1, app_tips)}; "
+            f"peer {stats_delta(stats1, stats2, peer_tips)}; "
             f"pgbench {bench['stats']}",
         ]
     else:
