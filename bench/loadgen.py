@@ -151,6 +151,8 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.reader is not None and self.reader.at_eof():
+            self.close()  # the server closed it while idle (keep-alive timeout): a new one
         if self.reader is None or self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         return self.reader, self.writer
