@@ -169,7 +169,7 @@ class Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 180.0) -> None:
         self.port = free_port()
         command = [
             str(VENV_BIN / "python"),
