@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import api_router
-from app.core import body_limits, snapshots
+from app.core import admission, body_limits, snapshots
 from app.core.bodies import JsonBodyCheck
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
     # Inside the metrics: they count its 413, 408 and 499.
     body_limits.install(app, settings, multipart_cap=upload_limits(settings).max_request_bytes)
+    admission.install(app, settings)  # before the body is read; inside the metrics
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:

@@ -1,4 +1,4 @@
-"""Intake throughput: POST /api/v1/tips against a real server, compared with a trivial endpoint.
+"""Intake throughput: POST /api/v1/tips against a real server, beside its baselines.
 
 Starts uvicorn (``--workers``) on a random 127.0.0.1 port against SQLite or PostgreSQL, with
 the rate limits raised out of the way, and drives it from a separate load-generator process
@@ -11,8 +11,22 @@ the rate limits raised out of the way, and drives it from a separate load-genera
 4. the database afterwards: exactly the acknowledged tips are there (by reference), and
    every unit's register is still gapless.
 
+On PostgreSQL, in the same run and from the same client, the baselines of issue 17:
+
+5. the peer (bench/peer_intake.py): a hand-written FastAPI endpoint on raw asyncpg running
+   the statements one tip costs in TinBáo in one transaction, into peer_* tables made like
+   the real ones: its peak and its latency at 80 % of its peak;
+6. pgbench running the same transaction (bench/intake.pgbench) with as many clients as the
+   app's pool can hold (20).
+
+For each: the rate, the ratios, CPU per tip of the serving process (its own CPU time, psutil)
+and of PostgreSQL's backends (by ps title), statements per tip (counted on the app's engine by
+bench/intake_sql.py; pg_stat_statements is not loaded on this server) and pg_stat_database's
+commits and rows per tip. The steady run is repeated ``--runs`` times (p99 in each).
+
 Prints the figures and appends them to bench/results/<date>-<db>.md. Asserts no timing.
-Targets (bench/README.md): intake >= 50 % of the trivial rate; p99 < 100 ms at 80 % of peak.
+Targets: intake >= 100 % of the peer and >= 40 % of pgbench, worker CPU <= 1 ms per tip,
+p99 < 100 ms at 80 % of peak in every run.
 """
 
 from __future__ import annotations
@@ -22,6 +36,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +55,17 @@ from harness import (
     prepare_database,
     server_env,
     sql,
+)
+from intake_peers import (
+    Peer,
+    backend_cpu,
+    backend_delta,
+    db_stats,
+    dbname,
+    pgbench,
+    process_cpu,
+    setup_peer,
+    stats_delta,
 )
 
 
@@ -83,8 +109,17 @@ def errors(result: dict[str, Any], status: str) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(wrong.items())) or "0"
 
 
+def ok_latencies(result: dict[str, Any], status: str) -> list[float]:
+    """Latencies of the answers with ``status`` (a 503 service_busy is quick: it would
+    flatter the percentiles)."""
+    codes = result.get("codes") or []
+    if not codes:
+        return list(result["latencies"])
+    return [t for t, c in zip(result["latencies"], codes, strict=True) if str(c) == status]
+
+
 def row(name: str, result: dict[str, Any], status: str) -> list[str]:
-    latencies = result["latencies"]
+    latencies = ok_latencies(result, status)
     rate = ok_count(result, status) / result["elapsed"]
     return [
         name,
@@ -157,6 +192,76 @@ def profile(server: Server, seconds: float, name: str, fmt: str) -> subprocess.P
     )
 
 
+def statements_per_tip(env: dict[str, str], url: str) -> str:
+    """bench/intake_sql.py in a child process: what one tip sends, on the app's engine."""
+    done = subprocess.run(
+        [
+            str(VENV_BIN / "python"),
+            str(ROOT / "bench" / "intake_sql.py"),
+            f"--database-url={url}",
+            "--tips=40",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("statements per tip")]
+    return lines[-1].split(": ", 1)[1] if lines else f"? ({done.stderr.strip()[-200:]})"
+
+
+def slow_seconds(result: dict[str, Any], share: float = 0.01) -> str:
+    """When the slowest ``share`` of an open-loop run's requests were due (second of the run:
+    count), so stalls that come in bursts show as such."""
+    pairs = sorted(zip(result["latencies"], result["sent_at"], strict=True), reverse=True)
+    slow = pairs[: max(1, int(len(pairs) * share))]
+    buckets: dict[int, int] = {}
+    for _, at in slow:
+        buckets[int(at)] = buckets.get(int(at), 0) + 1
+    return ", ".join(f"{sec}s: {n}" for sec, n in sorted(buckets.items()))
+
+
+def measured_peak(
+    target: Any, scenario_seed: int, args: argparse.Namespace, name: str, url: str
+) -> tuple[dict[str, Any], float, float]:
+    """A closed-loop intake peak; (result, CPU s of the serving process, CPU s of backends)."""
+    pids = target.worker_pids()
+    cpu0, back0 = process_cpu(pids), backend_cpu(name) if db_kind(url) == "postgresql" else {}
+    result = load(
+        target,
+        "intake",
+        count=args.requests,
+        duration=args.duration,
+        concurrency=args.concurrency,
+        seed=scenario_seed,
+    )
+    cpu = process_cpu(pids) - cpu0
+    back = backend_delta(back0, backend_cpu(name)) if db_kind(url) == "postgresql" else 0.0
+    return result, cpu, back
+
+
+def steady_runs(
+    target: Any, rate: float, runs: int, args: argparse.Namespace, seed: int
+) -> list[dict[str, Any]]:
+    return [
+        load(
+            target,
+            "intake",
+            count=max(1, int(rate * args.duration)),
+            duration=args.duration + 5,
+            concurrency=max(args.concurrency, 64),
+            seed=seed + i,
+            rate=rate,
+        )
+        for i in range(runs)
+    ]
+
+
+def per_tip(cpu: float, tips: int) -> str:
+    return f"{cpu / tips * 1000:.2f} ms" if tips else "-"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_database_arguments(parser)
@@ -164,9 +269,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="client connections")
     parser.add_argument("--requests", type=int, default=5000, help="intake requests, peak run")
     parser.add_argument("--trivial-requests", type=int, default=50_000)
-    parser.add_argument("--duration", type=float, default=20.0, help="max seconds per run")
+    parser.add_argument("--duration", type=float, default=15.0, help="max seconds per run")
     parser.add_argument("--fraction", type=float, default=0.8, help="of peak, steady run")
+    parser.add_argument("--runs", type=int, default=5, help="steady runs of the app")
+    parser.add_argument("--peer-runs", type=int, default=2, help="steady runs of the peer")
+    parser.add_argument("--pgbench-clients", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=200, help="intake requests first")
+    parser.add_argument(
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure the raw-asyncpg peer and pgbench too (PostgreSQL only)",
+    )
     parser.add_argument(
         "--scheduler",
         action=argparse.BooleanOptionalAction,
@@ -178,24 +292,40 @@ def main() -> None:
         choices=("flamegraph", "raw", "speedscope"),
         help="py-spy the server during the intake peak run",
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra TINBAO_ setting for the app's server",
+    )
     args = parser.parse_args()
 
     url = database_url(args)
-    env = server_env(url, TINBAO_SCHEDULER_ENABLED=str(args.scheduler).lower())
+    pg = db_kind(url) == "postgresql"
+    extra = dict(item.split("=", 1) for item in args.server_env)
+    env = server_env(url, TINBAO_SCHEDULER_ENABLED=str(args.scheduler).lower(), **extra)
     prepare_database(env)
     report = Report("bench_intake", url, command=command_line())
+    statements = statements_per_tip(env, url)
+    peers = pg and args.peers
+    if peers:
+        setup_peer(url)
+    name = dbname(url) if pg else ""
     before = count_tips(url)
+    stats0 = db_stats(url) if pg else {}
     acknowledged: list[str] = []
     with Server(url, workers=args.workers, env=env) as server:
+        settings_note = ", " + ", ".join(args.server_env) if extra else ""
         report.line(
             f"server: {args.workers} uvicorn worker(s), scheduler "
-            f"{'on' if args.scheduler else 'off'}; client: 1 process, "
-            f"{args.concurrency} connections; database: {db_kind(url)} with {before:,} tips"
+            f"{'on' if args.scheduler else 'off'}{settings_note}; "
+            f"client: 1 process, {args.concurrency} connections; database: {db_kind(url)} "
+            f"with {before:,} tips"
         )
         warm = load(server, "intake", count=args.warmup, duration=60, concurrency=8, seed=101)
         acknowledged += warm["references"]
         load(server, "healthz", count=2000, duration=10, concurrency=8, seed=0)
-
         trivial = load(
             server,
             "healthz",
@@ -207,49 +337,93 @@ def main() -> None:
         spy = None
         if args.profile:
             spy = profile(server, args.duration, f"intake-{db_kind(url)}", args.profile)
-        peak = load(
-            server,
-            "intake",
-            count=args.requests,
-            duration=args.duration,
-            concurrency=args.concurrency,
-            seed=202,
-        )
+        peak, app_cpu, app_backends = measured_peak(server, 202, args, name, url)
         if spy is not None:
             spy.wait()
         acknowledged += peak["references"]
         peak_rate = ok_count(peak, "201") / peak["elapsed"]
         trivial_rate = ok_count(trivial, "200") / trivial["elapsed"]
-        steady_rate = args.fraction * peak_rate
-        steady = load(
-            server,
-            "intake",
-            count=max(1, int(steady_rate * args.duration)),
-            duration=args.duration + 5,
-            concurrency=max(args.concurrency, 64),
-            seed=303,
-            rate=steady_rate,
-        )
-        acknowledged += steady["references"]
+        steady = steady_runs(server, args.fraction * peak_rate, args.runs, args, 303)
+        for result in steady:
+            acknowledged += result["references"]
         rss = server.worker_rss()
+    app_tips = count_tips(url) - before
+    time.sleep(1.0)
+    stats1 = db_stats(url) if pg else {}
 
-    report.table(
-        ["run", "requests", "rate (2xx)", "p50", "p95", "p99", "errors"],
-        [
-            row("GET /healthz, peak", trivial, "200"),
-            row("POST /api/v1/tips, peak", peak, "201"),
-            row(f"POST /api/v1/tips at {args.fraction:.0%} of peak (open loop)", steady, "201"),
-        ],
-    )
-    ratio = peak_rate / trivial_rate if trivial_rate else float("nan")
-    p99 = percentile(steady["latencies"], 99)
+    rows = [
+        row("app: GET /healthz, peak", trivial, "200"),
+        row("app: POST /api/v1/tips, peak", peak, "201"),
+    ]
+    rows += [
+        row(f"app: tips at {args.fraction:.0%} of peak, run {i + 1}", r, "201")
+        for i, r in enumerate(steady)
+    ]
+    lines: list[str] = []
+    if peers:
+        with Peer(url) as peer:
+            load(peer, "intake", count=args.warmup, duration=60, concurrency=8, seed=111)
+            peer_peak, peer_cpu, peer_backends = measured_peak(peer, 212, args, name, url)
+            peer_rate = ok_count(peer_peak, "201") / peer_peak["elapsed"]
+            peer_steady = steady_runs(peer, args.fraction * peer_rate, args.peer_runs, args, 313)
+        time.sleep(1.0)
+        stats2 = db_stats(url)
+        peer_tips = int(sql(url, "SELECT count(*) FROM peer_tips")[0][0])
+        bench = pgbench(url, clients=args.pgbench_clients, seconds=args.duration)
+        rows.append(row("peer: POST /api/v1/tips, peak", peer_peak, "201"))
+        rows += [
+            row(f"peer: tips at {args.fraction:.0%} of its peak, run {i + 1}", r, "201")
+            for i, r in enumerate(peer_steady)
+        ]
+        rows.append(
+            [
+                f"pgbench, {args.pgbench_clients} clients",
+                str(bench["count"]),
+                f"{bench['tps']:,.0f}/s",
+                f"mean {bench['latency_ms']:.1f} ms",
+                "",
+                "",
+                "0",
+            ]
+        )
+        lines += [
+            f"- intake / peer: {peak_rate / peer_rate:.1%} (target >= 100 %: "
+            f"{'met' if peak_rate >= peer_rate else 'MISSED'}); intake / pgbench: "
+            f"{peak_rate / bench['tps']:.1%} (target >= 40 %: "
+            f"{'met' if peak_rate >= 0.4 * bench['tps'] else 'MISSED'}); peer / pgbench: "
+            f"{peer_rate / bench['tps']:.1%}",
+            f"- CPU per tip at peak, serving process: app {per_tip(app_cpu, ok_count(peak, '201'))}"
+            f" (target <= 1 ms: {'met' if app_cpu <= 0.001 * ok_count(peak, '201') else 'MISSED'}),"
+            f" peer {per_tip(peer_cpu, ok_count(peer_peak, '201'))}",
+            f"- CPU per tip at peak, PostgreSQL backends: app "
+            f"{per_tip(app_backends, ok_count(peak, '201'))}, peer "
+            f"{per_tip(peer_backends, ok_count(peer_peak, '201'))}, pgbench "
+            f"{per_tip(bench['backend_cpu'], bench['count'])}",
+            f"- pg_stat_database per tip: app (all its phases, background runner included) "
+            f"{stats_delta(stats0, stats1, app_tips)}; "
+            f"peer {stats_delta(stats1, stats2, peer_tips)}; "
+            f"pgbench {bench['stats']}",
+        ]
+    else:
+        lines.append(
+            f"- CPU per tip at peak, serving process: app {per_tip(app_cpu, ok_count(peak, '201'))}"
+        )
+    report.table(["run", "requests", "rate (2xx)", "p50", "p95", "p99", "errors"], rows)
+    report.line(f"- intake / trivial: {peak_rate / trivial_rate:.1%}")
+    for line in lines:
+        report.line(line)
     report.line(
-        f"- intake / trivial: {ratio:.1%} (target >= 50 %: {'met' if ratio >= 0.5 else 'MISSED'})"
+        f"- statements per tip, counted on the app's engine (bench/intake_sql.py): {statements}"
+        " (plus BEGIN and COMMIT, and the pool's pre-ping)"
     )
+    p99s = [percentile(ok_latencies(r, "201"), 99) for r in steady]
+    met = sum(1 for p in p99s if p < 0.1)
     report.line(
-        f"- p99 at {args.fraction:.0%} of peak ({steady_rate:,.0f} tips/s offered): {ms(p99)} "
-        f"(target < 100 ms: {'met' if p99 < 0.1 else 'MISSED'})"
+        f"- p99 at {args.fraction:.0%} of peak ({args.fraction * peak_rate:,.0f} tips/s offered), "
+        f"{len(p99s)} runs: {', '.join(ms(p) for p in p99s)}; < 100 ms in {met} of {len(p99s)}"
     )
+    for i, r in enumerate(steady):
+        report.line(f"  - run {i + 1}, when the slowest 1 % were due: {slow_seconds(r)}")
     report.line(f"- resident memory per worker after the runs: {', '.join(mb(r) for r in rss)}")
 
     after = count_tips(url)

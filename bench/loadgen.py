@@ -151,6 +151,8 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self.reader is not None and self.reader.at_eof():
+            self.close()  # the server closed it while idle (keep-alive timeout): a new one
         if self.reader is None or self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         return self.reader, self.writer
@@ -188,6 +190,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     requests = requests_for(args.scenario, args.count, args.seed)
     latencies: list[float] = []
     sent_at: list[float] = []  # when each timed request was due, from the start (s)
+    codes: list[int] = []  # each timed request's status
     statuses: dict[str, int] = {}
     references: list[str] = []
     failures: dict[str, int] = {}
@@ -222,6 +225,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             latencies.append(time.perf_counter() - due)
             sent_at.append(due - started)
+            codes.append(status)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             if status == 201 and args.scenario == "intake":
                 references.append(json.loads(body)["reference"])
@@ -240,6 +244,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "failures": failures,
         "latencies": latencies,
         "sent_at": sent_at,
+        "codes": codes,
         "references": references,
     }
 

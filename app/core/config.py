@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(10.0, gt=0)
     body_timeout_seconds: float = Field(30.0, gt=0)
     max_pending_requests: int = Field(500, ge=1)
+    # Intake requests in flight per worker before 503 service_busy (app.core.admission);
+    # None: 8 on SQLite, no bound on PostgreSQL; 0: no bound.
+    max_queued_writes: int | None = Field(None, ge=0)
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
     db_statement_timeout_seconds: float = Field(15.0, gt=0)
     db_pool_timeout_seconds: float = Field(10.0, gt=0)

@@ -64,6 +64,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("Phương thức không được phép", "Method not allowed"),
     "not_acceptable": ("Không thể đáp ứng định dạng yêu cầu", "Not acceptable"),
     "service_unavailable": ("Dịch vụ tạm thời không khả dụng", "Service temporarily unavailable"),
+    "service_busy": ("Hệ thống đang quá tải", "Service busy"),
     "internal_error": ("Lỗi hệ thống", "Internal server error"),
     "deadline_limit": ("Vượt giới hạn gia hạn", "Deadline extension limit exceeded"),
     "already_claimed": ("Tin đã có cán bộ nhận xử lý", "Tip already claimed"),
@@ -530,6 +531,11 @@ MESSAGES: dict[str, Entry] = {
         "service_unavailable",
         "Cơ sở dữ liệu tạm thời không khả dụng.",
         "The database is unavailable.",
+    ),
+    "service_busy": Entry(
+        "service_busy",
+        "Hệ thống đang nhận quá nhiều tin báo cùng lúc; vui lòng gửi lại sau ít giây.",
+        "Too many tips are being submitted at once; send it again in a few seconds.",
     ),
     "database_refused": Entry(
         "invalid_format",
