@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 import uuid
@@ -132,27 +131,6 @@ def _connect_failure_is_operational(dialect: Any, _record: Any, cargs: Any, cpar
         raise dbapi.OperationalError(f"cannot connect: {type(exc).__name__}") from exc
 
 
-def _ping_timeouts_are_disconnects(dialect: Any) -> None:
-    """The pool's pre-ping on a connection that went silent times out with a bare TimeoutError,
-    which SQLAlchemy would let through (a 500) and leave the connection in the pool. Close that
-    connection and raise the DBAPI's OperationalError instead: the pool then sees a disconnect
-    (the connection is closed), drops its connections and connects anew."""
-    ping = dialect.do_ping
-    dbapi = dialect.loaded_dbapi
-
-    def do_ping(dbapi_connection: Any) -> bool:
-        try:
-            return bool(ping(dbapi_connection))
-        except dbapi.Error:
-            raise
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                dbapi_connection._connection.terminate()  # asyncpg's, under SQLAlchemy's adapter
-            raise dbapi.OperationalError(f"ping failed: {type(exc).__name__}") from exc
-
-    dialect.do_ping = do_ping
-
-
 def make_async_engine(settings: Settings) -> AsyncEngine:
     busy = settings.db_statement_timeout_seconds
     if settings.is_sqlite:
@@ -165,11 +143,20 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy))
         return engine
     # Client-side timeouts: a partition (packets dropped, no RST) must fail, not hang.
+    #
+    # No pre-ping: it cost a round trip on every checkout (every request). A dead pooled
+    # connection (the server restarted, the network cut) is detected on use instead: asyncpg
+    # raises (ConnectionDoesNotExistError, a reset, or command_timeout's TimeoutError, see
+    # _timeouts_are_disconnects), SQLAlchemy classifies it as a disconnect and invalidates the
+    # pool (every connection checked out before that moment is replaced, not reused), and the
+    # request answers 503 with Retry-After (app.core.errors) — never 500, never a lost
+    # acknowledged write, since nothing is acknowledged before the commit. The client retries
+    # (with its Idempotency-Key for intake) on a fresh connection.
     engine = create_async_engine(
         settings.async_database_url,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         pool_timeout=settings.db_pool_timeout_seconds,
         connect_args={
             "timeout": settings.db_connect_timeout_seconds,
@@ -179,7 +166,6 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "do_connect", _connect_failure_is_operational)
     event.listen(engine.sync_engine, "handle_error", _timeouts_are_disconnects)
-    _ping_timeouts_are_disconnects(engine.sync_engine.dialect)
     return engine
 
 

@@ -24,8 +24,11 @@ def constant_time_equal(a: str, b: str) -> bool:
 
 
 def random_crockford(symbols: int) -> str:
-    """`symbols` random Crockford base32 symbols (5 bits each)."""
-    return "".join(secrets.choice(CROCKFORD) for _ in range(symbols))
+    """`symbols` random Crockford base32 symbols (5 bits each), from one ``token_bytes`` call.
+
+    Each byte's low five bits pick a symbol: 256 is a multiple of 32, so every symbol is
+    exactly equally likely (no rejection needed) and the symbols are independent."""
+    return "".join(CROCKFORD[byte & 31] for byte in secrets.token_bytes(symbols))
 
 
 def group(value: str, size: int = 4) -> str:

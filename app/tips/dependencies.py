@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -47,7 +47,7 @@ class MalformedJson(AppError):
     status, code = 422, "malformed_json"
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The current time; tests override this dependency to pin the clock."""
     return datetime.now(UTC)
 
@@ -112,24 +112,26 @@ async def read_submission(
     return Submission(data=data, document=document, files=upload.files), upload
 
 
-async def tip_submission(request: Request) -> AsyncIterator[Submission[TipCreate]]:
-    """The tip from a JSON body or a multipart body (``tip`` part + ``files`` parts).
+def submission_reader(
+    model: type[ModelT], *, part: str
+) -> Callable[[Request], AsyncIterator[Submission[ModelT]]]:
+    """The dependency reading ``model`` from a JSON body or a multipart body (a ``part`` part
+    holding the same JSON, and ``files`` parts); its temporary upload files are removed when
+    the request is done. Intake, the reporter's and the staff's messages use it."""
 
-    Temporary upload files are removed when the request is done."""
-    submission, upload = await read_submission(request, TipCreate, part="tip")
-    try:
-        yield submission
-    finally:
-        await upload.cleanup()
+    async def read(request: Request) -> AsyncIterator[Submission[ModelT]]:
+        submission, upload = await read_submission(request, model, part=part)
+        try:
+            yield submission
+        finally:
+            await upload.cleanup()
+
+    read.__name__ = f"{part}_submission"
+    return read
 
 
-async def message_submission(request: Request) -> AsyncIterator[Submission[MessageCreate]]:
-    """A reporter's message from JSON or multipart (``message`` part + ``files`` parts)."""
-    submission, upload = await read_submission(request, MessageCreate, part="message")
-    try:
-        yield submission
-    finally:
-        await upload.cleanup()
+tip_submission = submission_reader(TipCreate, part="tip")
+message_submission = submission_reader(MessageCreate, part="message")
 
 
 TipSubmission = Annotated[Submission[TipCreate], Depends(tip_submission, scope="function")]
@@ -173,7 +175,7 @@ async def idempotency_key_header(
 IdempotencyKeyHeader = Annotated[str | None, Depends(idempotency_key_header)]
 
 
-def get_intake_idempotency(
+async def get_intake_idempotency(
     request: Request,
     actor: OptionalPrincipal,
     key: IdempotencyKeyHeader,
@@ -202,7 +204,7 @@ def get_intake_idempotency(
 IntakeIdempotency = Annotated[IdempotencyKey | None, Depends(get_intake_idempotency)]
 
 
-def get_intake_context(request: Request) -> IntakeContext:
+async def get_intake_context(request: Request) -> IntakeContext:
     state = request.app.state
     return IntakeContext(
         locator=state.locator,
@@ -243,7 +245,7 @@ async def get_receipt_tip(
 ReceiptTip = Annotated[Tip, Depends(get_receipt_tip)]
 
 
-def get_storage(request: Request) -> MediaStorage:
+async def get_storage(request: Request) -> MediaStorage:
     return media_service.storage_for(request.app.state.settings)
 
 

@@ -16,7 +16,7 @@ from app.core.errors import UnsupportedMediaType, ValidationFailed
 from app.core.messages import msg
 from app.media import service as media
 from app.media.upload import StagedFile, normalise_content_type, read_multipart
-from app.tips.dependencies import Submission, read_submission
+from app.tips.dependencies import Submission, submission_reader
 from app.triage.schemas import MessageIn
 
 
@@ -41,13 +41,7 @@ async def staff_files(request: Request) -> AsyncIterator[list[StagedFile]]:
         await upload.cleanup()
 
 
-async def staff_message_submission(request: Request) -> AsyncIterator[Submission[MessageIn]]:
-    """A staff message to the reporter from JSON or multipart (``message`` + ``files``)."""
-    submission, upload = await read_submission(request, MessageIn, part="message")
-    try:
-        yield submission
-    finally:
-        await upload.cleanup()
+staff_message_submission = submission_reader(MessageIn, part="message")
 
 
 StaffFiles = Annotated[list[StagedFile], Depends(staff_files, scope="function")]
