@@ -25,7 +25,7 @@ from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
 from app.media.storage import MediaStorage
 from app.media.upload import StagedFile
-from app.tips import notify_contact
+from app.tips import notify_contact, provinces
 from app.tips.idempotency import (
     IdempotencyKey,
     find_replay,
@@ -247,6 +247,13 @@ async def _tip_rows(
             tip_id=tip["id"], contact=contact, cipher=context.cipher
         ),
         watchers=watcher_rows(tip, plan.watchers),
+        provinces=provinces.received_rows(
+            session,
+            tip_id=tip["id"],
+            place_province=tip["province_code"],
+            unit_code=plan.routed.unit.code,
+            first_received_at=tip["first_received_at"],
+        ),
     )
     if is_staff_intake(plan.actor, plan.channel) and plan.actor is not None:
         rows.intake_record = await _intake_record(session, tip, data=data, plan=plan)

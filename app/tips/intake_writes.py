@@ -8,11 +8,12 @@ them back). In the caller's transaction, in this order:
 2. the tip, ``ON CONFLICT DO NOTHING RETURNING id``: no reference pre-check; on the rare
    conflict (40-bit references, 100-bit receipts) nothing is written and a new reference and
    receipt are drawn — the register number stays the tip's, so no gap;
-3. everything else — register entry, reporter identity and notice contact (encrypted), the
-   watchers, the timeline rows with their outbox rows (app.tips.timeline's followers:
-   app.notifications), a staff intake record, and last the Idempotency-Key record. PostgreSQL:
-   one statement, data-modifying CTEs around the record's upsert. SQLite (one writer at a time
-   anyway): the same statements one by one.
+3. everything else — register entry, the provinces the tip belongs to (app.tips.provinces),
+   reporter identity and notice contact (encrypted), the watchers, the timeline rows with
+   their outbox rows (app.tips.timeline's followers: app.notifications), a staff intake
+   record, and last the Idempotency-Key record. PostgreSQL: one statement, data-modifying
+   CTEs around the record's upsert. SQLite (one writer at a time anyway): the same
+   statements one by one.
 
 The timeline rows are the change feed's (the sequencer numbers and chains them after commit,
 app.integration.feed / app.audit.events): they commit or roll back with the tip.
@@ -53,6 +54,7 @@ class TipRows:
     notify_contact: dict[str, Any] | None = None
     watchers: list[dict[str, Any]] = field(default_factory=list)
     intake_record: dict[str, Any] | None = None
+    provinces: Insert | None = None  # app.tips.provinces.received_rows
 
 
 async def insert_tip(
@@ -73,6 +75,8 @@ def _inserts(rows: TipRows) -> list[Insert]:
     now = utcnow()
     stamped = {"created_at": now, "updated_at": now}
     statements = [insert(RegisterEntry).values(rows.register_entry)]
+    if rows.provinces is not None:
+        statements.append(rows.provinces)
     if rows.identity is not None:
         statements.append(insert(ReporterIdentity).values({**rows.identity, **stamped}))
     if rows.notify_contact is not None:
