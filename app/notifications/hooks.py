@@ -12,17 +12,15 @@ write no outbox rows.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, FromClause, Insert, event, insert, literal, select
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import utcnow
 from app.notifications.models import NotificationCause
 from app.tips.models import TipEvent
-from app.tips.timeline import follow_inserted_events
 
 # Timeline types that may notify someone (staff or the reporter); app.notifications.rules
 # decides whom, when the cause is expanded.
@@ -66,30 +64,10 @@ def _after_flush(session: Session, _context: Any) -> None:
         session.connection().execute(insert(NotificationCause), rows)
 
 
-def _causes_of_inserted(session: Any, events: FromClause, now: datetime) -> Insert | None:
-    """The outbox rows of timeline rows intake inserts with Core statements (the flush
-    listener does not see them): one ``INSERT … SELECT`` over the inserted rows."""
-    if session.info.get("notifications") is False:
-        return None
-    columns = ("type", "tip_id", "tip_event_id", "at", "data", "created_at", "updated_at")
-    rows = select(
-        events.c.type,
-        events.c.tip_id,
-        events.c.id,
-        events.c.at,
-        literal({}, JSON()),
-        literal(now, UTCDateTime()),
-        literal(now, UTCDateTime()),
-    ).where(events.c.type.in_(sorted(NOTIFYING_EVENTS)))
-    return insert(NotificationCause).from_select(columns, rows.order_by(events.c.id))
-
-
 def install() -> None:
-    """Register the flush listener (and the follower of Core-inserted timeline rows) once
-    per process."""
+    """Register the flush listener once per process."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
-    follow_inserted_events(_causes_of_inserted)
 
 
 def configure(sessionmaker: async_sessionmaker[AsyncSession], *, enabled: bool) -> None:

@@ -5,14 +5,10 @@ only as a keyed hash; the request is fingerprinted by its canonical JSON and its
 The stored response holds the receipt, so it is encrypted (AES-GCM, the record's key hash as
 associated data) and purged after 24 hours.
 
-Intake does not look the key up first: its record is inserted with the tip's rows, last
-(``INSERT … ON CONFLICT (key_hash) DO UPDATE … WHERE expired RETURNING``, see
-:func:`record_statement`). No row back means a live record holds the key — a replay, or two
-identical requests racing (on PostgreSQL the second insert waits for the winner's commit
-first): that whole transaction is rolled back (its tip, register number, rows) before it
-answers the stored response (:func:`replay_after_conflict`), or 409 if the request differed.
-A request refused before anything is written (422...) looks the key up
-(:func:`find_replay`), so that a used key still answers its replay or 409 first.
+Two identical requests racing: both find no record; the first to insert its record wins (the
+key hash is the primary key), the other's insert fails — on PostgreSQL it waits for the
+winner's commit first — and that whole transaction is rolled back (its tip, register number,
+rows) before it answers the winner's stored response.
 """
 
 from __future__ import annotations
@@ -24,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, delete
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import dialect
 from app.core.errors import Conflict
 from app.core.principal import Principal
 from app.core.security import DataCipher, keyed_hash
@@ -102,7 +98,7 @@ async def find_replay(
     return _open(record, key=key, cipher=cipher)
 
 
-def record_statement(
+async def remember_response(
     session: AsyncSession,
     *,
     key: IdempotencyKey,
@@ -110,40 +106,35 @@ def record_statement(
     response: dict[str, Any],
     cipher: DataCipher,
     now: datetime,
-) -> Insert:
-    """The INSERT of the record, answering its key hash when stored (new, or in place of an
-    expired record) and no row when a live record holds the key."""
+) -> Any | None:
+    """Store the response for replays. None when stored; when a concurrent request with the
+    same key committed first, this transaction is rolled back and the winner's response is
+    returned (or 409 if its request differed)."""
     key_id, blob = cipher.encrypt(
         json.dumps(response, ensure_ascii=False).encode(), aad=key.key_hash.encode()
     )
-    values = {
-        "key_hash": key.key_hash,
-        "request_hash": key.request_hash,
-        "tip_id": tip_id,
-        "key_id": key_id,
-        "response_ciphertext": blob,
-        "expires_at": now + REPLAY_WINDOW,
-        "created_at": now,
-        "updated_at": now,
-    }
-    stmt = dialect.insert(session, IdempotencyRecord).values(values)
-    replaced = {name: stmt.excluded[name] for name in values if name != "key_hash"}
-    upsert: Insert = stmt.on_conflict_do_update(
-        index_elements=["key_hash"], set_=replaced, where=IdempotencyRecord.expires_at <= now
-    ).returning(IdempotencyRecord.key_hash)
-    return upsert
-
-
-async def replay_after_conflict(
-    session: AsyncSession, *, key: IdempotencyKey, cipher: DataCipher
-) -> Any:
-    """A live record holds the key: undo everything this request wrote, then answer like a
-    replay (409 if its request differed)."""
-    await session.rollback()
-    winner = await session.get(IdempotencyRecord, key.key_hash)
-    if winner is None:  # the record was live a moment ago and is kept 24 hours
-        raise RuntimeError("idempotency record vanished")
-    return _open(winner, key=key, cipher=cipher)
+    session.add(
+        IdempotencyRecord(
+            key_hash=key.key_hash,
+            request_hash=key.request_hash,
+            tip_id=tip_id,
+            key_id=key_id,
+            response_ciphertext=blob,
+            expires_at=now + REPLAY_WINDOW,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Lost the race: undo everything this request wrote, then answer like a replay.
+        await session.rollback()
+        winner = await session.get(IdempotencyRecord, key.key_hash)
+        if winner is None:
+            raise
+        return _open(winner, key=key, cipher=cipher)
+    return None
 
 
 async def purge_expired_idempotency(session: AsyncSession, now: datetime) -> int:

@@ -16,7 +16,7 @@ from app.accounts.movement_models import check_model as check_movement_model
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.core.db import new_id
-from app.core.errors import AppError, ValidationFailed, msg
+from app.core.errors import ValidationFailed, msg
 from app.core.principal import Principal
 from app.core.security import DataCipher
 from app.core.time import as_utc, utcnow
@@ -25,13 +25,8 @@ from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
 from app.media.storage import MediaStorage
 from app.media.upload import StagedFile
-from app.tips import notify_contact, provinces
-from app.tips.idempotency import (
-    IdempotencyKey,
-    find_replay,
-    record_statement,
-    replay_after_conflict,
-)
+from app.tips import notify_contact
+from app.tips.idempotency import IdempotencyKey, find_replay, remember_response
 from app.tips.intake_rules import (
     TIP_TYPES_BY_KIND,
     Place,
@@ -41,20 +36,23 @@ from app.tips.intake_rules import (
     place_of,
     rule_errors,
 )
-from app.tips.intake_writes import TipRows, insert_rows, insert_tip, watcher_rows
 from app.tips.metrics import TIPS_RECEIVED
 from app.tips.models import (
     Channel,
+    IntakeRecord,
     PublicStatus,
+    ReporterIdentity,
+    Tip,
     TipStatus,
     TipType,
+    TipWatcher,
     WatchReason,
 )
 from app.tips.receipts import new_receipt, new_reference, receipt_hash
-from app.tips.register import RegisterNumber, next_register_number
+from app.tips.register import enter_in_register
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
-from app.tips.sealed import sealed_people
-from app.tips.timeline import Actor, event_values, filer_label
+from app.tips.sealed import seal_people
+from app.tips.timeline import Actor, filer_label, record_event
 from app.units.deadlines import Deadlines, compute_deadlines, load_calendar
 from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
@@ -95,169 +93,115 @@ async def create_tip(
     """Receive a tip: validate, route, register, store its files, and answer with the receipt.
 
     ``files`` must have been identified (``media.service.identify_uploads``). Everything is
-    written in the caller's transaction (not committed; app.tips.intake_writes says how), so
-    a failure leaves nothing behind but content-addressed blobs (see media.storage). With
-    ``idempotency``, a replay of an earlier request answers its stored response and keeps
-    nothing it wrote (app.tips.idempotency).
+    written in the caller's transaction (flushed, not committed), so a failure leaves nothing
+    behind but content-addressed blobs (see media.storage). With ``idempotency``, a replay of
+    an earlier request answers its stored response and creates nothing.
     """
     now = as_utc(now or utcnow())
     channel = check_channel(data, actor)
-    try:
-        plan = await _plan(
-            session,
-            data=data,
-            files=files,
-            actor=actor,
-            channel=channel,
-            locator=context.locator,
-            now=now,
-        )
-    except AppError:
-        # Refused before anything is written: a used key still answers its replay (or 409).
-        if idempotency is not None:
-            replay = await find_replay(session, key=idempotency, cipher=context.cipher, now=now)
-            if replay is not None:
-                return TipCreated.model_validate(replay)
-        raise
 
-    # Files first: re-encoding happens before any row is written, so no lock waits on it.
-    prepared = await media_service.prepare_files(files, storage=context.storage)
-    register = await next_register_number(
-        session, unit_code=plan.routed.unit.code, at=plan.deadlines.received_at
-    )
-    tip, receipt = await insert_tip(
-        session, lambda: _draw_tip(plan, data=data, register=register, context=context, now=now)
-    )
-    rows = await _tip_rows(session, tip, plan=plan, data=data, register=register, context=context)
-    attachments = media_service.add_attachments(
-        session, tip_id=tip["id"], prepared=prepared, uploaded_by_staff=False
-    )
-    if attachments:
-        await session.flush()
-    created = _created(
-        tip, receipt=receipt, routed=plan.routed, watchers=plan.watchers, attachments=attachments
-    )
-    last = None
     if idempotency is not None:
-        last = record_statement(
-            session,
-            key=idempotency,
-            tip_id=tip["id"],
-            response=created.model_dump(mode="json"),
-            cipher=context.cipher,
-            now=now,
-        )
-    if not await insert_rows(session, tip_id=tip["id"], rows=rows, last=last):
-        assert idempotency is not None  # only the key's record can store nothing
-        replay = await replay_after_conflict(session, key=idempotency, cipher=context.cipher)
-        return TipCreated.model_validate(replay)
-    TIPS_RECEIVED.labels(channel.value, tip["kind"]).inc()
-    return created
+        replay = await find_replay(session, key=idempotency, cipher=context.cipher, now=now)
+        if replay is not None:
+            return TipCreated.model_validate(replay)
 
-
-@dataclass(frozen=True)
-class _Plan:
-    """Everything intake decided before writing."""
-
-    actor: Principal | None
-    channel: Channel
-    place: Place
-    routed: _Routed
-    organization: Organization | None
-    movement_model: str | None
-    deadlines: Deadlines
-    tip_type: TipType
-    watchers: list[tuple[str, str]]
-
-
-async def _plan(
-    session: AsyncSession,
-    *,
-    data: TipCreate,
-    files: Sequence[StagedFile],
-    actor: Principal | None,
-    channel: Channel,
-    locator: CommuneLocator,
-    now: datetime,
-) -> _Plan:
-    """Validate, place, route and time the tip (reads only; every refusal is raised here)."""
     errors = rule_errors(data, file_count=len(files), actor=actor, now=now)
     if errors:
         raise ValidationFailed(errors=errors)
-    place = await place_of(session, data=data, locator=locator)
+
+    place = await place_of(session, data=data, locator=context.locator)
     routed = await _route(session, data=data, place=place)
     organization = await _organization(session, actor=actor)
     movement_model = await _movement_model(session, data=data, organization=organization)
     deadlines = await _deadlines(
         session, data=data, actor=actor, channel=channel, routed=routed, now=now
     )
-    kind = CategoryKind(routed.category.kind)
-    tip_type = _tip_type(
-        kind, data=data, front=is_front(actor), staff=is_staff_intake(actor, channel)
-    )
-    watchers = _watchers(
-        data, routing=routed.routing, unit_code=routed.unit.code, duty_desk=routed.duty_desk
-    )
-    return _Plan(
-        actor, channel, place, routed, organization, movement_model, deadlines, tip_type, watchers
-    )
 
+    # Files first: re-encoding happens before any row is written, so no lock waits on it.
+    prepared = await media_service.prepare_files(files, storage=context.storage)
 
-def _draw_tip(
-    plan: _Plan,
-    *,
-    data: TipCreate,
-    register: RegisterNumber,
-    context: IntakeContext,
-    now: datetime,
-) -> tuple[dict[str, Any], str]:
-    """The tip's values with a fresh reference and receipt, and the receipt."""
+    reference = await new_reference(session)
     receipt = new_receipt()
-    tip = _tip_values(
+    tip = _new_tip(
         data,
-        plan=plan,
-        reference=new_reference(),
+        actor=actor,
+        channel=channel,
+        place=place,
+        routed=routed,
+        deadlines=deadlines,
+        organization=organization,
+        movement_model=movement_model,
+        reference=reference,
         receipt_hash=receipt_hash(context.receipt_key, receipt),
-        register_number=register.number,
         now=now,
     )
-    tip["people_key_id"], tip["people_ciphertext"] = sealed_people(
-        tip["id"], persons_involved=data.persons_involved, victim=data.victim, cipher=context.cipher
+    seal_people(
+        tip, persons_involved=data.persons_involved, victim=data.victim, cipher=context.cipher
     )
-    return tip, receipt
+    session.add(tip)
+    entry = await enter_in_register(
+        session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
+    )
+    _store_reporter(
+        session, tip=tip, data=data, actor=actor, organization=organization, context=context
+    )
+    watchers = await _around_the_tip(
+        session, tip, data=data, actor=actor, organization=organization, routed=routed, now=now
+    )
+    attachments = media_service.add_attachments(
+        session, tip_id=tip.id, prepared=prepared, uploaded_by_staff=False
+    )
+    await session.flush()
 
-
-async def _tip_rows(
-    session: AsyncSession,
-    tip: dict[str, Any],
-    *,
-    plan: _Plan,
-    data: TipCreate,
-    register: RegisterNumber,
-    context: IntakeContext,
-) -> TipRows:
-    """The rows around the tip: register entry, reporter, watchers, timeline, intake record."""
-    identity = _reporter_identity(data, actor=plan.actor, organization=plan.organization)
-    contact = notify_contact.contact_from_intake(data, identity)
-    rows = TipRows(
-        register_entry=register.entry_values(tip_id=tip["id"], at=plan.deadlines.received_at),
-        events=_timeline(tip, plan=plan),
-        identity=_sealed_identity(tip["id"], identity, cipher=context.cipher),
-        notify_contact=notify_contact.sealed_values(
-            tip_id=tip["id"], contact=contact, cipher=context.cipher
-        ),
-        watchers=watcher_rows(tip, plan.watchers),
-        provinces=provinces.received_rows(
+    created = _created(
+        tip,
+        receipt=receipt,
+        routed=routed,
+        watchers=watchers,
+        register_number=entry.register_number,
+        attachments=attachments,
+    )
+    if idempotency is not None:
+        replay = await remember_response(
             session,
-            tip_id=tip["id"],
-            place_province=tip["province_code"],
-            unit_code=plan.routed.unit.code,
-            first_received_at=tip["first_received_at"],
-        ),
+            key=idempotency,
+            tip_id=tip.id,
+            response=created.model_dump(mode="json"),
+            cipher=context.cipher,
+            now=now,
+        )
+        if replay is not None:  # a concurrent identical request won the race
+            return TipCreated.model_validate(replay)
+    TIPS_RECEIVED.labels(channel.value, tip.kind).inc()
+    return created
+
+
+async def _around_the_tip(
+    session: AsyncSession,
+    tip: Tip,
+    *,
+    data: TipCreate,
+    actor: Principal | None,
+    organization: Organization | None,
+    routed: _Routed,
+    now: datetime,
+) -> list[str]:
+    """The watching units, the first timeline entries and a staff intake's record; answers the
+    watchers' codes."""
+    channel = Channel(tip.channel)
+    watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
+    _add_timeline(
+        session,
+        tip=tip,
+        actor=actor,
+        organization=organization,
+        channel=channel,
+        duty_desk=routed.duty_desk,
+        now=now,
     )
-    if is_staff_intake(plan.actor, plan.channel) and plan.actor is not None:
-        rows.intake_record = await _intake_record(session, tip, data=data, plan=plan)
-    return rows
+    if is_staff_intake(actor, channel) and actor is not None:
+        await _add_intake_record(session, tip=tip, data=data, actor=actor, channel=channel)
+    return watchers
 
 
 async def _movement_model(
@@ -268,6 +212,27 @@ async def _movement_model(
         return None
     return await check_movement_model(
         session, code=data.movement_model, province_code=organization.province_code
+    )
+
+
+def _store_reporter(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    data: TipCreate,
+    actor: Principal | None,
+    organization: Organization | None,
+    context: IntakeContext,
+) -> None:
+    """The reporter's identity and notification contact, encrypted."""
+    identity = _reporter_identity(data, actor=actor, organization=organization)
+    if identity is not None:
+        _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
+    notify_contact.store(
+        session,
+        tip_id=tip.id,
+        contact=notify_contact.contact_from_intake(data, identity),
+        cipher=context.cipher,
     )
 
 
@@ -321,16 +286,14 @@ async def _deadlines(
     )
 
 
-def _sealed_identity(
-    tip_id: str, identity: dict[str, Any] | None, *, cipher: DataCipher
-) -> dict[str, Any] | None:
-    """The reporter's identity row, encrypted and bound to the tip's id (None: anonymous)."""
-    if identity is None:
-        return None
+def _store_identity(
+    session: AsyncSession, *, tip: Tip, identity: dict[str, Any], cipher: DataCipher
+) -> None:
+    """The reporter's identity, encrypted and bound to the tip's id."""
     key_id, blob = cipher.encrypt(
-        json.dumps(identity, ensure_ascii=False).encode(), aad=tip_id.encode()
+        json.dumps(identity, ensure_ascii=False).encode(), aad=tip.id.encode()
     )
-    return {"tip_id": tip_id, "key_id": key_id, "ciphertext": blob}
+    session.add(ReporterIdentity(tip_id=tip.id, key_id=key_id, ciphertext=blob))
 
 
 def _tip_type(kind: CategoryKind, *, data: TipCreate, front: bool, staff: bool) -> TipType:
@@ -348,174 +311,187 @@ def _tip_type(kind: CategoryKind, *, data: TipCreate, front: bool, staff: bool) 
     return TipType.phan_anh
 
 
-def _tip_values(
+def _new_tip(
     data: TipCreate,
     *,
-    plan: _Plan,
+    actor: Principal | None,
+    channel: Channel,
+    place: Place,
+    routed: _Routed,
+    deadlines: Deadlines,
+    organization: Organization | None,
+    movement_model: str | None,
     reference: str,
     receipt_hash: str | None,
-    register_number: str,
     now: datetime,
-) -> dict[str, Any]:
-    actor, place, routed, deadlines = plan.actor, plan.place, plan.routed, plan.deadlines
-    organization = plan.organization
+) -> Tip:
     front = is_front(actor)
-    return {
-        "id": new_id(),
-        "reference": reference,
-        "receipt_hash": receipt_hash,
-        "category_code": routed.category.code,
-        "kind": routed.category.kind,
-        "tip_type": plan.tip_type.value,
-        "register_number": register_number,
-        "description": data.description,
-        "search_text": fold(f"{data.description} {reference}"),
-        "occurred_at": data.occurred_at.astimezone(UTC) if data.occurred_at else None,
-        "commune_code": place.commune_code,
-        "province_code": place.province_code,
-        "legacy_commune_code": place.legacy_code,
-        "address": data.location.address,
-        "lat": data.location.lat,
-        "lon": data.location.lon,
-        "location_unknown": data.location_unknown,
-        "location_mismatch": place.location_mismatch,
-        "anonymous": False if front else data.anonymous,
-        "on_behalf_of_organization": front or data.on_behalf_of_organization,
-        "channel": plan.channel.value,
+    kind = CategoryKind(routed.category.kind)
+    return Tip(
+        id=new_id(),
+        reference=reference,
+        receipt_hash=receipt_hash,
+        category_code=routed.category.code,
+        kind=kind.value,
+        tip_type=_tip_type(
+            kind, data=data, front=front, staff=is_staff_intake(actor, channel)
+        ).value,
+        description=data.description,
+        search_text=fold(f"{data.description} {reference}"),
+        occurred_at=data.occurred_at.astimezone(UTC) if data.occurred_at else None,
+        commune_code=place.commune_code,
+        province_code=place.province_code,
+        legacy_commune_code=place.legacy_code,
+        address=data.location.address,
+        lat=data.location.lat,
+        lon=data.location.lon,
+        location_unknown=data.location_unknown,
+        location_mismatch=place.location_mismatch,
+        anonymous=False if front else data.anonymous,
+        on_behalf_of_organization=front or data.on_behalf_of_organization,
+        channel=channel.value,
         # A Front member is the reporter: the person is only in the encrypted identity, the
         # tip names their organization (API.md, Reporter privacy).
-        "submitted_by_id": actor.id
+        submitted_by_id=actor.id
         if actor is not None and actor.kind == "user" and not front
         else None,
-        "submitted_by_key_id": actor.id if actor is not None and actor.kind == "api_key" else None,
-        "organization_id": organization.id if organization else None,
-        "movement_model": plan.movement_model,
-        "status": TipStatus.received.value,
-        "urgent": data.urgent,
-        "priority": 1 if data.urgent else 0,
-        "assigned_unit_code": routed.unit.code,
-        "received_at": deadlines.received_at,
-        "first_received_at": deadlines.received_at,
-        "acknowledge_by": deadlines.acknowledge_by,
-        "classify_by": deadlines.classify_by,
-        "transfer_due_at": deadlines.transfer_due_at,
-        "due_at": deadlines.due_at,
-        "created_at": now,
-        "updated_at": now,
-    }
+        submitted_by_key_id=actor.id if actor is not None and actor.kind == "api_key" else None,
+        organization_id=organization.id if organization else None,
+        movement_model=movement_model,
+        status=TipStatus.received.value,
+        urgent=data.urgent,
+        priority=1 if data.urgent else 0,
+        assigned_unit_code=routed.unit.code,
+        received_at=deadlines.received_at,
+        first_received_at=deadlines.received_at,
+        acknowledge_by=deadlines.acknowledge_by,
+        classify_by=deadlines.classify_by,
+        transfer_due_at=deadlines.transfer_due_at,
+        due_at=deadlines.due_at,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _created(
-    tip: dict[str, Any],
+    tip: Tip,
     *,
     receipt: str,
     routed: _Routed,
-    watchers: Sequence[tuple[str, str]],
+    watchers: Sequence[str],
+    register_number: str,
     attachments: Sequence[Attachment],
 ) -> TipCreated:
     units = routed.snapshot.units
     return TipCreated(
-        id=tip["id"],
-        reference=tip["reference"],
+        id=tip.id,
+        reference=tip.reference,
         receipt=receipt,
         status=TipStatus.received,
         public_status=PublicStatus.received,
-        kind=tip["kind"],
-        tip_type=tip["tip_type"],
-        category_code=tip["category_code"],
+        kind=tip.kind,
+        tip_type=tip.tip_type,
+        category_code=tip.category_code,
         assigned_unit=UnitRef(code=routed.unit.code, name=routed.unit.name),
-        watching_units=[
-            UnitRef(code=c, name=units[c].name) for c, _reason in watchers if c in units
-        ],
-        register_number=tip["register_number"],
-        commune_code=tip["commune_code"],
-        province_code=tip["province_code"],
-        location_mismatch=tip["location_mismatch"],
-        urgent=tip["urgent"],
-        acknowledge_by=tip["acknowledge_by"],
-        transfer_due_at=tip["transfer_due_at"],
-        due_at=tip["due_at"],
+        watching_units=[UnitRef(code=c, name=units[c].name) for c in watchers if c in units],
+        register_number=register_number,
+        commune_code=tip.commune_code,
+        province_code=tip.province_code,
+        location_mismatch=tip.location_mismatch,
+        urgent=tip.urgent,
+        acknowledge_by=tip.acknowledge_by,
+        transfer_due_at=tip.transfer_due_at,
+        due_at=tip.due_at,
         attachments=[AttachmentOut.model_validate(a) for a in attachments],
-        created_at=tip["created_at"],
+        created_at=tip.created_at,
     )
 
 
-def _watchers(
-    data: TipCreate, *, routing: Routing, unit_code: str, duty_desk: str
-) -> list[tuple[str, str]]:
-    """Units that follow the tip, with why: the routing's copies, and the duty desk for urgent
-    tips."""
+def _add_watchers(
+    session: AsyncSession, *, tip: Tip, routing: Routing, duty_desk: str
+) -> list[str]:
+    """Units that follow the tip: the routing's copies, and the duty desk for urgent tips."""
     watchers: dict[str, WatchReason] = {
-        code: WatchReason.routing for code in routing.watching_unit_codes if code != unit_code
+        code: WatchReason.routing
+        for code in routing.watching_unit_codes
+        if code != tip.assigned_unit_code
     }
-    if data.urgent and duty_desk != unit_code:
+    if tip.urgent and duty_desk != tip.assigned_unit_code:
         watchers.setdefault(duty_desk, WatchReason.urgent)
-    return [(code, reason.value) for code, reason in watchers.items()]
+    session.add_all(
+        TipWatcher(
+            tip_id=tip.id,
+            unit_code=code,
+            reason=reason.value,
+            tip_created_at=tip.created_at,
+        )
+        for code, reason in watchers.items()
+    )
+    return list(watchers)
 
 
-def _timeline(tip: dict[str, Any], *, plan: _Plan) -> list[dict[str, Any]]:
-    """The first timeline entries: tip.created, and tip.urgent for an urgent tip."""
+def _add_timeline(
+    session: AsyncSession,
+    *,
+    tip: Tip,
+    actor: Principal | None,
+    organization: Organization | None,
+    channel: Channel,
+    duty_desk: str,
+    now: datetime,
+) -> None:
     # A Front member files as the reporter: the timeline names the organization, never the
     # person (their user id or username), unless the identity is revealed.
-    actor, now = plan.actor, tip["created_at"]
     front = is_front(actor)
     who: Actor = actor if actor is not None and not front else "reporter"
-    label = filer_label(plan.organization) if front else None
-    common = {
-        "tip_id": tip["id"],
-        "tip_status": TipStatus.received.value,
-        "assigned_unit_code": tip["assigned_unit_code"],
-        "actor": who,
-        "at": now,
-        "actor_label": label,
-    }
-    events = [
-        event_values(
-            **common,
-            type="tip.created",
-            to_status=TipStatus.received.value,
-            public=True,
-            data={
-                "register_number": tip["register_number"],
-                "unit_code": tip["assigned_unit_code"],
-                "category_code": tip["category_code"],
-                "channel": plan.channel.value,
-                "urgent": tip["urgent"],
-            },
-        )
-    ]
-    if tip["urgent"]:
+    label = filer_label(organization) if front else None
+    record_event(
+        session,
+        tip=tip,
+        type="tip.created",
+        actor=who,
+        at=now,
+        to_status=TipStatus.received.value,
+        public=True,
+        data={
+            "register_number": tip.register_number,
+            "unit_code": tip.assigned_unit_code,
+            "category_code": tip.category_code,
+            "channel": channel.value,
+            "urgent": tip.urgent,
+        },
+        actor_label=label,
+    )
+    if tip.urgent:
         # Very serious crimes or a suspect about to flee: the provincial duty desk is alerted.
-        duty_desk = plan.routed.duty_desk
-        events.append(
-            event_values(
-                **common,
-                type="tip.urgent",
-                unit_code=duty_desk,
-                data={
-                    "alerted_unit_code": duty_desk,
-                    "assigned_unit_code": tip["assigned_unit_code"],
-                },
-            )
+        record_event(
+            session,
+            tip=tip,
+            type="tip.urgent",
+            actor=who,
+            at=now,
+            unit_code=duty_desk,
+            data={"alerted_unit_code": duty_desk, "assigned_unit_code": tip.assigned_unit_code},
+            actor_label=label,
         )
-    return events
 
 
-async def _intake_record(
-    session: AsyncSession, tip: dict[str, Any], *, data: TipCreate, plan: _Plan
-) -> dict[str, Any]:
+async def _add_intake_record(
+    session: AsyncSession, *, tip: Tip, data: TipCreate, actor: Principal, channel: Channel
+) -> None:
     """The receipt record (biên bản tiếp nhận) of a staff walk-in or hotline intake."""
-    assert plan.actor is not None
     record = data.intake_record
     place = record.place if record and record.place else None
-    return {
-        "tip_id": tip["id"],
-        "receiving_officer_id": plan.actor.id,
-        "received_at": tip["received_at"],
-        "place": place or await _intake_place(session, actor=plan.actor, channel=plan.channel),
-        "recorded": record.recorded if record else False,
-        "notes": record.notes if record else None,
-    }
+    session.add(
+        IntakeRecord(
+            tip_id=tip.id,
+            receiving_officer_id=actor.id,
+            received_at=tip.received_at,
+            place=place or await _intake_place(session, actor=actor, channel=channel),
+            recorded=record.recorded if record else False,
+            notes=record.notes if record else None,
+        )
+    )
 
 
 def _reporter_identity(

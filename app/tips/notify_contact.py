@@ -36,21 +36,12 @@ def store(
     session: AsyncSession, *, tip_id: str, contact: dict[str, Any], cipher: DataCipher
 ) -> None:
     """Seal and add the contact (nothing when it holds no address)."""
-    values = sealed_values(tip_id=tip_id, contact=contact, cipher=cipher)
-    if values is not None:
-        session.add(ReporterNotifyContact(**values))
-
-
-def sealed_values(
-    *, tip_id: str, contact: dict[str, Any], cipher: DataCipher
-) -> dict[str, Any] | None:
-    """The sealed contact's column values (None when it holds no address)."""
     if not any(contact.get(k) for k in ("email", "phone", "web_push")):
-        return None
+        return
     key_id, blob = cipher.encrypt(
         json.dumps(contact, ensure_ascii=False).encode(), aad=_aad(tip_id)
     )
-    return {"tip_id": tip_id, "key_id": key_id, "ciphertext": blob}
+    session.add(ReporterNotifyContact(tip_id=tip_id, key_id=key_id, ciphertext=blob))
 
 
 def open_contact(row: ReporterNotifyContact, *, cipher: DataCipher) -> dict[str, Any]:

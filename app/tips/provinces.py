@@ -33,11 +33,9 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Executable,
-    Insert,
     Select,
     delete,
     exists,
-    literal,
     or_,
     select,
     true,
@@ -161,36 +159,6 @@ def _record_statements(
         .on_conflict_do_nothing()
     )
     return forget, write
-
-
-def received_rows(
-    bind: AsyncSession | Connection,
-    *,
-    tip_id: str,
-    place_province: str | None,
-    unit_code: str,
-    first_received_at: datetime,
-) -> Insert:
-    """The stored rows of a tip being received, as one ``INSERT … SELECT`` for intake's
-    statement chain (app.tips.intake_writes): for a new tip the rule comes down to the place's
-    province and the province of the receiving unit, which holds the tip and enters it in its
-    register. Same rows as :func:`record_provinces` would write once the tip is in."""
-    at = literal(first_received_at, TipProvince.first_received_at.type)
-    tip = literal(tip_id, TipProvince.tip_id.type)
-    branches: list[Select[Any]] = [
-        select(tip, PoliceUnit.province_code, at).where(PoliceUnit.code == unit_code)
-    ]
-    if place_province is not None:
-        branches.append(select(tip, literal(place_province, TipProvince.province_code.type), at))
-    rows = union(*branches).subquery("received")
-    return (
-        dialect.insert(bind, TipProvince)
-        .from_select(
-            ["tip_id", "province_code", "first_received_at"],
-            select(rows.c[0], rows.c[1], rows.c[2]).where(true()),
-        )
-        .on_conflict_do_nothing()
-    )
 
 
 def _conditions(tips: Sequence[str] | Select[Any] | CompoundSelect) -> list[ColumnElement[bool]]:

@@ -52,7 +52,11 @@ async def find_tip_by_receipt(
     return None
 
 
-def new_reference() -> str:
-    """A random ``TB-XXXX-XXXX`` reference. Not checked here: the unique constraint on
-    ``tips.reference`` is, and intake draws again on the rare conflict (40 bits)."""
-    return "TB-" + group(random_crockford(REFERENCE_SYMBOLS))
+async def new_reference(session: AsyncSession) -> str:
+    """A free ``TB-XXXX-XXXX`` reference."""
+    for _ in range(10):
+        reference = "TB-" + group(random_crockford(REFERENCE_SYMBOLS))
+        taken = await session.scalar(select(Tip.id).where(Tip.reference == reference))
+        if taken is None:
+            return reference
+    raise RuntimeError("could not draw a free reference")  # 40 bits: practically unreachable

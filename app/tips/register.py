@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,46 +50,3 @@ async def enter_in_register(
     session.add(entry)
     await record_provinces(session, [tip.id])
     return entry
-
-
-@dataclass(frozen=True)
-class RegisterNumber:
-    unit_code: str
-    year: int
-    seq: int
-    number: str  # <unit>/<year>/<seq, 6 digits>
-
-    def entry_values(self, *, tip_id: str, at: datetime) -> dict[str, Any]:
-        """The register entry's column values, for a Core insert."""
-        return {
-            "tip_id": tip_id,
-            "unit_code": self.unit_code,
-            "year": self.year,
-            "seq": self.seq,
-            "register_number": self.number,
-            "registered_at": at,
-            "created_at": at,
-            "updated_at": at,
-        }
-
-
-async def next_register_number(
-    session: AsyncSession, *, unit_code: str, at: datetime
-) -> RegisterNumber:
-    """The next number of ``unit_code``'s register for the local year of ``at`` (intake's
-    Core path; :func:`enter_in_register` is the ORM one). Same upsert, same guarantees: the
-    counter row stays locked until the transaction ends and a rollback gives the number back;
-    the caller inserts the tip and its entry (:meth:`RegisterNumber.entry_values`)."""
-    year = local_day(at).year
-    stmt = dialect.insert(session, RegisterCounter).values(
-        unit_code=unit_code, year=year, last_number=1, created_at=at, updated_at=at
-    )
-    seq = (
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["unit_code", "year"],
-                set_={"last_number": RegisterCounter.last_number + 1, "updated_at": at},
-            ).returning(RegisterCounter.last_number)
-        )
-    ).scalar_one()
-    return RegisterNumber(unit_code, year, seq, f"{unit_code}/{year}/{seq:06d}")

@@ -29,20 +29,13 @@ def seal_people(
     tip: Tip, *, persons_involved: str | None, victim: str | None, cipher: DataCipher
 ) -> None:
     """Set the tip's sealed persons involved and victim (nothing stored when both are empty)."""
-    tip.people_key_id, tip.people_ciphertext = sealed_people(
-        tip.id, persons_involved=persons_involved, victim=victim, cipher=cipher
-    )
-
-
-def sealed_people(
-    tip_id: str, *, persons_involved: str | None, victim: str | None, cipher: DataCipher
-) -> tuple[str | None, bytes | None]:
-    """(key id, ciphertext) of a tip's persons involved and victim; (None, None) when both are
-    empty."""
     if persons_involved is None and victim is None:
-        return None, None
+        tip.people_key_id, tip.people_ciphertext = None, None
+        return
     document = {"persons_involved": persons_involved, "victim": victim}
-    return cipher.encrypt(json.dumps(document, ensure_ascii=False).encode(), aad=people_aad(tip_id))
+    tip.people_key_id, tip.people_ciphertext = cipher.encrypt(
+        json.dumps(document, ensure_ascii=False).encode(), aad=people_aad(tip.id)
+    )
 
 
 def open_people(tip: Tip, *, cipher: DataCipher) -> tuple[str | None, str | None]:
