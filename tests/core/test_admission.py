@@ -86,10 +86,10 @@ def test_which_requests_are_intake() -> None:
     assert not is_intake(scope("POST", "/api/v1/track/messages"))
 
 
-def test_the_bound_defaults_to_8_on_sqlite_and_none_on_postgresql() -> None:
+def test_the_bound_defaults_to_32_on_sqlite_and_none_on_postgresql() -> None:
     sqlite = Settings(database_url="sqlite:///./var/x.db")
     postgres = Settings(database_url="postgresql://u@h/db")
-    assert write_limit(sqlite) == 8
+    assert write_limit(sqlite) == 32
     assert write_limit(postgres) == 0
     assert write_limit(Settings(database_url="sqlite:///./var/x.db", max_queued_writes=0)) == 0
     assert write_limit(Settings(database_url="postgresql://u@h/db", max_queued_writes=3)) == 3
