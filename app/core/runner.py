@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -122,6 +123,7 @@ class Runner:
         self.outboxes = tuple(outboxes)
         self.tick_seconds = tick_seconds
         self.holder = new_holder()
+        self._stopping = asyncio.Event()
 
     def context(self, http: httpx.AsyncClient, now: datetime | None = None) -> Context:
         return Context(self.sessionmaker, self.settings, self.cipher, http, self.holder, now)
@@ -143,14 +145,19 @@ class Runner:
         return results
 
     async def _every(self, name: str, seconds: float, step: Callable[[], Awaitable[Any]]) -> None:
-        while True:
+        """``step`` every ``seconds`` until the runner is asked to stop: a step under way
+        finishes first (its transaction commits or rolls back), so stopping never leaves a
+        connection in the middle of a write (on SQLite that would hold the write lock)."""
+        stopping = self._stopping
+        while not stopping.is_set():
             try:
                 await step()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.error("%s pass failed: %s", name, type(exc).__name__)  # not the message
-            await asyncio.sleep(seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), seconds)
 
     async def _drain_forever(self, outbox: Outbox) -> None:
         async with http_client(outbox.http_timeout) as http:
@@ -169,12 +176,29 @@ class Runner:
                 group.create_task(loop)
 
     def start(self) -> asyncio.Task[None]:
-        return asyncio.create_task(self.forever(), name="tinbao-runner")
+        task = asyncio.create_task(self.forever(), name="tinbao-runner")
+        _STOPPING[task] = self._stopping
+        return task
 
 
-async def stop(task: asyncio.Task[None] | None) -> None:
+# The stop signal of each started runner's task (gone with the task).
+_STOPPING: weakref.WeakKeyDictionary[asyncio.Task[None], asyncio.Event] = (
+    weakref.WeakKeyDictionary()
+)
+STOP_GRACE_SECONDS = 15.0  # longer than an outbox's HTTP timeout (10 s)
+
+
+async def stop(task: asyncio.Task[None] | None, *, grace: float = STOP_GRACE_SECONDS) -> None:
+    """Ask the runner to stop after the steps under way, wait for it up to ``grace``
+    seconds, then cancel what is left."""
     if task is None:
         return
-    task.cancel()
+    stopping = _STOPPING.get(task)
+    if stopping is not None:
+        stopping.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(task), grace)
+    if not task.done():
+        task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
