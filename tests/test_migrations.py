@@ -179,6 +179,26 @@ def _row(engine: Engine, table: str, **values: object) -> dict[str, object]:
     return row
 
 
+def _tip_row(engine: Engine, tip_id: str, *, province: str, unit: str, **columns: object) -> None:
+    """A received security/order tip in category ``other``, written in plain SQL."""
+    _row(
+        engine,
+        "tips",
+        id=tip_id,
+        reference=f"TB-{tip_id}",
+        receipt_hash=tip_id,
+        register_number=tip_id,
+        category_code="other",
+        province_code=province,
+        assigned_unit_code=unit,
+        status="received",
+        kind="security_order",
+        tip_type="phan_anh",
+        channel="web",
+        **columns,
+    )
+
+
 def test_free_text_movement_models_become_codes(empty_engine: Engine) -> None:
     """Migration 0003 maps free-text models that match a national model's name (case- and
     diacritic-insensitively) to its code and keeps the others; downgrade restores the names."""
@@ -188,22 +208,7 @@ def test_free_text_movement_models_become_codes(empty_engine: Engine) -> None:
     _row(empty_engine, "categories", code="other", kind="security_order")
     values = {"t1": "camera AN NINH", "t2": "Tổ An Ninh Nhân Dân Tự Quản", "t3": "Mô hình riêng"}
     for tip_id, model in values.items():
-        _row(
-            empty_engine,
-            "tips",
-            id=tip_id,
-            reference=f"TB-{tip_id}",
-            receipt_hash=tip_id,
-            register_number=tip_id,
-            category_code="other",
-            province_code="79",
-            assigned_unit_code="CAT-79",
-            status="received",
-            kind="security_order",
-            tip_type="phan_anh",
-            channel="web",
-            movement_model=model,
-        )
+        _tip_row(empty_engine, tip_id, province="79", unit="CAT-79", movement_model=model)
     _run(empty_engine, "upgrade", "head")
 
     def models() -> dict[str, str]:
@@ -238,22 +243,7 @@ def test_province_marker_is_filled_by_the_rule(empty_engine: Engine) -> None:
         ("t2", "01", "CAT-79"),
         ("t3", "48", "CAT-79"),
     ):
-        _row(
-            empty_engine,
-            "tips",
-            id=tip_id,
-            reference=f"TB-{tip_id}",
-            receipt_hash=tip_id,
-            register_number=tip_id,
-            category_code="other",
-            province_code=province,
-            assigned_unit_code=unit,
-            status="received",
-            kind="security_order",
-            tip_type="phan_anh",
-            channel="web",
-            first_received_at=received,
-        )
+        _tip_row(empty_engine, tip_id, province=province, unit=unit, first_received_at=received)
     for seq, (tip_id, unit) in enumerate(
         (("t1", "CAX-1"), ("t2", "CAX-1"), ("t2", "CAT-79"), ("t3", "CAT-79")), start=1
     ):
