@@ -66,6 +66,7 @@ from app.administration.rerouting import (
 )
 from app.administration.schemas import (
     ChangeSetIn,
+    ChangeSetListed,
     ChangeSetOut,
     ChangeSetPage,
     ManualRouting,
@@ -392,9 +393,10 @@ async def apply(
     return out
 
 
-def _out(row: ChangeSet, applied_by: str | None) -> ChangeSetOut:
-    return ChangeSetOut(
+def _out(row: ChangeSet, applied_by: str | None) -> ChangeSetListed:
+    return ChangeSetListed(
         **row.report,
+        document=row.document,
         id=row.id,
         dry_run=False,
         effective_at=row.effective_at,

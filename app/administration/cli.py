@@ -29,6 +29,7 @@ def apply_command(
     from app.core.errors import AppError
     from app.core.i18n import Lang
     from app.core.messages import pick
+    from app.notifications import hooks as notification_hooks
 
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
@@ -38,9 +39,13 @@ def apply_command(
         raise typer.Exit(code=2) from exc
 
     async def _run() -> ChangeSetOut:
-        engine = make_async_engine(get_settings())
+        settings = get_settings()
+        engine = make_async_engine(settings)
+        sessionmaker = make_sessionmaker(engine)
+        # The moved tips' outbox rows follow TINBAO_NOTIFICATIONS_ENABLED as in the server.
+        notification_hooks.configure(sessionmaker, enabled=settings.notifications_enabled)
         try:
-            async with make_sessionmaker(engine)() as session:
+            async with sessionmaker() as session:
                 report = await apply(session, actor=None, data=data)
                 await session.commit()
                 return report

@@ -29,6 +29,7 @@ from app.administration.schemas import (
 )
 from app.core.errors import ValidationFailed
 from app.core.principal import Principal
+from app.notifications.hooks import record_causes
 from app.reference_data import police_name
 from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
 from app.tips.provinces import record_provinces
@@ -205,7 +206,8 @@ async def move_tips(
     keep_assignee: bool = True,
 ) -> None:
     """Move open tips (rows with ``id``) to ``to_unit`` in bulk: register entries, the tips'
-    unit and register number, ``tip.rerouted`` events; deadlines and history stay."""
+    unit and register number, ``tip.rerouted`` events and their outbox rows (the new unit's
+    leads get ``tip.new``); deadlines and history stay."""
     if not tips:
         return
     session, now = ctx.session, ctx.now
@@ -246,8 +248,10 @@ async def move_tips(
                 TipWatcher.tip_id.in_(ids[chunk : chunk + 1000]), TipWatcher.unit_code == to_unit
             )
         )
-    await session.execute(
-        insert(TipEvent),
+    events = await session.execute(
+        insert(TipEvent).returning(
+            TipEvent.id, TipEvent.tip_id, TipEvent.type, TipEvent.at, sort_by_parameter_order=True
+        ),
         [
             {
                 "tip_id": tip_id,
@@ -269,6 +273,9 @@ async def move_tips(
             for tip_id, number in zip(ids, numbers, strict=True)
         ],
     )
+    # The receiving unit's leads are told of each tip as of a transferred one (tip.new): the
+    # outbox rows in one multi-row INSERT, since the flush listener never sees Core inserts.
+    await record_causes(session, events.tuples().all())
     await record_provinces(session, ids)  # the new unit's province counts them now
     ctx.reroutes[(from_unit, to_unit)] += len(ids)
 

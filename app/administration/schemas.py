@@ -266,6 +266,12 @@ class ChangeSetOut(ChangeSetReport):
     applied_by: str | None = None
 
 
+class ChangeSetListed(ChangeSetOut):
+    document: dict[str, Any] = Field(
+        description="The change-set as it was given (without `dry_run`), geometries included."
+    )
+
+
 class ChangeSetPage(BaseModel):
-    items: list[ChangeSetOut]
+    items: list[ChangeSetListed]
     next_cursor: str | None

@@ -8,10 +8,17 @@ decided later by the worker (app.notifications.fanout). Nothing in app.tips or a
 imports this package; :func:`install` is called when the app (or a standalone runner) starts.
 Sessions opened with ``info={"notifications": False}`` (TINBAO_NOTIFICATIONS_ENABLED=false)
 write no outbox rows.
+
+Timeline rows written in bulk by a Core INSERT (an administrative change-set moving thousands
+of tips) are not in ``session.new``, so the listener never sees them: their writer passes the
+inserted rows to :func:`record_causes`, which writes their outbox rows in one multi-row INSERT
+of the same transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -28,6 +35,7 @@ NOTIFYING_EVENTS = frozenset(
     {
         "tip.created",
         "tip.transferred",
+        "tip.rerouted",  # moved by an administrative change-set (written in bulk)
         "tip.urgent",
         "tip.assigned",
         "tip.message_added",
@@ -43,25 +51,48 @@ NOTIFYING_EVENTS = frozenset(
 )
 
 
+def _cause_rows(events: Iterable[tuple[int, str | None, str, datetime]]) -> list[dict[str, Any]]:
+    """Outbox rows for timeline rows given as (id, tip_id, type, at), in event order."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "type": type_,
+            "tip_id": tip_id,
+            "tip_event_id": event_id,
+            "at": at,
+            "data": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for event_id, tip_id, type_, at in events
+        if type_ in NOTIFYING_EVENTS
+    ]
+    rows.sort(key=lambda row: row["tip_event_id"])
+    return rows
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     if session.info.get("notifications") is False:
         return
-    rows: list[dict[str, Any]] = [
-        {
-            "type": obj.type,
-            "tip_id": obj.tip_id,
-            "tip_event_id": obj.id,
-            "at": obj.at,
-            "data": {},
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
-        }
-        for obj in session.new
-        if isinstance(obj, TipEvent) and obj.type in NOTIFYING_EVENTS
-    ]
+    rows = _cause_rows(
+        (obj.id, obj.tip_id, obj.type, obj.at) for obj in session.new if isinstance(obj, TipEvent)
+    )
     if rows:
-        rows.sort(key=lambda row: row["tip_event_id"])
         session.connection().execute(insert(NotificationCause), rows)
+
+
+async def record_causes(
+    session: AsyncSession, events: Iterable[tuple[int, str | None, str, datetime]]
+) -> int:
+    """Outbox rows for timeline rows inserted in bulk, given as (id, tip_id, type, at): one
+    multi-row INSERT in the caller's transaction; how many. Nothing when the session writes
+    no outbox rows (``info={"notifications": False}``)."""
+    if session.sync_session.info.get("notifications") is False:
+        return 0
+    rows = _cause_rows(events)
+    if rows:
+        await session.execute(insert(NotificationCause), rows)
+    return len(rows)
 
 
 def install() -> None:

@@ -87,6 +87,16 @@ def notices_for(cause: CauseView) -> list[Notice]:
                 )
             )
         return notices
+    if kind == "tip.rerouted" and data.get("to_unit"):
+        # Moved by an administrative change-set: new to the receiving unit as after a
+        # transfer; the reporter's public status does not change, so nothing for them.
+        return [
+            Notice(
+                "tip.new",
+                (Audience.unit_leads, Audience.unit_new_tip_officers),
+                unit_code=str(data["to_unit"]),
+            )
+        ]
     if kind == "tip.urgent":
         return [Notice("tip.urgent", (Audience.duty_desk, Audience.unit_leads), urgent=True)]
     if kind == "tip.escalated":
