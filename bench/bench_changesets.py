@@ -1,6 +1,10 @@
 """Applying an administrative change-set at scale: two communes merged while the retired one
 holds ``--tips`` open tips (10,000 by default), on a database of its own.
 
+Each run also counts, over the moved tips, what the move must keep or write: receipts
+unchanged, the old register entries, the new ones, the ``tip.rerouted`` events and their outbox
+rows (the successor's leads are told, ``tip.new``).
+
 The tips are written directly (Core, in bulk) at Phường Tân Định (26737), which is merged into
 Phường Sài Gòn (26740); then the change-set is run as a dry run and applied, in process, through
 ``app.administration.changesets.apply`` — the code behind POST /admin-units/change-sets.
@@ -120,6 +124,44 @@ async def insert_open_tips(session: Any, *, commune: str, count: int) -> None:
     await session.commit()
 
 
+async def what_the_move_kept(session: Any, receipts: dict[str, str]) -> dict[str, int]:
+    """Counts over the moved tips (ids of ``receipts``): receipts unchanged, the retired
+    unit's register entries kept, the successor's entries, tip.rerouted events and their
+    outbox rows (notices to the successor's leads)."""
+    from sqlalchemy import func, select
+
+    from app.notifications.models import NotificationCause
+    from app.tips.models import RegisterEntry, Tip, TipEvent
+
+    ids = list(receipts)
+    counts = {
+        "receipts unchanged": 0,
+        "old register entries": 0,
+        "new register entries": 0,
+        "tip.rerouted events": 0,
+        "outbox rows": 0,
+    }
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        for tip_id, receipt in await session.execute(
+            select(Tip.id, Tip.receipt_hash).where(Tip.id.in_(chunk))
+        ):
+            counts["receipts unchanged"] += receipt == receipts[tip_id]
+        for unit, key in ((RETIRED, "old register entries"), (SURVIVOR, "new register entries")):
+            counts[key] += await session.scalar(
+                select(func.count())
+                .select_from(RegisterEntry)
+                .where(RegisterEntry.tip_id.in_(chunk), RegisterEntry.unit_code == f"CAX-{unit}")
+            )
+        for model, key in ((TipEvent, "tip.rerouted events"), (NotificationCause, "outbox rows")):
+            counts[key] += await session.scalar(
+                select(func.count())
+                .select_from(model)
+                .where(model.tip_id.in_(chunk), model.type == "tip.rerouted")
+            )
+    return counts
+
+
 async def run(args: argparse.Namespace, report: Report) -> None:
     import os
 
@@ -130,12 +172,16 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     from app.administration.schemas import ChangeSetIn
     from app.core.config import Settings
     from app.core.db import make_async_engine, make_sessionmaker
+    from app.notifications import hooks as notification_hooks
     from app.tips.models import Tip
     from app.triage.handover import transfer
 
     settings = Settings(database_url=os.environ["TINBAO_DATABASE_URL"])
     engine = make_async_engine(settings)
     sessions = make_sessionmaker(engine)
+    # As the server: outbox rows unless TINBAO_NOTIFICATIONS_ENABLED=false (--no-notifications
+    # measures what the moved tips' outbox rows cost).
+    notification_hooks.configure(sessions, enabled=args.notifications)
     actor = Principal(kind="api_key", id="bench", role="admin", label="bench")
     async with sessions() as session:
         await insert_open_tips(session, commune=RETIRED, count=args.tips)
@@ -152,6 +198,16 @@ async def run(args: argparse.Namespace, report: Report) -> None:
             }
         ],
     }
+    async with sessions() as session:
+        receipts = dict(
+            (
+                await session.execute(
+                    select(Tip.id, Tip.receipt_hash).where(
+                        Tip.assigned_unit_code == f"CAX-{RETIRED}"
+                    )
+                )
+            ).all()
+        )
     rows = []
     for dry_run in (True, False):
         data = ChangeSetIn.model_validate({**body, "dry_run": dry_run})
@@ -172,6 +228,7 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     async with sessions() as session:
         left = await count_open_tips(session, f"CAX-{RETIRED}")
         arrived = await count_open_tips(session, f"CAX-{SURVIVOR}")
+        intact = await what_the_move_kept(session, receipts)
 
     # Baseline: the same kind of move, one tip per transaction through the ordinary transfer.
     async with sessions() as session:
@@ -201,8 +258,14 @@ async def run(args: argparse.Namespace, report: Report) -> None:
     await engine.dispose()
 
     report.line(
-        f"{args.tips:,} open tips at CAX-{RETIRED} merged into CAX-{SURVIVOR}; after applying: "
+        f"{args.tips:,} open tips at CAX-{RETIRED} merged into CAX-{SURVIVOR} (notifications "
+        f"{'on' if args.notifications else 'off'}); after applying: "
         f"{left} open at the retired unit, {arrived:,} at the successor."
+    )
+    report.line()
+    report.line(
+        "checked after applying, over the moved tips: "
+        + ", ".join(f"{name} {value:,}" for name, value in intact.items())
     )
     report.line()
     report.table(["what", "tips moved", "seconds", "tips/s"], rows)
@@ -214,6 +277,12 @@ def main() -> None:
     add_database_arguments(parser)
     parser.add_argument("--tips", type=int, default=10_000)
     parser.add_argument("--baseline-tips", type=int, default=1_000)
+    parser.add_argument(
+        "--no-notifications",
+        dest="notifications",
+        action="store_false",
+        help="write no outbox rows (as TINBAO_NOTIFICATIONS_ENABLED=false)",
+    )
     args = parser.parse_args()
     url = database_url(args)
     if url.startswith("postgresql") and not args.database_url:

@@ -12,8 +12,9 @@ What applying does (API.md, Administration):
   stay for an admin to place (a split);
 * every OPEN tip held by a retired unit moves to the successor's unit — for a split, the part
   holding the tip's point, else the province duty desk (listed in ``needs_manual_routing``) —
-  with a ``tip.rerouted`` event and an entry in the new unit's register; status, assignee (for
-  a merger), deadlines and history stay. Closed tips stay where they were handled.
+  with a ``tip.rerouted`` event, its outbox row (the new unit's leads get ``tip.new``) and an
+  entry in the new unit's register; status, assignee (for a merger), deadlines and history
+  stay. Closed tips stay where they were handled. A successor unit must be active.
 * boundaries given for a split are stored in ``commune_boundaries`` and overlay the shipped
   ones (app.admin_units.service), so ``locate`` and intake use them at once in this worker and
   within the place cache's TTL in the others, and after a restart.
@@ -114,7 +115,10 @@ async def _merge_communes(ctx: ChangeContext, index: int, change: MergeCommunes)
         commune.merged_into, commune.retired_at = survivor.code, ctx.effective_at
         ctx.report.communes_retired.append(commune.code)
         await hand_over_unit(
-            ctx, from_unit=commune_unit_code(commune.code), to_unit=commune_unit_code(survivor.code)
+            ctx,
+            index,
+            from_unit=commune_unit_code(commune.code),
+            to_unit=commune_unit_code(survivor.code),
         )
     await ctx.session.flush()
 
@@ -304,7 +308,7 @@ async def _merge_provinces(ctx: ChangeContext, index: int, change: MergeProvince
                 if suffix
                 else provincial_unit_code(survivor.code)
             )
-            await hand_over_unit(ctx, from_unit=old, to_unit=new)
+            await hand_over_unit(ctx, index, from_unit=old, to_unit=new)
         for model in (User, Organization, ApiKey):
             await ctx.session.execute(
                 update(model)

@@ -289,8 +289,18 @@ async def open_tips(ctx: ChangeContext, unit_code: str) -> Sequence[Any]:
     return (await ctx.session.execute(stmt)).all()
 
 
-async def hand_over_unit(ctx: ChangeContext, *, from_unit: str, to_unit: str) -> None:
-    """A unit merged into another: its open tips and its people go to the successor."""
+async def hand_over_unit(ctx: ChangeContext, index: int, *, from_unit: str, to_unit: str) -> None:
+    """A unit merged into another: its open tips and its people go to the successor, which
+    must be active (a tip is never routed to an inactive unit: refused, not moved there)."""
+    successor = await ctx.session.get(PoliceUnit, to_unit)
+    if successor is None or not successor.active:
+        raise ChangeRefused(
+            index,
+            (
+                f"Đơn vị nhận {to_unit} không tồn tại hoặc đang ngừng hoạt động.",
+                f"The successor unit {to_unit} does not exist or is inactive.",
+            ),
+        )
     await move_tips(ctx, tips=await open_tips(ctx, from_unit), from_unit=from_unit, to_unit=to_unit)
     await ctx.session.execute(
         update(User)

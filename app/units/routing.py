@@ -99,9 +99,10 @@ def route(
     unit_codes: frozenset[str] | None = None,
     province_rules: Mapping[tuple[str, str], CategoryRule] | None = None,
 ) -> Routing:
-    """The routing of a tip: intake, corrections, change-sets and the data generator all call
-    this one function. ``province_rules`` maps (category code, province code) to a province's
-    own rule, which replaces the national one there."""
+    """The routing of a tip: intake, corrections and the data generator all call this one
+    function (a change-set moves tips to the successor unit instead of routing them again).
+    ``province_rules`` maps (category code, province code) to a province's own rule, which
+    replaces the national one there."""
     if province_rules:
         category = province_rules.get((category.code, province_code), category)
     duty_desk = provincial_unit_code(province_code)
