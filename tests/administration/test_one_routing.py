@@ -4,10 +4,12 @@ PC04 there; elsewhere the national rule (the commune police) holds."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,16 +26,20 @@ HUE_COMMUNE_PROVINCE = "46"
 RULE = f"/api/v1/categories/drugs/provinces/{LANG_SON}"
 
 
-async def _set_rule(client: httpx.AsyncClient, db: AsyncSession, app: Any) -> None:
+@pytest.fixture
+async def rule(client: httpx.AsyncClient, db: AsyncSession, app: Any) -> AsyncIterator[None]:
+    """Lạng Sơn's own drugs rule for the test, dropped afterwards (other tests of the package
+    list the drugs rules)."""
     admin = auth_headers(app, await make_user(db, role="admin"))
     r = await client.put(RULE, json={"route_to": "PC04", "watch_departments": []}, headers=admin)
     assert r.status_code == 200, r.text
+    yield
+    assert (await client.delete(RULE, headers=admin)).status_code == 204
 
 
 async def test_intake_and_a_correction_follow_the_province_rule(
-    client: httpx.AsyncClient, db: AsyncSession, app: Any
+    client: httpx.AsyncClient, db: AsyncSession, app: Any, rule: None
 ) -> None:
-    await _set_rule(client, db, app)
     lead = auth_headers(app, await make_user(db, role="unit_lead", unit_code=f"CAX-{QUOC_KHANH}"))
     filed = await client.post(TIPS, json=payload(location={"commune_code": QUOC_KHANH}))
     assert filed.json()["assigned_unit"]["code"] == f"CAT-{LANG_SON}-PC04"  # intake
@@ -57,8 +63,8 @@ async def test_the_generator_follows_the_province_rule(
     app: Any,
     settings: Settings,
     sync_engine: Engine,
+    rule: None,
 ) -> None:
-    await _set_rule(client, db, app)
     with sync_engine.connect() as conn:
         reference = load_reference(conn)
     synth = Synthesizer(
