@@ -127,13 +127,14 @@ const TBActions = (() => {
   }
 
   // The unit's register (GET, no side effect) is asked once per unit: its button shows only
-  // when the server answers it.
+  // when the server answers it. A unit whose register the caller may not read (a tip moved
+  // to another unit answers 404 there) hides the button for that unit only, never for all.
   function registerButton(unit) {
     const year = new Date().getFullYear();
     const path = `/units/${encodeURIComponent(unit)}/register?year=${year}`;
     const node = TB.el("button", {
       type: "button",
-      dataset: { action: "act.register" },
+      dataset: { action: "act.register", unit },
       hidden: registers[unit] !== true,
       text: TB.t("act.register"),
       on: { click: () => openPdf(path, "register", { Accept: "application/pdf" }) },
@@ -143,9 +144,14 @@ const TBActions = (() => {
       S.api(`${path}&limit=1`)
         .then(() => {
           registers[unit] = true;
-          node.hidden = false;
+          // the record may have been drawn again meanwhile: show the button now on the page
+          for (const shown of document.querySelectorAll('button[data-action="act.register"]')) {
+            if (shown.dataset.unit === unit) shown.hidden = false;
+          }
         })
-        .catch((err) => TB.caps.lost("register", err));
+        .catch(() => {
+          registers[unit] = false;
+        });
     }
     return node;
   }
