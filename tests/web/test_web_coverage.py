@@ -348,6 +348,15 @@ def test_unit_lead_uses_every_action_markers_and_live_inbox_badge(
     desk.close()
 
 
+def _cell(value: Any) -> str:
+    """How the SLA table writes a figure (js/dashboard.js renderSla)."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.1f}"
+    return str(value)
+
+
 def _label_year(kind: str, day: date) -> int:
     """The Circular 124 evaluation year a day falls in (named by the year it ends)."""
     start = (11, 1) if kind == "eval_residential" else (11, 16)
@@ -420,6 +429,28 @@ def test_review_outcome_chart_every_period_and_readable_labels(
         wanted = [[g["key"] or "", g["count"]] for g in summary["groups"]]
         assert sorted(map(tuple, drawn)) == sorted(map(tuple, wanted)), period
         assert dict(map(tuple, drawn)).get("prosecuted", 0) >= 1, period
+    # The SLA table holds the figures of /stats/sla for the period shown (the last one).
+    sla = http.get(
+        f"{base}/api/v1/stats/sla",
+        params={"period": period, "province_code": "79"},
+        headers=supervisor,
+    ).json()
+    shown = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#sla tbody tr')).map(r =>
+            [r.querySelector('th').textContent,
+             ...Array.from(r.querySelectorAll('td')).map(td => td.textContent)])"""
+    )
+    fields = (
+        "received",
+        "resolved_on_time",
+        "resolved_late",
+        "open_overdue",
+        "median_hours_to_first_response",
+    )
+    wanted_rows = [
+        [u["unit_name"] or u["unit_code"], *(_cell(u[f]) for f in fields)] for u in sla["units"]
+    ]
+    assert sla["units"] and sorted(shown) == sorted(wanted_rows)
     assert_fits(page, "/dashboard/ Circular 124 year (phone)")
     shots(page, "01-eval-commune-year")
     phone.check_clean()
