@@ -64,6 +64,10 @@ def test_wheel_installs_migrates_and_serves_without_checkout(tmp_path: Path) -> 
     # The printed records' font ships in the package (never a system font), with its licence.
     for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):
         assert f"app/records/fonts/{font}" in names, font
+    # So does every file of the web client (served by Python alone: no Node step, no CDN).
+    static = ROOT / "app" / "web" / "static"
+    shipped = {p.relative_to(ROOT).as_posix() for p in static.rglob("*") if p.is_file()}
+    assert shipped and shipped <= names, sorted(shipped - names)
 
     venv = tmp_path / "venv"
     outside = tmp_path / "elsewhere"
@@ -112,6 +116,9 @@ def test_wheel_installs_migrates_and_serves_without_checkout(tmp_path: Path) -> 
         try:
             ready = _wait_ready(f"http://127.0.0.1:{port}/readyz", process, log)
             assert ready.json()["status"] == "ready"
+            for page in ("/", "/track", "/staff/", "/dashboard/", "/static/js/report.js"):
+                served = httpx.get(f"http://127.0.0.1:{port}{page}", timeout=30)
+                assert served.status_code == 200, (page, served.status_code)
         finally:
             process.terminate()
             try:

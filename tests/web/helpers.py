@@ -18,11 +18,14 @@ PHONE = {
     "has_touch": True,
 }
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+# The tests' own API calls: httpx's default 5 s read timeout is too short for an upload that
+# the server re-encodes on a loaded machine (a hang guard only, never a measure of speed).
+http = httpx.Client(timeout=httpx.Timeout(120.0))
 SERIOUS = ("serious", "critical")
 
 
 def token(base_url: str, username: str, password: str) -> str:
-    r = httpx.post(
+    r = http.post(
         f"{base_url}/api/v1/auth/token", data={"username": username, "password": password}
     )
     assert r.status_code == 200, r.text
@@ -44,10 +47,10 @@ def make_staff(base_url: str, username: str, role: str, **scope: str) -> dict[st
         "role": role,
         **scope,
     }
-    r = httpx.post(f"{base_url}/api/v1/users", json=body, headers=bearer(admin))
+    r = http.post(f"{base_url}/api/v1/users", json=body, headers=bearer(admin))
     assert r.status_code == 201, r.text
     first = token(base_url, username, INITIAL_PASSWORD)
-    changed = httpx.post(
+    changed = http.post(
         f"{base_url}/api/v1/auth/password",
         json={"current_password": INITIAL_PASSWORD, "new_password": STAFF_PASSWORD},
         headers=bearer(first),
@@ -134,7 +137,7 @@ def file_tip(base_url: str, category: str, description: str, **extra: Any) -> di
         "location": {"commune_code": "26740", "lat": 10.7769, "lon": 106.7009},
         **extra,
     }
-    r = httpx.post(
+    r = http.post(
         f"{base_url}/api/v1/tips", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
     )
     assert r.status_code == 201, r.text

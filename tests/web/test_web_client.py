@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -24,6 +23,7 @@ from tests.web.helpers import (
     assert_fits,
     bearer,
     file_tip,
+    http,
     make_staff,
     png_bytes,
     token,
@@ -185,7 +185,7 @@ def test_citizen_officer_reporter_round_trip(
     staff.locator("#d-facts").get_by_text("Đang xác minh").wait_for()
     # The inbox: its badge shows the API's unread count, or says the server has no inbox.
     officer = token(base, "canbo1", STAFF_PASSWORD)
-    inbox = httpx.get(f"{base}/api/v1/notifications", headers=bearer(officer))
+    inbox = http.get(f"{base}/api/v1/notifications", headers=bearer(officer))
     label = staff.locator("#inbox-btn")
     if inbox.status_code in (404, 405):
         staff.locator("#inbox-btn[aria-label*='chưa có']").wait_for()
@@ -208,7 +208,7 @@ def test_citizen_officer_reporter_round_trip(
     assert page.locator("#t-status").inner_text() == "Đang xử lý"
     # No outcome, no complaint deadline: the complaint is not offered (test_web_workflow
     # files one after a not_prosecuted outcome).
-    tracked = httpx.get(f"{base}/api/v1/track", headers={"X-Tip-Receipt": first_receipt})
+    tracked = http.get(f"{base}/api/v1/track", headers={"X-Tip-Receipt": first_receipt})
     assert not tracked.json().get("complaint_deadline")
     assert page.locator("#complaint-box").is_hidden()
     # ...and answers with a photo, which the officer sees and downloads.
@@ -230,7 +230,7 @@ def test_citizen_officer_reporter_round_trip(
     assert Path(download.value.path()).read_bytes()[:4] == b"\x89PNG"
 
     # The API agrees: one claimed tip, the message to the reporter.
-    found = httpx.get(f"{base}/api/v1/tips", params={"q": f"{marker}a"}, headers=bearer(officer))
+    found = http.get(f"{base}/api/v1/tips", params={"q": f"{marker}a"}, headers=bearer(officer))
     assert [t["reference"] for t in found.json()["items"]] == [reference]
     assert found.json()["items"][0]["assignee_id"] is not None
     for watched in (phone, desk):
@@ -281,7 +281,7 @@ def test_lost_answer_is_retried_and_created_once(
     assert len(calls) == 2
     assert tips_with(sync_engine, marker) == 1
     assert page.evaluate("() => TBOutbox.list().then(l => l.length)") == 0
-    tracked = httpx.get(f"{web_server.url}/api/v1/track", headers={"X-Tip-Receipt": receipt})
+    tracked = http.get(f"{web_server.url}/api/v1/track", headers={"X-Tip-Receipt": receipt})
     assert tracked.status_code == 200
     phone.check_clean()
     phone.close()
@@ -319,7 +319,7 @@ def test_unknown_place_goes_to_the_province_duty_desk(
     read_receipt(page)
     assert page.locator("#receipt-unit").inner_text() != ""
     admin = token(web_server.url, "admin", ADMIN_PASSWORD)
-    found = httpx.get(
+    found = http.get(
         f"{web_server.url}/api/v1/tips", params={"q": marker}, headers=bearer(admin)
     ).json()["items"]
     assert [t["assigned_unit"]["code"] for t in found] == ["CAT-79"]
@@ -333,7 +333,7 @@ def _file_tip(base: str, category: str) -> None:
         "description": f"Tin báo thử nghiệm cho trang tổng hợp {uuid.uuid4().hex}.",
         "location": {"commune_code": "26740", "lat": 10.7769, "lon": 106.7009},
     }
-    r = httpx.post(f"{base}/api/v1/tips", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    r = http.post(f"{base}/api/v1/tips", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert r.status_code == 201, r.text
 
 
@@ -345,7 +345,7 @@ def test_supervisor_dashboard_matches_stats_summary(
     supervisor = token(base, "giamsat1", STAFF_PASSWORD)
 
     def summary(period: str, group: str) -> dict[str, Any]:
-        answer = httpx.get(
+        answer = http.get(
             f"{base}/api/v1/stats/summary",
             params={"period": period, "group_by": group, "province_code": "79"},
             headers=bearer(supervisor),
@@ -382,7 +382,7 @@ def test_supervisor_dashboard_matches_stats_summary(
     assert by_category["drugs"] >= 3 and by_category["public_disorder"] >= 1
     assert page.locator("#sla table tbody tr").count() >= 1
     assert page.locator("#map svg path.commune").count() == 168
-    hotspots = httpx.get(
+    hotspots = http.get(
         f"{base}/api/v1/stats/hotspots",
         params={"period": period, "province_code": "79"},
         headers=bearer(supervisor),
@@ -490,7 +490,7 @@ def test_queue_cursor_paging(web_server: WebServer, browser: Any, shots: Any) ->
         params = {"category_code": "public_disorder", "limit": "200"}
         if cursor:
             params["cursor"] = cursor
-        page_ = httpx.get(f"{base}/api/v1/tips", params=params, headers=bearer(supervisor)).json()
+        page_ = http.get(f"{base}/api/v1/tips", params=params, headers=bearer(supervisor)).json()
         total += len(page_["items"])
         cursor = page_["next_cursor"]
         if not cursor:

@@ -25,6 +25,7 @@ from tests.web.helpers import (
     assert_fits,
     bearer,
     file_tip,
+    http,
     make_staff,
     png_bytes,
     sign_in,
@@ -40,7 +41,7 @@ def test_password_set_by_someone_else_is_replaced_at_first_sign_in(
 ) -> None:
     base = web_server.url
     admin = token(base, "admin", ADMIN_PASSWORD)
-    created = httpx.post(
+    created = http.post(
         f"{base}/api/v1/users",
         json={
             "username": "canbo-moi",
@@ -69,7 +70,7 @@ def test_password_set_by_someone_else_is_replaced_at_first_sign_in(
     page.get_by_role("button", name="Đăng nhập").click()
     page.locator("#login-error").get_by_text(re.compile("new_password")).wait_for()
     assert page.locator("#work-view").is_hidden()
-    first = httpx.post(
+    first = http.post(
         f"{base}/api/v1/auth/token", data={"username": "canbo-moi", "password": INITIAL_PASSWORD}
     )
     assert first.status_code == 200 and first.json()["password_change_required"] is True
@@ -82,11 +83,11 @@ def test_password_set_by_someone_else_is_replaced_at_first_sign_in(
     assert page.locator("#new-password-group").is_hidden()
     assert page.get_by_label("Mật khẩu mới").input_value() == ""
     shots(page, "03-signed-in")
-    old = httpx.post(
+    old = http.post(
         f"{base}/api/v1/auth/token", data={"username": "canbo-moi", "password": INITIAL_PASSWORD}
     )
     assert old.status_code == 401
-    new = httpx.post(
+    new = http.post(
         f"{base}/api/v1/auth/token", data={"username": "canbo-moi", "password": STAFF_PASSWORD}
     )
     assert new.status_code == 200 and new.json()["password_change_required"] is False
@@ -140,41 +141,46 @@ class Offered:
             assert r.status_code in MISSING or r.status_code < 300, (r.request.url, r.text)
             return r.status_code < 300
 
-        self.similar = works(httpx.get(f"{tips}/similar", headers=h))
-        self.intake_record = works(httpx.get(f"{tips}/intake-record.pdf", headers=h))
+        self.similar = works(http.get(f"{tips}/similar", headers=h))
+        self.intake_record = works(http.get(f"{tips}/intake-record.pdf", headers=h))
         year = probe["created_at"][:4]
         self.register = works(
-            httpx.get(f"{base}/api/v1/units/CAX-26740/register?year={year}", headers=h)
+            http.get(f"{base}/api/v1/units/CAX-26740/register?year={year}", headers=h)
         )
-        self.acknowledge = works(httpx.post(f"{tips}/acknowledge", headers=h))
+        self.acknowledge = works(http.post(f"{tips}/acknowledge", headers=h))
         self.corrections = works(
-            httpx.post(
+            http.post(
                 f"{tips}/corrections", json={"priority": 2, "reason": "Dò chức năng"}, headers=h
             )
         )
         files = {"files": ("do.png", image.read_bytes(), "image/png")}
-        self.attachments = works(httpx.post(f"{tips}/attachments", files=files, headers=h))
-        moved = httpx.post(
+        self.attachments = works(http.post(f"{tips}/attachments", files=files, headers=h))
+        moved = http.post(
             f"{tips}/transitions", json={"to": "verifying", "public_message": "Dò."}, headers=h
         )
         assert moved.status_code in (200, 422), moved.text
         self.public_message = moved.status_code == 200
-        message = httpx.post(
+        message = http.post(
             f"{tips}/messages",
             files={"message": (None, '{"body": "Dò"}', "application/json"), **files},
             headers=h,
         )
         self.message_files = message.status_code < 300
         receipt = {"X-Tip-Receipt": self.probe_receipt}
-        asked = httpx.post(
+        asked = http.post(
             f"{base}/api/v1/track/protection-requests", json={"body": "Dò"}, headers=receipt
         )
         assert asked.status_code in MISSING or asked.status_code < 300, asked.text
         self.protection = asked.status_code < 300
-        complaint = httpx.post(
+        complaint = http.post(
             f"{base}/api/v1/track/complaints", json={"body": "Dò"}, headers=receipt
         )
         self.complaints = complaint.status_code not in MISSING
+        # TinBáo's own server has every one of them (API.md lists them): here a missing one
+        # is a failure, so that the branches that use them are the ones that run. The
+        # other branches say how the page behaves against a server without them.
+        missing = [name for name, offered in vars(self).items() if offered is False]
+        assert missing == [], f"this server lacks {missing}"
 
 
 def _open_tip(staff: Any, marker: str, reference: str) -> None:
@@ -236,7 +242,6 @@ def test_staff_workflow_actions_follow_the_server(
     if offered.register:
         register.wait_for(state="visible")
     else:
-        staff.wait_for_function("() => !TB.caps.has('register')", timeout=30000)
         assert register.count() == 0 or register.is_hidden()
 
     # Acknowledge receipt.
@@ -244,7 +249,7 @@ def test_staff_workflow_actions_follow_the_server(
     acknowledge.click()
     _done_or_gone(staff, offered.acknowledge, acknowledge)
     assert acknowledge.count() == 0
-    acknowledged = httpx.get(api_tip, headers=bearer(officer)).json()["acknowledged_at"]
+    acknowledged = http.get(api_tip, headers=bearer(officer)).json()["acknowledged_at"]
     assert (acknowledged is not None) == offered.acknowledge
 
     # A status change with a line for the reporter.
@@ -255,7 +260,7 @@ def test_staff_workflow_actions_follow_the_server(
     form.get_by_role("button", name="Thực hiện").click()
     if not offered.public_message:
         staff.locator("#action-status").get_by_text("chưa nhận lời nhắn").wait_for()
-        assert httpx.get(api_tip, headers=bearer(officer)).json()["status"] == "received"
+        assert http.get(api_tip, headers=bearer(officer)).json()["status"] == "received"
         form = _action(staff, "Chuyển trạng thái")
         assert form.get_by_label("Lời nhắn cho người báo tin (không bắt buộc)").count() == 0
         form.get_by_label("Trạng thái mới").select_option("verifying")
@@ -278,7 +283,7 @@ def test_staff_workflow_actions_follow_the_server(
     form.get_by_label("Lý do").fill("Nhiều người cùng báo, cần ưu tiên.")
     form.get_by_role("button", name="Thực hiện").click()
     _done_or_gone(staff, offered.corrections, correct)
-    priority = httpx.get(api_tip, headers=bearer(officer)).json()["priority"]
+    priority = http.get(api_tip, headers=bearer(officer)).json()["priority"]
     assert (priority == 5) == offered.corrections
 
     # The intake record (biên bản) opens as a PDF, or its button goes.
@@ -354,11 +359,11 @@ def test_staff_workflow_actions_follow_the_server(
         body: dict[str, Any] = {"to": step}
         if step == "resolved":
             body |= {"outcome": "not_prosecuted", "outcome_summary": "Không đủ căn cứ khởi tố."}
-        moved = httpx.post(f"{api_tip}/transitions", json=body, headers=h)
+        moved = http.post(f"{api_tip}/transitions", json=body, headers=h)
         assert moved.status_code == 200, moved.text
-    tracked = httpx.get(f"{base}/api/v1/track", headers={"X-Tip-Receipt": filed["receipt"]})
+    tracked = http.get(f"{base}/api/v1/track", headers={"X-Tip-Receipt": filed["receipt"]})
     deadline = tracked.json().get("complaint_deadline")
-    assert offered.complaints or not deadline
+    assert offered.complaints and deadline, "a not_prosecuted outcome opens the window"
     page.get_by_role("button", name="Đóng (xóa mã khỏi trang)").click()
     page.get_by_label("Mã theo dõi (nhập hoặc dán)").fill(filed["receipt"])
     page.get_by_role("button", name="Xem tin báo").click()
@@ -389,7 +394,7 @@ def test_review_period_and_workbooks_follow_the_server(
     filed = file_tip(base, "drugs", f"Tin báo cho sổ tổng hợp quý {uuid.uuid4().hex}.")
     year, month = int(filed["created_at"][:4]), int(filed["created_at"][5:7])
     quarter = f"quarter:{year}-Q{(month - 1) // 3 + 1}"
-    summary = httpx.get(
+    summary = http.get(
         f"{base}/api/v1/stats/summary",
         params={"period": quarter, "group_by": "category", "province_code": "79"},
         headers=bearer(supervisor),
@@ -415,7 +420,7 @@ def test_review_period_and_workbooks_follow_the_server(
         params = {"period": quarter}
         if path == "review.xlsx":  # tips.xlsx takes the queue's filters, no province
             params["province_code"] = "79"
-        offered = httpx.get(
+        offered = http.get(
             f"{base}/api/v1/exports/{path}", params=params, headers=bearer(supervisor)
         )
         assert offered.status_code in MISSING or offered.status_code == 200, offered.text

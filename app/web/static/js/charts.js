@@ -13,8 +13,11 @@ const TBCharts = (() => {
     }
     const max = Math.max(...rows.map((r) => r.count), 1);
     const rowH = 42;
-    const width = 460;
+    // Drawn at the width it is shown at, so that its 14 px text stays 14 px on a phone
+    // (a fixed 460-unit drawing scaled into a 280 px card had 8 px labels).
+    const width = Math.max(240, Math.round(container.clientWidth || 460));
     const barW = width - 60;
+    const maxChars = Math.floor(width / 8);
     const svg = el("svg", {
       class: "chart",
       viewBox: `0 0 ${width} ${rows.length * rowH + 4}`,
@@ -24,7 +27,7 @@ const TBCharts = (() => {
     rows.forEach((r, i) => {
       const y = i * rowH;
       const w = Math.max(2, Math.round((r.count / max) * barW));
-      const label = r.label.length > 52 ? `${r.label.slice(0, 51)}…` : r.label;
+      const label = r.label.length > maxChars ? `${r.label.slice(0, maxChars - 1)}…` : r.label;
       svg.append(
         el(
           "g",

@@ -229,6 +229,16 @@ TB.addTexts({
   document.addEventListener("DOMContentLoaded", () => {
     TB.init();
     document.addEventListener("tb:lang", render);
+    // The charts are drawn at their shown width: drawn again when it changes.
+    let resizeTimer = null;
+    let drawnWidth = window.innerWidth;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => {
+        if (window.innerWidth !== drawnWidth) render();
+        drawnWidth = window.innerWidth;
+      }, 200);
+    });
     $("p-kind").addEventListener("change", fillParts);
     $("period-form").addEventListener("submit", load);
     $("review-download").addEventListener("click", () => download("review"));

@@ -55,6 +55,8 @@ const TBActions = (() => {
   const registers = {}; // unit code → true (the register answers) | false
   let page = null; // {tip(), reopen(), categories(), catName(code), people(unit)}
   let box = null;
+  let finished = null; // the action that just succeeded: its form closes on the next drawing
+  let drawnFor = null; // the tip the forms were drawn for
 
   const say = (text, kind) => TB.say($("action-status"), text, kind);
   const tip = () => page.tip();
@@ -63,11 +65,13 @@ const TBActions = (() => {
   const endOfDay = (day) => `${day}T23:59:59+07:00`;
 
   // Run an action; `cap` names its endpoint, hidden from then on when the server lacks it.
-  async function run(call, { cap = null, reload = true } = {}) {
+  async function run(call, { cap = null, reload = true, key = null } = {}) {
     say("");
     try {
       const answer = await call();
+      finished = key;
       if (reload) await page.reopen();
+      finished = null;
       say(TB.t("common.done"), "ok");
       return answer;
     } catch (err) {
@@ -104,7 +108,7 @@ const TBActions = (() => {
         const field = $(`${formId}-${f.name}`);
         values[f.name] = f.type === "file" ? Array.from(field.files) : field.value.trim();
       }
-      run(() => submit(values), { cap, reload });
+      run(() => submit(values), { cap, reload, key });
     });
     return TB.el("details", { dataset: { action: key } }, TB.el("summary", { text: TB.t(key) }), node);
   }
@@ -127,13 +131,14 @@ const TBActions = (() => {
   }
 
   // The unit's register (GET, no side effect) is asked once per unit: its button shows only
-  // when the server answers it.
+  // when the server answers it. A unit whose register the caller may not read (a tip moved
+  // to another unit answers 404 there) hides the button for that unit only, never for all.
   function registerButton(unit) {
     const year = new Date().getFullYear();
     const path = `/units/${encodeURIComponent(unit)}/register?year=${year}`;
     const node = TB.el("button", {
       type: "button",
-      dataset: { action: "act.register" },
+      dataset: { action: "act.register", unit },
       hidden: registers[unit] !== true,
       text: TB.t("act.register"),
       on: { click: () => openPdf(path, "register", { Accept: "application/pdf" }) },
@@ -143,9 +148,14 @@ const TBActions = (() => {
       S.api(`${path}&limit=1`)
         .then(() => {
           registers[unit] = true;
-          node.hidden = false;
+          // the record may have been drawn again meanwhile: show the button now on the page
+          for (const shown of document.querySelectorAll('button[data-action="act.register"]')) {
+            if (shown.dataset.unit === unit) shown.hidden = false;
+          }
         })
-        .catch((err) => TB.caps.lost("register", err));
+        .catch(() => {
+          registers[unit] = false;
+        });
     }
     return node;
   }
@@ -225,11 +235,31 @@ const TBActions = (() => {
     return row;
   }
 
+  // What the officer has open or typed in the forms, so that drawing the record again (after
+  // any reload of the tip) does not close a form under their hands or lose what they typed.
+  function keep() {
+    const open = new Set(Array.from(box.querySelectorAll("details[open]"), (d) => d.dataset.action));
+    const typed = Array.from(box.querySelectorAll("input:not([type=file]), select, textarea"), (f) => [f.id, f.value]);
+    return { open, typed };
+  }
+
+  function restore({ open, typed }) {
+    open.delete(finished);
+    for (const d of box.querySelectorAll("details")) if (open.has(d.dataset.action)) d.open = true;
+    for (const [id, value] of typed) {
+      const field = id && document.getElementById(id);
+      const done = finished && field && field.closest(`details[data-action="${finished}"]`);
+      if (field && box.contains(field) && !done) field.value = value;
+    }
+  }
+
   function render() {
     if (!box) return;
-    TB.clear(box);
     const me = S.me;
     const t = page && page.tip();
+    const kept = t && drawnFor === t.id ? keep() : null;
+    TB.clear(box);
+    drawnFor = t ? t.id : null;
     if (!me || !t || me.role === "analyst") return;
     box.append(simple(t));
     if ((t.allowed_transitions || []).length) box.append(transition(t));
@@ -267,6 +297,8 @@ const TBActions = (() => {
         )
       );
     }
+    if (kept) restore(kept);
+    finished = null;
   }
 
   // The merge offered next to a possible duplicate.

@@ -45,6 +45,18 @@ TB.addTexts({
   "privacy.correction": ["Sửa dữ liệu của tôi", "Correct my data"],
   "privacy.erasure": ["Xóa dữ liệu của tôi", "Erase my data"],
   "privacy.item": ["{kind}: {status}, trả lời trước {at}", "{kind}: {status}, answer by {at}"],
+  "privacy.fields": ["Thông tin đúng (chỉ điền mục cần sửa)", "The right details (fill in only what changes)"],
+  "privacy.name": ["Họ và tên", "Full name"],
+  "privacy.phone": ["Số điện thoại", "Phone"],
+  "privacy.email": ["Thư điện tử", "E-mail"],
+  "privacy.address": ["Địa chỉ", "Address"],
+  "privacy.nofields": ["Hãy điền ít nhất một mục cần sửa.", "Fill in at least one detail to correct."],
+  "privacy.pending": ["đang chờ trả lời", "waiting for an answer"],
+  "privacy.acknowledged": ["đã tiếp nhận", "taken up"],
+  "privacy.completed": ["đã thực hiện", "done"],
+  "privacy.refused": ["bị từ chối", "refused"],
+  "privacy.held": ["Dữ liệu đang lưu: {data}", "Data held: {data}"],
+  "privacy.nothing": ["không còn dữ liệu nào", "nothing any more"],
   "track.notify": ["Ngừng nhận thông báo", "Stop notices"],
   "track.notifyhelp": [
     "Xóa địa chỉ nhận thông báo đã cho và ngừng gửi thông báo về tin báo này.",
@@ -146,7 +158,14 @@ TB.addTexts({
     try {
       const page = await TB.api("/track/privacy-requests", { headers: headers() });
       for (const r of page.items || page) {
-        list.append(TB.el("li", { text: TB.t("privacy.item", { kind: TB.t(`privacy.${r.kind}`), status: r.status, at: TB.fmtTime(r.answer_by) }) }));
+        const status = TB.t(`privacy.${r.status}`);
+        const item = TB.el("li", { text: TB.t("privacy.item", { kind: TB.t(`privacy.${r.kind}`), status: status.startsWith("privacy.") ? r.status : status, at: TB.fmtTime(r.answer_by) }) });
+        if (r.refusal_message) item.append(TB.el("p", { text: r.refusal_message }));
+        if (r.kind === "access" && r.status === "completed") {
+          const held = Object.values(r.contact_data || {}).filter(Boolean).join(" · ");
+          item.append(TB.el("p", { text: TB.t("privacy.held", { data: held || TB.t("privacy.nothing") }) }));
+        }
+        list.append(item);
       }
     } catch (err) {
       /* the list is optional */
@@ -231,6 +250,23 @@ TB.addTexts({
     });
   }
 
+  // A correction carries the corrected fields (the API refuses one without them).
+  const PRIVACY_FIELDS = [["full_name", "privacy-name"], ["phone", "privacy-phone"], ["email", "privacy-email"], ["address", "privacy-address"]];
+  function showPrivacyFields() {
+    $("privacy-fields").hidden = $("privacy-kind").value !== "correction";
+  }
+  function privacyPayload() {
+    const kind = $("privacy-kind").value;
+    if (kind !== "correction") return { kind };
+    const reporter = {};
+    for (const [field, id] of PRIVACY_FIELDS) {
+      const value = $(id).value.trim();
+      if (value) reporter[field] = value;
+    }
+    if (!Object.keys(reporter).length) throw new TB.ApiError(0, { detail: TB.t("privacy.nofields") });
+    return { kind, reporter };
+  }
+
   function close() {
     receipt = null;
     tip = null;
@@ -250,7 +286,9 @@ TB.addTexts({
     $("message-form").addEventListener("submit", sendMessage);
     request("complaint-form", "/track/complaints", "complaint-status", () => ({ body: $("complaint-body").value.trim() }), "complaints");
     request("protection-form", "/track/protection-requests", "protection-status", () => ({ body: $("protection-body").value.trim() }), "protection");
-    request("privacy-form", "/track/privacy-requests", "privacy-status", () => ({ kind: $("privacy-kind").value }), "privacy");
+    request("privacy-form", "/track/privacy-requests", "privacy-status", privacyPayload, "privacy");
+    $("privacy-kind").addEventListener("change", showPrivacyFields);
+    $("privacy-form").addEventListener("reset", () => setTimeout(showPrivacyFields));
     $("notify-stop").addEventListener("click", async () => {
       try {
         await TB.api("/track/notify", { method: "DELETE", headers: headers() });
