@@ -19,7 +19,7 @@ from app.tips.models import ReporterIdentity, Tip
 CORRECTABLE_FIELDS = ("full_name", "phone", "email", "address")
 
 
-def _aad(request_id: str) -> bytes:
+def correction_aad(request_id: str) -> bytes:
     return f"privacy-correction:{request_id}".encode()
 
 
@@ -27,7 +27,7 @@ def seal_correction(request: PrivacyRequest, fields: dict[str, Any], *, cipher: 
     """Store the corrected fields on the request, encrypted (the request has its id)."""
     corrected = {k: v for k, v in fields.items() if k in CORRECTABLE_FIELDS and v is not None}
     key_id, blob = cipher.encrypt(
-        json.dumps(corrected, ensure_ascii=False).encode(), aad=_aad(request.id)
+        json.dumps(corrected, ensure_ascii=False).encode(), aad=correction_aad(request.id)
     )
     request.correction_key_id, request.correction_ciphertext = key_id, blob
 
@@ -48,7 +48,7 @@ async def apply_correction(
     assert request.correction_key_id is not None
     corrected: dict[str, Any] = json.loads(
         cipher.decrypt(
-            request.correction_key_id, request.correction_ciphertext, aad=_aad(request.id)
+            request.correction_key_id, request.correction_ciphertext, aad=correction_aad(request.id)
         )
     )
     current: dict[str, Any] = json.loads(

@@ -2,7 +2,8 @@
 
 Two kinds of disclosure are on record, each where it already lives:
 * ``reveal`` — a lead, supervisor or admin decrypted it (``tip.reporter_revealed`` audit
-  entries: who, when, the reason given);
+  entries: who, when, the reason given; printing the intake record with the identity is
+  audited the same way, app.records.service, so it is listed as a reveal);
 * ``intake`` — a staff member typed it when recording a tip at a counter or from the hotline
   (the tip's ``IntakeRecord``, for tips that carried an identity).
 The list is newest first over both, with one keyset cursor ``(at, kind, key)``. Nothing of

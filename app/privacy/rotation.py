@@ -11,7 +11,10 @@ with the ring, each with its own associated data:
 * complaints and protection requests (``tip_complaints``, ``protection_requests``; AAD =
   ``complaint:<id>`` / ``protection:<id>``, app.tips.followup_sealing).
 * persons involved and victim (``tips.people_*``, AAD = ``tip-people:<tip id>``),
-* conversation messages (``tip_messages.body_*``, AAD = ``tip-message:<id>``).
+* conversation messages (``tip_messages.body_*``, AAD = ``tip-message:<id>``),
+* the reporter's notice contacts (``reporter_notify_contacts``, AAD = ``notify:<tip id>``),
+* a pending correction's new reporter fields (``privacy_requests.correction_*``, AAD =
+  ``privacy-correction:<id>``).
 
 Work goes in batches, each its own transaction. Every row is rewritten by a conditional
 UPDATE that still expects the old key id and ciphertext, so a row changed meanwhile (erased,
@@ -33,9 +36,18 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.security import DataCipher
 from app.integration.models import WebhookSubscription
+from app.privacy.correction import correction_aad
+from app.privacy.models import PrivacyRequest
 from app.tips import followup_sealing as sealing
 from app.tips.followup_models import Complaint, ProtectionRequest
-from app.tips.models import IdempotencyRecord, ReporterIdentity, Tip, TipMessage
+from app.tips.models import (
+    IdempotencyRecord,
+    ReporterIdentity,
+    ReporterNotifyContact,
+    Tip,
+    TipMessage,
+)
+from app.tips.notify_contact import contact_aad
 from app.tips.sealed import message_aad, people_aad
 
 DEFAULT_BATCH = 500
@@ -103,6 +115,22 @@ SEALED: tuple[SealedColumn, ...] = (
         TipMessage.body_key_id,
         TipMessage.body_ciphertext,
         message_aad,
+    ),
+    SealedColumn(
+        "reporter_notify_contacts",
+        ReporterNotifyContact,
+        ReporterNotifyContact.tip_id,
+        ReporterNotifyContact.key_id,
+        ReporterNotifyContact.ciphertext,
+        contact_aad,
+    ),
+    SealedColumn(
+        "privacy_corrections",
+        PrivacyRequest,
+        PrivacyRequest.id,
+        PrivacyRequest.correction_key_id,
+        PrivacyRequest.correction_ciphertext,
+        correction_aad,
     ),
 )
 

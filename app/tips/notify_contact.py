@@ -18,7 +18,7 @@ from app.tips.models import ReporterNotifyContact
 from app.tips.schemas import TipCreate
 
 
-def _aad(tip_id: str) -> bytes:
+def contact_aad(tip_id: str) -> bytes:
     return f"notify:{tip_id}".encode()
 
 
@@ -39,14 +39,14 @@ def store(
     if not any(contact.get(k) for k in ("email", "phone", "web_push")):
         return
     key_id, blob = cipher.encrypt(
-        json.dumps(contact, ensure_ascii=False).encode(), aad=_aad(tip_id)
+        json.dumps(contact, ensure_ascii=False).encode(), aad=contact_aad(tip_id)
     )
     session.add(ReporterNotifyContact(tip_id=tip_id, key_id=key_id, ciphertext=blob))
 
 
 def open_contact(row: ReporterNotifyContact, *, cipher: DataCipher) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(
-        cipher.decrypt(row.key_id, row.ciphertext, aad=_aad(row.tip_id))
+        cipher.decrypt(row.key_id, row.ciphertext, aad=contact_aad(row.tip_id))
     )
     return value
 

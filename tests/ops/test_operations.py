@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from app.core.config import LogFormat, Mode
-from app.core.logs import JsonFormatter, request_id_var
+from app.core.logs import JsonFormatter, TextFormatter, request_id_var
 from tests.hardening.conftest import client_for, running
 
 PRODUCTION = {
@@ -51,18 +51,23 @@ async def test_json_log_lines_carry_the_request_id(app, settings, caplog):
     assert "SECRET-KEY-VALUE" not in line and "\n" not in line
 
 
-def test_exceptions_are_logged_as_type_only():
+@pytest.mark.parametrize("formatter", [JsonFormatter, TextFormatter])
+def test_exceptions_are_logged_as_type_only(formatter):
     try:
         raise ValueError("Nguyễn Văn A, 0912345678")
     except ValueError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    record.request_id = "rid"  # what the handler's filter sets
     token = request_id_var.set("rid")
     try:
-        line = JsonFormatter().format(record)
+        line = formatter().format(record)
     finally:
         request_id_var.reset(token)
-    assert json.loads(line)["exception"] == "ValueError"
-    assert "0912345678" not in line and "Traceback" not in line
+    if formatter is JsonFormatter:
+        assert json.loads(line)["exception"] == "ValueError"
+    else:
+        assert line.endswith("exception=ValueError") and "[rid]" in line
+    assert "0912345678" not in line and "Traceback" not in line and "\n" not in line
 
 
 async def test_large_answers_are_gzipped(client):

@@ -18,7 +18,7 @@ from app.accounts.models import User
 from app.core.time import add_months, as_utc
 from app.tips.models import Tip, TipEvent
 from tests.tips.helpers import jpeg_bytes, payload, post_multipart
-from tests.triage.helpers import load_tip, make_staff, submit
+from tests.triage.helpers import load_tip, make_staff, move, submit
 
 SECRET_WORD = "Nguyễn-Văn-Nghi-Phạm-Zx"  # what the description says of a suspect
 ADDRESS = "Số 99 hẻm Bí Mật Zx"
@@ -196,3 +196,41 @@ async def test_analysts_and_keys_do_not_get_the_reporters_filenames(app, client,
         assert attachment["filename"] == "tep-1.jpg", reader
         assert attachment["content_type"] == "image/jpeg" and attachment["size"] > 0
         assert "Nguyen" not in r.text and "29A" not in r.text
+
+
+async def test_analysts_and_keys_get_no_people_notes_nor_messages(app, client, db):
+    """API.md: no persons involved, victim, messages, notes nor transition notes for them,
+    on the record, the timeline, the queue, the feed or the export."""
+    staff = await make_staff(db, app)
+    people = {"persons_involved": "Ông Trịnh Văn Qx 40 tuổi", "victim": "Bà Lò Thị Qy"}
+    r = await client.post("/api/v1/tips", json=payload(**people))
+    assert r.status_code == 201, r.text
+    tip = r.json()
+    url = f"/api/v1/tips/{tip['id']}"
+    receipt = {"X-Tip-Receipt": tip["receipt"]}
+    r = await client.post("/api/v1/track/messages", json={"body": "Bổ sung Qw"}, headers=receipt)
+    assert r.status_code == 201, r.text
+    officer = staff.headers["officer_a"]
+    r = await client.post(f"{url}/notes", json={"body": "Ghi chú Qz"}, headers=officer)
+    assert r.status_code == 201, r.text
+    r = await client.post(f"{url}/transitions", json=move("verifying", note="Qv"), headers=officer)
+    assert r.status_code == 200, r.text
+    marks = ("Qx", "Qy", "Qw", "Qz", "Qv")
+    seen_by_officer = (await client.get(url, headers=officer)).text
+    seen_by_officer += (await client.get(f"{url}/events", headers=officer)).text
+    seen_by_officer += (await client.get(f"{url}/messages", headers=officer)).text
+    assert all(mark in seen_by_officer for mark in marks)  # the search reads the right text
+
+    for reader in NO_PERSONAL_DATA:
+        headers = staff.headers[reader]
+        detail = await client.get(url, headers=headers)
+        assert detail.status_code == 200
+        assert detail.json()["persons_involved"] is None and detail.json()["victim"] is None
+        for path in (url, f"{url}/events", "/api/v1/tips", "/api/v1/events"):
+            r = await client.get(path, headers=headers)
+            assert r.status_code == 200, (reader, path)
+            assert not [m for m in marks if m in r.text], (reader, path)
+        export = await client.get("/api/v1/exports/tips.csv", headers=headers)
+        assert export.status_code == 200 and tip["id"] in export.text
+        assert not [m for m in marks if m in export.text]
+        assert (await client.get(f"{url}/messages", headers=headers)).status_code == 403

@@ -17,13 +17,22 @@ from app.core.security import DataCipher
 from app.integration.models import WebhookSubscription
 from app.integration.webhooks import subscription_secret
 from app.main import create_app
-from app.tips.models import IdempotencyRecord, ReporterIdentity, Tip, TipMessage
+from app.privacy.models import PrivacyRequest
+from app.tips.models import (
+    IdempotencyRecord,
+    ReporterIdentity,
+    ReporterNotifyContact,
+    Tip,
+    TipMessage,
+)
+from app.tips.notify_contact import open_contact
 from tests.accounts.helpers import auth_headers, make_user
 from tests.conftest import TEST_DATA_KEY
 from tests.privacy.helpers import NAME, PHONE, identity_of, reporter_payload
 from tests.tips.helpers import payload
 
 PERSONS = "Ông Phạm Văn Zy, 45 tuổi"
+NEW_PHONE = "0911 222 333"
 
 TINBAO = str(Path(sys.executable).parent / "tinbao")
 NEW_KEY = DataCipher.generate_key("k2027")
@@ -198,7 +207,8 @@ async def test_rows_under_a_key_missing_from_the_ring_make_the_command_fail(
     assert r.status_code == 201
     code, out, err = await run_cli("reencrypt-reporters", env=cli_env(settings, [NEW_KEY]))
     assert code == 1
-    assert "FAILED: 1 rows could not be decrypted (key ids: test1)" in err
+    # The identity and the reporter's own contact kept for notices.
+    assert "FAILED: 2 rows could not be decrypted (key ids: test1)" in err
     assert (await identity_of(db, r.json()["id"])).key_id == "test1"  # left as it was
 
     code, out, _ = await run_cli(
@@ -219,3 +229,45 @@ async def test_generate_data_key(settings):
     assert key_id == "k2028" and cipher.decrypt(key_id, blob, aad=b"a") == b"x"
     code, _, err = await run_cli("generate-data-key", "--key-id", "bad:id", env=env)
     assert code == 2 and "key id" in err
+
+
+async def test_rotation_covers_notice_contacts_and_correction_requests(app, client, db, settings):
+    """The reporter's notice contact and a pending correction's new fields are sealed with the
+    ring too: after a rotation the old key can go and both still open (before, they stayed
+    under the old key, and dropping it lost the notices and the correction)."""
+    admin = await make_user(db, role="admin")
+    headers = auth_headers(app, admin)
+    old_key_id = TEST_DATA_KEY.split(":")[0]
+    r = await client.post("/api/v1/tips", json=reporter_payload())  # own phone/e-mail kept
+    assert r.status_code == 201
+    tip = r.json()
+    r = await client.post(
+        "/api/v1/track/privacy-requests",
+        json={"kind": "correction", "reporter": {"phone": NEW_PHONE}},
+        headers={"X-Tip-Receipt": tip["receipt"]},
+    )
+    assert r.status_code == 201, r.text
+    request_id = r.json()["id"]
+    db.expire_all()
+    contact = await db.get(ReporterNotifyContact, tip["id"])
+    request = await db.get(PrivacyRequest, request_id)
+    assert contact is not None and contact.key_id == old_key_id
+    assert request is not None and request.correction_key_id == old_key_id
+
+    env = cli_env(settings, [NEW_KEY, TEST_DATA_KEY])
+    code, out, err = await run_cli("reencrypt-reporters", env=env)
+    assert code == 0, err
+    assert "reporter_notify_contacts: re-encrypted 1, rows per key: k2027: 1" in out
+    assert "privacy_corrections: re-encrypted 1, rows per key: k2027: 1" in out
+    assert PHONE not in out and NEW_PHONE not in out
+
+    async with RunningApp(settings, [NEW_KEY]) as (new_only, new_client):
+        db.expire_all()
+        contact = await db.get(ReporterNotifyContact, tip["id"])
+        assert contact is not None and contact.key_id == "k2027"
+        assert open_contact(contact, cipher=new_only.state.cipher)["phone"] == PHONE
+        done = await new_client.post(
+            f"/api/v1/privacy/requests/{request_id}/complete", headers=headers
+        )
+        assert done.status_code == 200, done.text
+        assert (await reveal(new_client, headers, tip["id"]))["phone"] == NEW_PHONE

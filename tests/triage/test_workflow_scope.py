@@ -4,10 +4,13 @@ each role may transfer; both ends of a merge."""
 
 from __future__ import annotations
 
+import subprocess
+
 from sqlalchemy import select
 
 from app.units.models import PoliceUnit, UnitKind
 from tests.accounts.helpers import auth_headers, make_user
+from tests.tips.helpers import jpeg_bytes
 from tests.triage.helpers import (
     CSDT,
     DUTY_DESK,
@@ -15,6 +18,7 @@ from tests.triage.helpers import (
     make_staff,
     move,
     submit,
+    submit_identified,
 )
 
 HANOI_DESK = "CAT-01"
@@ -37,7 +41,8 @@ def _tip_url(tip: dict, path: str = "") -> str:
 
 async def test_supervisor_is_read_only_once_the_tip_leaves_the_province(app, client, db):
     staff = await make_staff(db, app)
-    tip = await submit(client)
+    tip = await submit_identified(client)
+    other = await submit(client)
     r = await client.post(
         _tip_url(tip, "/transfer"),
         json={"unit_code": HANOI_DESK, "reason": "Sự việc thuộc Hà Nội"},
@@ -52,10 +57,25 @@ async def test_supervisor_is_read_only_once_the_tip_leaves_the_province(app, cli
         ("/acknowledge", None),
         ("/reporter/reveal", {"reason": "Cần xác minh người báo tin"}),
         ("/corrections", {"priority": 4, "reason": "Sửa mức ưu tiên"}),
+        ("/assign", {"assignee_id": staff["officer_a"].id}),
+        ("/transfer", {"unit_code": UNIT_B, "reason": "Trả lại"}),
+        ("/merge", {"into_id": other["id"]}),
+        ("/deadline-extensions", {"until": "2027-01-20T00:00:00+07:00", "reason": "Gia hạn"}),
+        ("/messages", {"body": "Chào anh"}),
     ):
         r = await client.post(_tip_url(tip, path), json=body, headers=h79)
         assert r.status_code == 403, (path, r.text)
         assert r.json()["code"] == "forbidden" and r.json()["reason"] == "out_of_province"
+    files = [("files", ("a.jpg", jpeg_bytes(), "image/jpeg"))]
+    r = await client.post(_tip_url(tip, "/attachments"), files=files, headers=h79)
+    assert r.status_code == 403 and r.json()["reason"] == "out_of_province"
+    # The printed record no longer holds the identity for them (printing it is a reveal).
+    r = await client.get(_tip_url(tip, "/intake-record.pdf"), headers=h79)
+    assert r.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=r.content, capture_output=True, check=True, timeout=60
+    ).stdout.decode()
+    assert "Nguyễn Văn A" not in text and "0912" not in text
     # Hà Nội's supervisor now acts on it.
     r = await client.post(
         _tip_url(tip, "/transitions"),
