@@ -180,7 +180,14 @@ def _row(engine: Engine, table: str, **values: object) -> dict[str, object]:
 
 
 def _tip_row(engine: Engine, tip_id: str, *, province: str, unit: str, **columns: object) -> None:
-    """A received security/order tip in category ``other``, written in plain SQL."""
+    """A received security/order tip in category ``other``, written in plain SQL (``columns``
+    add to or override those)."""
+    defaults: dict[str, object] = {
+        "status": "received",
+        "kind": "security_order",
+        "tip_type": "phan_anh",
+        "channel": "web",
+    }
     _row(
         engine,
         "tips",
@@ -191,11 +198,7 @@ def _tip_row(engine: Engine, tip_id: str, *, province: str, unit: str, **columns
         category_code="other",
         province_code=province,
         assigned_unit_code=unit,
-        status="received",
-        kind="security_order",
-        tip_type="phan_anh",
-        channel="web",
-        **columns,
+        **(defaults | columns),
     )
 
 
@@ -274,3 +277,48 @@ def test_province_marker_is_filled_by_the_rule(empty_engine: Engine) -> None:
     assert "tip_provinces" not in inspect(empty_engine).get_table_names()
     _run(empty_engine, "upgrade", "head")
     assert "tip_provinces" in inspect(empty_engine).get_table_names()
+
+
+def test_province_rows_get_the_summary_columns(empty_engine: Engine) -> None:
+    """Migration 0013 rewrites ``tip_provinces`` with copies of the tip's columns a summary
+    groups and filters by (the place's province as ``place_province_code``), every row of a
+    tip alike; downgrade drops the copies and keeps the rows."""
+    _run(empty_engine, "upgrade", "0012_stats_province_marker")
+    for code in ("01", "79"):
+        _row(empty_engine, "provinces", code=code, name=code, type="tinh")
+    for unit, province in (("CAX-1", "01"), ("CAT-79", "79")):
+        _row(empty_engine, "police_units", code=unit, province_code=province, kind="provincial")
+    _row(empty_engine, "categories", code="other", kind="security_order")
+    # t1: placed in 01, held by 79 (rows in both), resolved; t2: placed in 79, no outcome.
+    _tip_row(
+        empty_engine,
+        "t1",
+        province="01",
+        unit="CAT-79",
+        status="resolved",
+        outcome="handled",
+        movement_model="camera_an_ninh",
+    )
+    _tip_row(empty_engine, "t2", province="79", unit="CAT-79")
+    _run(empty_engine, "upgrade", "0013_stats_province_columns")
+    query = text(
+        "SELECT tip_id, province_code, place_province_code, assigned_unit_code, status,"
+        " outcome, category_code, kind, tip_type, channel, organization_id, movement_model"
+        " FROM tip_provinces ORDER BY tip_id, province_code"
+    )
+    with empty_engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(query).all()]
+    t1 = ("CAT-79", "resolved", "handled", "other", "security_order", "phan_anh", "web")
+    t2 = ("CAT-79", "received", None, "other", "security_order", "phan_anh", "web")
+    assert rows == [
+        ("t1", "01", "01", *t1, None, "camera_an_ninh"),
+        ("t1", "79", "01", *t1, None, "camera_an_ninh"),
+        ("t2", "79", "79", *t2, None, None),
+    ]
+    _run(empty_engine, "downgrade", "0012_stats_province_marker")
+    columns = {c["name"] for c in inspect(empty_engine).get_columns("tip_provinces")}
+    assert columns == {"tip_id", "province_code", "first_received_at"}
+    with empty_engine.connect() as conn:
+        kept = conn.execute(text("SELECT tip_id, province_code FROM tip_provinces")).all()
+    assert sorted(tuple(r) for r in kept) == [("t1", "01"), ("t1", "79"), ("t2", "79")]
+    _run(empty_engine, "upgrade", "head")

@@ -2,21 +2,23 @@
 evaluated on the data (``in_province``), after the writes that change what it reads:
 intake, transfers there and back, a correction of the place that re-routes, one that does
 not, a merge of duplicates, and a change-set merging two provinces (units change province).
+Their copies of the tip's columns (``MIRRORED``) equal the tip's after every one of those
+and after transitions (status, outcome) and a correction of the category (kind, type).
 Statistics read the stored rows: their totals per province equal the rule's counts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.admin_units.models import Province
 from app.core.time import local_day, utcnow
 from app.integration.periods import parse_period
 from app.tips.models import Tip, TipProvince
-from app.tips.provinces import in_province, provinces_of_tips
+from app.tips.provinces import MIRRORED, in_province, provinces_of_tips
 from tests.accounts.helpers import auth_headers, make_user
-from tests.triage.helpers import CSDT, make_staff, submit
+from tests.triage.helpers import CSDT, make_staff, move, submit, submit_security
 
 HANOI_COMMUNE = {"commune_code": "00070"}
 SAI_GON = {"commune_code": "26740"}
@@ -69,6 +71,17 @@ async def _check(db: Any) -> set[tuple[str, str]]:
         .where(Tip.first_received_at != TipProvince.first_received_at)
     )
     assert mismatched == 0
+    # So are the copied columns, on every row of the tip.
+    copies = [
+        getattr(TipProvince, stored).is_distinct_from(getattr(Tip, column))
+        for column, stored in MIRRORED.items()
+    ]
+    stale = await db.execute(
+        select(TipProvince.tip_id, TipProvince.province_code)
+        .join(Tip, Tip.id == TipProvince.tip_id)
+        .where(or_(*copies))
+    )
+    assert stale.all() == []
     return stored
 
 
@@ -100,8 +113,33 @@ async def test_stored_provinces_follow_every_write(app, client, db):  # type: ig
         await client.get("/api/v1/admin-units/communes", params={"province_code": LAI_CHAU})
     ).json()
     lai_chau = await submit(client, location={"commune_code": communes[0]["code"]})
+    # Transitions to an outcome (status, outcome), and a correction of the category (kind,
+    # type): the copies follow.
+    walked = await submit(client)
+    officer = staff.headers["officer_a"]
+    for step in (
+        move("verifying"),
+        move("in_progress"),
+        move("resolved", outcome="prosecuted", outcome_summary="Đã khởi tố vụ án."),
+    ):
+        await _post(client, f"/api/v1/tips/{walked['id']}/transitions", step, officer)
+    recast = await submit_security(client)
+    body = {"category_code": "violent_crime", "reason": "Thực chất là cố ý gây thương tích"}
+    await _post(client, f"/api/v1/tips/{recast['id']}/corrections", body, staff.headers["lead_a"])
 
     before = await _check(db)
+    rows = await db.execute(
+        select(TipProvince.status, TipProvince.outcome).where(TipProvince.tip_id == walked["id"])
+    )
+    assert rows.tuples().all() == [("resolved", "prosecuted")]
+    rows = await db.execute(
+        select(TipProvince.category_code, TipProvince.kind, TipProvince.tip_type).where(
+            TipProvince.tip_id == recast["id"]
+        )
+    )
+    assert rows.tuples().all() == [("violent_crime", "crime", "to_giac")]
+    merged = await db.scalars(select(TipProvince.status).where(TipProvince.tip_id == dup["id"]))
+    assert set(merged) == {"merged"}
     assert {p for t, p in before if t == away["id"]} == {"01", "79"}
     assert {p for t, p in before if t == back["id"]} == {"01", "79"}
     assert {p for t, p in before if t == moved["id"]} == {"01", "79"}
@@ -127,21 +165,27 @@ async def test_stored_provinces_follow_every_write(app, client, db):  # type: ig
     national = auth_headers(app, await make_user(db, role="admin"))
     period = f"year:{local_day(utcnow()).year}"
     window = parse_period(period)
-    expected = {"01": 4, "79": 6, LAI_CHAU: 1, DIEN_BIEN: 1}
+    expected = {"01": 4, "79": 8, LAI_CHAU: 1, DIEN_BIEN: 1}
     for code, tips in expected.items():
         r = await client.get(
             "/api/v1/stats/summary",
-            params={"province_code": code, "period": period, "group_by": "status"},
+            params={"province_code": code, "period": period, "group_by": "status,category"},
             headers=national,
         )
         assert r.status_code == 200, r.text
-        by_rule = await db.scalar(
-            select(func.count())
-            .select_from(Tip)
-            .where(
-                in_province(code),
-                Tip.first_received_at >= window.start,
-                Tip.first_received_at < window.end,
-            )
-        )
+        in_window = [
+            in_province(code),
+            Tip.first_received_at >= window.start,
+            Tip.first_received_at < window.end,
+        ]
+        by_rule = await db.scalar(select(func.count()).select_from(Tip).where(*in_window))
         assert r.json()["total"] == by_rule == tips
+        # The groups (read from the copies) are the tips' own columns' groups.
+        groups = await db.execute(
+            select(Tip.status, Tip.category_code, func.count())
+            .where(*in_window)
+            .group_by(Tip.status, Tip.category_code)
+        )
+        assert {
+            (g["keys"]["status"], g["keys"]["category"], g["count"]) for g in r.json()["groups"]
+        } == set(groups.tuples())

@@ -7,9 +7,11 @@ What is counted (written into the OpenAPI description too):
   a back-dated walk-in or hotline intake counts on the day its record says it was received;
   a transfer does not move it). ``day`` and ``month`` are Vietnamese calendar days of it.
 * Each tip is one row: it is counted once, whatever its transfers (the province rule is a
-  condition on the row, never a join), under its current category, unit, status and outcome
-  (a correction moves it to the new category). Merged duplicates count too: they were
-  received and registered; ``status=merged`` shows them.
+  condition on the row, never a join; a province's summary reads the province's stored rows
+  of the rule, one per tip, with their copies of the tip's columns: app.tips.provinces),
+  under its current category, unit, status and outcome (a correction moves it to the new
+  category). Merged duplicates count too: they were received and registered;
+  ``status=merged`` shows them.
 * ``province`` is the province where the tip took place; ``unit`` the unit holding it now.
 """
 
@@ -22,13 +24,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.accounts.models import MovementModel, Organization
 from app.admin_units.models import Province
 from app.core.errors import ValidationFailed, msg
 from app.integration.periods import VN_UTC_OFFSET_HOURS, Window
-from app.tips.models import Tip
-from app.tips.provinces import in_province_received
+from app.tips.models import Tip, TipProvince
+from app.tips.provinces import in_province_received, stored
 from app.units.models import Category, PoliceUnit
 
 MAX_DIMENSIONS = 2
@@ -169,6 +172,23 @@ def conditions(filters: Filters, window: Window) -> list[ColumnElement[bool]]:
     return where
 
 
+def _stored_conditions(filters: Filters, window: Window) -> list[ColumnElement[bool]]:
+    """``conditions`` for a province's summary, on the province's stored rows (one range of
+    ``ix_tip_provinces_province_received``, which carries every column used here)."""
+    where: list[ColumnElement[bool]] = [TipProvince.province_code == filters.province_code]
+    if window.start is not None:
+        where.append(TipProvince.first_received_at >= window.start)
+    if window.end is not None:
+        where.append(TipProvince.first_received_at < window.end)
+    if filters.unit_code is not None:
+        where.append(stored(Tip.assigned_unit_code) == filters.unit_code)
+    if filters.organizations is not None:
+        where.append(stored(Tip.organization_id).in_(filters.organizations))
+    for name, value in filters.values.items():
+        where.append(stored(FILTER_COLUMNS[name]) == value)
+    return where
+
+
 def _sql_text(value: str) -> ColumnElement[str]:
     assert "'" not in value
     return literal_column(f"'{value}'", String)
@@ -188,10 +208,14 @@ def local_date(column: Any, dialect: str, *, month: bool) -> ColumnElement[str]:
     )
 
 
-def _column(dimension: Dimension, dialect: str) -> ColumnElement[Any]:
+def _column(
+    dimension: Dimension, dialect: str, *, rows: bool
+) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
+    """The dimension's column on ``tips``, or (``rows``) on the stored province rows."""
     if dimension in TIME_DIMENSIONS:
-        return local_date(Tip.first_received_at, dialect, month=dimension is Dimension.month)
-    return _COLUMNS[dimension]
+        received = TipProvince.first_received_at if rows else Tip.first_received_at
+        return local_date(received, dialect, month=dimension is Dimension.month)
+    return stored(_COLUMNS[dimension]) if rows else _COLUMNS[dimension]
 
 
 async def _labels(session: AsyncSession, dimension: Dimension, keys: set[str]) -> dict[str, str]:
@@ -220,9 +244,11 @@ async def summarize(
 ) -> tuple[list[Group], int]:
     """Tip counts per group (see the module's rules) and the total."""
     dialect = session.bind.dialect.name
-    columns = [_column(d, dialect).label(f"k{i}") for i, d in enumerate(dimensions)]
+    rows_only = filters.province_code is not None
+    columns = [_column(d, dialect, rows=rows_only).label(f"k{i}") for i, d in enumerate(dimensions)]
+    where = _stored_conditions(filters, window) if rows_only else conditions(filters, window)
     count = func.count().label("tips")
-    query = select(*columns, count).where(*conditions(filters, window)).group_by(*columns)
+    query = select(*columns, count).where(*where).group_by(*columns)
     rows = (await session.execute(query)).all()
     labels = {
         d: await _labels(session, d, {row[i] for row in rows if row[i] is not None})

@@ -367,14 +367,47 @@ class TipProvince(Base):
     province's tips of a window here with one index range scan.
 
     ``first_received_at`` is the tip's own (set at intake, never changed afterwards), copied so
-    that the (province, window) range needs no visit to ``tips``.
+    that the (province, window) range needs no visit to ``tips``. So are the columns a
+    summary groups and filters by (``MIRRORED`` in app.tips.provinces: category, unit holding
+    the tip, status, outcome, kind, type, channel, organization, movement model, the place's
+    province as ``place_province_code``), kept equal to the tip's by the same module after
+    every write that changes them; on PostgreSQL the range index carries them, so a
+    province-year summary is an index-only scan of it.
     """
 
     __tablename__ = "tip_provinces"
     __table_args__ = (
-        Index("ix_tip_provinces_province_received", "province_code", "first_received_at", "tip_id"),
+        Index(
+            "ix_tip_provinces_province_received",
+            "province_code",
+            "first_received_at",
+            "tip_id",
+            postgresql_include=[
+                "category_code",
+                "assigned_unit_code",
+                "status",
+                "outcome",
+                "kind",
+                "tip_type",
+                "channel",
+                "organization_id",
+                "movement_model",
+                "place_province_code",
+            ],
+        ),
     )
 
     tip_id: Mapped[str] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
     province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), primary_key=True)
     first_received_at: Mapped[datetime]
+    # Copies of the tip's columns (no foreign keys: ``tips`` holds those).
+    category_code: Mapped[str] = mapped_column(String(40))
+    assigned_unit_code: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(16))
+    tip_type: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[str | None] = mapped_column(String(36))
+    movement_model: Mapped[str | None] = mapped_column(String(120))
+    place_province_code: Mapped[str] = mapped_column(String(2))

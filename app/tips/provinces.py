@@ -8,12 +8,17 @@ every unit that receives a tip, at intake or by transfer, enters it there). A un
 is its current one (``police_units.province_code``).
 
 The rule is also kept evaluated, as data: ``tip_provinces`` holds one row per tip and province
-it belongs to (:func:`record_provinces` writes it from :func:`rule_rows`, the rule as a query).
+it belongs to (:func:`record_provinces` writes it from :func:`rule_rows`, the rule as a query),
+with copies of the tip's columns a summary groups and filters by (``MIRRORED``), so that a
+province's summary reads these rows only.
 Every write that changes what the rule reads calls it in its own transaction: entering a tip
 in a register (intake, transfer, a correction's re-routing: ``app.tips.register``), a
 correction of the place (``app.triage.corrections``), the bulk moves of a change-set
 (``app.administration``: units' tips, communes' units moving province), and the generator of
-test data (``app.devdata``). ``in_province`` (queues, Open311) evaluates the rule itself;
+test data (``app.devdata``). Every write that changes a copied column calls
+:func:`record_columns` (the guarded UPDATE of ``app.triage.updates`` that transitions,
+corrections, hand-overs and merges go through; bulk re-routing calls ``record_provinces``,
+which copies them too). ``in_province`` (queues, Open311) evaluates the rule itself;
 ``in_province_received`` (statistics, reviews) reads the stored rows by
 ``(province_code, first_received_at)``.
 
@@ -40,9 +45,11 @@ from sqlalchemy import (
     select,
     true,
     union,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -52,6 +59,32 @@ from app.units.models import PoliceUnit
 
 # Ids per statement when tips are named one by one (well under SQLite's 32,766 parameters).
 ID_CHUNK = 1000
+
+# The tip's columns copied onto its stored rows (``tips`` column -> ``tip_provinces`` column):
+# what a summary groups and filters by (app.integration.summary).
+MIRRORED: dict[str, str] = {
+    "category_code": "category_code",
+    "assigned_unit_code": "assigned_unit_code",
+    "status": "status",
+    "outcome": "outcome",
+    "kind": "kind",
+    "tip_type": "tip_type",
+    "channel": "channel",
+    "organization_id": "organization_id",
+    "movement_model": "movement_model",
+    "province_code": "place_province_code",
+}
+_ROW_COLUMNS = ["tip_id", "province_code", "first_received_at", *MIRRORED.values()]
+
+
+def stored(column: InstrumentedAttribute[Any]) -> InstrumentedAttribute[Any]:
+    """The copy on ``tip_provinces`` of the ``Tip`` column ``column`` (one of ``MIRRORED``)."""
+    return getattr(TipProvince, MIRRORED[column.key])
+
+
+def _copied() -> list[ColumnElement[Any]]:
+    """The ``MIRRORED`` columns of ``Tip``, each labelled with its stored name."""
+    return [getattr(Tip, name).label(copy) for name, copy in MIRRORED.items()]
 
 
 class _InProvinceUnits(ColumnElement[bool]):
@@ -121,20 +154,22 @@ def in_province_received(
 
 
 def rule_rows(tips: ColumnElement[bool] | None = None) -> CompoundSelect:
-    """The rule as rows ``(tip_id, province_code, first_received_at)``, one per tip and
-    province, for the tips ``tips`` selects (a condition on ``Tip.id``; None: every tip).
+    """The rule as rows ``(tip_id, province_code, first_received_at, *MIRRORED)``, one per
+    tip and province, for the tips ``tips`` selects (a condition on ``Tip.id``; None: every
+    tip).
 
     Each branch reads ``tips`` (a UNION removes the repeats).
     """
     where = [] if tips is None else [tips]
-    placed = select(Tip.id, Tip.province_code, Tip.first_received_at).where(*where)
+    copied = _copied()
+    placed = select(Tip.id, Tip.province_code, Tip.first_received_at, *copied).where(*where)
     holds = (
-        select(Tip.id, PoliceUnit.province_code, Tip.first_received_at)
+        select(Tip.id, PoliceUnit.province_code, Tip.first_received_at, *copied)
         .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
         .where(*where)
     )
     held = (
-        select(RegisterEntry.tip_id, PoliceUnit.province_code, Tip.first_received_at)
+        select(RegisterEntry.tip_id, PoliceUnit.province_code, Tip.first_received_at, *copied)
         .join(Tip, Tip.id == RegisterEntry.tip_id)
         .join(PoliceUnit, PoliceUnit.code == RegisterEntry.unit_code)
         .where(*where)
@@ -152,9 +187,9 @@ def _record_statements(
     write = (
         dialect.insert(bind, TipProvince)
         .from_select(
-            ["tip_id", "province_code", "first_received_at"],
+            _ROW_COLUMNS,
             # WHERE: SQLite reads ``… FROM rule ON CONFLICT`` as a join without one.
-            select(rows.c[0], rows.c[1], rows.c[2]).where(true()),
+            select(*rows.c).where(true()),
         )
         .on_conflict_do_nothing()
     )
@@ -187,6 +222,27 @@ def record_provinces_sync(conn: Connection, tips: Sequence[str]) -> None:
     for condition in _conditions(tips):
         for statement in _record_statements(conn, condition):
             conn.execute(statement)
+
+
+async def record_columns(
+    session: AsyncSession, tips: Sequence[str], *, changed: Iterable[str] | None = None
+) -> None:
+    """Copy the ``MIRRORED`` columns of ``tips`` (ids) from ``tips`` onto their stored rows, in
+    the caller's transaction, after a write that changed them. ``changed``: the columns that
+    write set (nothing is done when none is copied); None: copy regardless.
+
+    Writes already sent to the database count (pending ORM changes are not flushed here).
+    """
+    if changed is not None and not MIRRORED.keys() & set(changed):
+        return
+    values = {copy: getattr(Tip, name) for name, copy in MIRRORED.items()}
+    for condition in _conditions(tips):
+        await session.execute(
+            update(TipProvince)
+            .where(TipProvince.tip_id == Tip.id, condition)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def tips_of_units(unit_codes: Iterable[str]) -> CompoundSelect:

@@ -19,6 +19,7 @@ from app.core.errors import msg
 from app.tips.models import (
     Tip,
 )
+from app.tips.provinces import record_columns
 from app.triage.errors import StaleTip, TipClosed
 from app.triage.workflow import (
     is_terminal,
@@ -30,7 +31,8 @@ async def apply_guarded(
 ) -> None:
     """UPDATE the tip only if ``guard`` still holds; 409 when another request got there first.
 
-    The in-memory object is brought up to date without marking it dirty.
+    The in-memory object is brought up to date without marking it dirty, and the copies of
+    the changed columns on the tip's province rows with it (app.tips.provinces).
     """
     result = await session.execute(
         update(Tip)
@@ -40,6 +42,7 @@ async def apply_guarded(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleTip(msg("triage.changed_meanwhile"))
+    await record_columns(session, [tip.id], changed=values)
     for key, value in values.items():
         set_committed_value(tip, key, value)
 
