@@ -161,7 +161,10 @@ async def test_shared_counters_come_back_with_redis(app, settings, redis_url):
             clock.now += limits.circuit.retry_seconds
             await limits.hit("login", "203.0.113.9")
             assert fallback_metrics(api)[0] == 0
-            other_worker = RateLimits(api.state.settings)
+            # Another worker reads Redis directly (no fallback): a timeout that a loaded
+            # machine can meet.
+            slow_ok = api.state.settings.model_copy(update={"redis_timeout_ms": 2000})
+            other_worker = RateLimits(slow_ok)
             item = other_worker.items["login"]
             assert other_worker.shared is not None
             stats = await other_worker.shared.get_window_stats(item, "login", "203.0.113.9")
