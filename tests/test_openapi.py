@@ -21,3 +21,58 @@ def test_operation_ids_are_unique_and_stable() -> None:
     ]
     assert len(ids) == len(set(ids))
     assert all("-" in op_id for op_id in ids)
+
+
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def untruthful_errors(document: dict) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
+    """(method, path, status) of each documented error that is not exactly the project's
+    problem+json, and each JSON or upload operation without its 400/422. Open311 keeps its own
+    error format, but for the guards' 413 and 503 (answered before routing)."""
+    wrong = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if path.startswith("/open311/") and status not in ("413", "503"):
+                    continue
+                if status[0] in "45" and response.get("content") != PROBLEM_CONTENT:
+                    wrong.append((method, path, status))
+            body = operation.get("requestBody", {}).get("content", {})
+            takes_json = "application/json" in body or "multipart/form-data" in body
+            if takes_json and not path.startswith("/open311/"):
+                wrong += [(method, path, s) for s in ("400", "422") if s not in responses]
+    if "HTTPValidationError" in document.get("components", {}).get("schemas", {}):
+        wrong.append(("-", "components", "HTTPValidationError"))
+    return wrong
+
+
+def test_every_documented_error_is_the_projects_problem_json() -> None:
+    assert untruthful_errors(generate()) == []
+
+
+def test_the_check_finds_fastapis_own_shapes() -> None:
+    """Without app.core.openapi's rewrite, FastAPI documents its own 422 shape and problem
+    models under application/json: the check above sees them."""
+    from fastapi import FastAPI
+
+    from app.main import create_app
+
+    raw = FastAPI.openapi(create_app())
+    wrong = untruthful_errors(raw)
+    assert len({(m, p) for m, p, s in wrong if s == "422"}) > 10
+
+
+def test_attachment_downloads_document_the_types_they_send() -> None:
+    from app.media.sniff import ALL_KINDS
+
+    document = generate()
+    sent = {kind.stored_kind.content_type for kind in ALL_KINDS}
+    for path in (
+        "/api/v1/tips/{tip_id}/attachments/{attachment_id}",
+        "/api/v1/track/attachments/{attachment_id}",
+    ):
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert sent <= set(content), (path, sent - set(content))
+        assert "application/json" not in content

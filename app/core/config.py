@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(30.0, gt=0)
     max_pending_requests: int = Field(500, ge=1)
     # Intake requests in flight per worker before 503 service_busy (app.core.admission);
-    # None: 8 on SQLite, no bound on PostgreSQL; 0: no bound.
+    # None: 32 on SQLite (admission.SQLITE_DEFAULT), no bound on PostgreSQL; 0: no bound.
     max_queued_writes: int | None = Field(None, ge=0)
     db_connect_timeout_seconds: float = Field(5.0, gt=0)
     db_statement_timeout_seconds: float = Field(15.0, gt=0)

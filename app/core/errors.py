@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from app.core.i18n import Lang, negotiate
 from app.core.messages import Message, Text, msg, pick, title_for
@@ -173,6 +174,16 @@ _HTTP_CODES = {
 }
 
 
+def allowed_methods(request: Request) -> str:
+    """The 405's ``Allow``: every documented method of this path (Starlette names only the
+    first route's, and one path is often served by two routers, e.g. GET and admin POST)."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(request.scope["path"]):
+            methods |= {method.upper() for method in item}
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     # long: one short handler per exception type, side by side so that every answer's shape
     # reads in one place; they call each other (a noted body problem answers as an AppError).
@@ -209,12 +220,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405 and (documented := allowed_methods(request)):
+            headers["Allow"] = documented  # else (an undocumented route) Starlette's own
         return problem_response(
-            request,
-            status=exc.status_code,
-            code=code,
-            detail=detail,
-            headers=getattr(exc, "headers", None),
+            request, status=exc.status_code, code=code, detail=detail, headers=headers or None
         )
 
     @app.exception_handler(MissingDataKey)

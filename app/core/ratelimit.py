@@ -3,11 +3,14 @@
 In memory by default (one worker); in Redis when TINBAO_REDIS_URL is set, so that several
 workers share the counters. If Redis is down or silent, each worker falls back to its own
 in-memory counters (degraded: a client spread over N workers gets up to N times the limit, but
-logins and wrong receipts are still limited). Redis is asked with a short timeout
-(TINBAO_REDIS_TIMEOUT_MS) and, after a failure, not again for TINBAO_REDIS_RETRY_SECONDS (a
-circuit): a hung Redis adds at most one timeout per worker per retry period. The gauge
-``tinbao_ratelimit_fallback`` is 1 while a worker counts in memory; the counter
-``tinbao_ratelimit_fallback_decisions_total`` counts the decisions taken there.
+logins and wrong receipts are still limited). Every hit is also counted in the worker's memory,
+while Redis answers too, and a request is refused when either count is used up: a Redis that
+fails (or comes back) in the middle of a window never splits one client's count between the two
+stores, so within one worker the limit holds exactly across the switch. Redis is asked with a
+short timeout (TINBAO_REDIS_TIMEOUT_MS) and, after a failure, not again for
+TINBAO_REDIS_RETRY_SECONDS (a circuit): a hung Redis adds at most one timeout per worker per
+retry period. The gauge ``tinbao_ratelimit_fallback`` is 1 while a worker counts in memory; the
+counter ``tinbao_ratelimit_fallback_decisions_total`` counts the decisions taken there.
 """
 
 from __future__ import annotations
@@ -103,20 +106,22 @@ class RateLimits:
     async def _limiter(
         self, call: Callable[[FixedWindowRateLimiter], Awaitable[bool]]
     ) -> tuple[bool, FixedWindowRateLimiter]:
-        """``call`` on Redis while it answers, else on this worker's memory."""
+        """``call`` on this worker's memory always, and on Redis while it answers; allowed only
+        when both allow (memory alone while Redis fails). The refusing store is returned."""
+        local = await call(self.memory)
         if self.shared is not None and self.circuit.allows:
             try:
                 # The socket timeouts bound each read; this bounds the whole call (retries).
                 with anyio.fail_after(self.timeout * 3):
-                    result = await call(self.shared)
+                    shared = await call(self.shared)
             except Exception as exc:
                 self.circuit.failed(exc)
             else:
                 self.circuit.succeeded()
-                return result, self.shared
+                return (False, self.shared) if not shared else (local, self.memory)
         if self.shared is not None:
             FALLBACK_DECISIONS.inc()
-        return await call(self.memory), self.memory
+        return local, self.memory
 
     async def _retry_after(
         self, limiter: FixedWindowRateLimiter, item: RateLimitItem, name: str, key: str

@@ -50,7 +50,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "A missing or invalid parameter (Open311 errors)."),
         (403, "The api_key is invalid, revoked or not an open311_client key."),
         (404, "Unknown service, service request outside the key's province, or unknown path."),
-        ("default", "Any other error (405, 409, 413, 429, 5xx), in the same shape."),
+        ("default", "Any other error of the adapter (405, 409, 429, 5xx), in the same shape."),
     )
 }
 XML_TOO: dict[int | str, dict[str, Any]] = {

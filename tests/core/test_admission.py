@@ -121,3 +121,45 @@ async def test_the_app_refuses_intake_beyond_the_bound() -> None:
     assert answer.json()["code"] == "service_busy"
     assert answer.headers["retry-after"] == "1"
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_openapi_document_declares_the_503_where_admission_can_answer_it() -> None:
+    """Every operation the bound covers (from the document, not a list) declares its 503 as
+    problem+json with Retry-After, and what the real stack sends there is that: no other
+    operation declares it."""
+    import re
+
+    from app.core import admission
+    from app.main import create_app
+
+    settings = Settings(database_url="sqlite:///./var/admission-test.db", max_queued_writes=1)
+    app = create_app(settings)
+    document = app.openapi()
+    covered = []
+    for template, item in document["paths"].items():
+        for method, operation in item.items():
+            path = re.sub(r"\{[^}]+\}", "json", template)
+            declared = operation["responses"].get("503")
+            if not is_intake({"method": method.upper(), "path": path}):
+                assert declared is None or template == "/readyz", (method, template)
+                continue
+            covered.append((method.upper(), path))
+            assert declared is not None, (method, template)
+            assert list(declared["content"]) == ["application/problem+json"]
+            assert declared["content"]["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
+            assert "Retry-After" in declared["headers"]
+    assert sorted(covered) == [("POST", "/api/v1/tips"), ("POST", "/open311/v2/requests.json")]
+    stack = app.build_middleware_stack()
+    node: Any = stack
+    while not isinstance(node, admission.WriteAdmission):
+        node = node.app
+    node.in_flight = 1
+    async with _client(stack) as client:
+        for method, path in covered:
+            answer = await client.request(method, path, content=b"{}")
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert answer.json()["code"] == "service_busy"
+            assert int(answer.headers["retry-after"]) >= 1

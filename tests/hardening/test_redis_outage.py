@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from app.core.errors import RateLimited
 from app.core.ratelimit import RateLimits
 from tests.accounts.helpers import make_user
 from tests.hardening.conftest import client_for, flush, running
@@ -160,10 +161,47 @@ async def test_shared_counters_come_back_with_redis(app, settings, redis_url):
             clock.now += limits.circuit.retry_seconds
             await limits.hit("login", "203.0.113.9")
             assert fallback_metrics(api)[0] == 0
-            other_worker = RateLimits(api.state.settings)
+            # Another worker reads Redis directly (no fallback): a timeout that a loaded
+            # machine can meet.
+            slow_ok = api.state.settings.model_copy(update={"redis_timeout_ms": 2000})
+            other_worker = RateLimits(slow_ok)
             item = other_worker.items["login"]
             assert other_worker.shared is not None
             stats = await other_worker.shared.get_window_stats(item, "login", "203.0.113.9")
             assert stats.remaining == 99  # the hit after recovery, seen by another worker
+    finally:
+        flush(redis_url)
+
+
+async def test_a_redis_failing_mid_window_does_not_split_the_count(app, settings, redis_url):
+    """Two failed logins allowed per minute: the first counted while Redis answers, the second
+    after it fails. The third attempt is refused — by memory, which counted both — and still
+    is once Redis answers again (its own count missed the second)."""
+    flush(redis_url)
+    clock = Clock()
+    key = "203.0.113.7|split"
+    try:
+        limits = RateLimits(
+            settings.model_copy(update={"redis_url": redis_url, "rate_limit_login": "2/minute"}),
+            clock=clock,
+        )
+        shared = limits.shared
+        assert shared is not None
+        real_hit = shared.hit
+
+        async def broken(*args: Any, **kwargs: Any) -> bool:
+            raise ConnectionError("redis went away")
+
+        await limits.hit("login", key)  # counted in Redis (and memory)
+        shared.hit = broken  # type: ignore[method-assign]
+        await limits.hit("login", key)  # Redis fails: memory only
+        assert limits.circuit.open_until is not None
+        with pytest.raises(RateLimited):
+            await limits.check("login", key)
+        shared.hit = real_hit  # type: ignore[method-assign]
+        clock.now += limits.circuit.retry_seconds
+        with pytest.raises(RateLimited):
+            await limits.check("login", key)
+        assert limits.circuit.open_until is None  # Redis was asked, and answered
     finally:
         flush(redis_url)

@@ -13,6 +13,7 @@ are exercised like every other operation.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from schemathesis.checks import CHECKS as ALL_CHECKS
 from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -36,9 +38,13 @@ from app.openapi_export import generate
 from tests.conftest import clean_transactional_tables
 from tests.tips.helpers import identified, payload
 
-MAX_EXAMPLES = 10  # per operation, as admin
-OFFICER_EXAMPLES = 5
-CHECKS = [not_a_server_error, response_schema_conformance]
+MAX_EXAMPLES = int(os.environ.get("TINBAO_SCHEMATHESIS_EXAMPLES", "10"))  # per operation, as admin
+OFFICER_EXAMPLES = max(1, MAX_EXAMPLES // 2)
+CHECKS = (
+    list(ALL_CHECKS.get_all())
+    if os.environ.get("TINBAO_SCHEMATHESIS_CHECKS") == "all"
+    else [not_a_server_error, response_schema_conformance]
+)
 
 
 class AppSlot:
