@@ -70,11 +70,18 @@ def _simplified(geometries: Sequence[Any], tolerance: float) -> Sequence[Any]:
 
 
 def _dissolved(parts: Sequence[Any]) -> Any:
+    """The parts' union. ``coverage_union_all`` is fast but trusts the parts to form a valid
+    coverage, and the shipped communes do not quite (neighbours overlap or leave slivers): on
+    such input it returns self-intersecting outlines, which GEOS 3.13 (shapely 2.1's wheels)
+    then refuses to round. So an invalid result is redone by the full overlay on the grid."""
     array = np.array(parts, dtype=object)
     try:
-        return shapely.coverage_union_all(array)
+        dissolved = shapely.coverage_union_all(array)
     except shapely.errors.GEOSException:
-        return shapely.union_all(array, grid_size=10**-DECIMALS)
+        dissolved = None
+    if dissolved is None or not dissolved.is_valid:
+        dissolved = shapely.union_all(array, grid_size=10**-DECIMALS)
+    return dissolved
 
 
 def province_boundaries(
