@@ -49,7 +49,7 @@ from app.tips.models import (
     WatchReason,
 )
 from app.tips.receipts import new_receipt, new_reference, receipt_hash
-from app.tips.register import enter_in_register
+from app.tips.register import enter_new_tip
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
 from app.tips.sealed import seal_people
 from app.tips.timeline import Actor, filer_label, record_event
@@ -138,8 +138,7 @@ async def create_tip(
     seal_people(
         tip, persons_involved=data.persons_involved, victim=data.victim, cipher=context.cipher
     )
-    session.add(tip)
-    entry = await enter_in_register(
+    entry = await enter_new_tip(
         session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
     )
     _store_reporter(
