@@ -39,7 +39,7 @@ def main() -> None:
     report = Report("bench_admission", url, command=command_line())
     rows = []
     for limit in (int(x) for x in args.limits.split(",")):
-        env = server_env(url, TINBAO_MAX_QUEUED_WRITES=str(limit))
+        env = server_env(url, max_queued_writes=limit)
         with Server(url, workers=1, env=env) as server:
             load(server, "intake", count=100, duration=60, concurrency=8, seed=401)
             result = load(

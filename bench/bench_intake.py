@@ -304,7 +304,7 @@ def main() -> None:
     url = database_url(args)
     pg = db_kind(url) == "postgresql"
     extra = dict(item.split("=", 1) for item in args.server_env)
-    env = server_env(url, TINBAO_SCHEDULER_ENABLED=str(args.scheduler).lower(), **extra)
+    env = server_env(url, scheduler=args.scheduler, **extra)
     prepare_database(env)
     report = Report("bench_intake", url, command=command_line())
     statements = statements_per_tip(env, url)

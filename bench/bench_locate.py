@@ -63,7 +63,7 @@ def in_process(report: Report) -> None:
 
 
 def server_memory(report: Report, url: str, workers: int) -> None:
-    env = server_env(url, TINBAO_SCHEDULER_ENABLED="false")
+    env = server_env(url, scheduler=False)
     prepare_database(env)
     with DATA.open(encoding="utf-8") as f:
         inside = [(r["inside_lat"], r["inside_lon"]) for r in csv.DictReader(f)]

@@ -69,7 +69,7 @@ def main() -> None:
     harness.free_port = free_port_in_range  # Server.start picks its port through this
 
     url = database_url(args)
-    base_env = harness.server_env(url, TINBAO_SCHEDULER_ENABLED="true")
+    base_env = harness.server_env(url, scheduler=True)
     harness.prepare_database(base_env)
     leads = add_leads(url) if url.startswith("postgresql") else 0
     report = Report("bench_notifications", url, command=command_line())

@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = database_url(args)
-    env = server_env(url, TINBAO_SCHEDULER_ENABLED=str(args.scheduler).lower())
+    env = server_env(url, scheduler=args.scheduler)
     prepare_database(env)
     count = top_up(url, env, args.tips, args.generate)
     report = Report("bench_queue", url, command=command_line())

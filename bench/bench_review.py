@@ -61,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = database_url(args)
-    env = server_env(url, TINBAO_SCHEDULER_ENABLED="false")
+    env = server_env(url, scheduler=False)
     prepare_database(env)
     count = top_up(url, env, args.tips, args.generate)
     report = Report("bench_review", url, command=command_line())

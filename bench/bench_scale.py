@@ -152,12 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     url = database_url(args)
     database = url.rsplit("/", 1)[1]
-    env = server_env(
-        url,
-        TINBAO_REDIS_URL=args.redis_url,
-        TINBAO_TRUSTED_PROXIES="127.0.0.1/32",
-        TINBAO_SCHEDULER_ENABLED="false",
-    )
+    env = server_env(url, scheduler=False, redis_url=args.redis_url, trusted_proxies="127.0.0.1/32")
     prepare_database(env)
     report = Report("Scaling out: 1-3 instances behind nginx (bench_scale.py)", url, command_line())
     report.line(

@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--results", help="write to bench/results/<date>-RESULTS.md")
     args = parser.parse_args()
     url = database_url(args)
-    env = server_env(url, TINBAO_SCHEDULER_ENABLED="false")
+    env = server_env(url, scheduler=False)
     prepare_database(env)
     count = top_up(url, env, args.tips, args.generate)
     report = Report("bench_similar", url, command=command_line(), topic=args.results or "")

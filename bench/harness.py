@@ -64,10 +64,23 @@ def db_kind(url: str) -> str:
     return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
-def server_env(url: str, **overrides: str) -> dict[str, str]:
+def server_env(
+    url: str,
+    *,
+    scheduler: bool | None = None,
+    redis_url: str | None = None,
+    trusted_proxies: str | None = None,
+    max_queued_writes: int | None = None,
+    **overrides: str,
+) -> dict[str, str]:
     """The environment of every TinBáo process of a benchmark: the database, state under
     var/bench (its development secrets are shared by server and generator), rate limits
-    raised out of the way, an admin to log in as."""
+    raised out of the way, an admin to log in as.
+
+    The settings benchmarks vary, by name (None: the app's default): ``scheduler`` (the
+    in-process background runner), ``redis_url`` (shared rate limits), ``trusted_proxies``
+    (behind nginx), ``max_queued_writes`` (intake admission, 0 = no bound); any other
+    ``TINBAO_`` setting as ``overrides``."""
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TINBAO_")}
     env.update(
@@ -83,6 +96,13 @@ def server_env(url: str, **overrides: str) -> dict[str, str]:
             "TINBAO_DOCS_ENABLED": "false",
         }
     )
+    named = {
+        "TINBAO_SCHEDULER_ENABLED": None if scheduler is None else str(scheduler).lower(),
+        "TINBAO_REDIS_URL": redis_url,
+        "TINBAO_TRUSTED_PROXIES": trusted_proxies,
+        "TINBAO_MAX_QUEUED_WRITES": None if max_queued_writes is None else str(max_queued_writes),
+    }
+    env.update({key: value for key, value in named.items() if value is not None})
     env.update(overrides)
     return env
 

@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print the statements of tip 1")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    env = server_env(database_url(args), TINBAO_SCHEDULER_ENABLED="false")
+    env = server_env(database_url(args), scheduler=False)
     os.environ.update(env)
     # Warm-up tips first (snapshots, prepared statements) so the counts are the steady state.
     per_request = asyncio.run(capture(args.tips + 5, args.seed))[5:]

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Executable, Table, select, text
+from sqlalchemy import Executable, Table, TextClause, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,24 @@ def insert(bind: AsyncSession | Connection, table: type[Any] | Table) -> Any:
     if name == "sqlite":
         return sqlite.insert(table)
     raise RuntimeError(f"unsupported database {name}")  # pragma: no cover
+
+
+def insert_ignore(table: Table, keys: tuple[str, ...]) -> TextClause:
+    """``INSERT INTO table (keys) VALUES (...) ON CONFLICT DO NOTHING`` as plain SQL, built
+    once per table and keys (PostgreSQL and SQLite read it alike), with each parameter typed
+    by its column: execute it with one dict of ``keys`` per row. SQLAlchemy 2.0 compiles the
+    dialect ``insert().on_conflict_do_nothing()`` again on every call (it has no cache key);
+    this statement is compiled once."""
+    return _insert_ignore(table, keys)
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore(table: Table, keys: tuple[str, ...]) -> TextClause:
+    columns = ", ".join(table.c[key].name for key in keys)  # only the table's own columns
+    values = ", ".join(f":{key}" for key in keys)
+    return text(
+        f"INSERT INTO {table.name} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
+    ).bindparams(*(bindparam(key, type_=table.c[key].type) for key in keys))
 
 
 async def serialize_writers(session: AsyncSession, *, key: int, sqlite_noop: Executable) -> None:

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.core import dialect
 from app.core.config import Settings
 from app.core.db import new_id
 from app.core.security import DataCipher
@@ -37,13 +37,13 @@ MERGED_LIMIT = 500  # reporters of merged tips told of one outcome
 RATE_WINDOW = timedelta(hours=1)
 
 
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def _insert_ignore(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(_insert(session)(model).values(rows).on_conflict_do_nothing())
+    """Insert ``rows`` (dicts of column values), skipping those already there."""
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_keys.setdefault(tuple(row), []).append(row)
+    for keys, group in by_keys.items():
+        await session.execute(dialect.insert_ignore(model.__table__, keys), group)
 
 
 async def raise_alert(

@@ -107,9 +107,10 @@ async def remember_response(
     cipher: DataCipher,
     now: datetime,
 ) -> Any | None:
-    """Store the response for replays. None when stored; when a concurrent request with the
-    same key committed first, this transaction is rolled back and the winner's response is
-    returned (or 409 if its request differed)."""
+    """Store the response for replays, flushing the session (with whatever else it holds).
+    None when stored; when a concurrent request with the same key committed first, this
+    transaction is rolled back and the winner's response is returned (or 409 if its request
+    differed)."""
     key_id, blob = cipher.encrypt(
         json.dumps(response, ensure_ascii=False).encode(), aad=key.key_hash.encode()
     )

@@ -4,11 +4,13 @@ answer with the receipt (the rules it must meet first are app.tips.intake_rules)
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
@@ -16,7 +18,7 @@ from app.accounts.movement_models import check_model as check_movement_model
 from app.admin_units.fold import fold
 from app.admin_units.geo import CommuneLocator
 from app.core.db import new_id
-from app.core.errors import ValidationFailed, msg
+from app.core.errors import ServiceUnavailable, ValidationFailed, msg
 from app.core.principal import Principal
 from app.core.security import DataCipher
 from app.core.time import as_utc, utcnow
@@ -48,8 +50,8 @@ from app.tips.models import (
     TipWatcher,
     WatchReason,
 )
-from app.tips.receipts import new_receipt, new_reference, receipt_hash
-from app.tips.register import enter_in_register
+from app.tips.receipts import new_receipt, new_reference, receipt_hash, reference_taken
+from app.tips.register import enter_new_tip
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
 from app.tips.sealed import seal_people
 from app.tips.timeline import Actor, filer_label, record_event
@@ -57,6 +59,8 @@ from app.units.deadlines import Deadlines, compute_deadlines, load_calendar
 from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
 from app.units.service import CategoryInfo, UnitInfo, UnitsSnapshot, route_with, units_snapshot
+
+log = logging.getLogger("tinbao.intake")
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,11 @@ class _Routed:
     duty_desk: str
 
 
+# A new tip draws its reference at random (40 bits) and lets the unique index say whether it
+# is free: no look-up first. The rare draw of a taken one rolls the attempt back and draws again.
+REFERENCE_ATTEMPTS = 5
+
+
 async def create_tip(
     session: AsyncSession,
     *,
@@ -95,8 +104,42 @@ async def create_tip(
     ``files`` must have been identified (``media.service.identify_uploads``). Everything is
     written in the caller's transaction (flushed, not committed), so a failure leaves nothing
     behind but content-addressed blobs (see media.storage). With ``idempotency``, a replay of
-    an earlier request answers its stored response and creates nothing.
+    an earlier request answers its stored response and creates nothing. The transaction must
+    hold nothing else yet: a reference already taken rolls it back before the next attempt.
     """
+    for attempt in range(1, REFERENCE_ATTEMPTS + 1):
+        try:
+            return await _create_tip(
+                session,
+                data=data,
+                files=files,
+                actor=actor,
+                context=context,
+                idempotency=idempotency,
+                now=now,
+            )
+        except IntegrityError as exc:
+            if not reference_taken(exc):
+                raise
+            await session.rollback()
+            log.warning("reference already taken, attempt %d of %d", attempt, REFERENCE_ATTEMPTS)
+    # Five taken draws of 40 bits in a row: the generator is broken, not the caller's request.
+    raise ServiceUnavailable(
+        ("Không cấp được mã tin báo, vui lòng thử lại.", "No free reference; please retry."),
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _create_tip(
+    session: AsyncSession,
+    *,
+    data: TipCreate,
+    files: Sequence[StagedFile],
+    actor: Principal | None,
+    context: IntakeContext,
+    idempotency: IdempotencyKey | None,
+    now: datetime | None,
+) -> TipCreated:
     now = as_utc(now or utcnow())
     channel = check_channel(data, actor)
 
@@ -120,7 +163,7 @@ async def create_tip(
     # Files first: re-encoding happens before any row is written, so no lock waits on it.
     prepared = await media_service.prepare_files(files, storage=context.storage)
 
-    reference = await new_reference(session)
+    reference = new_reference()
     receipt = new_receipt()
     tip = _new_tip(
         data,
@@ -138,8 +181,7 @@ async def create_tip(
     seal_people(
         tip, persons_involved=data.persons_involved, victim=data.victim, cipher=context.cipher
     )
-    session.add(tip)
-    entry = await enter_in_register(
+    entry = await enter_new_tip(
         session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
     )
     _store_reporter(
@@ -151,8 +193,8 @@ async def create_tip(
     attachments = media_service.add_attachments(
         session, tip_id=tip.id, prepared=prepared, uploaded_by_staff=False
     )
-    await session.flush()
-
+    # The answer holds nothing a flush assigns, so the replay record goes in the same flush
+    # as the tip's other rows.
     created = _created(
         tip,
         receipt=receipt,
@@ -161,7 +203,9 @@ async def create_tip(
         register_number=entry.register_number,
         attachments=attachments,
     )
-    if idempotency is not None:
+    if idempotency is None:
+        await session.flush()
+    else:
         replay = await remember_response(
             session,
             key=idempotency,

@@ -39,10 +39,13 @@ from sqlalchemy import (
     Connection,
     Executable,
     Select,
+    String,
+    bindparam,
     delete,
     exists,
     or_,
     select,
+    text,
     true,
     union,
     update,
@@ -54,6 +57,7 @@ from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.core import dialect
+from app.core.db import UTCDateTime
 from app.tips.models import RegisterEntry, Tip, TipProvince
 from app.units.models import PoliceUnit
 
@@ -215,6 +219,45 @@ async def record_provinces(
     for condition in _conditions(tips):
         for statement in _record_statements(session, condition):
             await session.execute(statement)
+
+
+# A new tip's rows, from what intake knows: the rule's three branches reduce to its place's
+# province and the receiving unit's (holder and only register entry), the unit's as stored
+# now. Plain SQL built once, so it is compiled once (the rule's DELETE and INSERT … SELECT
+# above are compiled on every call: an ON CONFLICT insert has no cache key).
+_NEW_TIP = text(
+    "INSERT INTO tip_provinces (tip_id, province_code, first_received_at) "
+    "SELECT :tip_id, :province_code, :first_received_at "
+    "UNION SELECT :tip_id, police_units.province_code, :first_received_at "
+    "FROM police_units WHERE police_units.code = :unit_code"
+).bindparams(
+    bindparam("tip_id", type_=String()),
+    bindparam("province_code", type_=String()),
+    bindparam("unit_code", type_=String()),
+    bindparam("first_received_at", type_=UTCDateTime()),
+)
+
+
+async def record_new_tip(
+    session: AsyncSession,
+    *,
+    tip_id: str,
+    province_code: str,
+    unit_code: str,
+    first_received_at: datetime,
+) -> None:
+    """The stored rows of a tip just received (stored and entered in ``unit_code``'s
+    register, nothing else yet): what :func:`record_provinces` would write for it, without
+    evaluating the rule."""
+    await session.execute(
+        _NEW_TIP,
+        {
+            "tip_id": tip_id,
+            "province_code": province_code,
+            "unit_code": unit_code,
+            "first_received_at": first_received_at,
+        },
+    )
 
 
 def record_provinces_sync(conn: Connection, tips: Sequence[str]) -> None:

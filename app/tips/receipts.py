@@ -8,6 +8,7 @@ normalised form. References (``TB-XXXX-XXXX``) are unique, not secret. Neither i
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import (
@@ -52,11 +53,14 @@ async def find_tip_by_receipt(
     return None
 
 
-async def new_reference(session: AsyncSession) -> str:
-    """A free ``TB-XXXX-XXXX`` reference."""
-    for _ in range(10):
-        reference = "TB-" + group(random_crockford(REFERENCE_SYMBOLS))
-        taken = await session.scalar(select(Tip.id).where(Tip.reference == reference))
-        if taken is None:
-            return reference
-    raise RuntimeError("could not draw a free reference")  # 40 bits: practically unreachable
+def new_reference() -> str:
+    """A ``TB-XXXX-XXXX`` reference, drawn at random: the unique index on ``tips.reference``
+    refuses one already taken (:func:`reference_taken`; intake then draws again)."""
+    return "TB-" + group(random_crockford(REFERENCE_SYMBOLS))
+
+
+def reference_taken(exc: IntegrityError) -> bool:
+    """Whether a failed write broke the uniqueness of ``tips.reference`` (PostgreSQL names the
+    constraint, SQLite the column)."""
+    message = str(exc.orig)
+    return "uq_tips_reference" in message or "tips.reference" in message

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.tips.models import RegisterCounter, RegisterEntry, Tip
+from app.tips import intake
+from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipProvince
 from app.tips.register import enter_in_register
 from tests.tips.helpers import TIPS, payload
 
@@ -69,3 +71,41 @@ async def test_a_transfer_enters_the_tip_in_the_receiving_register(
             select(RegisterEntry.unit_code).where(RegisterEntry.tip_id == tip_id)
         )
         assert sorted(entries) == ["CAT-79-CSDT", "CAX-26740"]
+
+
+async def test_a_reference_already_taken_is_drawn_again_and_gives_its_number_back(
+    client: httpx.AsyncClient, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake does not look a reference up first: the unique index refuses a taken one, the
+    attempt is rolled back (its register number too) and a new reference is drawn."""
+    first = await client.post(TIPS, json=payload())
+    taken = first.json()["reference"]
+    draws = iter([taken, taken, "TB-FREE-0001"])
+    monkeypatch.setattr(intake, "new_reference", lambda: next(draws))
+
+    second = await client.post(TIPS, json=payload(), headers={"Idempotency-Key": "k" * 20})
+
+    assert second.status_code == 201, second.text
+    assert second.json()["reference"] == "TB-FREE-0001"
+    assert _seq(second.json()["register_number"]) == 2  # the two failed attempts gave 2 back
+    references = list(await db.scalars(select(Tip.reference).order_by(Tip.reference)))
+    assert references == sorted([taken, "TB-FREE-0001"])
+    provinces = await db.scalars(
+        select(TipProvince.province_code).where(TipProvince.tip_id == second.json()["id"])
+    )
+    assert list(provinces) == ["79"]
+    replay = await client.post(TIPS, json=payload(), headers={"Idempotency-Key": "k" * 20})
+    assert replay.json() == second.json()
+
+
+async def test_a_reference_taken_every_time_answers_503_and_stores_nothing(
+    client: httpx.AsyncClient, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = (await client.post(TIPS, json=payload())).json()["reference"]
+    monkeypatch.setattr(intake, "new_reference", lambda: taken)
+    answer = await client.post(TIPS, json=payload())
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["retry-after"] == "5"
+    assert len(list(await db.scalars(select(Tip.id)))) == 1
+    counter = (await db.scalars(select(RegisterCounter))).one()
+    assert counter.last_number == 1
