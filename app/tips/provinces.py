@@ -53,11 +53,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.sql.expression import ColumnClause, TextClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.core import dialect
-from app.core.db import UTCDateTime
 from app.tips.models import RegisterEntry, Tip, TipProvince
 from app.units.models import PoliceUnit
 
@@ -225,17 +224,30 @@ async def record_provinces(
 # province and the receiving unit's (holder and only register entry), the unit's as stored
 # now. Plain SQL built once, so it is compiled once (the rule's DELETE and INSERT … SELECT
 # above are compiled on every call: an ON CONFLICT insert has no cache key).
-_NEW_TIP = text(
-    "INSERT INTO tip_provinces (tip_id, province_code, first_received_at) "
-    "SELECT :tip_id, :province_code, :first_received_at "
-    "UNION SELECT :tip_id, police_units.province_code, :first_received_at "
-    "FROM police_units WHERE police_units.code = :unit_code"
-).bindparams(
-    bindparam("tip_id", type_=String()),
-    bindparam("province_code", type_=String()),
-    bindparam("unit_code", type_=String()),
-    bindparam("first_received_at", type_=UTCDateTime()),
-)
+def _new_tip_statement() -> TextClause:
+    """One INSERT of a new tip's stored rows: its place's province and the receiving unit's
+    (one row when they are the same), each with the ``MIRRORED`` copies read from the tip's
+    row just flushed. Plain text with typed parameters: compiled once and cached (an ORM
+    INSERT … SELECT is rebuilt for every tip)."""
+    columns = {name: getattr(Tip, name).property.columns[0].name for name in MIRRORED}
+    targets = ", ".join(MIRRORED.values())
+    sources = ", ".join(f"tips.{columns[name]}" for name in MIRRORED)
+    return text(
+        # Column names from the models (MIRRORED), never from input.
+        f"INSERT INTO tip_provinces (tip_id, province_code, first_received_at, {targets}) "  # noqa: S608
+        f"SELECT tips.id, provinces.code, tips.first_received_at, {sources} "
+        "FROM tips JOIN (SELECT :province_code AS code "
+        "UNION SELECT police_units.province_code FROM police_units "
+        "WHERE police_units.code = :unit_code) AS provinces ON 1 = 1 "
+        "WHERE tips.id = :tip_id"
+    ).bindparams(
+        bindparam("tip_id", type_=String()),
+        bindparam("province_code", type_=String()),
+        bindparam("unit_code", type_=String()),
+    )
+
+
+_NEW_TIP = _new_tip_statement()
 
 
 async def record_new_tip(
@@ -244,7 +256,6 @@ async def record_new_tip(
     tip_id: str,
     province_code: str,
     unit_code: str,
-    first_received_at: datetime,
 ) -> None:
     """The stored rows of a tip just received (stored and entered in ``unit_code``'s
     register, nothing else yet): what :func:`record_provinces` would write for it, without
@@ -255,7 +266,6 @@ async def record_new_tip(
             "tip_id": tip_id,
             "province_code": province_code,
             "unit_code": unit_code,
-            "first_received_at": first_received_at,
         },
     )
 

@@ -80,6 +80,5 @@ async def enter_new_tip(
         tip_id=tip.id,
         province_code=tip.province_code,
         unit_code=unit_code,
-        first_received_at=tip.first_received_at,
     )
     return entry
