@@ -68,13 +68,13 @@ def test_citizen_files_and_officer_claims_by_keyboard_only(
             break
         page.keyboard.press("ArrowDown")
     assert page.locator("#category").input_value() == "drugs"
-    info = tab_to(page, by_id("urgent"))
+    tab_to(page, by_id("urgent"))
     page.keyboard.press("Space")
     assert page.locator("#urgent").is_checked()
     page.keyboard.press("Space")  # and back: not urgent
     assert not page.locator("#urgent").is_checked()
     # The place: a radio group (arrows), the search field, then its results by Tab.
-    info = tab_to(page, lambda i: i["type"] == "radio" and i["value"] == "search")
+    tab_to(page, lambda i: i["type"] == "radio" and i["value"] == "search")
     page.keyboard.press("ArrowDown")
     assert focused(page)["value"] == "gps"
     page.keyboard.press("ArrowUp")
@@ -85,13 +85,13 @@ def test_citizen_files_and_officer_claims_by_keyboard_only(
     tab_to(page, by_name(r"^Phường Sài Gòn"))
     page.keyboard.press("Enter")
     page.get_by_text("Nơi xảy ra: Phường Sài Gòn").wait_for()
-    info = focused(page)  # the choice moves the focus on; it is not lost
+    focused(page)  # the choice moves the focus on; it is not lost
     tab_to(page, by_id("description"))
     page.keyboard.type(f"Nhóm thanh niên tụ tập sử dụng ma túy mỗi tối {marker}.")
     # Shift+Tab goes back to the address field, Tab forward again to the form's end.
     tab_to(page, by_id("address"), back=True)
     page.keyboard.type("Hẻm 12")
-    info = tab_to(page, by_id("submit-btn"))
+    tab_to(page, by_id("submit-btn"))
     page.keyboard.press("Enter")
     page.locator("#receipt-panel").wait_for(state="visible", timeout=30000)
     receipt = page.locator("#receipt-code").inner_text().strip()
