@@ -275,6 +275,41 @@ async def _create_province(ctx: ChangeContext, new: NewProvince) -> Province:
     return province
 
 
+async def _hand_over_created_units(
+    ctx: ChangeContext, index: int, retired: str, survivor: str
+) -> None:
+    """The units an admin created in a retired province (not its duty desk or standard
+    departments, handed over by the caller; not its communes' police, which moved with their
+    communes). One whose counterpart (the same code under the survivor's number) exists and is
+    active hands over like a standard unit; any other moves into the survivor province with
+    its tips and people, so nothing is left in a province that no longer exists."""
+    standard = {
+        provincial_unit_code(retired),
+        *(department_unit_code(retired, d) for d in DEPARTMENTS),
+    }
+    units = (
+        await ctx.session.scalars(
+            select(PoliceUnit).where(
+                PoliceUnit.province_code == retired, PoliceUnit.code.not_in(standard)
+            )
+        )
+    ).all()
+    prefix = f"{provincial_unit_code(retired)}-"
+    for unit in units:
+        counterpart = None
+        if unit.code.startswith(prefix):
+            code = f"{provincial_unit_code(survivor)}-{unit.code.removeprefix(prefix)}"
+            counterpart = await ctx.session.get(PoliceUnit, code)
+        if unit.active and counterpart is not None and counterpart.active:
+            await hand_over_unit(ctx, index, from_unit=unit.code, to_unit=counterpart.code)
+            continue
+        unit.province_code = survivor
+        if unit.parent_code in standard:
+            unit.parent_code = provincial_unit_code(survivor)
+        await ctx.session.flush()
+        await record_provinces(ctx.session, tips_of_units([unit.code]))
+
+
 async def _merge_provinces(ctx: ChangeContext, index: int, change: MergeProvinces) -> None:
     if len(set(change.from_)) != len(change.from_):
         raise ChangeRefused(index, ("Tỉnh bị lặp.", "A province is listed twice."))
@@ -309,6 +344,7 @@ async def _merge_provinces(ctx: ChangeContext, index: int, change: MergeProvince
                 else provincial_unit_code(survivor.code)
             )
             await hand_over_unit(ctx, index, from_unit=old, to_unit=new)
+        await _hand_over_created_units(ctx, index, province.code, survivor.code)
         for model in (User, Organization, ApiKey):
             await ctx.session.execute(
                 update(model)

@@ -411,3 +411,83 @@ def _jpeg() -> bytes:
     from tests.tips.helpers import jpeg_bytes
 
     return jpeg_bytes()
+
+
+async def test_a_province_merger_leaves_no_created_unit_behind(
+    client: httpx.AsyncClient, db: AsyncSession, app: Any
+) -> None:
+    """Units an admin created in the retired province: one with a counterpart in the
+    successor hands its open tips over to it and retires; one without moves into the
+    successor province with its tip, which then counts for the successor."""
+    from app.tips.models import TipProvince
+
+    headers = await _admin(db, app)
+    retired, survivor = "15", "14"  # Lào Cai into Sơn La (no other test changes them)
+    for code, province in (("CAT-15-PX05", retired), ("CAT-14-PX05", survivor)):
+        db.add(
+            PoliceUnit(
+                code=code,
+                name=f"Phòng PX05 {province}",
+                kind="department",
+                department="PX05",
+                province_code=province,
+                parent_code=f"CAT-{province}",
+            )
+        )
+    db.add(
+        PoliceUnit(
+            code="CAT-15-PK02",
+            name="Phòng PK02",
+            kind="department",
+            department="PK02",
+            province_code=retired,
+            parent_code=f"CAT-{retired}",
+        )
+    )
+    await db.commit()
+    communes = (
+        await client.get("/api/v1/admin-units/communes", params={"province_code": retired})
+    ).json()
+    held = {}
+    for code in ("CAT-15-PX05", "CAT-15-PK02"):
+        made = await _tip(client, communes[0]["code"])
+        tip = await db.get(Tip, made["id"])
+        assert tip is not None
+        tip.assigned_unit_code = code
+        held[code] = made["id"]
+    await db.commit()
+    body = {
+        "effective_at": "2026-12-01T00:00:00+07:00",
+        "dry_run": False,
+        "changes": [
+            {
+                "type": "merge_provinces",
+                "from": [survivor, retired],
+                "into": {"code": survivor, "name": "Sơn La", "type": "tinh"},
+            }
+        ],
+    }
+    r = await client.post(CHANGE_SETS, json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    db.expire_all()
+    handed = await db.get(PoliceUnit, "CAT-15-PX05")
+    assert handed is not None and not handed.active
+    assert (await db.get(Tip, held["CAT-15-PX05"])).assigned_unit_code == "CAT-14-PX05"  # type: ignore[union-attr]
+    moved = await db.get(PoliceUnit, "CAT-15-PK02")
+    assert moved is not None and moved.active
+    assert moved.province_code == survivor and moved.parent_code == f"CAT-{survivor}"
+    assert (await db.get(Tip, held["CAT-15-PK02"])).assigned_unit_code == "CAT-15-PK02"  # type: ignore[union-attr]
+    provinces = set(
+        (
+            await db.scalars(
+                select(TipProvince.province_code).where(TipProvince.tip_id == held["CAT-15-PK02"])
+            )
+        ).all()
+    )
+    assert survivor in provinces  # held by a unit of the survivor now
+    still_active = await db.scalar(
+        select(func.count())
+        .select_from(PoliceUnit)
+        .where(PoliceUnit.province_code == retired, PoliceUnit.active.is_(True))
+    )
+    assert still_active == 0
