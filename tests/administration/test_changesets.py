@@ -43,6 +43,24 @@ async def _tip(
     return r.json()
 
 
+async def _merge_provinces(
+    client: httpx.AsyncClient, headers: dict[str, str], *, into: str, retired: str, name: str
+) -> httpx.Response:
+    """Apply a change-set merging province ``retired`` into ``into`` (a tỉnh named ``name``)."""
+    body = {
+        "effective_at": "2026-12-01T00:00:00+07:00",
+        "dry_run": False,
+        "changes": [
+            {
+                "type": "merge_provinces",
+                "from": [into, retired],
+                "into": {"code": into, "name": name, "type": "tinh"},
+            }
+        ],
+    }
+    return await client.post(CHANGE_SETS, json=body, headers=headers)
+
+
 async def _close(db: AsyncSession, tip_id: str) -> None:
     tip = await db.get(Tip, tip_id)
     assert tip is not None
@@ -355,18 +373,7 @@ async def test_merge_two_provinces(client: httpx.AsyncClient, db: AsyncSession, 
     assert tip is not None
     tip.assigned_unit_code = f"CAT-{lai_chau}"
     await db.commit()
-    body = {
-        "effective_at": "2026-12-01T00:00:00+07:00",
-        "dry_run": False,
-        "changes": [
-            {
-                "type": "merge_provinces",
-                "from": [dien_bien, lai_chau],
-                "into": {"code": dien_bien, "name": "Điện Biên", "type": "tinh"},
-            }
-        ],
-    }
-    r = await client.post(CHANGE_SETS, json=body, headers=headers)
+    r = await _merge_provinces(client, headers, into=dien_bien, retired=lai_chau, name="Điện Biên")
     assert r.status_code == 201, r.text
     assert f"CAT-{lai_chau}" in r.json()["units_retired"]
     assert {"from_unit": f"CAT-{lai_chau}", "to_unit": f"CAT-{dien_bien}", "open_tips": 1} in (
@@ -456,18 +463,7 @@ async def test_a_province_merger_leaves_no_created_unit_behind(
         tip.assigned_unit_code = code
         held[code] = made["id"]
     await db.commit()
-    body = {
-        "effective_at": "2026-12-01T00:00:00+07:00",
-        "dry_run": False,
-        "changes": [
-            {
-                "type": "merge_provinces",
-                "from": [survivor, retired],
-                "into": {"code": survivor, "name": "Sơn La", "type": "tinh"},
-            }
-        ],
-    }
-    r = await client.post(CHANGE_SETS, json=body, headers=headers)
+    r = await _merge_provinces(client, headers, into=survivor, retired=retired, name="Sơn La")
     assert r.status_code == 201, r.text
     db.expire_all()
     handed = await db.get(PoliceUnit, "CAT-15-PX05")
