@@ -71,11 +71,11 @@ def alembic_upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(conn), revision)
 
 
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("tinbao")
+def settings_for(root: Path, database_url: str) -> Settings:
+    """The settings every test app starts from: test keys, no scheduler, no rate limit in
+    the way; files under ``root``."""
     return Settings(
-        database_url=_database_url(root),
+        database_url=database_url,
         media_dir=root / "media",
         var_dir=root / "var",
         secret_key="test-secret-key-0123456789abcdef",
@@ -89,7 +89,13 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def sync_engine(settings: Settings) -> Iterator[Engine]:
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("tinbao")
+    return settings_for(root, _database_url(root))
+
+
+def migrated_engine(settings: Settings) -> Iterator[Engine]:
+    """The database emptied, migrated and loaded with the reference data."""
     from app.reference_data import load_reference_data
 
     engine = make_sync_engine(settings)
@@ -100,6 +106,11 @@ def sync_engine(settings: Settings) -> Iterator[Engine]:
         load_reference_data(conn)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sync_engine(settings: Settings) -> Iterator[Engine]:
+    yield from migrated_engine(settings)
 
 
 def clean_transactional_tables(engine: Engine) -> None:
@@ -141,3 +152,12 @@ async def db(app: Any) -> AsyncIterator[AsyncSession]:
     """A session for assertions (and arranging data); commit explicitly when arranging."""
     async with app.state.sessionmaker() as session:
         yield session
+
+
+@pytest.fixture
+async def staff(db: AsyncSession, app: Any) -> Any:
+    """The staff of tests.triage.helpers.make_staff (two units of province 79, their leads,
+    a supervisor, an admin...), for the modules that take it as a fixture."""
+    from tests.triage.helpers import make_staff
+
+    return await make_staff(db, app)

@@ -6,15 +6,14 @@ suite's shared database. SQLite: a file of its own; PostgreSQL: a sibling databa
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.core.db import make_sync_engine
-from tests.conftest import TEST_DATA_KEY, alembic_upgrade, reset_database
+from tests.conftest import settings_for
 
 
 def _database_url(root: Path, name: str) -> str:
@@ -32,29 +31,4 @@ def _database_url(root: Path, name: str) -> str:
 
 
 def own_settings(root: Path, name: str) -> Settings:
-    return Settings(
-        database_url=_database_url(root, name),
-        media_dir=root / "media",
-        var_dir=root / "var",
-        secret_key="test-secret-key-0123456789abcdef",
-        receipt_key="test-receipt-key-0123456789abcdef",
-        data_keys=[TEST_DATA_KEY],
-        scheduler_enabled=False,
-        rate_limit_intake="10000/minute",
-        rate_limit_track_failures="10000/minute",
-        rate_limit_login="10000/minute",
-    )
-
-
-def migrated_engine(settings: Settings) -> Iterator[Engine]:
-    """The database emptied, migrated and loaded with the reference data."""
-    from app.reference_data import load_reference_data
-
-    engine = make_sync_engine(settings)
-    reset_database(engine)
-    engine = make_sync_engine(settings)
-    alembic_upgrade(engine)
-    with engine.begin() as conn:
-        load_reference_data(conn)
-    yield engine
-    engine.dispose()
+    return settings_for(root, _database_url(root, name))

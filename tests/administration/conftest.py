@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from app.core.config import Settings
-from tests.own_database import migrated_engine, own_settings
+from tests.conftest import migrated_engine
+from tests.own_database import own_settings
 
 
 @pytest.fixture(scope="package")

@@ -25,15 +25,10 @@ from tests.notifications.peers import (
     smtp_server,
     vapid_private_key,
 )
-from tests.triage.helpers import make_staff, move, submit
+from tests.triage.helpers import move, submit
 
 REPORTER_NAME = "Nguyễn Văn A"
 DESCRIPTION_WORD = "hẻm 12"
-
-
-@pytest.fixture
-async def staff(db, app):
-    return await make_staff(db, app)
 
 
 async def _prefs(client, headers, **body):

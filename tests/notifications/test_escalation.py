@@ -9,8 +9,6 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from app import background
 from app.notifications import jobs as notification_jobs
 from tests.accounts.helpers import make_user
@@ -21,17 +19,11 @@ from tests.triage.helpers import (
     DUTY_DESK,
     events_of,
     load_tip,
-    make_staff,
     move,
     set_tip,
     submit,
     submit_security,
 )
-
-
-@pytest.fixture
-async def staff(db, app):
-    return await make_staff(db, app)
 
 
 async def _run(app, job, now: datetime) -> int:

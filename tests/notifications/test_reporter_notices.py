@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.notifications import jobs as notification_jobs
@@ -16,17 +15,12 @@ from app.tips.models import ReporterNotifyContact
 from tests.notifications.helpers import deliveries, run_worker, with_settings
 from tests.notifications.peers import http_peer, json_bodies
 from tests.tips.helpers import TRACK
-from tests.triage.helpers import make_staff, move, set_tip, submit
+from tests.triage.helpers import move, set_tip, submit
 
 PHONE = "+84 987 654 321"
 # The number as it may be written anywhere (a bare "987" also occurs in timestamps and ids).
 PHONE_FORMS = ("987 654 321", "987654321", "654 321", "654321")
 SECRET = "gateway-secret-0123456789"
-
-
-@pytest.fixture
-async def staff(db, app):
-    return await make_staff(db, app)
 
 
 async def _contact_rows(db) -> list[ReporterNotifyContact]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from app import background
 from app.notifications import jobs as notification_jobs
 from app.notifications.models import NotificationCause
@@ -15,15 +13,9 @@ from tests.tips.helpers import count
 from tests.triage.helpers import (
     DUTY_DESK,
     load_tip,
-    make_staff,
     set_tip,
     submit,
 )
-
-
-@pytest.fixture
-async def staff(db, app):
-    return await make_staff(db, app)
 
 
 async def test_new_tip_tells_the_units_leads_and_opted_in_officers(app, client, db, staff):

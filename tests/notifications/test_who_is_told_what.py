@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from app import background
 from app.notifications import jobs as notification_jobs
 from app.notifications import worker
@@ -19,7 +17,6 @@ from tests.tips.helpers import DESCRIPTION, TRACK, payload
 from tests.triage.helpers import (
     DUTY_DESK,
     UNIT_B,
-    make_staff,
     move,
     set_tip,
     submit,
@@ -29,11 +26,6 @@ from tests.triage.helpers import (
 SECRET = "gateway-secret-0123456789"
 REPORTER_NAME = "Trần Thị Bích"
 REPORTER_PHONE = "0901 222 333"
-
-
-@pytest.fixture
-async def staff(db, app):
-    return await make_staff(db, app)
 
 
 async def _prefs(client, headers, **body) -> None:

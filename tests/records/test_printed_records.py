@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,15 +21,10 @@ from app.audit.models import AuditEntry
 from app.core.time import to_local, utcnow
 from app.records.service import REVEAL_REASON
 from tests.tips.helpers import TIPS, identified
-from tests.triage.helpers import UNIT_A, UNIT_B, Staff, make_staff, submit
+from tests.triage.helpers import UNIT_A, UNIT_B, Staff, submit
 
 NAME, PHONE = "Nguyễn Văn A", "0912 345 678"
 YEAR = to_local(utcnow()).year
-
-
-@pytest.fixture
-async def staff(app: Any, db: AsyncSession) -> Staff:
-    return await make_staff(db, app)
 
 
 def _text_and_png(pdf: bytes, tmp_path: Path) -> str:

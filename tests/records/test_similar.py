@@ -21,16 +21,11 @@ from tests.tips.helpers import (
     payload,
     post_multipart,
 )
-from tests.triage.helpers import Staff, make_staff, set_tip, submit
+from tests.triage.helpers import Staff, set_tip, submit
 
 TEXT = "Nhóm thanh niên tụ tập sử dụng ma túy ở cuối hẻm 12 đường Lê Lợi mỗi tối."
 TAN_DINH = "26737"
 HANOI = "00070"
-
-
-@pytest.fixture
-async def staff(app: Any, db: AsyncSession) -> Staff:
-    return await make_staff(db, app)
 
 
 def _at(commune: str, point: tuple[float, float] | None = None) -> dict[str, Any]:

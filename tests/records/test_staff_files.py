@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.media.models import Attachment
 from tests.tips.helpers import PDF_BYTES, TIPS, TRACK, jpeg_bytes, payload, post_multipart
-from tests.triage.helpers import Staff, events_of, make_staff, submit
+from tests.triage.helpers import Staff, events_of, submit
 
 GPS_IFD = 0x8825
 
@@ -29,11 +29,6 @@ def _jpeg_with_gps() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 20), "blue").save(out, format="JPEG", exif=exif)
     return out.getvalue()
-
-
-@pytest.fixture
-async def staff(app: Any, db: AsyncSession) -> Staff:
-    return await make_staff(db, app)
 
 
 async def _upload(
