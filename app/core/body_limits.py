@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +84,8 @@ def timed_out(seconds: float) -> BodyTimedOut:
     )
 
 
-def declared_length(headers: Headers) -> int | None:
+def declared_length(headers: Mapping[str, str]) -> int | None:
+    """The request's Content-Length, or None when it is missing or not a number."""
     value = headers.get("content-length")
     if value is None:
         return None

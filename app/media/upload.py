@@ -22,6 +22,7 @@ import anyio
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from app.core.body_limits import declared_length
 from app.core.errors import AppError, PayloadTooLarge, ValidationFailed
 from app.core.messages import msg
 from app.media.sniff import SNIFF_BYTES, MediaKind
@@ -73,16 +74,6 @@ class ParsedUpload:
 def _unlink_all(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
-
-
-def content_length(headers: Mapping[str, str]) -> int | None:
-    value = headers.get("content-length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
 
 
 async def read_body_limited(
@@ -285,7 +276,7 @@ async def read_multipart(
     file_field: str = "files",
 ) -> ParsedUpload:
     """Parse a multipart/form-data body: named JSON parts in memory, file parts to temp files."""
-    length = content_length(headers)
+    length = declared_length(headers)
     if length is not None and length > limits.max_request_bytes:
         raise PayloadTooLarge(
             (

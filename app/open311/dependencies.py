@@ -18,13 +18,14 @@ from fastapi.security import APIKeyQuery
 from app.accounts import service as accounts
 from app.accounts.dependencies import api_key_scheme
 from app.accounts.models import ApiKeyRole
+from app.core.body_limits import declared_length
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Text, ValidationFailed
 from app.core.i18n import Lang, negotiate
 from app.core.principal import Principal
 from app.core.time import LOCAL_TZ
 from app.core.validation import instant_problem
-from app.media.upload import content_length, normalise_content_type, read_body_limited
+from app.media.upload import normalise_content_type, read_body_limited
 from app.open311.reading import MAX_REQUEST_IDS, RequestQuery
 from app.tips.idempotency import (
     MAX_KEY_LENGTH,
@@ -71,7 +72,7 @@ async def get_parameters(request: Request) -> dict[str, str]:
         content_type = normalise_content_type(request.headers.get("content-type"))
         raw = await read_body_limited(
             request.stream(),
-            content_length=content_length(request.headers),
+            content_length=declared_length(request.headers),
             max_bytes=request.app.state.settings.max_json_bytes,
         )
         if raw and content_type != FORM:

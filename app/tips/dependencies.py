@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.accounts.dependencies import OptionalPrincipal
 from app.core.bodies import check_json_text, noted_problem
+from app.core.body_limits import declared_length
 from app.core.db import SessionDep
 from app.core.errors import AppError, Forbidden, NotFound, UnsupportedMediaType, ValidationFailed
 from app.core.errors import validation_errors as pydantic_errors
@@ -23,7 +24,6 @@ from app.media.storage import MediaStorage
 from app.media.upload import (
     ParsedUpload,
     StagedFile,
-    content_length,
     normalise_content_type,
     read_body_limited,
     read_multipart,
@@ -86,7 +86,7 @@ async def read_submission(
     if content_type == "application/json" or content_type.endswith("+json"):
         raw = await read_body_limited(
             request.stream(),
-            content_length=content_length(request.headers),
+            content_length=declared_length(request.headers),
             max_bytes=settings.max_json_bytes,
         )
     elif content_type == "multipart/form-data":
