@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
@@ -31,10 +30,10 @@ from app.core.errors import ValidationFailed
 from app.core.principal import Principal
 from app.notifications.hooks import record_causes
 from app.reference_data import police_name
-from app.tips.models import RegisterCounter, RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
+from app.tips.models import RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
 from app.tips.provinces import record_provinces
+from app.tips.register import reserve_numbers
 from app.triage.workflow import TERMINAL_STATUSES
-from app.units.deadlines import LOCAL_TZ
 from app.units.models import PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, provincial_unit_code
 
@@ -175,27 +174,6 @@ async def rename_commune_unit(ctx: ChangeContext, commune: Commune) -> None:
 # --- moving tips ---------------------------------------------------------------------------
 
 
-async def _allocate_register_numbers(
-    ctx: ChangeContext, unit_code: str, count: int
-) -> tuple[int, int]:
-    """Reserve ``count`` consecutive numbers of the unit's register for this year."""
-    year = ctx.now.astimezone(LOCAL_TZ).year
-    dialect = ctx.session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_(RegisterCounter).values(
-        unit_code=unit_code, year=year, last_number=count, created_at=ctx.now, updated_at=ctx.now
-    )
-    last = (
-        await ctx.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["unit_code", "year"],
-                set_={"last_number": RegisterCounter.last_number + count, "updated_at": ctx.now},
-            ).returning(RegisterCounter.last_number)
-        )
-    ).scalar_one()
-    return year, last - count + 1
-
-
 async def move_tips(
     ctx: ChangeContext,
     *,
@@ -211,7 +189,7 @@ async def move_tips(
     if not tips:
         return
     session, now = ctx.session, ctx.now
-    year, first = await _allocate_register_numbers(ctx, to_unit, len(tips))
+    year, first = await reserve_numbers(ctx.session, unit_code=to_unit, count=len(tips), at=ctx.now)
     numbers = [f"{to_unit}/{year}/{first + i:06d}" for i in range(len(tips))]
     ids = [row.id for row in tips]
     await session.execute(

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
 from app.accounts.principal import Principal
 from app.audit import service as audit
+from app.core import dialect
 from app.core.cursor import Int, Str, decode_cursor
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound
@@ -65,9 +65,8 @@ async def enqueue(
         "created_at": now,
         "updated_at": now,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     result = await session.execute(
-        insert(NotificationCause).values(**values).on_conflict_do_nothing()
+        dialect.insert(session, NotificationCause).values(**values).on_conflict_do_nothing()
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

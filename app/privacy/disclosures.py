@@ -14,7 +14,7 @@ one province rule, ``app.scope.visibility.visible_tips_clause``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -25,6 +25,7 @@ from app.accounts.models import Role, User
 from app.audit.models import AuditEntry
 from app.core.cursor import InvalidCursor, Str, Time, decode_cursor, encode_cursor
 from app.core.principal import Principal
+from app.core.time import as_utc
 from app.scope.visibility import visible_tips_clause
 from app.tips.models import IntakeRecord, ReporterIdentity, Tip
 
@@ -43,11 +44,7 @@ class Disclosure:
     key: str  # audit entry id (reveal) or tip id (intake): the tie-breaker
 
     def sort_key(self) -> tuple[datetime, str, str]:
-        return (_utc(self.at), self.kind, self.key.rjust(20, "0"))
-
-
-def _utc(at: datetime) -> datetime:
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+        return (as_utc(self.at), self.kind, self.key.rjust(20, "0"))
 
 
 def _parse_cursor(cursor: str | None) -> tuple[datetime, str, str] | None:
@@ -160,5 +157,5 @@ async def list_disclosures(
     next_cursor = None
     if more and page:
         last = page[-1]
-        next_cursor = encode_cursor([_utc(last.at), last.kind, last.key])
+        next_cursor = encode_cursor([as_utc(last.at), last.kind, last.key])
     return page, next_cursor

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import Integer, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import dialect
 from app.core.db import UTCDateTime
 from app.core.time import local_day
-from app.tips.models import RegisterEntry, Tip
+from app.tips.models import RegisterCounter, RegisterEntry, Tip
 from app.tips.provinces import record_new_tip, record_provinces
 
 # One upsert creates the counter row at 1 or increments it, and answers the number. Plain SQL
@@ -51,6 +52,27 @@ async def _number(
         register_number=number,
         registered_at=at,
     )
+
+
+async def reserve_numbers(
+    session: AsyncSession, *, unit_code: str, count: int, at: datetime
+) -> tuple[int, int]:
+    """Reserve ``count`` consecutive numbers of ``unit_code``'s register for the local year of
+    ``at`` at once (a change-set moving many tips): answers the year and the first number.
+    Same counter and lock as :func:`_number`."""
+    year = local_day(at).year
+    statement = dialect.insert(session, RegisterCounter).values(
+        unit_code=unit_code, year=year, last_number=count, created_at=at, updated_at=at
+    )
+    last = (
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["unit_code", "year"],
+                set_={"last_number": RegisterCounter.last_number + count, "updated_at": at},
+            ).returning(RegisterCounter.last_number)
+        )
+    ).scalar_one()
+    return year, last - count + 1
 
 
 async def enter_in_register(

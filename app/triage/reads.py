@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.accounts.principal import Principal
+from app.core import dialect
 from app.core.db import Base, TimestampMixin
 from app.core.time import utcnow
 from app.scope import visibility as scope
@@ -63,9 +63,7 @@ async def mark_read(
         return
     newest = max(message_ids)
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(TipMessageRead).values(
+    statement = dialect.insert(session, TipMessageRead).values(
         tip_id=tip.id,
         unit_code=unit,
         last_read_message_id=newest,
