@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.routing import Route
 
 from tests.accounts.helpers import auth_headers, make_api_key, make_organization, make_user
 
@@ -117,6 +118,62 @@ USERS_ONLY = {
 # Credentials optional: the public intake (a front member's token makes them the reporter).
 OPTIONAL = {"POST /api/v1/tips"}
 
+# Open311's operations take an open311_client API key (api_key, or X-API-Key): no key → 400,
+# another kind of key → 403, as GeoReport v2 answers (tests/open311 for the rest).
+OPEN311 = {
+    "GET /open311/v2/requests.{response_format}",
+    "POST /open311/v2/requests.{response_format}",
+    "GET /open311/v2/requests/{service_request_id}.{response_format}",
+    "GET /open311/v2/tokens/{token}.{response_format}",
+}
+# No credentials at all: reference data, signing in, health and metrics, the API documents,
+# Open311 discovery, and the reporter's follow-up (the receipt is its credential:
+# tests/tips/test_track.py). A new operation must be in ROLES, OPTIONAL, OPEN311 or here.
+PUBLIC = {
+    "GET /api/v1/admin-units/boundaries",
+    "GET /api/v1/admin-units/communes",
+    "GET /api/v1/admin-units/communes/{code}",
+    "GET /api/v1/admin-units/locate",
+    "GET /api/v1/admin-units/provinces",
+    "POST /api/v1/auth/token",
+    "GET /api/v1/calendar/{year}",
+    "GET /api/v1/categories",
+    "GET /api/v1/movement-models",
+    "GET /api/v1/notifications/vapid-public-key",
+    "GET /api/v1/track",
+    "GET /api/v1/track/attachments/{attachment_id}",
+    "POST /api/v1/track/complaints",
+    "GET /api/v1/track/messages",
+    "POST /api/v1/track/messages",
+    "DELETE /api/v1/track/notify",
+    "GET /api/v1/track/privacy-requests",
+    "POST /api/v1/track/privacy-requests",
+    "POST /api/v1/track/protection-requests",
+    "GET /api/v1/units",
+    "GET /api/v1/units/{code}",
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+    "GET /openapi.json",
+    "GET /docs",
+    "GET /docs/oauth2-redirect",
+    "GET /docs/static/{name}",
+    "GET /redoc",
+    "GET /open311/v2/discovery.{response_format}",
+    "GET /open311/v2/services.{response_format}",
+    "GET /open311/v2/services/{service_code}.{response_format}",
+    # Open311's 404/405 for paths it does not know.
+    *(f"{m} /open311/v2/{{path:path}}" for m in ("GET", "POST", "PUT", "PATCH", "DELETE")),
+    # The reference web client's pages (app.web): static files using only the public API.
+    "GET /",
+    "GET /track",
+    "GET /staff",
+    "GET /staff/",
+    "GET /dashboard",
+    "GET /dashboard/",
+    "GET /sw.js",
+}
+
 PLACEHOLDER_ID = "01900000-0000-7000-8000-000000000000"
 
 
@@ -128,6 +185,26 @@ def _operations(app: Any) -> dict[str, dict[str, Any]]:
             if path.startswith("/api/v1/") and operation.get("security"):
                 found[f"{method.upper()} {path}"] = operation
     return found
+
+
+def _routes(app: Any) -> set[str]:
+    """Every "METHOD path" the app serves, from its route table (those left out of the
+    OpenAPI document too); mounted static files are not operations. FastAPI >= 0.16x keeps
+    included routers whole in ``app.routes``: ``iter_route_contexts`` flattens them (it is
+    what its OpenAPI generation walks); before that, ``app.routes`` is already flat."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI
+        routes: Any = [r for r in app.routes if isinstance(r, Route)]
+    else:
+        routes = list(iter_route_contexts(app.routes))
+    return {
+        f"{method} {route.path}"
+        for route in routes
+        if route.path is not None
+        for method in route.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
 
 
 def _concrete(operation: str) -> tuple[str, str]:
@@ -171,6 +248,41 @@ def test_every_secured_operation_has_a_row(app):
     assert found - set(ROLES) - OPTIONAL == set(), "secured operations without a row"
     assert (set(ROLES) | OPTIONAL) - found == set(), "rows for operations that do not exist"
     assert len(found) >= 43
+
+
+def test_every_route_is_in_one_list(app):
+    """An operation added without credentials (a forgotten guard) fails here too: it is
+    in no list until someone decides it is public."""
+    lists = {"ROLES": set(ROLES), "OPTIONAL": OPTIONAL, "OPEN311": OPEN311, "PUBLIC": PUBLIC}
+    every = _routes(app)
+    listed = set().union(*lists.values())
+    assert every - listed == set(), "operations in no list: say who may call them"
+    assert listed - every == set(), "rows for operations that do not exist"
+    names = list(lists)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not lists[a] & lists[b], (a, b, lists[a] & lists[b])
+    documented = {
+        f"{method.upper()} {path}": operation
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+    }
+    assert {op for op in PUBLIC if documented.get(op, {}).get("security")} == set()
+    assert {op for op in OPEN311 if not documented[op].get("security")} == set()
+
+
+async def test_open311_operations_need_an_open311_key(app, client, db):
+    _, analyst_key = await make_api_key(db, app, role="analyst", province_code="79")
+    for operation in sorted(OPEN311):
+        method, path = operation.split(" ", 1)
+        path = path.format(
+            response_format="json", service_request_id="TB-0000-0000", token=PLACEHOLDER_ID
+        )
+        r = await client.request(method, path)
+        assert r.status_code == 400, (operation, r.text[:200])
+        assert r.json()[0]["description"].startswith("api_key:"), operation
+        r = await client.request(method, path, headers={"X-API-Key": analyst_key})
+        assert r.status_code == 403, (operation, r.text[:200])
 
 
 async def test_without_credentials_401(app, client):
