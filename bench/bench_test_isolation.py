@@ -94,7 +94,7 @@ def run_once(variant: str, url: str, paths: list[str]) -> dict[str, float | str]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(
-            [str(VENV_BIN / "pytest"), "-q", "-p", "isolation_plugin", *paths],
+            [str(VENV_BIN / "pytest"), "-p", "isolation_plugin", *paths],
             cwd=ROOT,
             env=env,
             capture_output=True,
