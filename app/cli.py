@@ -62,9 +62,15 @@ def serve(
     ),
 ) -> None:
     """Serve the API with uvicorn: slow clients bounded (app.core.serving); forwarding
-    headers believed only from TINBAO_TRUSTED_PROXIES (app.core.proxies), never any peer."""
+    headers believed only from TINBAO_TRUSTED_PROXIES (app.core.proxies), never any peer.
+    Each worker freezes its start-up heap out of the garbage collector (app.core.gc_tuning)
+    unless TINBAO_GC_FREEZE=false."""
+    import os
+
     import uvicorn
 
+    # Before the settings are first read; the workers inherit it (uvicorn spawns them).
+    os.environ.setdefault("TINBAO_GC_FREEZE", "true")
     from app.core.config import settings_or_exit
     from app.core.logs import configure_logging
     from app.core.serving import uvicorn_options

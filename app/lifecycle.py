@@ -45,6 +45,25 @@ async def startup(app: FastAPI) -> None:
         background.start(app)  # scheduled jobs and outbox delivery
 
 
+async def freeze_heap(app: FastAPI) -> None:
+    """A serving worker's last start-up step (TINBAO_GC_FREEZE, app.core.gc_tuning): load the
+    reference snapshots intake reads on every tip, so that they are frozen with the rest of
+    the start-up heap instead of being walked by the first full collections, then freeze."""
+    from app.admin_units.places import place_snapshot
+    from app.core.gc_tuning import freeze_startup_heap
+    from app.units.deadlines import load_calendar
+    from app.units.service import units_snapshot
+
+    try:
+        async with app.state.sessionmaker() as session:
+            await units_snapshot(session)
+            await place_snapshot(session)
+            await load_calendar(session)
+    except Exception as exc:  # not migrated or not reachable: the first request loads them
+        log.warning("reference snapshots not loaded at start-up (%s)", type(exc).__name__)
+    freeze_startup_heap()
+
+
 async def shutdown(app: FastAPI) -> None:
     from app import background
 

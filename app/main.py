@@ -95,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from app.lifecycle import shutdown, startup
 
         await startup(app)
+        if settings.gc_freeze:
+            from app.lifecycle import freeze_heap
+
+            await freeze_heap(app)
         try:
             yield
         finally:

@@ -24,7 +24,8 @@ and of PostgreSQL's backends (by ps title), statements per tip (counted on the a
 bench/intake_sql.py; pg_stat_statements is not loaded on this server) and pg_stat_database's
 commits and rows per tip. The steady run is repeated ``--runs`` times (p99 in each).
 
-Prints the figures and appends them to bench/results/<date>-<db>.md. Asserts no timing.
+Prints the figures and appends them to bench/results/<date>-<db>.md (``--results TOPIC``:
+<date>-TOPIC.md). Asserts no timing.
 Targets: intake >= 100 % of the peer and >= 40 % of pgbench, worker CPU <= 1 ms per tip,
 p99 < 100 ms at 80 % of peak in every run.
 """
@@ -299,6 +300,7 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="an extra TINBAO_ setting for the app's server",
     )
+    parser.add_argument("--results", help="write to bench/results/<date>-RESULTS.md")
     args = parser.parse_args()
 
     url = database_url(args)
@@ -306,7 +308,7 @@ def main() -> None:
     extra = dict(item.split("=", 1) for item in args.server_env)
     env = server_env(url, scheduler=args.scheduler, **extra)
     prepare_database(env)
-    report = Report("bench_intake", url, command=command_line())
+    report = Report("bench_intake", url, command=command_line(), topic=args.results or "")
     statements = statements_per_tip(env, url)
     peers = pg and args.peers
     if peers:

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:admin@tinbao.invalid"
 
     scheduler_enabled: bool = True
+    # Freeze the heap left by start-up out of the garbage collector (app.core.gc_tuning).
+    # `tinbao serve` turns it on for its workers; an app built in-process (tests, scripts)
+    # keeps the default, since frozen cycles are never freed.
+    gc_freeze: bool = False
     scheduler_interval_seconds: int = 60
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     docs_enabled: bool | None = None  # None: on in development, off in production

@@ -18,6 +18,7 @@ from app.core.db import SessionDep
 from app.core.errors import AppError, Forbidden, NotFound, UnsupportedMediaType, ValidationFailed
 from app.core.errors import validation_errors as pydantic_errors
 from app.core.messages import msg
+from app.core.principal import Principal
 from app.core.ratelimit import TRACK_FAILURES, client_address
 from app.media import service as media_service
 from app.media.storage import MediaStorage
@@ -117,7 +118,8 @@ def submission_reader(
 ) -> Callable[[Request], AsyncIterator[Submission[ModelT]]]:
     """The dependency reading ``model`` from a JSON body or a multipart body (a ``part`` part
     holding the same JSON, and ``files`` parts); its temporary upload files are removed when
-    the request is done. Intake, the reporter's and the staff's messages use it."""
+    the request is done. The reporter's and the staff's messages use it (intake reads its
+    body in :func:`read_intake_request`)."""
 
     async def read(request: Request) -> AsyncIterator[Submission[ModelT]]:
         submission, upload = await read_submission(request, model, part=part)
@@ -130,35 +132,32 @@ def submission_reader(
     return read
 
 
-tip_submission = submission_reader(TipCreate, part="tip")
 message_submission = submission_reader(MessageCreate, part="message")
 
 
-TipSubmission = Annotated[Submission[TipCreate], Depends(tip_submission, scope="function")]
 MessageSubmission = Annotated[
     Submission[MessageCreate], Depends(message_submission, scope="function")
 ]
 
 
-async def no_machine_clients(actor: OptionalPrincipal) -> None:
+def _refuse_machine_clients(actor: Principal | None) -> None:
     """API keys file tips through the Open311 adapter, not this endpoint."""
     if actor is not None and actor.kind == "api_key":
         raise Forbidden(msg("channel.machine_clients"))
 
 
-async def idempotency_key_header(
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="Any client-made string up to 128 characters (anonymous callers: at "
-            "least 16, e.g. a UUID); a retry by the same caller with the same key and body "
-            "within 24 hours returns the original 201 response.",
-        ),
-    ] = None,
-) -> str | None:
-    # Checked here, before the body is read, rather than as a declared constraint. Header
-    # values arrive as Latin-1; a UTF-8 key's length counts its characters, not its bytes.
+IDEMPOTENCY_KEY_HEADER = Header(
+    alias="Idempotency-Key",
+    description="Any client-made string up to 128 characters (anonymous callers: at "
+    "least 16, e.g. a UUID); a retry by the same caller with the same key and body "
+    "within 24 hours returns the original 201 response.",
+)
+
+
+def _checked_key(idempotency_key: str | None) -> str | None:
+    """The Idempotency-Key header's value, checked before the body is read rather than as a
+    declared constraint. Header values arrive as Latin-1; a UTF-8 key's length counts its
+    characters, not its bytes."""
     if idempotency_key is None:
         return None
     try:
@@ -172,14 +171,8 @@ async def idempotency_key_header(
     return key
 
 
-IdempotencyKeyHeader = Annotated[str | None, Depends(idempotency_key_header)]
-
-
-async def get_intake_idempotency(
-    request: Request,
-    actor: OptionalPrincipal,
-    key: IdempotencyKeyHeader,
-    submission: TipSubmission,
+def _intake_idempotency(
+    request: Request, *, actor: Principal | None, key: str | None, submission: Submission[TipCreate]
 ) -> IdempotencyKey | None:
     if key is None:
         return None
@@ -201,10 +194,11 @@ async def get_intake_idempotency(
     )
 
 
-IntakeIdempotency = Annotated[IdempotencyKey | None, Depends(get_intake_idempotency)]
-
-
 async def get_intake_context(request: Request) -> IntakeContext:
+    return intake_context(request)
+
+
+def intake_context(request: Request) -> IntakeContext:
     state = request.app.state
     return IntakeContext(
         locator=state.locator,
@@ -215,6 +209,45 @@ async def get_intake_context(request: Request) -> IntakeContext:
 
 
 IntakeContextDep = Annotated[IntakeContext, Depends(get_intake_context)]
+
+
+@dataclass
+class IntakeRequest:
+    """Everything POST /tips needs besides the session, read by one dependency."""
+
+    actor: Principal | None
+    submission: Submission[TipCreate]
+    idempotency: IdempotencyKey | None
+    context: IntakeContext
+    now: datetime
+
+
+async def read_intake_request(
+    request: Request,
+    actor: OptionalPrincipal,
+    now: Now,
+    idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY_HEADER] = None,
+) -> AsyncIterator[IntakeRequest]:
+    """The caller (API keys refused), the Idempotency-Key (checked before the body is read),
+    the tip read from the body, its replay key and the intake context: one dependency
+    instead of a chain of small ones, each of which FastAPI solves again per request. The
+    temporary upload files are removed when the request is done."""
+    _refuse_machine_clients(actor)
+    key = _checked_key(idempotency_key)
+    submission, upload = await read_submission(request, TipCreate, part="tip")
+    try:
+        yield IntakeRequest(
+            actor=actor,
+            submission=submission,
+            idempotency=_intake_idempotency(request, actor=actor, key=key, submission=submission),
+            context=intake_context(request),
+            now=now,
+        )
+    finally:
+        await upload.cleanup()
+
+
+IntakeRequestDep = Annotated[IntakeRequest, Depends(read_intake_request, scope="function")]
 
 
 async def get_receipt_tip(

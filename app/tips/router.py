@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app.accounts.dependencies import OptionalPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -16,15 +15,11 @@ from app.media import service as media_service
 from app.media.schemas import download_response
 from app.tips import intake, track, track_limits
 from app.tips.dependencies import (
-    IntakeContextDep,
-    IntakeIdempotency,
+    IntakeRequestDep,
     MessageSubmission,
     Now,
     ReceiptTip,
     Storage,
-    TipSubmission,
-    idempotency_key_header,
-    no_machine_clients,
 )
 from app.tips.schemas import (
     MessageCreate,
@@ -78,31 +73,21 @@ The `receipt` is shown only here: it is the reporter's credential for `/track`.
     response_model=TipCreated,
     summary="Submit a tip",
     description=INTAKE_DESCRIPTION,
-    # The key header is checked before the body is read (the value is cached for later use).
-    dependencies=[
-        Depends(limit(INTAKE)),
-        Depends(no_machine_clients),
-        Depends(idempotency_key_header),
-    ],
+    # Rate-limited before anything else; the rest is one dependency (read_intake_request).
+    dependencies=[Depends(limit(INTAKE))],
     responses=problem_responses(401, 403, 409, 413, 415, 422, 429),
     openapi_extra=json_or_multipart_body(TipCreate, "tip"),
 )
-async def create_tip(
-    session: SessionDep,
-    actor: OptionalPrincipal,
-    submission: TipSubmission,
-    idempotency: IntakeIdempotency,
-    context: IntakeContextDep,
-    now: Now,
-) -> TipCreated:
+async def create_tip(session: SessionDep, intake_request: IntakeRequestDep) -> TipCreated:
+    submission = intake_request.submission
     return await intake.create_tip(
         session,
         data=submission.data,
         files=submission.files,
-        actor=actor,
-        context=context,
-        idempotency=idempotency,
-        now=now,
+        actor=intake_request.actor,
+        context=intake_request.context,
+        idempotency=intake_request.idempotency,
+        now=intake_request.now,
     )
 
 
