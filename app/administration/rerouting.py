@@ -186,6 +186,8 @@ async def move_tips(
     """Move open tips (rows with ``id``) to ``to_unit`` in bulk: register entries, the tips'
     unit and register number, ``tip.rerouted`` events and their outbox rows (the new unit's
     leads get ``tip.new``); deadlines and history stay."""
+    # long: one bulk move of a change-set in a few multi-row statements, in order (register
+    #   numbers and entries, the tips' new unit and watchers, events, notices, provinces)
     if not tips:
         return
     session, now = ctx.session, ctx.now
