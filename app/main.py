@@ -87,6 +87,8 @@ routes each to the responsible police unit and tracks its handling under the leg
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    # long: the app's assembly; middleware, handlers and routers must be added in this order, read
+    #   top to bottom
     settings = settings or get_settings()
     configure_logging(settings)
 

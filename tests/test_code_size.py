@@ -1,4 +1,4 @@
-"""Modules of ``app`` stay under 600 lines and functions under 100 (STYLE: ~500 and ~80),
+"""Modules of ``app`` stay under 600 lines and functions under 80 (STYLE: ~500 and ~80),
 unless a function says why at its top: a ``# long:`` comment within its first lines."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app"
 MAX_MODULE_LINES = 600
-MAX_FUNCTION_LINES = 100
+MAX_FUNCTION_LINES = 80
 REASON = "# long:"
 
 # Files other branches own while this test was written (issue 9's other parts); the lead

@@ -4,8 +4,9 @@ is not written again elsewhere.
 - the dialect's INSERT ... ON CONFLICT: ``app.core.dialect`` (no other module picks
   ``postgresql.insert`` or ``sqlite.insert`` itself);
 - aware-UTC conversion: ``app.core.time`` (and the column type of ``app.core.db``);
-- the units' register counters: ``app.tips.register`` (the data generator writes its rows in
-  bulk, ``app.devdata``)."""
+- the units' register counters: ``app.tips.register``;
+- the timeline's rows (``tip_events``): ``app.tips.timeline``
+(the data generator, ``app.devdata``, writes both in bulk with COPY: the stated exception)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ def test_naive_times_become_utc_in_one_place() -> None:
 def test_register_counters_have_one_writer() -> None:
     homes = {"app/tips/register.py", "app/tips/models.py", "app/devdata"}
     assert written_outside(r"\bRegisterCounter\b|\bregister_counters\b", homes) == []
+
+
+def test_timeline_rows_have_one_writer() -> None:
+    homes = {"app/tips/timeline.py", "app/tips/models.py", "app/devdata"}
+    assert written_outside(r"\bTipEvent\(|insert\(TipEvent\b", homes) == []
 
 
 def test_the_check_sees_what_it_looks_for() -> None:

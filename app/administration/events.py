@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.core.db import utcnow
 from app.core.principal import Principal
 from app.integration.models import FeedEventType
-from app.tips.models import TipEvent
+from app.tips.timeline import record_feed_event
 from app.units.deadlines import invalidate_calendar_cache
 from app.units.service import invalidate_reference_cache
 
@@ -60,15 +60,13 @@ async def reference_changed(
         object_id=code,
         data=data,
     )
-    session.add(
-        TipEvent(
-            tip_id=None,
-            type=FeedEventType.reference_changed.value,
-            at=utcnow(),
-            actor_id=actor.id if actor and actor.kind == "user" else None,
-            actor_label=label[:64],
-            data={"kind": kind.value, "code": code},
-        )
+    record_feed_event(
+        session,
+        type=FeedEventType.reference_changed.value,
+        at=utcnow(),
+        actor_id=actor.id if actor and actor.kind == "user" else None,
+        actor_label=label[:64],
+        data={"kind": kind.value, "code": code},
     )
     await session.flush()
     sync_session = session.sync_session

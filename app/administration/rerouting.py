@@ -30,9 +30,10 @@ from app.core.errors import ValidationFailed
 from app.core.principal import Principal
 from app.notifications.hooks import record_causes
 from app.reference_data import police_name
-from app.tips.models import RegisterEntry, Tip, TipEvent, TipStatus, TipWatcher
+from app.tips.models import RegisterEntry, Tip, TipStatus, TipWatcher
 from app.tips.provinces import record_provinces
 from app.tips.register import reserve_numbers
+from app.tips.timeline import record_internal_events
 from app.triage.workflow import TERMINAL_STATUSES
 from app.units.models import PoliceUnit, UnitKind
 from app.units.routing import commune_unit_code, provincial_unit_code
@@ -186,6 +187,8 @@ async def move_tips(
     """Move open tips (rows with ``id``) to ``to_unit`` in bulk: register entries, the tips'
     unit and register number, ``tip.rerouted`` events and their outbox rows (the new unit's
     leads get ``tip.new``); deadlines and history stay."""
+    # long: one bulk move of a change-set in a few multi-row statements, in order (register
+    #   numbers and entries, the tips' new unit and watchers, events, notices, provinces)
     if not tips:
         return
     session, now = ctx.session, ctx.now
@@ -226,34 +229,29 @@ async def move_tips(
                 TipWatcher.tip_id.in_(ids[chunk : chunk + 1000]), TipWatcher.unit_code == to_unit
             )
         )
-    events = await session.execute(
-        insert(TipEvent).returning(
-            TipEvent.id, TipEvent.tip_id, TipEvent.type, TipEvent.at, sort_by_parameter_order=True
-        ),
-        [
-            {
-                "tip_id": tip_id,
-                "type": "tip.rerouted",
-                "at": now,
-                "actor_id": ctx.actor_id,
-                "actor_label": ctx.actor_label,
-                "unit_code": to_unit,
-                "public": False,
-                "data": {
+    events = await record_internal_events(
+        session,
+        type="tip.rerouted",
+        at=now,
+        actor_id=ctx.actor_id,
+        actor_label=ctx.actor_label,
+        rows=[
+            (
+                tip_id,
+                to_unit,
+                {
                     "from_unit": from_unit,
                     "to_unit": to_unit,
                     "register_number": number,
                     "change_set_id": ctx.change_set_id,
                 },
-                "created_at": now,
-                "updated_at": now,
-            }
+            )
             for tip_id, number in zip(ids, numbers, strict=True)
         ],
     )
     # The receiving unit's leads are told of each tip as of a transferred one (tip.new): the
     # outbox rows in one multi-row INSERT, since the flush listener never sees Core inserts.
-    await record_causes(session, events.tuples().all())
+    await record_causes(session, events)
     await record_provinces(session, ids)  # the new unit's province counts them now
     ctx.reroutes[(from_unit, to_unit)] += len(ids)
 

@@ -93,6 +93,7 @@ def _point_pools(seed: int) -> dict[str, list[tuple[float, float]]]:
 
 def load_reference(conn: Connection) -> ReferenceData:
     """What the generator needs from the database, as plain values."""
+    # long: one plain read per reference table the generator needs, in a row
     communes = [
         CommuneRef(code=c.code, province_code=c.province_code, full_name=c.full_name, type=c.type)
         for c in conn.execute(

@@ -58,6 +58,7 @@ _OVERDUE = (Audience.assignee, Audience.unit_leads)
 
 
 def notices_for(cause: CauseView) -> list[Notice]:
+    # long: the table of API.md's "Who is told what", one branch per cause, read as a table
     kind, data = cause.type, cause.data
     if kind == "tip.created":
         # An urgent tip's leads are told by its tip.urgent alert instead.

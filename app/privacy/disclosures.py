@@ -84,6 +84,8 @@ async def list_disclosures(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Disclosure], str | None]:
+    # long: two sources of disclosures (reveal audit entries, printed intake records) filtered
+    #   alike and merged into one keyset page
     position = _parse_cursor(cursor)
     scope = None if actor.role == Role.admin else visible_tips_clause(actor)
 

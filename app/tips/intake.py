@@ -140,6 +140,8 @@ async def _create_tip(
     idempotency: IdempotencyKey | None,
     now: datetime | None,
 ) -> TipCreated:
+    # long: one intake transaction, step by step in the order API.md gives (rules, place, routing,
+    #   register, files, timeline); each step is a helper call
     now = as_utc(now or utcnow())
     channel = check_channel(data, actor)
 

@@ -7,9 +7,11 @@ workflow, the scheduler — calls :func:`record_event`, so whatever must happen 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
@@ -71,6 +73,60 @@ def record_event(
         public_message=public_message if public else None,
         note=note,
         data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+async def record_internal_events(
+    session: AsyncSession,
+    *,
+    type: str,
+    at: datetime,
+    actor_id: str | None,
+    actor_label: str,
+    rows: Sequence[tuple[str, str, dict[str, Any]]],
+) -> list[tuple[int, str | None, str, datetime]]:
+    """Many internal entries (never shown on /track) at once, ``rows`` of (tip id, unit
+    code, data), in one multi-row INSERT: a change-set moving thousands of tips. Answers
+    (id, tip_id, type, at) per row, in order. A Core insert is not seen by the session's
+    flush listener (app.notifications.hooks): the caller hands these to ``record_causes``."""
+    result = await session.execute(
+        insert(TipEvent).returning(
+            TipEvent.id, TipEvent.tip_id, TipEvent.type, TipEvent.at, sort_by_parameter_order=True
+        ),
+        [
+            {
+                "tip_id": tip_id,
+                "type": type,
+                "at": at,
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "unit_code": unit_code,
+                "public": False,
+                "data": data,
+                "created_at": at,
+                "updated_at": at,
+            }
+            for tip_id, unit_code, data in rows
+        ],
+    )
+    return [(id_, tip_id, type_, at_) for id_, tip_id, type_, at_ in result.tuples()]
+
+
+def record_feed_event(
+    session: AsyncSession,
+    *,
+    type: str,
+    at: datetime,
+    actor_id: str | None,
+    actor_label: str,
+    data: dict[str, Any],
+) -> TipEvent:
+    """A change-feed entry that belongs to no tip (``reference.changed``): same table and
+    numbering as the timeline, so the feed reads both in one order (the caller flushes)."""
+    event = TipEvent(
+        tip_id=None, type=type, at=at, actor_id=actor_id, actor_label=actor_label, data=data
     )
     session.add(event)
     return event

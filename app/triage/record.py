@@ -131,6 +131,8 @@ async def _filer(session: AsyncSession, tip: Tip) -> EventActor | None:
 async def tip_detail(
     session: AsyncSession, *, principal: Principal, tip: Tip, cipher: DataCipher
 ) -> TipDetail:
+    # long: the one staff view of a tip, assembled in order from its parts (people, watchers,
+    #   register, assignee, deadlines); each part is a line or two
     now = utcnow()
     personal = scope.sees_personal_data(principal)
     # Sealed (app.tips.sealed): opened only for a reader who may see them.
