@@ -22,6 +22,10 @@ from app.core.config import Settings
 from app.core.db import make_sync_engine
 from app.main import create_app
 from app.models import Base
+from tests import gc_safe_ast
+
+# Before any test module is imported (assertion rewriting parses each one).
+gc_safe_ast.install()
 
 # Tables filled by `tinbao load-reference-data` (or changed by admins); kept between tests.
 REFERENCE_TABLES = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX = os.environ.get("TINBAO_TEST_NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
 
 CONFIG = """\
 {user}
@@ -31,10 +31,6 @@ http {{
 {site}
 }}
 """
-
-
-def nginx_available() -> bool:
-    return os.path.exists(NGINX)
 
 
 class Nginx:

@@ -13,27 +13,21 @@ import redis
 
 from app.core.config import Settings
 from app.main import create_app
-
-
-def _redis_unavailable(reason: str) -> None:
-    """Outside CI a machine with only Python still passes `make test`: skip, saying why. In CI
-    (CI=true, set by .ci/run) the shared rate limits must be tested: fail."""
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"{reason}; with CI=true the Redis tests must run", pytrace=False)
-    pytest.skip(f"{reason}: Redis test skipped (outside CI)")
+from tests import needs
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """TINBAO_TEST_REDIS_URL: a Redis database of the test run's own (it is flushed by the
-    tests), e.g. redis://127.0.0.1:6379/3. There is no default database number."""
+    tests), e.g. redis://127.0.0.1:6379/3. There is no default database number. Without it,
+    or when Redis does not answer, the test is skipped outside CI and fails in CI (tests.needs)."""
     url = os.environ.get("TINBAO_TEST_REDIS_URL", "")
     if not url:
-        _redis_unavailable("TINBAO_TEST_REDIS_URL is not set")
+        needs.unavailable("TINBAO_TEST_REDIS_URL is not set: Redis test")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        _redis_unavailable(f"Redis does not answer at {url} ({type(exc).__name__})")
+        needs.unavailable(f"Redis does not answer at {url} ({type(exc).__name__})")
     return url
 
 

@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from app.core.proxies import TrustedProxies, parse_networks
+from tests import needs
 from tests.accounts.helpers import DEFAULT_PASSWORD, make_user
 from tests.deploy.instance import Instance
-from tests.deploy.nginx import Nginx, nginx_available, proxy_site
+from tests.deploy.nginx import NGINX, Nginx, proxy_site
 from tests.deploy.ports import free_port
 from tests.hardening.conftest import client_for, running
 from tests.hardening.server import server_env
@@ -98,8 +99,8 @@ async def test_failed_logins_do_not_lock_a_user_out_from_elsewhere(app, db, sett
         assert_rate_limited(await owner_elsewhere.post("/api/v1/auth/token", data=right))
 
 
-@pytest.mark.skipif(not nginx_available(), reason="needs Debian's nginx (.ci/run installs it)")
 async def test_through_nginx_two_clients_get_two_buckets(app, settings, tmp_path):
+    needs.program("nginx", "nginx-light", path=NGINX)  # .ci/run installs it
     app_port, proxy_port = free_port(), free_port()
     env = server_env(
         settings,

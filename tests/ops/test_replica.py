@@ -22,13 +22,14 @@ from app.core.config import driver_url
 from app.core.migrate import migrate
 from app.core.replica import READS
 from app.reference_data import load_reference_data
+from tests import needs
 from tests.accounts.helpers import auth_headers, make_user
 from tests.deploy.ports import free_port
 from tests.hardening.conftest import client_for, running
 from tests.tips.helpers import payload
 
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1:] or [""]
-PG_BIN = Path(BIN[0])
+PG_BIN = Path(os.environ.get("TINBAO_TEST_PG_BIN", BIN[0]))  # Debian's server binaries
 
 
 def _as_postgres(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -85,8 +86,7 @@ class Cluster:
 
 @pytest.fixture
 def streaming_pair() -> Iterator[tuple[Cluster, Cluster]]:
-    if not (PG_BIN / "initdb").exists():
-        pytest.fail("the replica test needs Debian's PostgreSQL server binaries (initdb)")
+    needs.program("initdb", "postgresql", path=str(PG_BIN / "initdb"))
     root = Path(tempfile.mkdtemp(prefix="tinbao-replica-", dir="/tmp"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")

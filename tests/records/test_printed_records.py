@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEntry
 from app.core.time import to_local, utcnow
 from app.records.service import REVEAL_REASON
+from tests import needs
 from tests.tips.helpers import TIPS, identified
 from tests.triage.helpers import UNIT_A, UNIT_B, Staff, submit
 
@@ -28,14 +28,15 @@ YEAR = to_local(utcnow()).year
 
 
 def _text_and_png(pdf: bytes, tmp_path: Path) -> str:
-    """pdftotext of the PDF, after checking every page renders to an A4-shaped PNG."""
+    """pdftotext of the PDF, after checking every page renders to an A4-shaped PNG. Debian's
+    poppler-utils (.ci/run installs it): without it a test cannot read a PDF back."""
+    pdftoppm = needs.program("pdftoppm", "poppler-utils")
+    pdftotext = needs.program("pdftotext", "poppler-utils")
     assert pdf.startswith(b"%PDF-")
     tmp_path.mkdir(parents=True, exist_ok=True)
     source = tmp_path / "doc.pdf"
     source.write_bytes(pdf)
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "40", str(source), str(tmp_path / "page")], check=True
-    )
+    subprocess.run([pdftoppm, "-png", "-r", "40", str(source), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page*.png"))
     assert pages
     for page in pages:
@@ -43,14 +44,9 @@ def _text_and_png(pdf: bytes, tmp_path: Path) -> str:
         ratio = max(width, height) / min(width, height)
         assert abs(ratio - 297 / 210) < 0.01  # A4
     out = subprocess.run(
-        ["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True, text=True
+        [pdftotext, "-layout", str(source), "-"], check=True, capture_output=True, text=True
     )
     return out.stdout
-
-
-def test_poppler_is_installed() -> None:
-    # Debian's poppler-utils (.ci/run installs it): without it these tests cannot read a PDF.
-    assert shutil.which("pdftoppm") and shutil.which("pdftotext")
 
 
 async def _walk_in(client: httpx.AsyncClient, staff: Staff) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import subprocess
 from sqlalchemy import select
 
 from app.units.models import PoliceUnit, UnitKind
+from tests import needs
 from tests.accounts.helpers import auth_headers, make_user
 from tests.tips.helpers import jpeg_bytes
 from tests.triage.helpers import (
@@ -40,6 +41,7 @@ def _tip_url(tip: dict, path: str = "") -> str:
 
 
 async def test_supervisor_is_read_only_once_the_tip_leaves_the_province(app, client, db):
+    pdftotext = needs.program("pdftotext", "poppler-utils")  # reads the printed record back
     staff = await make_staff(db, app)
     tip = await submit_identified(client)
     other = await submit(client)
@@ -73,7 +75,7 @@ async def test_supervisor_is_read_only_once_the_tip_leaves_the_province(app, cli
     r = await client.get(_tip_url(tip, "/intake-record.pdf"), headers=h79)
     assert r.status_code == 200
     text = subprocess.run(
-        ["pdftotext", "-", "-"], input=r.content, capture_output=True, check=True, timeout=60
+        [pdftotext, "-", "-"], input=r.content, capture_output=True, check=True, timeout=60
     ).stdout.decode()
     assert "Nguyễn Văn A" not in text and "0912" not in text
     # Hà Nội's supervisor now acts on it.

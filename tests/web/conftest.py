@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from app.core.config import Settings
+from tests import needs
 from tests.conftest import clean_transactional_tables
 from tests.hardening.server import ROOT, server_env
 
@@ -44,19 +45,11 @@ AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.2" / "axe.min.js"
 
 
 def _require_browser() -> Any:
-    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-    problem = None
-    if not os.path.exists(CHROMIUM):
-        problem = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "Playwright for Python is not installed (pip install -e '.[dev]')"
-    if problem:
-        if in_ci:
-            pytest.fail(f"browser tests must run in CI: {problem}", pytrace=False)
-        pytest.skip(problem)
+    needs.program("chromium", "chromium", path=CHROMIUM)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        needs.unavailable("Playwright for Python is not installed (pip install -e '.[dev]')")
     from playwright.sync_api import sync_playwright
 
     return sync_playwright

@@ -186,13 +186,13 @@ def _action(staff: Any, name: str) -> Any:
 
 
 def _badge_says(staff: Any, n: int) -> None:
-    """The inbox button's label ends with the unread count ``n`` (its next poll included)."""
-    staff.wait_for_function(
-        "n => document.getElementById('inbox-btn').getAttribute('aria-label')"
-        ".endsWith(`: ${n} chưa đọc`)",
-        arg=n,
-        timeout=POLL,
-    )
+    """The inbox button's label ends with the unread count ``n`` (its next poll included).
+    Not a wait_for_function of a string: Playwright 1.50 (the lower bound) evaluates it with eval,
+    which the page's CSP (script-src 'self') refuses."""
+    from playwright.sync_api import expect
+
+    label = re.compile(rf": {n} chưa đọc$")
+    expect(staff.locator("#inbox-btn")).to_have_attribute("aria-label", label, timeout=POLL)
 
 
 def _done(staff: Any) -> None:
