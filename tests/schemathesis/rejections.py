@@ -60,7 +60,8 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
         (field, code)
         for field in ("unit_code", "province_code", "organization_id", "password", "full_name")
         for code in ("invalid_format", "missing")
-    },
+    }
+    | {("username", "too_short")},  # counted once trimmed
     "PATCH /api/v1/users/{user_id}": REFERENCES
     | {
         (field, code)
@@ -71,21 +72,21 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
     # anonymous tip carries no reporter, an identified one a name and a contact.
     "POST /api/v1/tips": REFERENCES
     | {
-        ("location", "missing"),
-        ("location.lat", "invalid_format"),
-        ("location.lon", "invalid_format"),
-        ("reporter", "extra_forbidden"),
-        ("reporter", "missing"),
+        ("location*", "missing"),
+        ("location*", "invalid_format"),
+        # a field sent where its condition does not hold: a place with location_unknown,
+        # organization fields not on behalf of one, intake records off staff channels, ...
+        ("*", "extra_forbidden"),
+        ("reporter*", "missing"),  # an identified reporter: a name, and a phone or e-mail
         # organization fields only on behalf of one; a movement model only on Front tips
-        ("organization_name", "extra_forbidden"),
-        ("organization_tax_code", "extra_forbidden"),
         ("organization_name", "missing"),
-        ("movement_model", "extra_forbidden"),
         ("movement_model", "invalid_format"),
-        ("tip_type", "extra_forbidden"),
         ("tip_type", "invalid_choice"),
-        ("intake_record", "extra_forbidden"),
         ("channel", "invalid_choice"),
+        ("anonymous", "invalid_choice"),  # on behalf of an organization: not anonymous
+        ("intake_record", "invalid_choice"),
+        ("description", "too_short"),  # 10 characters or more, counted trimmed
+        ("files", "missing"),  # a recorded intake comes with its recording
     },
     # The state machine decides which status may follow (`merged` has its own endpoint).
     # ... and some transitions need a note (a rejection says why).
@@ -97,6 +98,7 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
         ("category_code", "unknown_category"),
         ("tip_type", "invalid_choice"),
         ("", "nothing_to_correct"),  # every field sent equals the tip's
+        ("location", "missing"),
     },
     # The assignee must be an officer or lead of the tip's unit; the unit must exist.
     "POST /api/v1/tips/{tip_id}/assign": frozenset({("assignee_id", "invalid_choice")}),
@@ -139,6 +141,7 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
         (f, "400")
         for f in (
             "Idempotency-Key",  # 1 to 128 characters, counted as characters
+            "api_key",  # once: in the query, the form or X-API-Key
             "service_code",
             "description",
             "lat",
@@ -214,7 +217,8 @@ def _explained(label: str, status: int, body: Any) -> bool:
     allowed = EXPLAINED.get(label, frozenset())
     errors = _errors(body)
     return bool(errors) and all(
-        any(fnmatchcase(field, f) and code == c for f, c in allowed) for field, code in errors
+        any((field == f or fnmatchcase(field, f)) and code == c for f, c in allowed)
+        for field, code in errors
     )
 
 
