@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,7 +22,7 @@ from app.core.docs import DOCS_CSP, install_docs
 from app.core.errors import install_error_handlers
 from app.core.i18n import LanguageHeadersMiddleware
 from app.core.logs import RequestContextMiddleware, configure_logging
-from app.core.openapi import finish_openapi
+from app.core.openapi import database_operations, finish_openapi
 from app.core.ops import HeadMiddleware, MetricsMiddleware, migration_head
 from app.core.ops import router as ops_router
 from app.core.proxies import TrustedProxyMiddleware, parse_networks
@@ -140,7 +141,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database_gauges = [background.PENDING.refresh]  # tinbao_outbox_pending
 
     install_error_handlers(app)
-    app.openapi = lambda: app.openapi_schema or finish_openapi(FastAPI.openapi(app))  # type: ignore[method-assign]
+
+    def openapi() -> dict[str, Any]:
+        return app.openapi_schema or finish_openapi(
+            FastAPI.openapi(app), database_operations(app.routes)
+        )
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
     # Inside the metrics: they count its 413, 408 and 499.
     body_limits.install(app, settings, multipart_cap=upload_limits(settings).max_request_bytes)

@@ -23,7 +23,8 @@ def test_operation_ids_are_unique_and_stable() -> None:
     assert all("-" in op_id for op_id in ids)
 
 
-PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+PROBLEM = "application/problem+json"
+PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
 def untruthful_errors(document: dict) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
@@ -35,9 +36,15 @@ def untruthful_errors(document: dict) -> list[tuple[str, str, str]]:  # type: ig
         for method, operation in item.items():
             responses = operation["responses"]
             for status, response in responses.items():
-                if path.startswith("/open311/") and status not in ("413", "503"):
+                content = response.get("content") or {}
+                if path.startswith("/open311/"):
+                    # the guards' 413 and 503 are problem+json; the database's 503 is Open311's
+                    if status == "413" and content != PROBLEM_CONTENT:
+                        wrong.append((method, path, status))
+                    if status == "503" and method == "post" and PROBLEM not in content:
+                        wrong.append((method, path, status))
                     continue
-                if status[0] in "45" and response.get("content") != PROBLEM_CONTENT:
+                if status[0] in "45" and content != PROBLEM_CONTENT:
                     wrong.append((method, path, status))
             body = operation.get("requestBody", {}).get("content", {})
             takes_json = "application/json" in body or "multipart/form-data" in body
@@ -62,6 +69,30 @@ def test_the_check_finds_fastapis_own_shapes() -> None:
     raw = FastAPI.openapi(create_app())
     wrong = untruthful_errors(raw)
     assert len({(m, p) for m, p, s in wrong if s == "422"}) > 10
+
+
+def test_every_operation_that_opens_a_session_documents_the_databases_503() -> None:
+    """A database down, silent or out of pooled connections answers 503 with Retry-After on
+    any operation that opens a session (app.core.errors), not only on intake."""
+    from app.core.openapi import database_operations
+    from app.main import create_app
+
+    document = generate()
+    opening = database_operations(create_app().routes)
+    assert len(opening) > 90
+    for method, path in opening:
+        unavailable = document["paths"][path][method]["responses"].get("503")
+        assert unavailable is not None, (method, path)
+        assert "Retry-After" in unavailable["headers"], (method, path)
+        assert unavailable["content"], (method, path)
+    documented = {(m, p) for p, item in document["paths"].items() for m in item}
+    assert documented - opening == {
+        ("get", "/healthz"),  # no database
+        ("get", "/readyz"),  # its own 503: the database is not reachable or not migrated
+        ("get", "/metrics"),  # database gauges keep their last values when it is away
+        ("get", "/api/v1/notifications/vapid-public-key"),
+        ("get", "/open311/v2/discovery.{response_format}"),
+    }
 
 
 def test_attachment_downloads_document_the_types_they_send() -> None:

@@ -21,8 +21,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Form, Path, Request
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    OAuth2PasswordRequestForm,
+)
 
 from app.accounts import service
 from app.accounts.models import Role, User
@@ -180,3 +185,27 @@ async def get_managed_user(
 
 
 ManagedUser = Annotated[User, Depends(get_managed_user)]
+
+
+class LoginForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, with the truth the OpenAPI document did not tell: an empty
+    ``username`` or ``password`` is no value at all (a form field sent empty is missing)."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form(min_length=1)],
+        password: Annotated[str, Form(min_length=1, json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
 
 from app.accounts import api_keys, organizations, passwords, service
 from app.accounts.dependencies import (
     AccountManager,
     AdminPrincipal,
+    LoginForm,
     ManagedUser,
     PasswordChanger,
     SignedInPrincipal,
@@ -57,7 +57,7 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
 async def login(
     request: Request,
     session: SessionDep,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
 ) -> TokenOut:
     """A wrong password and an unknown username get the same 401. Every attempt is
     audited (`auth.login`, `auth.login_failed`); failures count against

@@ -9,10 +9,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from app.accounts.models import ApiKeyRole, OrganizationKind, Role
 from app.core.validation import (
+    JsonBool,
     LocalDateTime,  # RFC 3339 with offset (+07:00)
     rule_error,
 )
@@ -22,6 +24,15 @@ Username = Annotated[
     str,
     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
     StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"),
+    # What the document says: the pattern above, before trimming and lower-casing.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 64,
+            "pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*$",
+        }
+    ),
 ]
 Password = Annotated[
     str,
@@ -112,7 +123,7 @@ class UserUpdate(BaseModel):
     unit_code: Identifier | None = None
     province_code: Identifier | None = None
     organization_id: Identifier | None = None
-    disabled: bool | None = None
+    disabled: JsonBool | None = None
     email: Email | None = Field(None, description="Where the user's notices go; null clears.")
     phone: Phone | None = Field(None, description="For SMS notices; null clears.")
 

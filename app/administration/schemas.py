@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.admin_units.models import CommuneType, ProvinceType
+from app.core.validation import JSON_INT, DayText, JsonBool, TimeText
 from app.units.models import CalendarDayKind, CategoryKind, UnitKind
 from app.units.routing import DEPARTMENT_SUFFIXES, ROUTE_TARGETS
 
@@ -33,10 +34,10 @@ class CategoryFields(_Strict):
     description: Annotated[str, Field(max_length=2000)] | None = None
     route_to: RouteTo | None = None
     watch_departments: list[Department] | None = Field(None, max_length=6)
-    acknowledge_working_days: Annotated[int, Field(ge=0, le=30)] | None = None
-    resolve_days: Annotated[int, Field(ge=1, le=365)] | None = None
-    sort_order: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    active: bool | None = None
+    acknowledge_working_days: Annotated[int, Field(ge=0, le=30), JSON_INT] | None = None
+    resolve_days: Annotated[int, Field(ge=1, le=365), JSON_INT] | None = None
+    sort_order: Annotated[int, Field(ge=0, le=10_000), JSON_INT] | None = None
+    active: JsonBool | None = None
 
 
 class CategoryCreate(CategoryFields):
@@ -87,13 +88,13 @@ class UnitCreate(_Strict):
     commune_code: Annotated[str, Field(min_length=5, max_length=5)] | None = None
     department: Department | None = None
     parent_code: Annotated[str, Field(max_length=32)] | None = None
-    remote: bool = False
+    remote: JsonBool = False
 
 
 class UnitPatch(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    remote: bool | None = None
-    active: bool | None = None
+    remote: JsonBool | None = None
+    active: JsonBool | None = None
     parent_code: Annotated[str, Field(max_length=32)] | None = None
 
 
@@ -101,7 +102,7 @@ class UnitPatch(_Strict):
 
 
 class CalendarDayIn(_Strict):
-    date: date
+    date: Annotated[date, DayText]
     kind: CalendarDayKind
     name: Annotated[str, Field(min_length=1, max_length=120)]
 
@@ -140,7 +141,7 @@ class MovementModelCreate(_Strict):
 
 class MovementModelPatch(_Strict):
     name: Name | None = None
-    active: bool | None = None
+    active: JsonBool | None = None
 
 
 class MovementModelOut(BaseModel):
@@ -226,9 +227,9 @@ Change = Annotated[
 
 
 class ChangeSetIn(_Strict):
-    effective_at: datetime
+    effective_at: Annotated[AwareDatetime, TimeText]
     note: Annotated[str, Field(max_length=2000)] = ""
-    dry_run: bool = True
+    dry_run: JsonBool = True
     changes: list[Change] = Field(min_length=1, max_length=200)
 
 

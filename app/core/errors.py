@@ -176,11 +176,15 @@ _HTTP_CODES = {
 
 def allowed_methods(request: Request) -> str:
     """The 405's ``Allow``: every documented method of this path (Starlette names only the
-    first route's, and one path is often served by two routers, e.g. GET and admin POST)."""
-    methods: set[str] = set()
-    for template, item in request.app.openapi().get("paths", {}).items():
-        if compile_path(template)[0].match(request.scope["path"]):
-            methods |= {method.upper() for method in item}
+    first route's, and one path is often served by two routers, e.g. GET and admin POST).
+    A concrete path is matched before templated ones, as OpenAPI matches them."""
+    matching = [
+        (template, item)
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if compile_path(template)[0].match(request.scope["path"])
+    ]
+    concrete = [(template, item) for template, item in matching if "{" not in template]
+    methods = {method.upper() for _, item in concrete or matching for method in item}
     return ", ".join(sorted(methods))
 
 

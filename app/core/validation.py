@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    PlainSerializer,
+    Strict,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from app.core.messages import MESSAGES, Message, msg
@@ -123,6 +130,52 @@ def field_message(err: Mapping[str, Any]) -> Message:
     return msg(key, **{k: ctx[k] for k in _BOUNDS if k in ctx})
 
 
+# JSON bodies mean the types they declare: pydantic's lax mode would take `0` or `"yes"` for a
+# boolean (`{"notify_new_tips": 0}` once switched a preference off), `"1"` or `true` for an
+# integer or a number, and a count of seconds for a time. Every field of a JSON body (and of
+# the JSON part of an upload) is typed with these; query parameters and form fields are text
+# and stay lax (`?urgent=true`, Open311's `lat=10.77`).
+def _json_number(error_type: str) -> BeforeValidator:
+    """A JSON number: not text, not a boolean (which Python counts as an int). ``1.0`` is an
+    integer to JSON Schema, so it stays one (lax pydantic refuses ``1.5`` for an int)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(error_type, "not a JSON number")
+        return value
+
+    return BeforeValidator(check)
+
+
+# A constrained number puts its bounds before the check, so that the document keeps them as
+# `minimum`/`maximum`: `Annotated[int, Field(ge=0, le=9), JSON_INT]`.
+JSON_INT = _json_number("int_type")
+JSON_NUMBER = _json_number("float_type")
+JsonBool = Annotated[bool, Strict()]
+JsonInt = Annotated[int, JSON_INT]
+JsonNumber = Annotated[float, JSON_NUMBER]
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _text_starting_with_a_date(error_type: str) -> BeforeValidator:
+    """Times and days are text that starts with the date (RFC 3339), never a number of
+    seconds (lax pydantic takes `1700000000`, even as a string, for a moment of 2023)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and _DATE_TEXT.match(value):
+            return value
+        if isinstance(value, datetime | date):  # already parsed (a model built in code)
+            return value
+        raise PydanticCustomError(error_type, "not RFC 3339 text")
+
+    return BeforeValidator(check)
+
+
+# Put in the Annotated of a time or a day field (JSON bodies and query parameters alike).
+TimeText = _text_starting_with_a_date("datetime_type")
+DayText = _text_starting_with_a_date("date_type")
+
+
 # Times people give about the past (occurred_at, an intake's received_at, Open311 date filters)
 # are accepted from this year on: older is a typo or a probe, never a tip police can act on.
 EARLIEST_YEAR = 1900
@@ -151,4 +204,4 @@ def _plausible(value: datetime) -> datetime:
 
 
 # An instant with an offset that instant_problem accepts.
-PlausibleInstant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+PlausibleInstant = Annotated[AwareDatetime, TimeText, AfterValidator(_plausible)]

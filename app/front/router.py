@@ -15,7 +15,7 @@ from app.front import service
 from app.front.schemas import FrontTipPage
 from app.integration import summary
 from app.integration.dependencies import SummaryFilters
-from app.integration.periods import PERIOD_HELP, resolve_window
+from app.integration.periods import PERIOD_HELP, PERIOD_SCHEMA, resolve_window
 from app.integration.schemas import StatsSummary, summary_response
 from app.tips.models import PublicStatus
 
@@ -61,7 +61,9 @@ async def front_stats(
             "default: the caller's own. Any other answers 404.",
         ),
     ] = None,
-    period: Annotated[str | None, Query(max_length=40, description=PERIOD_HELP)] = None,
+    period: Annotated[
+        str | None, Query(max_length=40, description=PERIOD_HELP, json_schema_extra=PERIOD_SCHEMA)
+    ] = None,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> StatsSummary:

@@ -14,7 +14,7 @@ from app.core.db import SessionDep
 from app.core.principal import Principal
 from app.integration import stats, summary, webhooks
 from app.integration.models import WebhookSubscription
-from app.integration.periods import PERIOD_HELP, Window, resolve_window
+from app.integration.periods import PERIOD_HELP, PERIOD_SCHEMA, Window, resolve_window
 from app.tips.models import Channel, TipStatus, TipType
 from app.triage.schemas import QueueFilters
 from app.units.models import CategoryKind
@@ -50,7 +50,9 @@ async def stats_query(
     unit_code: Annotated[
         str | None, Query(max_length=32, description="Only tips the unit holds now.")
     ] = None,
-    period: Annotated[str | None, Query(max_length=40, description=PERIOD_HELP)] = None,
+    period: Annotated[
+        str | None, Query(max_length=40, description=PERIOD_HELP, json_schema_extra=PERIOD_SCHEMA)
+    ] = None,
     from_: Annotated[
         str | None,
         Query(

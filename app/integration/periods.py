@@ -42,6 +42,10 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "eval_residential": re.compile(r"(\d{4})"),
     "eval_commune": re.compile(r"(\d{4})"),
 }
+# What the OpenAPI document says a `period` looks like (parse_period also checks the dates).
+PERIOD_SCHEMA = {
+    "pattern": r"^\s*(" + "|".join(f"{k}:{p.pattern}" for k, p in _PATTERNS.items()) + r")\s*$"
+}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from app.integration.dependencies import (
     SummaryFilters,
     as_queue_filters,
 )
-from app.integration.periods import PERIOD_HELP, resolve_window
+from app.integration.periods import PERIOD_HELP, PERIOD_SCHEMA, resolve_window
 from app.integration.schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -153,6 +153,7 @@ _PERIOD = Annotated[
     Query(
         max_length=40,
         description="Only tips first received in this period (" + PERIOD_HELP + ").",
+        json_schema_extra=PERIOD_SCHEMA,
     ),
 ]
 

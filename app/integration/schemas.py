@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from app.core.time import as_utc
 from app.integration.models import DeliveryStatus, FeedEventType
@@ -142,12 +142,20 @@ class FeedPage(BaseModel):
 # --- webhooks -----------------------------------------------------------------------------
 
 
+# The event types a webhook may ask for, as the OpenAPI document lists them.
+_EVENT_NAMES: list[JsonValue] = [*sorted(PUBLISHED_EVENT_TYPES)]
+_EVENT_TYPES: dict[str, JsonValue] = {"type": "string", "enum": _EVENT_NAMES}
+
+
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(max_length=2048, description="http:// or https:// URL receiving POSTs.")
     events: list[str] = Field(
-        min_length=1, max_length=len(PUBLISHED_EVENT_TYPES), description="Event types to receive."
+        min_length=1,
+        max_length=len(PUBLISHED_EVENT_TYPES),
+        description="Event types to receive.",
+        json_schema_extra={"items": _EVENT_TYPES},
     )
     secret: str | None = Field(
         None,

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.validation import JsonBool
 from app.notifications.models import NoticeDeliveryStatus, NotifyChannel
 from app.tips.schemas import LocalDateTime, WebPushSubscription
 
@@ -21,7 +22,7 @@ class PreferencesUpdate(BaseModel):
     locale: Literal["vi", "en"] | None = None
     notify_channels: list[NotifyChannel] | None = Field(None, max_length=3)
     web_push: WebPushSubscription | None = None
-    notify_new_tips: bool | None = Field(
+    notify_new_tips: JsonBool | None = Field(
         None, description="Officers: also be told of every new tip of the unit (`tip.new`)."
     )
 

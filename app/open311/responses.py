@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError, Text, validation_errors
@@ -98,8 +99,9 @@ def _as_open311(request: Request, exc: Exception) -> Open311Error:
     if isinstance(exc, StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.status_code)
         return Open311Error(exc.status_code, detail, headers=getattr(exc, "headers", None))
-    if isinstance(exc, OperationalError):
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
+    if isinstance(exc, OperationalError | PoolTimeout | TimeoutError):
+        # Down, or silent (a statement or a pool checkout timed out): never a server error.
+        log.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
         return Open311Error(
             503,
             ("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),

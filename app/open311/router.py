@@ -172,6 +172,7 @@ response and files nothing.
 _FORM_SCHEMA = {
     "type": "object",
     "required": ["service_code", "description"],
+    "additionalProperties": {"type": "string"},  # each parameter once
     "properties": {
         name: {"type": "string"}
         for name in (

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
-from app.core.errors import NotFound, Text, ValidationFailed, validation_errors
+from app.core.errors import NotFound, Text, ValidationFailed, msg, validation_errors
 from app.core.i18n import Lang
 from app.core.time import to_local
 from app.open311.schemas import (
@@ -204,6 +204,18 @@ def _flag(parameter: str, value: str | None, errors: list[tuple[str, Text]]) -> 
     return None
 
 
+def _number(parameter: str, value: str | None, errors: list[tuple[str, Text]]) -> float | None:
+    """A form's coordinate text as the number TipCreate takes (JSON bodies must send numbers;
+    GeoReport's form fields are text)."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        errors.append((parameter, msg("invalid_type", expected=msg("type.number"))))
+        return None
+
+
 def _reporter(
     params: Mapping[str, str], anonymous: bool | None, errors: list[tuple[str, Text]]
 ) -> dict[str, Any] | None:
@@ -268,6 +280,7 @@ def tip_from_request(params: Mapping[str, str], *, province_code: str) -> TipCre
         )
     urgent = _flag("attribute[urgent]", attributes.get("urgent"), errors)
     anonymous = _flag("attribute[anonymous]", attributes.get("anonymous"), errors)
+    lat, lon = (_number(p, params.get(p), errors) for p in ("lat", "long"))
     reporter = _reporter(params, anonymous, errors)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -281,8 +294,8 @@ def tip_from_request(params: Mapping[str, str], *, province_code: str) -> TipCre
             "legacy_commune_code": attributes.get("legacy_commune_code"),
             "province_code": province_code,
             "address": params.get("address_string"),
-            "lat": params.get("lat"),
-            "lon": params.get("long"),
+            "lat": lat,
+            "lon": lon,
         },
         "urgent": bool(urgent),
         "anonymous": reporter is None,

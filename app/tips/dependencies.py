@@ -151,6 +151,8 @@ IDEMPOTENCY_KEY_HEADER = Header(
     description="Any client-made string up to 128 characters (anonymous callers: at "
     "least 16, e.g. a UUID); a retry by the same caller with the same key and body "
     "within 24 hours returns the original 201 response.",
+    # Documented, not declared: FastAPI would count the Latin-1 bytes (see _checked_key).
+    json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH},
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -10,7 +10,13 @@ from pydantic import (
     Field,
 )
 
-from app.core.validation import LocalDateTime, PlausibleInstant
+from app.core.validation import (
+    JSON_NUMBER,
+    JsonBool,
+    JsonInt,
+    LocalDateTime,
+    PlausibleInstant,
+)
 from app.media.schemas import AttachmentOut
 from app.tips.models import Channel, MessageDirection, PublicStatus, TipStatus
 
@@ -33,8 +39,8 @@ class LocationIn(_Strict):
         None, pattern=r"^\d{2}$", description="Required with location_unknown."
     )
     address: str | None = Field(None, max_length=500)
-    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
-    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), JSON_NUMBER] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), JSON_NUMBER] | None = None
 
 
 class ReporterIn(_Strict):
@@ -54,7 +60,7 @@ class WebPushSubscription(_Strict):
 
     endpoint: str = Field(min_length=10, max_length=2048, pattern=r"^https?://\S+$")
     keys: WebPushKeys
-    expirationTime: int | None = None  # the browser's field name
+    expirationTime: JsonInt | None = None  # the browser's field name
 
 
 class NotifyIn(_Strict):
@@ -75,7 +81,9 @@ class IntakeRecordIn(_Strict):
     received_at: PlausibleInstant | None = Field(
         None, description="When the caller or visitor was received; default: now."
     )
-    recorded: bool = Field(False, description="An audio/video recording of the intake was made.")
+    recorded: JsonBool = Field(
+        False, description="An audio/video recording of the intake was made."
+    )
     notes: str | None = Field(None, max_length=5000)
 
 
@@ -88,17 +96,17 @@ class TipCreate(_Strict):
         None, description="When it happened: from 1900 on, not in the future."
     )
     location: LocationIn = Field(default_factory=LocationIn)
-    location_unknown: bool = False
-    urgent: bool = False
+    location_unknown: JsonBool = False
+    urgent: JsonBool = False
     tip_type: Literal["to_giac", "tin_bao", "kien_nghi_khoi_to", "phan_anh"] | None = Field(
         None,
         description="Staff intake (hotline, walk_in) only: the kind of source, e.g. "
         "kien_nghi_khoi_to (a state body's request to prosecute); it must fit the category's "
         "kind. Otherwise derived (to_giac, tin_bao for organisations, phan_anh).",
     )
-    anonymous: bool = True
+    anonymous: JsonBool = True
     reporter: ReporterIn | None = None
-    on_behalf_of_organization: bool = False
+    on_behalf_of_organization: JsonBool = False
     organization_name: str | None = Field(None, min_length=1, max_length=200)
     organization_tax_code: str | None = Field(None, pattern=r"^\d{10}(-\d{3})?$")
     persons_involved: str | None = Field(None, max_length=5000)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.time import LOCAL_TZ
-from app.core.validation import LocalDateTime, rule_error
+from app.core.validation import JSON_INT, DayText, JsonBool, LocalDateTime, TimeText, rule_error
 from app.media.schemas import AttachmentOut
 from app.tips.models import Channel, TipStatus, TipType
 from app.tips.schemas import LocationIn, UnitRef
@@ -32,8 +32,8 @@ def _inner_day(value: date) -> date:
 
 
 # An instant with an offset, normalised to UTC (the database stores UTC).
-Instant = Annotated[AwareDatetime, AfterValidator(_representable)]
-Day = Annotated[date, AfterValidator(_inner_day)]
+Instant = Annotated[AwareDatetime, TimeText, AfterValidator(_representable)]
+Day = Annotated[date, DayText, AfterValidator(_inner_day)]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
@@ -272,8 +272,8 @@ class CorrectionIn(BaseModel):
         description="Unit leads and above. Crime: to_giac, tin_bao, kien_nghi_khoi_to; "
         "security/order: phan_anh.",
     )
-    urgent: bool | None = Field(default=None, description="True alerts the duty desk.")
-    priority: int | None = Field(default=None, ge=0, le=9)
+    urgent: JsonBool | None = Field(default=None, description="True alerts the duty desk.")
+    priority: Annotated[int, Field(ge=0, le=9), JSON_INT] | None = None
     location: LocationIn | None = Field(
         default=None,
         description="As at intake; a place in another commune re-routes the tip there.",

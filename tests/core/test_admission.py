@@ -126,7 +126,7 @@ async def test_the_app_refuses_intake_beyond_the_bound() -> None:
 async def test_the_openapi_document_declares_the_503_where_admission_can_answer_it() -> None:
     """Every operation the bound covers (from the document, not a list) declares its 503 as
     problem+json with Retry-After, and what the real stack sends there is that: no other
-    operation declares it."""
+    operation declares it (others declare the database's 503, tests/test_openapi.py)."""
     import re
 
     from app.core import admission
@@ -141,11 +141,13 @@ async def test_the_openapi_document_declares_the_503_where_admission_can_answer_
             path = re.sub(r"\{[^}]+\}", "json", template)
             declared = operation["responses"].get("503")
             if not is_intake({"method": method.upper(), "path": path}):
-                assert declared is None or template == "/readyz", (method, template)
+                # the database's 503 is declared on many operations: never service_busy
+                assert declared is None or "service_busy" not in declared["description"]
                 continue
             covered.append((method.upper(), path))
             assert declared is not None, (method, template)
-            assert list(declared["content"]) == ["application/problem+json"]
+            assert "service_busy" in declared["description"]
+            assert "application/problem+json" in declared["content"]
             assert declared["content"]["application/problem+json"]["schema"] == {
                 "$ref": "#/components/schemas/Problem"
             }

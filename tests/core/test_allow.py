@@ -12,6 +12,9 @@ import pytest
         ("PUT", "/api/v1/tips", {"GET", "POST"}),
         ("OPTIONS", "/api/v1/categories", {"GET", "POST"}),
         ("DELETE", "/api/v1/categories", {"GET", "POST"}),
+        # A concrete path is matched before a templated one (OpenAPI's rule): DELETE
+        # /webhooks/{subscription_id} is not a method of /webhooks/dead-letters.
+        ("OPTIONS", "/api/v1/webhooks/dead-letters", {"GET"}),
     ],
 )
 async def test_a_405_lists_every_method_of_the_path(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from collections.abc import AsyncIterator
 
+import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.core.db import get_session
 from app.units.models import Category
 from tests.open311.helpers import (
     BASE,
@@ -129,3 +134,27 @@ async def test_unknown_paths_formats_and_methods_answer_open311_errors(client):
     r = await client.get("/api/v1/nothing")
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [TimeoutError(), PoolTimeout("no pooled connection in time")],
+    ids=["statement timeout", "pool checkout timeout"],
+)
+async def test_a_silent_database_is_an_open311_503_not_a_500(app, client, failure):
+    """A partitioned database times out rather than failing: on Open311's routes too that is
+    503 with Retry-After, in the adapter's error format, as its OpenAPI document says."""
+
+    async def silent() -> AsyncIterator[None]:
+        raise failure
+        yield
+
+    app.dependency_overrides[get_session] = silent
+    try:
+        for fmt in ("json", "xml"):
+            r = await client.get(f"/open311/v2/services.{fmt}")
+            assert r.status_code == 503, r.text
+            assert r.headers["Retry-After"] == "5"
+            assert "problem" not in r.headers["content-type"]
+    finally:
+        app.dependency_overrides.clear()
