@@ -22,7 +22,7 @@ from app.core.security import DataCipher
 from app.integration.worker import WEBHOOKS
 from app.notifications import jobs as notification_jobs
 from app.notifications.worker import NOTICES
-from app.privacy.service import purge_expired_reporters
+from app.privacy.retention import purge_expired_reporters
 from app.triage.jobs import (
     emit_acknowledge_overdue,
     emit_classify_overdue,

@@ -1,4 +1,4 @@
-"""Modules of ``app`` stay under 600 lines and functions under 80 (STYLE: ~500 and ~80),
+"""Modules of ``app`` stay under 500 lines and functions under 80 (STYLE: ~500 and ~80),
 unless a function says why at its top: a ``# long:`` comment within its first lines."""
 
 from __future__ import annotations
@@ -7,14 +7,13 @@ import ast
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1] / "app"
-MAX_MODULE_LINES = 600
+MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 REASON = "# long:"
 
 # Files other branches own while this test was written (issue 9's other parts); the lead
 # removes an entry once its branch is merged and the file is short again.
-# None today: app/privacy/service.py (532 lines), app/open311/service.py (509) and
-# app/triage/record.py (tip_detail, 82 lines), owned by other branches, are within the limits.
+# None today.
 NOT_YET: dict[str, str] = {}
 
 

@@ -29,7 +29,7 @@ from fastapi.security import (
     OAuth2PasswordRequestForm,
 )
 
-from app.accounts import service
+from app.accounts import authentication, service
 from app.accounts.models import Role, User
 from app.accounts.schemas import IDENTIFIER_PATTERN
 from app.core.db import SessionDep
@@ -72,7 +72,7 @@ async def authenticate(
             raise _unauthorized(
                 ("Chỉ chấp nhận mã truy cập Bearer.", "Only Bearer access tokens are accepted.")
             )
-        principal = await service.principal_for_token(
+        principal = await authentication.principal_for_token(
             session, settings=settings, token=token.strip()
         )
         if principal is None:
@@ -84,7 +84,7 @@ async def authenticate(
             )
         return principal
     if api_key is not None:
-        principal = await service.principal_for_api_key(
+        principal = await authentication.principal_for_api_key(
             session, settings=settings, key=api_key.strip()
         )
         if principal is None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from app.accounts import api_keys, organizations, passwords, service
+from app.accounts import api_keys, authentication, organizations, passwords, service
 from app.accounts.dependencies import (
     AccountManager,
     AdminPrincipal,
@@ -64,7 +64,7 @@ async def login(
     `TINBAO_RATE_LIMIT_LOGIN` per client address and username and against
     `TINBAO_RATE_LIMIT_LOGIN_USER` per username (429 beyond either)."""
     async with login_attempt(request, form.username):
-        token = await service.issue_token(
+        token = await authentication.issue_token(
             session,
             settings=request.app.state.settings,
             failure_sessionmaker=request.app.state.sessionmaker,

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyQuery
 
-from app.accounts import service as accounts
+from app.accounts import authentication
 from app.accounts.dependencies import api_key_scheme
 from app.accounts.models import ApiKeyRole
 from app.core.body_limits import declared_length
@@ -114,7 +114,7 @@ async def get_open311_client(
     key = params.get("api_key") or (x_api_key or "").strip()
     if not key:
         raise _invalid("api_key", ("Thiếu khóa api_key.", "api_key is required."))
-    principal = await accounts.principal_for_api_key(
+    principal = await authentication.principal_for_api_key(
         session, settings=request.app.state.settings, key=key
     )
     if (

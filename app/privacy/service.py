@@ -1,4 +1,4 @@
-"""Reporter protection: data-subject requests and the retention of reporter identities.
+"""Reporter protection: data-subject requests.
 
 * Identified reporters may ask to see (``access``) or delete (``erasure``) their contact
   data (Decree 13/2023; Law on Personal Data Protection 2025). A request is filed by the
@@ -8,8 +8,7 @@
   data visible to the receipt holder on /track for ``ACCESS_WINDOW``; it never goes to staff.
   Erasure removes the identity's ciphertext, unless the tip is still open: then the request is
   refused with the reason ``tip_open``, and recorded.
-* Retention: the identity of a tip closed longer than ``retention_reporter_days`` is purged
-  by a scheduled job (``purge_expired_reporters``). Open tips are never purged.
+* Retention (the scheduled purge of identities, and erasing one): ``app.privacy.retention``.
 
 Every step leaves an audit entry holding ids and codes only, never the identity itself.
 """
@@ -17,16 +16,14 @@ Every step leaves an audit entry holding ids and codes only, never the identity 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
 from app.audit import service as audit
-from app.core.config import Settings
 from app.core.cursor import Str, decode_cursor
 from app.core.errors import Conflict, InvalidTransition, NotFound
 from app.core.i18n import Lang
@@ -41,13 +38,13 @@ from app.privacy.models import (
     PrivacyRequestStatus,
     RefusalReason,
 )
+from app.privacy.retention import erase_identity
 from app.privacy.schemas import (
     ContactData,
     PrivacyRequestOut,
     TrackPrivacyRequestOut,
 )
 from app.scope import visibility as scope
-from app.tips import notify_contact
 from app.tips.models import ReporterIdentity, Tip
 from app.triage.deadlines import add_working_days, end_of_local_day, load_calendar, local_day
 from app.triage.record import get_visible_tip
@@ -56,7 +53,6 @@ from app.triage.workflow import TERMINAL_STATUSES
 ANSWER_WORKING_DAYS = 2
 COMPLETE_DAYS = 15
 ACCESS_WINDOW = timedelta(days=30)  # how long a completed access request shows the data
-PURGE_BATCH = 500
 
 OPEN_STATUSES = (PrivacyRequestStatus.pending.value, PrivacyRequestStatus.acknowledged.value)
 
@@ -324,20 +320,6 @@ async def acknowledge_request(
     return request
 
 
-async def erase_identity(session: AsyncSession, *, tip_id: str, now: datetime) -> bool:
-    """Remove the reporter identity's ciphertext (the row stays, with ``purged_at``) and the
-    tip's notice contact (an identified reporter's own phone/e-mail is kept there too, so an
-    erased reporter is told nothing more). True when the identity was erased."""
-    await notify_contact.erase(session, tip_id=tip_id)
-    result = await session.execute(
-        update(ReporterIdentity)
-        .where(ReporterIdentity.tip_id == tip_id, ReporterIdentity.ciphertext.is_not(None))
-        .values(ciphertext=None, purged_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def complete_request(
     session: AsyncSession,
     *,
@@ -487,49 +469,3 @@ def reporter_view(
         refusal_message=_refusal_message(request, lang),
         contact_data=contact if _shows_data(request, now) else None,
     )
-
-
-# --- retention -----------------------------------------------------------------------------
-
-
-async def purge_expired_reporters(
-    session: AsyncSession, *, now: datetime, settings: Settings
-) -> int:
-    """Purge the reporter identity of tips closed more than ``retention_reporter_days`` ago
-    (at most ``PURGE_BATCH`` per run; the scheduler comes back for the rest). Open tips are
-    never purged. One audit entry per purged identity; how many were purged is returned."""
-    cutoff = now - timedelta(days=settings.retention_reporter_days)
-    candidates: Sequence[tuple[str, str, str]] = (
-        await session.execute(
-            select(Tip.id, Tip.reference, Tip.assigned_unit_code)
-            .join(ReporterIdentity, ReporterIdentity.tip_id == Tip.id)
-            .where(
-                ReporterIdentity.ciphertext.is_not(None),
-                Tip.closed_at.is_not(None),
-                Tip.closed_at < cutoff,
-                Tip.status.in_([s.value for s in TERMINAL_STATUSES]),
-            )
-            .order_by(Tip.id)
-            .limit(PURGE_BATCH)
-        )
-    ).all()  # type: ignore[assignment]
-    purged = 0
-    for tip_id, reference, unit_code in candidates:
-        if not await erase_identity(session, tip_id=tip_id, now=now):
-            continue  # erased meanwhile (a completed erasure request)
-        purged += 1
-        await audit.record(
-            session,
-            actor=None,
-            action="reporter_identity.purged",
-            object_type="tip",
-            object_id=tip_id,
-            reason="retention",
-            data={
-                "reference": reference,
-                "unit_code": unit_code,
-                "retention_days": settings.retention_reporter_days,
-            },
-        )
-    await session.flush()
-    return purged

@@ -1,14 +1,14 @@
 """Intake: receive a tip, route it, enter it in the unit's register, store its files and
-answer with the receipt (the rules it must meet first are app.tips.intake_rules)."""
+answer with the receipt (the rules it must meet first are app.tips.intake_rules; where it
+goes and its deadlines, app.tips.intake_routing; the reporter's stored data,
+app.tips.intake_reporter)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from app.media.models import Attachment
 from app.media.schemas import AttachmentOut
 from app.media.storage import MediaStorage
 from app.media.upload import StagedFile
-from app.tips import notify_contact
+from app.tips import intake_reporter, intake_routing
 from app.tips.idempotency import IdempotencyKey, find_replay, remember_response
 from app.tips.intake_rules import (
     TIP_TYPES_BY_KIND,
@@ -43,7 +43,6 @@ from app.tips.models import (
     Channel,
     IntakeRecord,
     PublicStatus,
-    ReporterIdentity,
     Tip,
     TipStatus,
     TipType,
@@ -55,10 +54,9 @@ from app.tips.register import enter_new_tip
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
 from app.tips.sealed import seal_people
 from app.tips.timeline import Actor, filer_label, record_event
-from app.units.deadlines import Deadlines, compute_deadlines, load_calendar
+from app.units.deadlines import Deadlines
 from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
-from app.units.service import CategoryInfo, UnitInfo, UnitsSnapshot, route_with, units_snapshot
 
 log = logging.getLogger("tinbao.intake")
 
@@ -71,17 +69,6 @@ class IntakeContext:
     cipher: DataCipher
     receipt_key: str
     storage: MediaStorage
-
-
-@dataclass(frozen=True)
-class _Routed:
-    """Where intake sends a tip: its category, the routing, the unit, the duty desk."""
-
-    snapshot: UnitsSnapshot
-    category: CategoryInfo
-    routing: Routing
-    unit: UnitInfo
-    duty_desk: str
 
 
 # A new tip draws its reference at random (40 bits) and lets the unique index say whether it
@@ -155,10 +142,10 @@ async def _create_tip(
         raise ValidationFailed(errors=errors)
 
     place = await place_of(session, data=data, locator=context.locator)
-    routed = await _route(session, data=data, place=place)
+    routed = await intake_routing.route(session, data=data, place=place)
     organization = await _organization(session, actor=actor)
     movement_model = await _movement_model(session, data=data, organization=organization)
-    deadlines = await _deadlines(
+    deadlines = await intake_routing.deadlines(
         session, data=data, actor=actor, channel=channel, routed=routed, now=now
     )
 
@@ -186,8 +173,8 @@ async def _create_tip(
     entry = await enter_new_tip(
         session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
     )
-    _store_reporter(
-        session, tip=tip, data=data, actor=actor, organization=organization, context=context
+    intake_reporter.store_reporter(
+        session, tip=tip, data=data, actor=actor, organization=organization, cipher=context.cipher
     )
     watchers = await _around_the_tip(
         session, tip, data=data, actor=actor, organization=organization, routed=routed, now=now
@@ -229,7 +216,7 @@ async def _around_the_tip(
     data: TipCreate,
     actor: Principal | None,
     organization: Organization | None,
-    routed: _Routed,
+    routed: intake_routing.Routed,
     now: datetime,
 ) -> list[str]:
     """The watching units, the first timeline entries and a staff intake's record; answers the
@@ -261,85 +248,11 @@ async def _movement_model(
     )
 
 
-def _store_reporter(
-    session: AsyncSession,
-    *,
-    tip: Tip,
-    data: TipCreate,
-    actor: Principal | None,
-    organization: Organization | None,
-    context: IntakeContext,
-) -> None:
-    """The reporter's identity and notification contact, encrypted."""
-    identity = _reporter_identity(data, actor=actor, organization=organization)
-    if identity is not None:
-        _store_identity(session, tip=tip, identity=identity, cipher=context.cipher)
-    notify_contact.store(
-        session,
-        tip_id=tip.id,
-        contact=notify_contact.contact_from_intake(data, identity),
-        cipher=context.cipher,
-    )
-
-
 async def _organization(session: AsyncSession, *, actor: Principal | None) -> Organization | None:
     """The organisation a Front member files for."""
     if is_front(actor) and actor is not None and actor.organization_id:
         return await session.get(Organization, actor.organization_id)
     return None
-
-
-async def _route(session: AsyncSession, *, data: TipCreate, place: Place) -> _Routed:
-    """The category and unit of a tip; a tip whose place is unknown goes to the duty desk."""
-    snapshot = await units_snapshot(session)
-    category, routing = route_with(
-        snapshot,
-        commune_code=place.commune_code,
-        province_code=place.province_code,
-        category_code=data.category_code,
-    )
-    duty_desk = f"CAT-{place.province_code}"
-    assigned_code = duty_desk if data.location_unknown else routing.assigned_unit_code
-    unit = snapshot.units.get(assigned_code)
-    if unit is None:  # reference data out of step with routing: not the caller's fault
-        raise RuntimeError("routing produced an unknown unit")
-    return _Routed(snapshot, category, routing, unit, duty_desk)
-
-
-async def _deadlines(
-    session: AsyncSession,
-    *,
-    data: TipCreate,
-    actor: Principal | None,
-    channel: Channel,
-    routed: _Routed,
-    now: datetime,
-) -> Deadlines:
-    """The tip's deadlines (app.units.deadlines), counted from the time staff received it
-    (when they say so) or from now."""
-    received_at = now
-    if is_staff_intake(actor, channel) and data.intake_record and data.intake_record.received_at:
-        received_at = data.intake_record.received_at.astimezone(UTC)
-    category, unit = routed.category, routed.unit
-    return compute_deadlines(
-        kind=category.kind,
-        unit_kind=unit.kind,
-        unit_remote=unit.remote,
-        acknowledge_working_days=category.acknowledge_working_days,
-        resolve_days=category.resolve_days,
-        received_at=received_at,
-        calendar=await load_calendar(session),
-    )
-
-
-def _store_identity(
-    session: AsyncSession, *, tip: Tip, identity: dict[str, Any], cipher: DataCipher
-) -> None:
-    """The reporter's identity, encrypted and bound to the tip's id."""
-    key_id, blob = cipher.encrypt(
-        json.dumps(identity, ensure_ascii=False).encode(), aad=tip.id.encode()
-    )
-    session.add(ReporterIdentity(tip_id=tip.id, key_id=key_id, ciphertext=blob))
 
 
 def _tip_type(kind: CategoryKind, *, data: TipCreate, front: bool, staff: bool) -> TipType:
@@ -363,7 +276,7 @@ def _new_tip(
     actor: Principal | None,
     channel: Channel,
     place: Place,
-    routed: _Routed,
+    routed: intake_routing.Routed,
     deadlines: Deadlines,
     organization: Organization | None,
     movement_model: str | None,
@@ -423,7 +336,7 @@ def _created(
     tip: Tip,
     *,
     receipt: str,
-    routed: _Routed,
+    routed: intake_routing.Routed,
     watchers: Sequence[str],
     register_number: str,
     attachments: Sequence[Attachment],
@@ -538,33 +451,6 @@ async def _add_intake_record(
             notes=record.notes if record else None,
         )
     )
-
-
-def _reporter_identity(
-    data: TipCreate, *, actor: Principal | None, organization: Organization | None
-) -> dict[str, Any] | None:
-    reporter = data.reporter
-    if is_front(actor) and actor is not None:
-        identity: dict[str, Any] = {
-            "full_name": actor.full_name or actor.label,
-            "phone": reporter.phone if reporter else None,
-            "email": reporter.email if reporter else None,
-            "address": reporter.address if reporter else None,
-            "organization_name": organization.name if organization else None,
-        }
-        return identity
-    if data.anonymous or reporter is None:
-        return None
-    identity = {
-        "full_name": reporter.full_name,
-        "phone": reporter.phone,
-        "email": reporter.email,
-        "address": reporter.address,
-    }
-    if data.on_behalf_of_organization:
-        identity["organization_name"] = data.organization_name
-        identity["organization_tax_code"] = data.organization_tax_code
-    return identity
 
 
 async def _intake_place(session: AsyncSession, *, actor: Principal, channel: Channel) -> str:

@@ -54,7 +54,7 @@ async def test_supervisor_may_not_read_the_log(client, db, app):
 
 
 async def test_actor_is_recorded(client, db, app):
-    from app.accounts.service import principal_for_user
+    from app.accounts.authentication import principal_for_user
 
     admin = await make_user(db, role="admin", username="root")
     entry = await audit.record(

@@ -11,8 +11,10 @@ import httpx
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.core.catalogue.entry import FIELD_CODES, Entry
+from app.core.catalogue.titles import TITLES
 from app.core.i18n import Lang
-from app.core.messages import FIELD_CODES, MESSAGES, TITLES, msg
+from app.core.messages import MESSAGES, _merged, msg
 from app.core.validation import field_message, rule_error
 
 APP = Path(__file__).resolve().parents[2] / "app"
@@ -166,3 +168,10 @@ async def test_every_answer_names_its_language(
     assert response.headers["content-language"] == expected
     vary = [v.strip().lower() for v in response.headers["vary"].split(",")]
     assert vary.count("accept-language") == 1
+
+
+def test_a_key_written_in_two_domains_is_refused() -> None:
+    one = {"a": Entry("missing", "A", "A")}
+    assert _merged(one, {"b": Entry("missing", "B", "B")}).keys() == {"a", "b"}
+    with pytest.raises(RuntimeError, match="'a'"):
+        _merged(one, {"a": Entry("missing", "A2", "A2")})

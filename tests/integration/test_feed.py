@@ -182,7 +182,7 @@ async def test_a_row_committed_late_is_numbered_after_those_already_read(db, app
         await sync_feed(sessionmaker)
         async with sessionmaker() as reader:
             admin = await make_user(db, role="admin")
-            from app.accounts.service import load_principal
+            from app.accounts.authentication import load_principal
 
             principal = await load_principal(reader, user_id=admin.id)
             assert principal is not None

@@ -10,7 +10,7 @@ import pytest
 
 from app import background
 from app.core.config import Settings
-from app.privacy.service import purge_expired_reporters
+from app.privacy.retention import purge_expired_reporters
 from tests.privacy.helpers import (
     ADDRESS,
     EMAIL,

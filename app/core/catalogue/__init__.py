@@ -1,0 +1,1 @@
+"""The message catalogue by domain; looked up through ``app.core.messages`` only."""
