@@ -16,8 +16,7 @@ from app.main import create_app
 from tests import needs
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> str:
+def reachable_redis_url() -> str:
     """TINBAO_TEST_REDIS_URL: a Redis database of the test run's own (it is flushed by the
     tests), e.g. redis://127.0.0.1:6379/3. There is no default database number. Without it,
     or when Redis does not answer, the test is skipped outside CI and fails in CI (tests.needs)."""
@@ -29,6 +28,11 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         needs.unavailable(f"Redis does not answer at {url} ({type(exc).__name__})")
     return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return reachable_redis_url()
 
 
 def flush(url: str) -> None:
