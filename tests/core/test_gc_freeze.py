@@ -38,7 +38,16 @@ def _serve_environment(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> d
     monkeypatch.setattr(uvicorn, "run", run)
     monkeypatch.setattr(app.core.config, "settings_or_exit", lambda: settings)
     monkeypatch.setattr(app.core.logs, "configure_logging", lambda _settings: None)
-    done = CliRunner().invoke(cli, ["serve"])
+    # serve sets the variable in os.environ itself: put back what was there, or a later test's
+    # Settings() would read it and every app built after this test would freeze its heap.
+    before = os.environ.get("TINBAO_GC_FREEZE")
+    try:
+        done = CliRunner().invoke(cli, ["serve"])
+    finally:
+        if before is None:
+            os.environ.pop("TINBAO_GC_FREEZE", None)
+        else:
+            os.environ["TINBAO_GC_FREEZE"] = before
     assert done.exit_code == 0, done.output
     return seen
 
@@ -47,6 +56,7 @@ def test_serve_turns_the_freeze_on_for_its_workers(monkeypatch, settings):
     monkeypatch.delenv("TINBAO_GC_FREEZE", raising=False)
     seen = _serve_environment(monkeypatch, settings)
     assert seen == {"target": "app.asgi:app", "TINBAO_GC_FREEZE": "true"}
+    assert "TINBAO_GC_FREEZE" not in os.environ  # the test process is left as it was
     monkeypatch.setenv("TINBAO_GC_FREEZE", seen["TINBAO_GC_FREEZE"])
     assert Settings().gc_freeze is True
 

@@ -91,7 +91,15 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
     # The state machine decides which status may follow (`merged` has its own endpoint).
     # ... and some transitions need a note (a rejection says why).
     "POST /api/v1/tips/{tip_id}/transitions": frozenset(
-        {("to", "invalid_choice"), ("note", "missing"), ("outcome_summary", "extra_forbidden")}
+        {
+            ("to", "invalid_choice"),
+            ("note", "missing"),
+            ("outcome_summary", "extra_forbidden"),
+            # "resolved" needs an outcome valid for the tip's kind, and only "resolved" takes one.
+            ("outcome", "missing"),
+            ("outcome", "invalid_choice"),
+            ("outcome", "extra_forbidden"),
+        }
     ),
     "POST /api/v1/tips/{tip_id}/corrections": REFERENCES
     | {
