@@ -4,6 +4,7 @@ logs; not a daemon), stopped afterwards: the reverse proxy in front of the app i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,7 +23,9 @@ pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {root}/access.log;
+    # One line per request: client, the status nginx answered, every upstream's status in order.
+    log_format tinbao_test '$remote_addr $status "$upstream_status"';
+    access_log {root}/access.log tinbao_test;
     client_body_temp_path {root}/body;
     proxy_temp_path {root}/proxy;
     fastcgi_temp_path {root}/fastcgi;
@@ -82,6 +85,19 @@ class Nginx:
     def error_log(self) -> str:
         path = self.root / "error.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def answers(self, client: str) -> list[tuple[int, list[str]]]:
+        """What nginx answered `client` (its source address), request by request: the status
+        it sent and the statuses of the upstreams it tried, in order (`-` when none answered)."""
+        path = self.root / "access.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        answers = []
+        for line in lines:
+            address, status, upstream = line.split(" ", 2)
+            if address == client:
+                tried = re.split(r"[ ,:]+", upstream.strip('"'))
+                answers.append((int(status), [t for t in tried if t]))
+        return answers
 
     def __enter__(self) -> Nginx:
         self.start()
