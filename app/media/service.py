@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import new_id
-from app.core.errors import NotFound, PayloadTooLarge, Text, UnsupportedMediaType
+from app.core.errors import NotFound, PayloadTooLarge, Text, UnsupportedMediaType, msg
 from app.media.clean import CleaningRejected, clean_upload
 from app.media.models import Attachment
 from app.media.policy import ImagePolicy, MediaPolicy
@@ -76,26 +76,11 @@ def safe_filename(raw: str, kind: MediaKind) -> str:
 
 
 _REJECT_MESSAGES: dict[str, Text] = {
-    "type": (
-        f"Loại tệp không được chấp nhận (chấp nhận: {ALLOWED_TYPES_TEXT}).",
-        f"This type of file is not accepted (accepted: {ALLOWED_TYPES_TEXT}).",
-    ),
-    "declared": (
-        "Loại tệp khai báo không khớp với nội dung tệp.",
-        "The declared content type does not match the file's content.",
-    ),
-    "extension": (
-        "Phần mở rộng của tên tệp không khớp với nội dung tệp.",
-        "The file name's extension does not match the file's content.",
-    ),
-    "undecodable": (
-        "Không đọc được ảnh.",
-        "The image could not be decoded.",
-    ),
-    "uncleanable": (
-        "Không thể loại bỏ siêu dữ liệu của tệp này nên tệp không được lưu.",
-        "The file's metadata could not be removed, so it is not stored.",
-    ),
+    "type": msg("media.type_refused", accepted=ALLOWED_TYPES_TEXT),
+    "declared": msg("media.declared_mismatch"),
+    "extension": msg("media.extension_mismatch"),
+    "undecodable": msg("media.undecodable"),
+    "uncleanable": msg("media.uncleanable"),
 }
 
 
@@ -109,28 +94,20 @@ def identify_uploads(files: Sequence[StagedFile], *, field: str = "files") -> No
             errors.append((f"{field}[{staged.index}]", _REJECT_MESSAGES[reason or "type"]))
         staged.kind = kind
     if errors:
-        raise UnsupportedMediaType(
-            ("Có tệp không được chấp nhận.", "A file was refused."), errors=errors
-        )
+        raise UnsupportedMediaType(msg("media.files_refused"), errors=errors)
 
 
 def _too_large(staged: StagedFile, reason: str, policy: ImagePolicy) -> PayloadTooLarge:
     field = f"files[{staged.index}]"
     if reason == "too_many_pixels":
+        pixels = policy.max_pixels
         return PayloadTooLarge(
-            (
-                f"Ảnh vượt quá {policy.max_pixels} điểm ảnh.",
-                f"The image has more than {policy.max_pixels} pixels.",
-            ),
-            errors=[(field, "too many pixels")],
+            msg("media.too_many_pixels", max_pixels=pixels),
+            errors=[(field, msg("media.pixels_item", max_pixels=pixels))],
         )
     mib = policy.memory_bytes // (1024 * 1024)
     return PayloadTooLarge(
-        (
-            f"Ảnh cần quá {mib} MiB bộ nhớ để xử lý.",
-            f"The image would need more than {mib} MiB of memory to process.",
-        ),
-        errors=[(field, "too much memory")],
+        msg("media.too_much_memory", mib=mib), errors=[(field, msg("media.memory_item", mib=mib))]
     )
 
 
@@ -262,7 +239,7 @@ async def get_attachment(
         )
     attachment = await session.scalar(query)
     if attachment is None:
-        raise NotFound(("Không tìm thấy tệp đính kèm.", "Attachment not found."))
+        raise NotFound(msg("media.attachment_not_found"))
     return attachment
 
 
@@ -277,7 +254,7 @@ async def stream_download(attachment: Attachment, *, storage: MediaStorage) -> S
     """The attachment's bytes as a download: never rendered inline, never sniffed."""
     exists = await anyio.to_thread.run_sync(storage.exists, attachment.sha256)
     if not exists:
-        raise NotFound(("Tệp không còn được lưu trữ.", "The file is no longer stored."))
+        raise NotFound(msg("media.file_gone"))
     path = storage.blob_path(attachment.sha256)
 
     async def chunks() -> AsyncIterator[bytes]:

@@ -80,10 +80,7 @@ async def read_body_limited(
     stream: AsyncIterator[bytes], *, content_length: int | None, max_bytes: int
 ) -> bytes:
     """A whole small body (JSON), refused with 413 as soon as it exceeds ``max_bytes``."""
-    message = (
-        f"Nội dung yêu cầu vượt quá {max_bytes} byte.",
-        f"The request body exceeds {max_bytes} bytes.",
-    )
+    message = msg("media.body_too_large", max_bytes=max_bytes)
     if content_length is not None and content_length > max_bytes:
         raise PayloadTooLarge(message)
     body = bytearray()
@@ -152,7 +149,7 @@ class _MultipartReader:
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
         self.part.header_value += data[start:end]
         if len(self.part.header_value) > 8192:
-            raise ValidationFailed(("Phần đầu multipart quá dài.", "Multipart header too long."))
+            raise ValidationFailed(msg("media.multipart_header_too_long"))
 
     def on_header_end(self) -> None:
         self.part.headers[self.part.header_name.strip().lower()] = self.part.header_value.strip()
@@ -163,18 +160,13 @@ class _MultipartReader:
         disposition = self.part.headers.get(b"content-disposition")
         _, options = parse_options_header(disposition)
         if b"name" not in options:
-            raise ValidationFailed(("Phần multipart thiếu tên.", "A multipart part has no name."))
+            raise ValidationFailed(msg("media.multipart_part_unnamed"))
         name = _decode_header(options[b"name"])
         self.part.name = name
         if name == self.file_field:
             index = len(self.result.files)
             if index >= self.limits.max_files:
-                raise PayloadTooLarge(
-                    (
-                        f"Tối đa {self.limits.max_files} tệp mỗi lần gửi.",
-                        f"At most {self.limits.max_files} files per request.",
-                    )
-                )
+                raise PayloadTooLarge(msg("media.too_many_files", max_files=self.limits.max_files))
             staged = StagedFile(
                 index=index,
                 filename=_decode_header(options.get(b"filename", b"")),
@@ -195,9 +187,10 @@ class _MultipartReader:
         if staged is None:
             if len(self.part.data) + len(chunk) > self.limits.max_field_bytes:
                 raise PayloadTooLarge(
-                    (
-                        f"Phần '{self.part.name}' vượt quá {self.limits.max_field_bytes} byte.",
-                        f"Part '{self.part.name}' exceeds {self.limits.max_field_bytes} bytes.",
+                    msg(
+                        "media.part_too_large",
+                        name=self.part.name,
+                        max_bytes=self.limits.max_field_bytes,
                     )
                 )
             self.part.data += chunk
@@ -205,18 +198,10 @@ class _MultipartReader:
         staged.size += len(chunk)
         self.total_file_bytes += len(chunk)
         if staged.size > self.limits.max_file_bytes:
-            raise PayloadTooLarge(
-                (
-                    f"Mỗi tệp tối đa {self.limits.max_file_bytes} byte.",
-                    f"Each file may be at most {self.limits.max_file_bytes} bytes.",
-                )
-            )
+            raise PayloadTooLarge(msg("media.file_too_large", max_bytes=self.limits.max_file_bytes))
         if self.total_file_bytes > self.limits.max_total_bytes:
             raise PayloadTooLarge(
-                (
-                    f"Tổng dung lượng tệp tối đa {self.limits.max_total_bytes} byte.",
-                    f"All files together may be at most {self.limits.max_total_bytes} bytes.",
-                )
+                msg("media.files_too_large", max_bytes=self.limits.max_total_bytes)
             )
         if len(staged.head) < SNIFF_BYTES:
             staged.head += chunk[: SNIFF_BYTES - len(staged.head)]
@@ -278,12 +263,7 @@ async def read_multipart(
     """Parse a multipart/form-data body: named JSON parts in memory, file parts to temp files."""
     length = declared_length(headers)
     if length is not None and length > limits.max_request_bytes:
-        raise PayloadTooLarge(
-            (
-                f"Yêu cầu vượt quá {limits.max_request_bytes} byte.",
-                f"The request exceeds {limits.max_request_bytes} bytes.",
-            )
-        )
+        raise PayloadTooLarge(msg("media.request_too_large", max_bytes=limits.max_request_bytes))
     content_type = headers.get("content-type", "")
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
@@ -315,10 +295,7 @@ async def read_multipart(
             received += len(chunk)
             if received > limits.max_request_bytes:
                 raise PayloadTooLarge(
-                    (
-                        f"Yêu cầu vượt quá {limits.max_request_bytes} byte.",
-                        f"The request exceeds {limits.max_request_bytes} bytes.",
-                    )
+                    msg("media.request_too_large", max_bytes=limits.max_request_bytes)
                 )
             parser.write(chunk)
             if reader.pending:
@@ -326,16 +303,12 @@ async def read_multipart(
                 await anyio.to_thread.run_sync(reader.flush_pending, pending)
         parser.finalize()
         if not reader.finished:
-            raise ValidationFailed(
-                ("Nội dung multipart bị cắt cụt.", "The multipart body is truncated.")
-            )
+            raise ValidationFailed(msg("media.multipart_truncated"))
         await anyio.to_thread.run_sync(reader.close_files)
     except FormParserError:
         await anyio.to_thread.run_sync(reader.discard)
         await drain(stream, limit=limits.max_request_bytes - received)
-        raise ValidationFailed(
-            ("Nội dung multipart không hợp lệ.", "The multipart body is malformed.")
-        ) from None
+        raise ValidationFailed(msg("media.multipart_malformed")) from None
     except AppError as exc:
         await anyio.to_thread.run_sync(reader.discard)
         if received <= limits.max_request_bytes:  # a refused part, not an oversized body

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound
+from app.core.errors import NotFound, msg
 from app.core.security import DataCipher
 from app.privacy.models import PrivacyRequest
 from app.tips.models import ReporterIdentity, Tip
@@ -39,12 +39,7 @@ async def apply_correction(
     names of the fields changed."""
     identity = await session.get(ReporterIdentity, tip.id)
     if identity is None or identity.ciphertext is None or request.correction_ciphertext is None:
-        raise NotFound(
-            (
-                "Không còn thông tin người báo tin để sửa.",
-                "There is no reporter identity left to correct.",
-            )
-        )
+        raise NotFound(msg("privacy.no_identity_to_correct"))
     assert request.correction_key_id is not None
     corrected: dict[str, Any] = json.loads(
         cipher.decrypt(

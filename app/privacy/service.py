@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.principal import Principal
 from app.audit import service as audit
 from app.core.cursor import Str, decode_cursor
-from app.core.errors import Conflict, InvalidTransition, NotFound
+from app.core.errors import Conflict, InvalidTransition, NotFound, msg
 from app.core.i18n import Lang
 from app.core.pagination import split_page
 from app.core.security import DataCipher
@@ -107,12 +107,7 @@ async def file_request(
     by staff. 409 ``no_reporter_identity`` when no contact data is held (an anonymous tip, or
     one already erased); 409 ``privacy_request_open`` when one of this kind is still open."""
     if await _held_identity(session, tip.id) is None:
-        raise NoReporterIdentity(
-            (
-                "Tin báo này không lưu thông tin liên hệ của người báo tin (ẩn danh hoặc đã xóa).",
-                "No contact data of the reporter is held for this tip (anonymous, or erased).",
-            )
-        )
+        raise NoReporterIdentity(msg("privacy.no_reporter_identity"))
     already = await session.scalar(
         select(PrivacyRequest.id).where(
             PrivacyRequest.tip_id == tip.id,
@@ -122,10 +117,7 @@ async def file_request(
     )
     if already is not None:
         raise PrivacyRequestOpen(
-            (
-                "Đã có một yêu cầu loại này đang được xử lý.",
-                "A request of this kind is already being handled.",
-            ),
+            msg("privacy.request_open"),
             extra={"request_id": already},
         )
     calendar = await load_calendar(session)
@@ -212,7 +204,7 @@ def _handled_by(principal: Principal) -> ColumnElement[bool]:
 
 
 def _not_found() -> NotFound:
-    return NotFound(("Không tìm thấy yêu cầu.", "Request not found."))
+    return NotFound(msg("privacy.request_not_found"))
 
 
 async def get_request(
@@ -288,12 +280,7 @@ async def list_requests(
 
 def _ensure_open(request: PrivacyRequest) -> None:
     if request.status not in OPEN_STATUSES:
-        raise InvalidTransition(
-            (
-                f"Yêu cầu đã kết thúc ({request.status}).",
-                f"The request is already closed ({request.status}).",
-            )
-        )
+        raise InvalidTransition(msg("privacy.request_closed", status=request.status))
 
 
 async def acknowledge_request(

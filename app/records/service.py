@@ -22,7 +22,7 @@ from app.accounts.models import Role, User
 from app.accounts.principal import Principal
 from app.admin_units.models import Commune, Province
 from app.core.cursor import Int, decode_cursor, encode_cursor
-from app.core.errors import NotFound
+from app.core.errors import NotFound, msg
 from app.core.security import DataCipher
 from app.core.time import to_local, utcnow
 from app.media import service as media
@@ -60,7 +60,7 @@ class RegisterPage(BaseModel):
 
 
 def _unit_not_found() -> NotFound:
-    return NotFound(("Không có đơn vị này.", "No such police unit."))
+    return NotFound(msg("records.unknown_unit"))
 
 
 async def readable_unit(session: AsyncSession, *, principal: Principal, code: str) -> PoliceUnit:

@@ -330,3 +330,27 @@ async def test_orphan_blobs_are_purged_after_a_grace_period(
     assert referenced.exists()
     assert not storage.blob_path(old_orphan_sha).exists()
     assert storage.blob_path(new_orphan_sha).exists()
+
+
+@pytest.mark.parametrize(
+    ("lang", "detail", "item"),
+    [
+        ("en", "A file was refused.", "This type of file is not accepted"),
+        ("vi", "Có tệp không được chấp nhận.", "Loại tệp không được chấp nhận"),
+    ],
+)
+async def test_a_refused_file_answers_from_the_catalogue_in_both_languages(
+    client: httpx.AsyncClient, lang: str, detail: str, item: str
+) -> None:
+    response = await post_multipart(
+        client,
+        payload(),
+        [("a.zip", b"PK\x03\x04\x14\x00\x00\x00", "application/zip")],
+        headers={"Accept-Language": lang},
+    )
+    assert response.status_code == 415, response.text
+    problem = response.json()
+    assert (problem["code"], problem["detail"]) == ("unsupported_media_type", detail)
+    [error] = problem["errors"]
+    assert (error["field"], error["code"]) == ("files[0]", "invalid_choice")
+    assert error["message"].startswith(item) and "PDF" in error["message"]
