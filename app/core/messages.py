@@ -18,6 +18,7 @@ from typing import Any
 
 from app.core.catalogue.entry import Entry
 from app.core.catalogue.intake import INTAKE
+from app.core.catalogue.open311 import OPEN311
 from app.core.catalogue.requests import REQUESTS
 from app.core.catalogue.titles import TITLES
 from app.core.catalogue.workflow import WORKFLOW
@@ -36,7 +37,7 @@ def _merged(*parts: dict[str, Entry]) -> dict[str, Entry]:
 
 
 # Every message, from the domains' catalogues (app.core.catalogue): the one table ``msg`` reads.
-MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW)
+MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW, OPEN311)
 
 
 @dataclass(frozen=True)
