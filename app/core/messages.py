@@ -19,6 +19,7 @@ from typing import Any
 from app.core.catalogue.entry import Entry
 from app.core.catalogue.intake import INTAKE
 from app.core.catalogue.media import MEDIA
+from app.core.catalogue.open311 import OPEN311
 from app.core.catalogue.privacy import PRIVACY
 from app.core.catalogue.requests import REQUESTS
 from app.core.catalogue.titles import TITLES
@@ -38,7 +39,7 @@ def _merged(*parts: dict[str, Entry]) -> dict[str, Entry]:
 
 
 # Every message, from the domains' catalogues (app.core.catalogue): the one table ``msg`` reads.
-MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW, MEDIA, PRIVACY)
+MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW, MEDIA, OPEN311, PRIVACY)
 
 
 @dataclass(frozen=True)

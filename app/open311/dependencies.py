@@ -20,7 +20,7 @@ from app.accounts.dependencies import api_key_scheme
 from app.accounts.models import ApiKeyRole
 from app.core.body_limits import declared_length
 from app.core.db import SessionDep
-from app.core.errors import Forbidden, Text, ValidationFailed
+from app.core.errors import Forbidden, Text, ValidationFailed, msg
 from app.core.i18n import Lang, negotiate
 from app.core.principal import Principal
 from app.core.time import LOCAL_TZ
@@ -55,12 +55,12 @@ def _collect(pairs: list[tuple[str, str]]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
-            raise _invalid(name.replace("\x00", ""), ("Ký tự không hợp lệ.", "Invalid character."))
+            raise _invalid(name.replace("\x00", ""), msg("open311.invalid_character"))
         value = value.strip()
         if not value:
             continue
         if name in params:
-            raise _invalid(name, ("Chỉ được gửi một lần.", "Send this parameter once."))
+            raise _invalid(name, msg("open311.parameter_once"))
         params[name] = value
     return params
 
@@ -76,20 +76,15 @@ async def get_parameters(request: Request) -> dict[str, str]:
             max_bytes=request.app.state.settings.max_json_bytes,
         )
         if raw and content_type != FORM:
-            raise _invalid(
-                "Content-Type",
-                (f"Gửi tham số dạng {FORM}.", f"Send the parameters as {FORM}."),
-            )
+            raise _invalid("Content-Type", msg("open311.form_required", form=FORM))
         try:
             pairs += parse_qsl(
                 raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_PARAMETERS
             )
         except (UnicodeDecodeError, ValueError):
-            raise _invalid(
-                "body", ("Nội dung không hợp lệ (UTF-8).", "The body is not valid UTF-8 form data.")
-            ) from None
+            raise _invalid("body", msg("open311.form_encoding")) from None
     if len(pairs) > MAX_PARAMETERS:
-        raise _invalid("body", ("Quá nhiều tham số.", "Too many parameters."))
+        raise _invalid("body", msg("open311.too_many_parameters"))
     return _collect(pairs)
 
 
@@ -113,7 +108,7 @@ async def get_open311_client(
     """The open311_client key of the call (see the module docstring for the answers)."""
     key = params.get("api_key") or (x_api_key or "").strip()
     if not key:
-        raise _invalid("api_key", ("Thiếu khóa api_key.", "api_key is required."))
+        raise _invalid("api_key", msg("open311.api_key_required"))
     principal = await authentication.principal_for_api_key(
         session, settings=request.app.state.settings, key=key
     )
@@ -122,9 +117,7 @@ async def get_open311_client(
         or principal.role != ApiKeyRole.open311_client
         or not principal.province_code
     ):
-        raise Forbidden(
-            ("Khóa api_key không hợp lệ hoặc đã bị thu hồi.", "The api_key is invalid or revoked.")
-        )
+        raise Forbidden(msg("open311.api_key_invalid"))
     return principal
 
 
@@ -151,10 +144,7 @@ def _moment(params: dict[str, str], name: str, *, end: bool) -> datetime | None:
         else:
             moment = datetime.fromisoformat(value)
     except (ValueError, OverflowError):
-        raise _invalid(
-            name,
-            ("Ngày giờ không hợp lệ (RFC 3339).", "Not a valid date-time (RFC 3339)."),
-        ) from None
+        raise _invalid(name, msg("open311.datetime")) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
     problem = instant_problem(moment)
     if problem is not None:
@@ -166,13 +156,10 @@ def get_request_query(params: Parameters) -> RequestQuery:
     """GET requests' filters from the parameters."""
     ids = _list(params, "service_request_id")
     if ids is not None and len(ids) > MAX_REQUEST_IDS:
-        raise _invalid(
-            "service_request_id",
-            (f"Tối đa {MAX_REQUEST_IDS} mã.", f"At most {MAX_REQUEST_IDS} ids."),
-        )
+        raise _invalid("service_request_id", msg("open311.too_many_ids", max_items=MAX_REQUEST_IDS))
     statuses = _list(params, "status")
     if statuses is not None and not set(statuses) <= {"open", "closed"}:
-        raise _invalid("status", ("Chỉ nhận open, closed.", "Only open and closed."))
+        raise _invalid("status", msg("open311.status_choice"))
     return RequestQuery(
         service_request_ids=ids,
         service_codes=_list(params, "service_code"),
@@ -201,10 +188,7 @@ def get_submit_idempotency(
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise _invalid(
-            "Idempotency-Key",
-            (f"Từ 1 đến {MAX_KEY_LENGTH} ký tự.", f"Between 1 and {MAX_KEY_LENGTH} characters."),
-        )
+        raise _invalid("Idempotency-Key", msg("idempotency_key_length", max_length=MAX_KEY_LENGTH))
     # The fingerprint is a digest of the parameters; the key itself is not part of it.
     document = {name: value for name, value in params.items() if name != "api_key"}
     return idempotency_key(

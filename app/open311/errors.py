@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.core.errors import AppError, Text
-from app.core.messages import bilingual
+from app.core.i18n import Lang
+from app.core.messages import msg, title_for
 
 # TipCreate's field names → the GeoReport parameters a client sent them as.
 _PARAMETERS: dict[str, str] = {
@@ -33,16 +34,10 @@ _PARAMETERS: dict[str, str] = {
 }
 
 # Messages replaced by the adapter's own (the service's wording names TinBáo's fields).
-_OUTSIDE_PROVINCE: Text = (
-    "Nơi xảy ra không thuộc tỉnh/thành phố của khóa api_key.",
-    "The place is outside the province of this api_key.",
-)
-_BAD_PHONE: Text = ("Số điện thoại không hợp lệ.", "Not a valid phone number.")
-_BAD_EMAIL: Text = ("Địa chỉ email không hợp lệ.", "Not a valid email address.")
 _REPLACED: dict[str, Text] = {
-    "location.province_code": _OUTSIDE_PROVINCE,
-    "reporter.phone": _BAD_PHONE,
-    "reporter.email": _BAD_EMAIL,
+    "location.province_code": msg("open311.outside_province"),
+    "reporter.phone": msg("invalid_format.phone"),
+    "reporter.email": msg("invalid_format.email"),
 }
 
 
@@ -52,28 +47,18 @@ class Open311Error(Exception):
     def __init__(
         self,
         status: int,
-        *descriptions: Text,
+        description: Text,
+        *more: Text,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(status)
         self.status = status
-        self.descriptions: list[Text] = list(descriptions) or [("Lỗi.", "Error.")]
+        self.descriptions: list[Text] = [description, *more]
         self.headers = headers
 
 
-def missing(parameter: str) -> Open311Error:
-    return Open311Error(
-        400, (f"{parameter}: thiếu tham số bắt buộc.", f"{parameter}: this parameter is required.")
-    )
-
-
-def invalid(parameter: str, message: Text) -> Open311Error:
-    vi, en = bilingual(message)
-    return Open311Error(400, (f"{parameter}: {vi}", f"{parameter}: {en}"))
-
-
 def not_found() -> Open311Error:
-    return Open311Error(404, ("Không tìm thấy.", "Not found."))
+    return Open311Error(404, msg("open311.not_found"))
 
 
 def _status_for(exc: AppError) -> int:
@@ -91,8 +76,15 @@ def parameter_errors(errors: Sequence[tuple[str, Text]]) -> list[Text]:
 
 
 def _with_parameter(parameter: str, message: Text) -> Text:
-    vi, en = bilingual(message)
-    return (f"{parameter}: {vi}", f"{parameter}: {en}")
+    if isinstance(message, tuple):
+        # A (vi, en) pair of a domain whose texts are not in the catalogue yet: each language
+        # goes through the catalogue's template on its own.
+        vi, en = message
+        return (
+            msg("open311.parameter", parameter=parameter, message=vi).text(Lang.vi),
+            msg("open311.parameter", parameter=parameter, message=en).text(Lang.en),
+        )
+    return msg("open311.parameter", parameter=parameter, message=message)
 
 
 def from_app_error(exc: AppError) -> Open311Error:
@@ -103,13 +95,9 @@ def from_app_error(exc: AppError) -> Open311Error:
         codes = ", ".join(f"{c['code']} ({c['name']})" for c in candidates)
         descriptions = [
             _with_parameter(
-                "attribute[commune_code]",
-                (
-                    f"mã xã/phường cũ đã được chia; chọn một mã mới: {codes}, hoặc gửi lat/long.",
-                    f"the pre-2025 commune was split; send one of {codes}, or lat/long.",
-                ),
+                "attribute[commune_code]", msg("open311.ambiguous_commune", codes=codes)
             )
         ]
     if not descriptions:
-        descriptions = [exc.detail or (exc.code, exc.code)]
+        descriptions = [exc.detail or (title_for(exc.code, Lang.vi), title_for(exc.code, Lang.en))]
     return Open311Error(_status_for(exc), *descriptions, headers=exc.headers)

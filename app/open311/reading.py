@@ -185,7 +185,7 @@ async def _find(session: AsyncSession, *, client: Principal, reference: str) -> 
     stmt = _rows(client).where(Tip.reference == _reference(reference))
     rows = (await session.execute(stmt)).tuples().all()
     if not rows:
-        raise NotFound(("Không tìm thấy yêu cầu này.", "No such service request."))
+        raise NotFound(msg("open311.unknown_request"))
     return rows
 
 

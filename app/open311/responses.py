@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError, Text, validation_errors
 from app.core.i18n import Lang, negotiate
-from app.core.messages import pick
+from app.core.messages import msg, pick
 from app.open311 import xml
 from app.open311.errors import Open311Error, from_app_error, not_found, parameter_errors
 from app.open311.schemas import Open311ErrorOut, ResponseFormat
@@ -104,12 +104,12 @@ def _as_open311(request: Request, exc: Exception) -> Open311Error:
         log.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
         return Open311Error(
             503,
-            ("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),
+            msg("database_unavailable"),
             headers={"Retry-After": "5"},
         )
     # Log the type and route only: exception messages can carry personal data.
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return Open311Error(500, ("Lỗi hệ thống.", "Internal server error."))
+    return Open311Error(500, msg("open311.internal_error"))
 
 
 class Open311Route(APIRoute):

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from app.core.db import SessionDep
+from app.core.messages import msg
 from app.core.ratelimit import INTAKE, limit
 from app.open311 import reading, service
 from app.open311.dependencies import (
@@ -303,7 +304,7 @@ async def unknown_endpoint(request: Request, path: str) -> Response:
     if allowed:
         raise Open311Error(
             405,
-            ("Phương thức không được phép.", "Method not allowed."),
+            msg("open311.method_not_allowed"),
             headers={"Allow": ", ".join(sorted(allowed))},
         )
     raise not_found()

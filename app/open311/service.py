@@ -74,7 +74,7 @@ def date_text(value: datetime, lang: Lang) -> str:
 
 
 def _required(parameter: str) -> tuple[str, Text]:
-    return (parameter, ("Thiếu tham số bắt buộc.", "This parameter is required."))
+    return (parameter, msg("open311.required"))
 
 
 # --- discovery and services --------------------------------------------------------------
@@ -170,7 +170,7 @@ async def service_definition(
     try:
         category = await units.get_active_category(session, code=service_code)
     except UnknownCategory:
-        raise NotFound(("Không có dịch vụ này.", "No such service.")) from None
+        raise NotFound(msg("open311.unknown_service")) from None
     attributes = []
     for order, (code, (datatype, vi, en)) in enumerate(_ATTRIBUTES.items(), start=1):
         attributes.append(
@@ -200,7 +200,7 @@ def _flag(parameter: str, value: str | None, errors: list[tuple[str, Text]]) -> 
         return True
     if value.lower() in ("false", "0"):
         return False
-    errors.append((parameter, ("Phải là true hoặc false.", "Must be true or false.")))
+    errors.append((parameter, msg("open311.true_or_false")))
     return None
 
 
@@ -231,13 +231,14 @@ def _reporter(
     except ValidationError as exc:
         # Own messages: the caller's value is never repeated back.
         messages: dict[str, tuple[str, Text]] = {
-            "full_name": ("first_name/last_name", ("Họ tên quá dài.", "The name is too long.")),
-            "phone": ("phone", ("Số điện thoại không hợp lệ.", "Not a valid phone number.")),
-            "email": ("email", ("Địa chỉ email không hợp lệ.", "Not a valid email address.")),
+            "full_name": ("first_name/last_name", msg("open311.name_too_long")),
+            "phone": ("phone", msg("invalid_format.phone")),
+            "email": ("email", msg("invalid_format.email")),
         }
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else ""
-            errors.append(messages.get(field, ("first_name/last_name/phone/email", "invalid")))
+            fallback = ("first_name/last_name/phone/email", msg("invalid_format"))
+            errors.append(messages.get(field, fallback))
     return reporter
 
 
@@ -253,15 +254,7 @@ def tip_from_request(params: Mapping[str, str], *, province_code: str) -> TipCre
             continue
         match = _ATTRIBUTE_KEY.fullmatch(key)
         if match is None or match.group(1) not in ATTRIBUTE_CODES:
-            errors.append(
-                (
-                    key,
-                    (
-                        "Không có thuộc tính này (xem services/{service_code}.json).",
-                        "No such attribute (see services/{service_code}.json).",
-                    ),
-                )
-            )
+            errors.append((key, msg("open311.unknown_attribute")))
         else:
             attributes[match.group(1)] = value
     if "service_code" not in params:
@@ -269,15 +262,7 @@ def tip_from_request(params: Mapping[str, str], *, province_code: str) -> TipCre
     if "description" not in params:
         errors.append(_required("description"))
     if "media_url" in params:
-        errors.append(
-            (
-                "media_url",
-                (
-                    "Không nhận tệp qua đường dẫn; hãy gửi tin báo không kèm media_url.",
-                    "Media by URL is not accepted; send the request without media_url.",
-                ),
-            )
-        )
+        errors.append(("media_url", msg("open311.media_url")))
     urgent = _flag("attribute[urgent]", attributes.get("urgent"), errors)
     anonymous = _flag("attribute[anonymous]", attributes.get("anonymous"), errors)
     lat, lon = (_number(p, params.get(p), errors) for p in ("lat", "long"))
