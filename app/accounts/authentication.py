@@ -16,7 +16,7 @@ from app.accounts import credentials
 from app.accounts.models import ApiKey, Organization, User
 from app.core import audit_log as audit
 from app.core.config import Settings
-from app.core.errors import Unauthorized
+from app.core.errors import Unauthorized, msg
 from app.core.principal import Principal
 from app.core.time import as_utc, utcnow
 from app.units.models import PoliceUnit
@@ -30,7 +30,7 @@ class InvalidCredentials(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__(
-            ("Sai tên đăng nhập hoặc mật khẩu.", "Incorrect username or password."),
+            msg("auth.invalid_credentials"),
             headers={"WWW-Authenticate": "Bearer"},
         )
 

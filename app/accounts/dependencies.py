@@ -33,7 +33,7 @@ from app.accounts import authentication, service
 from app.accounts.models import Role, User
 from app.accounts.schemas import IDENTIFIER_PATTERN
 from app.core.db import SessionDep
-from app.core.errors import Forbidden, Unauthorized
+from app.core.errors import Forbidden, Message, Unauthorized, msg
 from app.core.principal import Principal
 
 # Declared as security schemes so that the OpenAPI document shows both; parsed by hand.
@@ -52,7 +52,7 @@ api_key_scheme = APIKeyHeader(
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def _unauthorized(detail: tuple[str, str]) -> Unauthorized:
+def _unauthorized(detail: Message) -> Unauthorized:
     return Unauthorized(detail, headers=_CHALLENGE)
 
 
@@ -69,36 +69,21 @@ async def authenticate(
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized(
-                ("Chỉ chấp nhận mã truy cập Bearer.", "Only Bearer access tokens are accepted.")
-            )
+            raise _unauthorized(msg("auth.bearer_only"))
         principal = await authentication.principal_for_token(
             session, settings=settings, token=token.strip()
         )
         if principal is None:
-            raise _unauthorized(
-                (
-                    "Mã truy cập không hợp lệ hoặc đã hết hạn.",
-                    "The access token is invalid or expired.",
-                )
-            )
+            raise _unauthorized(msg("auth.token_invalid"))
         return principal
     if api_key is not None:
         principal = await authentication.principal_for_api_key(
             session, settings=settings, key=api_key.strip()
         )
         if principal is None:
-            raise _unauthorized(
-                ("Khóa API không hợp lệ hoặc đã bị thu hồi.", "The API key is invalid or revoked.")
-            )
+            raise _unauthorized(msg("auth.api_key_invalid"))
         return principal
     return None
-
-
-_MUST_CHANGE: tuple[str, str] = (
-    "Mật khẩu của bạn do người khác đặt: hãy đổi mật khẩu (POST /api/v1/auth/password).",
-    "Your password was set by someone else: change it first (POST /api/v1/auth/password).",
-)
 
 
 async def get_principal(
@@ -107,7 +92,9 @@ async def get_principal(
     """The caller; 403 for a user whose password was set by someone else and not yet changed
     (their token admits only the password change and /auth/me)."""
     if principal is not None and principal.password_change_required:
-        raise Forbidden(_MUST_CHANGE, extra={"password_change_required": True})
+        raise Forbidden(
+            msg("auth.password_change_required"), extra={"password_change_required": True}
+        )
     return principal
 
 
@@ -119,7 +106,7 @@ async def get_signed_in(
 ) -> Principal:
     """Any authenticated caller, including a user who must change their password."""
     if principal is None:
-        raise _unauthorized(("Cần đăng nhập.", "Authentication required."))
+        raise _unauthorized(msg("auth.required"))
     return principal
 
 
@@ -129,7 +116,7 @@ SignedInPrincipal = Annotated[Principal, Depends(get_signed_in)]
 async def get_user_changing_password(principal: SignedInPrincipal) -> Principal:
     """A logged-in user (not an API key), including one who must change their password."""
     if principal.kind != "user":
-        raise Forbidden(("Chỉ dành cho người dùng.", "Users only."))
+        raise Forbidden(msg("auth.users_only"))
     return principal
 
 
@@ -138,7 +125,7 @@ PasswordChanger = Annotated[Principal, Depends(get_user_changing_password)]
 
 async def get_current_principal(principal: OptionalPrincipal) -> Principal:
     if principal is None:
-        raise _unauthorized(("Cần đăng nhập.", "Authentication required."))
+        raise _unauthorized(msg("auth.required"))
     return principal
 
 
@@ -151,12 +138,7 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def _require(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
-            raise Forbidden(
-                (
-                    "Bạn không có quyền thực hiện thao tác này.",
-                    "Your role does not allow this action.",
-                )
-            )
+            raise Forbidden(msg("auth.role_forbidden"))
         return principal
 
     _require.__name__ = "require_" + "_or_".join(sorted(allowed))
@@ -165,7 +147,7 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
 
 async def get_staff_principal(principal: CurrentPrincipal) -> Principal:
     if not principal.is_staff:
-        raise Forbidden(("Chỉ dành cho cán bộ.", "Staff only."))
+        raise Forbidden(msg("auth.staff_only"))
     return principal
 
 

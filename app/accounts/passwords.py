@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.core import audit_log as audit
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import Unauthorized, ValidationFailed
+from app.core.errors import Unauthorized, ValidationFailed, msg
 from app.core.passwords import MIN_LENGTH, common_passwords, password_problem
 from app.core.principal import Principal
 
@@ -42,30 +42,13 @@ async def change_own_password(
     current one, applies the policy, ends every other token and returns a fresh one."""
     user = await session.get(User, principal.id)
     if user is None or user.disabled:
-        raise Unauthorized(("Cần đăng nhập.", "Authentication required."))
+        raise Unauthorized(msg("auth.required"))
     valid, _ = await credentials.verify_password(current_password, user.password_hash)
     if not valid:
-        raise ValidationFailed(
-            errors=[
-                (
-                    "current_password",
-                    ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
-                )
-            ]
-        )
+        raise ValidationFailed(errors=[("current_password", msg("password.current_wrong"))])
     check_password_policy(new_password, username=user.username, field="new_password")
     if new_password == current_password:
-        raise ValidationFailed(
-            errors=[
-                (
-                    "new_password",
-                    (
-                        "Mật khẩu mới phải khác mật khẩu hiện tại.",
-                        "The new password must differ from the current one.",
-                    ),
-                )
-            ]
-        )
+        raise ValidationFailed(errors=[("new_password", msg("password.same_as_current"))])
     was_required = user.must_change_password
     user.password_hash = await credentials.hash_password(new_password)
     user.must_change_password = False

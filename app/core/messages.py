@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.catalogue.accounts import ACCOUNTS
 from app.core.catalogue.entry import Entry
 from app.core.catalogue.intake import INTAKE
 from app.core.catalogue.media import MEDIA
@@ -39,7 +40,7 @@ def _merged(*parts: dict[str, Entry]) -> dict[str, Entry]:
 
 
 # Every message, from the domains' catalogues (app.core.catalogue): the one table ``msg`` reads.
-MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW, MEDIA, OPEN311, PRIVACY)
+MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW, MEDIA, OPEN311, PRIVACY, ACCOUNTS)
 
 
 @dataclass(frozen=True)

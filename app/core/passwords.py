@@ -20,7 +20,7 @@ import string
 from functools import lru_cache
 from importlib import resources
 
-from app.core.errors import Text
+from app.core.messages import Message, msg
 
 BOOTSTRAP_USERNAME = "admin"  # the first admin, created at start-up (app.accounts.service)
 MIN_LENGTH = 12
@@ -35,29 +35,17 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def password_problem(password: str, *, username: str | None = None) -> Text | None:
+def password_problem(password: str, *, username: str | None = None) -> Message | None:
     """Why ``password`` is refused, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
-        return (
-            f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.",
-            f"The password needs at least {MIN_LENGTH} characters.",
-        )
+        return msg("password.too_short", min_length=MIN_LENGTH)
     lowered = password.lower()
     core = lowered.strip(_EDGES)
     common = common_passwords()
     if lowered in common or core in common or len(set(core)) <= 1:
-        return (
-            "Mật khẩu này quá phổ biến, dễ bị đoán.",
-            "This password is too common and easy to guess.",
-        )
+        return msg("password.common")
     if len(set(password)) < MIN_DISTINCT:
-        return (
-            f"Mật khẩu cần ít nhất {MIN_DISTINCT} ký tự khác nhau.",
-            f"The password needs at least {MIN_DISTINCT} different characters.",
-        )
+        return msg("password.few_distinct", min_distinct=MIN_DISTINCT)
     if username and len(username) >= 3 and username.lower() in lowered:
-        return (
-            "Mật khẩu không được chứa tên đăng nhập.",
-            "The password may not contain the username.",
-        )
+        return msg("password.contains_username")
     return None
