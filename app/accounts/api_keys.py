@@ -14,7 +14,7 @@ from app.accounts.schemas import ApiKeyCreate
 from app.admin_units.models import Province
 from app.core import audit_log as audit
 from app.core.config import Settings
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed, msg
 from app.core.pagination import split_page
 from app.core.principal import Principal
 from app.core.time import utcnow
@@ -25,9 +25,7 @@ async def create_api_key(
 ) -> tuple[ApiKey, str]:
     """A new key for a machine client; the key itself is returned once and never stored."""
     if await session.get(Province, data.province_code) is None:
-        raise ValidationFailed(
-            errors=[("province_code", ("Không có tỉnh/thành phố này.", "Unknown province."))]
-        )
+        raise ValidationFailed(errors=[("province_code", msg("accounts.unknown_province"))])
     key = credentials.generate_api_key()
     api_key = ApiKey(
         name=data.name,
@@ -64,7 +62,7 @@ async def revoke_api_key(session: AsyncSession, *, actor: Principal, key_id: str
     """Revoke a key; its next request answers 401. Revoking twice changes nothing."""
     api_key = await session.get(ApiKey, key_id)
     if api_key is None:
-        raise NotFound(("Không tìm thấy khóa API.", "API key not found."))
+        raise NotFound(msg("accounts.api_key_not_found"))
     if api_key.revoked_at is not None:
         return
     api_key.revoked_at = utcnow()

@@ -13,24 +13,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import MovementModel
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 
 
 class UnknownMovementModel(ValidationFailed):
     def __init__(self) -> None:
-        super().__init__(
-            errors=[
-                (
-                    "movement_model",
-                    (
-                        "Không có mô hình này cho tỉnh của tổ chức "
-                        "(xem GET /api/v1/movement-models).",
-                        "No such movement model for the organization's province "
-                        "(see GET /api/v1/movement-models).",
-                    ),
-                )
-            ]
-        )
+        super().__init__(errors=[("movement_model", msg("accounts.unknown_movement_model"))])
 
 
 async def list_models(

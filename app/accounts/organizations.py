@@ -14,7 +14,7 @@ from app.accounts.paging import OUTSIDE_PROVINCE, id_after
 from app.accounts.schemas import OrganizationCreate
 from app.admin_units.models import Commune, Province
 from app.core import audit_log as audit
-from app.core.errors import Text, ValidationFailed
+from app.core.errors import Message, ValidationFailed, msg
 from app.core.pagination import split_page
 from app.core.principal import Principal
 
@@ -47,38 +47,25 @@ async def _resolve_commune(session: AsyncSession, code: str) -> Commune | None:
 async def create_organization(
     session: AsyncSession, *, actor: Principal, data: OrganizationCreate
 ) -> Organization:
-    errors: list[tuple[str, Text]] = []
+    errors: list[tuple[str, Message]] = []
     if await session.get(Province, data.province_code) is None:
-        errors.append(("province_code", ("Không có tỉnh/thành phố này.", "Unknown province.")))
+        errors.append(("province_code", msg("accounts.unknown_province")))
     elif actor.role != Role.admin and data.province_code != actor.province_code:
         errors.append(("province_code", OUTSIDE_PROVINCE))
     commune_code = None
     if data.commune_code is not None:
         commune = await _resolve_commune(session, data.commune_code)
         if commune is None:
-            errors.append(("commune_code", ("Không có xã/phường này.", "Unknown commune.")))
+            errors.append(("commune_code", msg("accounts.unknown_commune")))
         elif commune.province_code != data.province_code:
-            errors.append(
-                (
-                    "commune_code",
-                    ("Xã/phường không thuộc tỉnh/thành phố này.", "Not in this province."),
-                )
-            )
+            errors.append(("commune_code", msg("accounts.commune_not_in_province")))
         else:
             commune_code = commune.code
     if data.parent_id is not None:
         parent = await session.get(Organization, data.parent_id)
         if parent is None or parent.province_code != data.province_code:
             # Another province's organization is not found (a supervisor learns nothing).
-            errors.append(
-                (
-                    "parent_id",
-                    (
-                        "Không có tổ chức cấp trên này trong tỉnh.",
-                        "No such parent organization in the province.",
-                    ),
-                )
-            )
+            errors.append(("parent_id", msg("accounts.unknown_parent")))
     if errors:
         raise ValidationFailed(errors=errors)
     organization = Organization(

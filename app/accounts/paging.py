@@ -7,9 +7,9 @@ import re
 
 from app.accounts.schemas import IDENTIFIER_PATTERN
 from app.core.cursor import Str, decode_cursor
-from app.core.errors import Text
+from app.core.errors import msg
 
-OUTSIDE_PROVINCE: Text = ("Ngoài tỉnh/thành phố của bạn.", "Outside your province.")
+OUTSIDE_PROVINCE = msg("accounts.outside_province")
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 

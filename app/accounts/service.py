@@ -33,7 +33,7 @@ from app.accounts.schemas import (
 )
 from app.admin_units.models import Province
 from app.core import audit_log as audit
-from app.core.errors import Conflict, Forbidden, NotFound, Text, ValidationFailed
+from app.core.errors import Conflict, Forbidden, Message, NotFound, ValidationFailed, msg
 from app.core.pagination import split_page
 from app.core.passwords import BOOTSTRAP_USERNAME
 from app.core.principal import Principal
@@ -74,9 +74,7 @@ def _check_may_grant(actor: Principal, role: str) -> None:
         return
     if actor.role == Role.province_supervisor and role in SUPERVISOR_MANAGED_ROLES:
         return
-    raise Forbidden(
-        ("Bạn không được cấp vai trò này.", f"You may not manage users with the role {role}.")
-    )
+    raise Forbidden(msg("accounts.role_not_grantable", role=role))
 
 
 async def _validated_scope(
@@ -87,14 +85,12 @@ async def _validated_scope(
     values: dict[str, str | None],
 ) -> _Scope:
     needed = SCOPE_FIELD[role]
-    errors: list[tuple[str, Text]] = []
+    errors: list[tuple[str, Message]] = []
     for field in SCOPE_FIELDS:
         if field != needed and values.get(field) is not None:
-            errors.append(
-                (field, ("Vai trò này không dùng trường này.", f"Not used by the role {role}."))
-            )
+            errors.append((field, msg("accounts.scope_not_used", role=role)))
     if needed and values.get(needed) is None:
-        errors.append((needed, ("Bắt buộc với vai trò này.", f"Required for the role {role}.")))
+        errors.append((needed, msg("accounts.scope_required", role=role)))
     if errors or needed is None:
         if errors:
             raise ValidationFailed(errors=errors)
@@ -110,19 +106,19 @@ async def _validated_scope(
                 )
             )
         ).scalar_one_or_none()
-        unknown: Text = ("Không có đơn vị công an này.", "Unknown police unit.")
+        unknown = msg("accounts.unknown_unit")
     elif needed == "province_code":
         province = (
             await session.execute(select(Province.code).where(Province.code == value))
         ).scalar_one_or_none()
-        unknown = ("Không có tỉnh/thành phố này.", "Unknown province.")
+        unknown = msg("accounts.unknown_province")
     else:
         province = (
             await session.execute(
                 select(Organization.province_code).where(Organization.id == value)
             )
         ).scalar_one_or_none()
-        unknown = ("Không có tổ chức này.", "Unknown organization.")
+        unknown = msg("accounts.unknown_organization")
         # A supervisor does not learn that another province's organization exists.
         if province is not None and actor.role != Role.admin and province != actor.province_code:
             province = None
@@ -162,19 +158,12 @@ def _scoped_users(actor: Principal) -> Select[tuple[User]]:
 # --- users ------------------------------------------------------------------------------
 
 
-# Says no more than that the user cannot be created: not whose the name is, nor where.
-_USER_CONFLICT: Text = (
-    "Không thể tạo người dùng với thông tin này.",
-    "A user cannot be created with these details.",
-)
-
-
 async def _ensure_username_free(session: AsyncSession, username: str) -> None:
     taken = (
         await session.execute(select(User.id).where(User.username == username))
     ).scalar_one_or_none()
     if taken is not None:
-        raise Conflict(_USER_CONFLICT)
+        raise Conflict(msg("accounts.user_conflict"))
 
 
 def _scope_data(user: User) -> dict[str, Any]:
@@ -216,7 +205,7 @@ async def create_user(session: AsyncSession, *, actor: Principal, data: UserCrea
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent request took the username
-        raise Conflict(_USER_CONFLICT) from exc
+        raise Conflict(msg("accounts.user_conflict")) from exc
     await audit.record(
         session,
         actor=actor,
@@ -234,7 +223,7 @@ async def get_user(session: AsyncSession, *, actor: Principal, user_id: str) -> 
         await session.execute(_scoped_users(actor).where(User.id == user_id))
     ).scalar_one_or_none()
     if user is None:
-        raise NotFound(("Không tìm thấy người dùng.", "User not found."))
+        raise NotFound(msg("accounts.user_not_found"))
     return user
 
 
@@ -361,12 +350,7 @@ async def update_user(
 
 async def _keep_one_admin(session: AsyncSession, user: User) -> None:
     if not user.disabled and await _enabled_admins(session) <= 1:
-        raise Conflict(
-            (
-                "Không thể vô hiệu hóa hoặc hạ quyền quản trị viên cuối cùng.",
-                "The last enabled admin cannot be disabled or demoted.",
-            )
-        )
+        raise Conflict(msg("accounts.last_admin"))
 
 
 # --- bootstrap --------------------------------------------------------------------------

@@ -95,6 +95,19 @@ async def test_scope_must_match_the_role(client, app, admin, overrides, bad_fiel
     assert fields(r) == bad_fields
 
 
+async def test_scope_errors_say_missing_or_not_used_by_the_role(client, app, admin):
+    body = user_body(role="unit_lead", unit_code=None, province_code="79")
+    r = await client.post(
+        USERS, json=body, headers={**auth_headers(app, admin), "Accept-Language": "en"}
+    )
+
+    assert r.status_code == 422
+    assert sorted((e["field"], e["code"], e["message"]) for e in r.json()["errors"]) == [
+        ("province_code", "extra_forbidden", "Not used by the role unit_lead."),
+        ("unit_code", "missing", "Required for the role unit_lead."),
+    ]
+
+
 async def test_each_role_with_its_scope_is_accepted(client, db, app, admin):
     org = await make_organization(db, name="MTTQ phường", kind="mttq", province_code="79")
     cases = [

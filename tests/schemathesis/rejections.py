@@ -56,21 +56,24 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
     "POST /api/v1/movement-models": REFERENCES,
     # A webhook's URL must be http(s) and resolve to a public address (no SSRF).
     "POST /api/v1/webhooks": REFERENCES | {("url", "invalid_format")},
-    # The role decides which scope field it needs (unit_code, province_code, organization_id);
-    # a password is not among 30,000 common ones, nor the username.
+    # The role decides which scope field it needs (unit_code, province_code, organization_id)
+    # and refuses the others (`extra_forbidden`); a password is not among 30,000 common ones,
+    # nor the username.
     "POST /api/v1/users": REFERENCES
     | {
         (field, code)
         for field in ("unit_code", "province_code", "organization_id", "password", "full_name")
         for code in ("invalid_format", "missing")
     }
+    | {(field, "extra_forbidden") for field in ("unit_code", "province_code", "organization_id")}
     | {("username", "too_short")},  # counted once trimmed
     "PATCH /api/v1/users/{user_id}": REFERENCES
     | {
         (field, code)
         for field in ("unit_code", "province_code", "organization_id", "password")
         for code in ("invalid_format", "missing")
-    },
+    }
+    | {(field, "extra_forbidden") for field in ("unit_code", "province_code", "organization_id")},
     # The place is a commune code or coordinates, or explicitly unknown with a province; an
     # anonymous tip carries no reporter, an identified one a name and a contact.
     "POST /api/v1/tips": REFERENCES
@@ -83,7 +86,7 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
         ("reporter*", "missing"),  # an identified reporter: a name, and a phone or e-mail
         # organization fields only on behalf of one; a movement model only on Front tips
         ("organization_name", "missing"),
-        ("movement_model", "invalid_format"),
+        ("movement_model", "invalid_choice"),  # not a model open to the province
         ("tip_type", "invalid_choice"),
         ("channel", "invalid_choice"),
         ("anonymous", "invalid_choice"),  # on behalf of an organization: not anonymous
