@@ -19,7 +19,9 @@ from typing import Any
 from app.core.catalogue.accounts import ACCOUNTS
 from app.core.catalogue.entry import Entry
 from app.core.catalogue.intake import INTAKE
+from app.core.catalogue.integration import INTEGRATION
 from app.core.catalogue.media import MEDIA
+from app.core.catalogue.notifications import NOTIFICATIONS
 from app.core.catalogue.open311 import OPEN311
 from app.core.catalogue.privacy import PRIVACY
 from app.core.catalogue.requests import REQUESTS
@@ -40,7 +42,17 @@ def _merged(*parts: dict[str, Entry]) -> dict[str, Entry]:
 
 
 # Every message, from the domains' catalogues (app.core.catalogue): the one table ``msg`` reads.
-MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW, MEDIA, OPEN311, PRIVACY, ACCOUNTS)
+MESSAGES: dict[str, Entry] = _merged(
+    REQUESTS,
+    INTAKE,
+    WORKFLOW,
+    MEDIA,
+    OPEN311,
+    PRIVACY,
+    ACCOUNTS,
+    INTEGRATION,
+    NOTIFICATIONS,
+)
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,6 @@ class Scope:
     unit_code: str | None = None
 
 
-_PROVINCE_NOT_FOUND = ("Không tìm thấy tỉnh/thành phố.", "Province not found.")
-_UNIT_NOT_FOUND = ("Không tìm thấy đơn vị.", "Unit not found.")
-
-
 async def resolve_scope(
     session: AsyncSession,
     *,
@@ -92,16 +88,16 @@ async def resolve_scope(
     """
     if principal.role != Role.admin:
         if province_code is not None and province_code != principal.province_code:
-            raise NotFound(_PROVINCE_NOT_FOUND)
+            raise NotFound(msg("integration.province_not_found"))
         if principal.province_code is None:
-            raise NotFound(_PROVINCE_NOT_FOUND)
+            raise NotFound(msg("integration.province_not_found"))
         province_code = principal.province_code
     elif province_code is not None and await session.get(Province, province_code) is None:
-        raise NotFound(_PROVINCE_NOT_FOUND)
+        raise NotFound(msg("integration.province_not_found"))
     if unit_code is not None:
         unit = await session.get(PoliceUnit, unit_code)
         if unit is None or (province_code is not None and unit.province_code != province_code):
-            raise NotFound(_UNIT_NOT_FOUND)
+            raise NotFound(msg("integration.unit_not_found"))
     return Scope(province_code=province_code, unit_code=unit_code)
 
 

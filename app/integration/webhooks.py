@@ -40,9 +40,6 @@ from app.integration.targets import TargetRefused, resolve_target
 SIGNATURE_HEADER = "X-TinBao-Signature"
 LEASE_SECONDS = 60
 
-_NOT_FOUND = ("Không tìm thấy webhook.", "Webhook not found.")
-_DELIVERY_NOT_FOUND = ("Không tìm thấy lần gửi.", "Delivery not found.")
-
 
 def _aad(subscription_id: str) -> bytes:
     return f"webhook:{subscription_id}".encode()
@@ -70,10 +67,10 @@ def owner_enabled() -> ColumnElement[bool]:
 async def validate_target(url: str, *, allow_private: bool) -> None:
     """http(s) only; no private, loopback or link-local targets unless allowed (422)."""
 
-    def refuse(vi: str, en: str) -> ValidationFailed:
-        return ValidationFailed(errors=[("url", (vi, en))])
+    def refuse(key: str) -> ValidationFailed:
+        return ValidationFailed(errors=[("url", msg(key))])
 
-    invalid = refuse("URL không hợp lệ.", "Invalid URL.")
+    invalid = refuse("webhooks.url_invalid")
     if any(ch.isspace() or not ch.isprintable() for ch in url):
         raise invalid
     try:
@@ -84,20 +81,15 @@ async def validate_target(url: str, *, allow_private: bool) -> None:
     except (ValueError, httpx.InvalidURL):
         raise invalid from None
     if parts.scheme not in ("http", "https") or not hostname:
-        raise refuse("Chỉ chấp nhận URL http:// hoặc https://.", "Only http(s) URLs are accepted.")
+        raise refuse("webhooks.url_scheme")
     if allow_private:
         return
     try:
         await resolve_target(url, allow_private=False)
     except TargetRefused as exc:
         if exc.reason == "unresolvable":
-            raise refuse(
-                "Không phân giải được tên máy.", "The host name does not resolve."
-            ) from None
-        raise refuse(
-            "Không chấp nhận địa chỉ nội bộ hoặc loopback.",
-            "Private, loopback and link-local targets are refused.",
-        ) from None
+            raise refuse("webhooks.url_unresolvable") from None
+        raise refuse("webhooks.url_private") from None
 
 
 # --- subscriptions ------------------------------------------------------------------------
@@ -108,7 +100,7 @@ async def _province_for(
 ) -> str | None:
     if actor.role != Role.admin:
         if requested is not None and requested != actor.province_code:
-            raise NotFound(("Không tìm thấy tỉnh/thành phố.", "Province not found."))
+            raise NotFound(msg("integration.province_not_found"))
         return actor.province_code
     if requested is not None and await session.get(Province, requested) is None:
         raise ValidationFailed(errors=[("province_code", msg("intake.unknown_province"))])
@@ -190,7 +182,7 @@ async def get_subscription(
         )
     )
     if subscription is None:
-        raise NotFound(_NOT_FOUND)
+        raise NotFound(msg("webhooks.not_found"))
     return subscription
 
 
@@ -267,14 +259,9 @@ async def redeliver(
         .with_for_update()
     )
     if delivery is None:
-        raise NotFound(_DELIVERY_NOT_FOUND)
+        raise NotFound(msg("webhooks.delivery_not_found"))
     if delivery.status != DeliveryStatus.dead:
-        raise Conflict(
-            (
-                "Chỉ gửi lại được lần gửi đã thất bại hẳn (dead).",
-                "Only a dead-lettered delivery can be redelivered.",
-            )
-        )
+        raise Conflict(msg("webhooks.redeliver_not_dead"))
     now = utcnow()
     delivery.status = DeliveryStatus.pending
     delivery.attempts = 0

@@ -12,6 +12,7 @@ from app.accounts.principal import Principal
 from app.core.db import SessionDep
 from app.core.errors import NotFound, problem_responses
 from app.core.i18n import negotiate
+from app.core.messages import msg
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.notifications import service
 from app.notifications.models import NoticeDeliveryStatus
@@ -93,7 +94,7 @@ async def vapid_public_key(request: Request) -> VapidKeyOut:
     """The key to pass to `pushManager.subscribe` (404 when Web Push is not configured)."""
     settings = request.app.state.settings
     if not settings.vapid_private_key:
-        raise NotFound(("Chưa cấu hình Web Push.", "Web Push is not configured."))
+        raise NotFound(msg("notifications.web_push_off"))
     from app.notifications.channels.webpush import public_key
 
     return VapidKeyOut(public_key=public_key(settings))

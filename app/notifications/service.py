@@ -20,6 +20,7 @@ from app.core import dialect
 from app.core.cursor import Int, Str, decode_cursor
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.messages import msg
 from app.core.pagination import split_page
 from app.notifications import fanout, templates
 from app.notifications.models import (
@@ -39,9 +40,6 @@ from app.notifications.schemas import (
 from app.tips.models import Tip, TipEvent
 from app.tips.timeline import record_event
 from app.units.models import Category
-
-_NOT_FOUND = ("Không tìm thấy thông báo.", "Notification not found.")
-_DELIVERY_NOT_FOUND = ("Không tìm thấy lần gửi.", "Delivery not found.")
 
 
 async def enqueue(
@@ -88,7 +86,7 @@ def preferences_out(user: User) -> PreferencesOut:
 async def _user_of(session: AsyncSession, principal: Principal) -> User:
     user = await session.get(User, principal.id) if principal.kind == "user" else None
     if user is None:
-        raise Forbidden(("Chỉ dành cho tài khoản người dùng.", "For user accounts only."))
+        raise Forbidden(msg("notifications.users_only"))
     return user
 
 
@@ -219,7 +217,7 @@ async def mark_read(
         )
     )
     if row is None:
-        raise NotFound(_NOT_FOUND)
+        raise NotFound(msg("notifications.not_found"))
     if row.read_at is None:
         row.read_at = utcnow()
         row.updated_at = row.read_at
@@ -264,14 +262,9 @@ async def acknowledge_alert(
             )
             alert = await session.get(UrgentAlert, tip.id, populate_existing=True)
     if alert is None:
-        raise NotFound(("Tin báo này không có cảnh báo khẩn.", "This tip raised no urgent alert."))
+        raise NotFound(msg("notifications.no_urgent_alert"))
     if principal.unit_code not in (alert.duty_desk_code, tip.assigned_unit_code):
-        raise Forbidden(
-            (
-                "Chỉ đơn vị được cảnh báo hoặc đơn vị thụ lý mới xác nhận được.",
-                "Only the alerted duty desk or the holding unit may acknowledge.",
-            )
-        )
+        raise Forbidden(msg("notifications.acknowledge_forbidden"))
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now
         alert.acknowledged_by_id = principal.id
@@ -325,19 +318,14 @@ async def redeliver(
 ) -> NotificationDelivery:
     """Put a failed or dead delivery back in the queue, due now, with fresh attempts."""
     if actor.role != Role.admin:
-        raise Forbidden(("Chỉ quản trị viên.", "Admin only."))
+        raise Forbidden(msg("notifications.admin_only"))
     row = await session.scalar(
         select(NotificationDelivery).where(NotificationDelivery.id == delivery_id).with_for_update()
     )
     if row is None:
-        raise NotFound(_DELIVERY_NOT_FOUND)
+        raise NotFound(msg("notifications.delivery_not_found"))
     if row.status not in (NoticeDeliveryStatus.dead, NoticeDeliveryStatus.failed):
-        raise Conflict(
-            (
-                "Chỉ gửi lại được lần gửi đã thất bại.",
-                "Only a failed or dead-lettered delivery can be redelivered.",
-            )
-        )
+        raise Conflict(msg("notifications.redeliver_not_failed"))
     now = utcnow()
     row.status = NoticeDeliveryStatus.pending
     row.attempts = 0
