@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.catalogue.administration import ADMINISTRATION
+from app.core.catalogue.complaints import COMPLAINTS
 from app.core.catalogue.entry import Entry
 from app.core.catalogue.intake import INTAKE
 from app.core.catalogue.media import MEDIA
@@ -39,7 +41,9 @@ def _merged(*parts: dict[str, Entry]) -> dict[str, Entry]:
 
 
 # Every message, from the domains' catalogues (app.core.catalogue): the one table ``msg`` reads.
-MESSAGES: dict[str, Entry] = _merged(REQUESTS, INTAKE, WORKFLOW, MEDIA, OPEN311, PRIVACY)
+MESSAGES: dict[str, Entry] = _merged(
+    REQUESTS, INTAKE, WORKFLOW, MEDIA, OPEN311, PRIVACY, ADMINISTRATION, COMPLAINTS
+)
 
 
 @dataclass(frozen=True)
