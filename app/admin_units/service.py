@@ -37,7 +37,7 @@ from app.admin_units.places import (
     resolve_place,
 )
 from app.admin_units.schemas import CommuneOut, CommuneRef, LegacyInfo, ProvinceOut
-from app.core.errors import NotFound
+from app.core.errors import NotFound, msg
 
 __all__ = [  # besides the reads: app.admin_units.places, where intake finds them too
     "PLACE_CACHE_TTL_SECONDS",
@@ -109,7 +109,7 @@ async def get_commune(session: AsyncSession, *, code: str, legacy: bool = False)
     rows = await _legacy_rows(session, code)
     successors = places.successors([row.new_code for row in rows])
     if not successors:
-        raise NotFound(("Không có xã/phường nào có mã này.", "No commune has this code."))
+        raise NotFound(msg("admin_units.commune_not_found"))
     if len(successors) > 1:
         raise AmbiguousCommune(successors)
     return _legacy_out(rows[0], successors)
@@ -122,9 +122,7 @@ async def locate_commune(
     located = places.locate(locator, lat, lon)
     commune = await session.get(Commune, located.code) if located else None
     if commune is None:
-        raise LocationNotFound(
-            ("Vị trí không thuộc xã/phường nào.", "The point is not in any commune.")
-        )
+        raise LocationNotFound(msg("admin_units.point_outside"))
     return await _commune_out(session, commune)
 
 
@@ -147,7 +145,7 @@ async def boundaries(
         )
     else:
         if await session.get(Province, province_code) is None:
-            raise NotFound(("Không có tỉnh/thành phố nào có mã này.", "No province has this code."))
+            raise NotFound(msg("admin_units.province_not_found"))
         stmt = (
             select(Commune.code, Commune.full_name)
             .where(Commune.province_code == province_code, Commune.merged_into.is_(None))

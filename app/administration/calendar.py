@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.administration.events import ReferenceKind, reference_changed
 from app.administration.schemas import CalendarDayOut, CalendarIn, CalendarOut
 from app.core.db import utcnow
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, msg
 from app.core.principal import Principal
 from app.tips.models import Tip, TipStatus
 from app.tips.timeline import record_event
@@ -29,15 +29,7 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationFailed(
-            errors=[
-                (
-                    "year",
-                    (
-                        f"Năm trong [{MIN_YEAR}, {MAX_YEAR}].",
-                        f"A year in [{MIN_YEAR}, {MAX_YEAR}].",
-                    ),
-                )
-            ]
+            errors=[("year", msg("calendar.year_range", low=MIN_YEAR, high=MAX_YEAR))]
         )
 
 
@@ -65,17 +57,7 @@ async def replace_calendar(
     seen: set[date] = set()
     for i, day in enumerate(data.days):
         if day.date.year != year or day.date in seen:
-            raise ValidationFailed(
-                errors=[
-                    (
-                        f"days.{i}.date",
-                        (
-                            "Ngày phải thuộc năm này và không trùng lặp.",
-                            "Dates must be in this year and not repeated.",
-                        ),
-                    )
-                ]
-            )
+            raise ValidationFailed(errors=[(f"days.{i}.date", msg("calendar.day_of_year"))])
         seen.add(day.date)
     now = utcnow()
     await session.execute(delete(CalendarDay).where(extract("year", CalendarDay.day) == year))

@@ -20,7 +20,7 @@ from app.administration.schemas import (
     UnitCreate,
     UnitPatch,
 )
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, msg
 from app.core.principal import Principal
 from app.scope.province import ensure_may_change_province
 from app.units.models import Category, CategoryProvinceRule, PoliceUnit, UnitKind
@@ -30,7 +30,7 @@ from app.units.routing import provincial_unit_code
 async def _category(session: AsyncSession, code: str) -> Category:
     category = await session.get(Category, code)
     if category is None:
-        raise NotFound(("Không có lĩnh vực này.", "No such category."))
+        raise NotFound(msg("categories.not_found"))
     return category
 
 
@@ -38,7 +38,7 @@ async def create_category(
     session: AsyncSession, *, actor: Principal, data: CategoryCreate
 ) -> Category:
     if await session.get(Category, data.code) is not None:
-        raise Conflict(("Mã lĩnh vực đã tồn tại.", "A category with this code exists."))
+        raise Conflict(msg("categories.code_taken"))
     values = data.model_dump(exclude_none=True)
     category = Category(**{"description": "", "watch_departments": [], **values})
     session.add(category)
@@ -77,7 +77,7 @@ async def put_province_rule(
     ensure_may_change_province(actor, province_code)
     await _category(session, code)
     if await session.get(Province, province_code) is None:
-        raise NotFound(("Không có tỉnh/thành phố này.", "No such province."))
+        raise NotFound(msg("categories.province_not_found"))
     rule = await session.get(CategoryProvinceRule, (code, province_code))
     values = {"route_to": data.route_to, "watch_departments": list(data.watch_departments)}
     if rule is None:
@@ -104,7 +104,7 @@ async def delete_province_rule(
     ensure_may_change_province(actor, province_code)
     rule = await session.get(CategoryProvinceRule, (code, province_code))
     if rule is None:
-        raise NotFound(("Tỉnh này không có quy tắc riêng.", "No rule of this province."))
+        raise NotFound(msg("categories.no_province_rule"))
     await session.delete(rule)
     await session.flush()
     await reference_changed(
@@ -132,29 +132,15 @@ async def list_province_rules(session: AsyncSession, *, code: str) -> list[Categ
 
 async def create_unit(session: AsyncSession, *, actor: Principal, data: UnitCreate) -> PoliceUnit:
     if await session.get(PoliceUnit, data.code) is not None:
-        raise Conflict(("Mã đơn vị đã tồn tại.", "A police unit with this code exists."))
+        raise Conflict(msg("units.code_taken"))
     if await session.get(Province, data.province_code) is None:
-        raise ValidationFailed(
-            errors=[("province_code", ("Không có tỉnh này.", "No such province."))]
-        )
+        raise ValidationFailed(errors=[("province_code", msg("administration.unknown_province"))])
     if data.kind == UnitKind.commune:
         commune = await session.get(Commune, data.commune_code) if data.commune_code else None
         if commune is None or commune.province_code != data.province_code:
-            raise ValidationFailed(
-                errors=[
-                    (
-                        "commune_code",
-                        (
-                            "Công an xã cần mã xã/phường thuộc tỉnh.",
-                            "A commune police needs a commune of the province.",
-                        ),
-                    )
-                ]
-            )
+            raise ValidationFailed(errors=[("commune_code", msg("units.commune_required"))])
     if data.kind == UnitKind.department and data.department is None:
-        raise ValidationFailed(
-            errors=[("department", ("Cần mã phòng/cơ quan.", "A department code is required."))]
-        )
+        raise ValidationFailed(errors=[("department", msg("units.department_required"))])
     parent = data.parent_code
     if parent is None and data.kind != UnitKind.provincial:
         parent = provincial_unit_code(data.province_code)
@@ -182,25 +168,15 @@ async def update_unit(
 ) -> PoliceUnit:
     unit = await session.get(PoliceUnit, code)
     if unit is None:
-        raise NotFound(("Không có đơn vị này.", "No such police unit."))
+        raise NotFound(msg("units.not_found"))
     values = data.model_dump(exclude_unset=True)
     if actor.role != Role.admin:
         ensure_may_change_province(actor, unit.province_code)
         if set(values) - _SUPERVISOR_UNIT_FIELDS:
-            raise Forbidden(
-                (
-                    "Giám sát viên chỉ được đổi tên và cờ vùng sâu, vùng xa của đơn vị.",
-                    "Supervisors may change only a unit's name and remote flag.",
-                )
-            )
+            raise Forbidden(msg("units.supervisor_fields"))
     if values.get("active") is False and unit.kind == UnitKind.provincial:
         # The duty desk is where every tip without a better unit goes: never inactive.
-        raise Conflict(
-            (
-                "Không thể ngừng hoạt động trực ban của Công an tỉnh.",
-                "A provincial duty desk cannot be deactivated.",
-            )
-        )
+        raise Conflict(msg("units.duty_desk_active"))
     if values.get("parent_code"):
         await _check_parent(session, code=code, parent_code=values["parent_code"])
     changes = _changes(
@@ -224,15 +200,11 @@ async def _check_parent(session: AsyncSession, *, code: str, parent_code: str) -
     current: str | None = parent_code
     while current is not None:
         if current in seen:
-            raise ValidationFailed(
-                errors=[("parent_code", ("Cấp trên tạo vòng lặp.", "The parent makes a cycle."))]
-            )
+            raise ValidationFailed(errors=[("parent_code", msg("units.parent_cycle"))])
         seen.add(current)
         parent = await session.get(PoliceUnit, current)
         if parent is None:
-            raise ValidationFailed(
-                errors=[("parent_code", ("Không có đơn vị cấp trên này.", "No such parent unit."))]
-            )
+            raise ValidationFailed(errors=[("parent_code", msg("units.unknown_parent"))])
         current = parent.parent_code
 
 

@@ -82,6 +82,7 @@ from app.administration.schemas import (
 )
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
 from app.core.db import utcnow
+from app.core.errors import msg
 from app.core.principal import Principal
 from app.reference_data import DEPARTMENTS, police_name
 from app.tips.models import Tip
@@ -94,14 +95,11 @@ from app.units.routing import commune_unit_code, department_unit_code, provincia
 
 async def _merge_communes(ctx: ChangeContext, index: int, change: MergeCommunes) -> None:
     if len(set(change.from_)) != len(change.from_):
-        raise ChangeRefused(index, ("Mã xã/phường bị lặp.", "A commune is listed twice."))
+        raise ChangeRefused(index, msg("changesets.commune_twice"))
     sources = [await live_commune(ctx, index, code) for code in change.from_]
     provinces = {c.province_code for c in sources}
     if len(provinces) != 1:
-        raise ChangeRefused(
-            index,
-            ("Chỉ sáp nhập các xã/phường cùng tỉnh.", "Only communes of one province merge."),
-        )
+        raise ChangeRefused(index, msg("changesets.communes_of_one_province"))
     survivor = next((c for c in sources if c.code == change.into.code), None)
     if survivor is None:
         await free_commune_code(ctx, index, change.into.code)
@@ -128,18 +126,12 @@ def _parse_geometry(index: int, geojson: dict[str, Any]) -> Any:
         geometry = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed GeoJSON
         raise ChangeRefused(
-            index, ("GeoJSON không hợp lệ.", f"Invalid GeoJSON ({type(exc).__name__}).")
+            index, msg("changesets.invalid_geojson", error=type(exc).__name__)
         ) from exc
     if geometry.geom_type == "Polygon":
         geometry = shapely.MultiPolygon([geometry])
     if geometry.geom_type != "MultiPolygon" or geometry.is_empty or not geometry.is_valid:
-        raise ChangeRefused(
-            index,
-            (
-                "Ranh giới phải là Polygon/MultiPolygon hợp lệ.",
-                "A boundary must be a valid Polygon or MultiPolygon.",
-            ),
-        )
+        raise ChangeRefused(index, msg("changesets.invalid_boundary"))
     return geometry
 
 
@@ -147,9 +139,7 @@ async def _split_commune(ctx: ChangeContext, index: int, change: SplitCommune) -
     source = await live_commune(ctx, index, change.from_)
     codes = [part.code for part in change.into]
     if len(set(codes)) != len(codes) or source.code in codes:
-        raise ChangeRefused(
-            index, ("Mỗi phần cần một mã mới.", "Each part needs a new code of its own.")
-        )
+        raise ChangeRefused(index, msg("changesets.part_codes"))
     parts: list[tuple[Commune, Any]] = []
     for part in change.into:
         geometry = _parse_geometry(index, part.geometry)
@@ -312,14 +302,12 @@ async def _hand_over_created_units(
 
 async def _merge_provinces(ctx: ChangeContext, index: int, change: MergeProvinces) -> None:
     if len(set(change.from_)) != len(change.from_):
-        raise ChangeRefused(index, ("Tỉnh bị lặp.", "A province is listed twice."))
+        raise ChangeRefused(index, msg("changesets.province_twice"))
     sources = [await live_province(ctx, index, code) for code in change.from_]
     survivor = next((p for p in sources if p.code == change.into.code), None)
     if survivor is None:
         if await ctx.session.get(Province, change.into.code) is not None:
-            raise ChangeRefused(
-                index, ("Mã tỉnh đã được dùng.", f"Province code {change.into.code} is taken.")
-            )
+            raise ChangeRefused(index, msg("changesets.province_code_taken", code=change.into.code))
         survivor = await _create_province(ctx, change.into)
     else:
         _set_province_names(survivor, change.into)

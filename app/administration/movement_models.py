@@ -9,14 +9,11 @@ from app.admin_units.fold import fold
 from app.admin_units.models import Province
 from app.administration.events import ReferenceKind, reference_changed
 from app.administration.schemas import MovementModelCreate, MovementModelPatch
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed, msg
 from app.core.principal import Principal
 from app.scope.province import ensure_may_change_province
 
-_NATIONAL_IS_ADMINS = (
-    "Chỉ quản trị viên thêm hoặc sửa mô hình toàn quốc; giám sát viên chỉ mô hình của tỉnh mình.",
-    "Only admins add or edit national models; supervisors only their province's.",
-)
+_NATIONAL_IS_ADMINS = msg("movement_models.national_is_admins")
 
 
 def _may_edit(actor: Principal, province_code: str | None) -> None:
@@ -31,11 +28,9 @@ async def create_model(
         province_code = actor.province_code  # a supervisor's model is their province's
     _may_edit(actor, province_code)
     if province_code is not None and await session.get(Province, province_code) is None:
-        raise ValidationFailed(
-            errors=[("province_code", ("Không có tỉnh này.", "No such province."))]
-        )
+        raise ValidationFailed(errors=[("province_code", msg("administration.unknown_province"))])
     if await session.get(MovementModel, data.code) is not None:
-        raise Conflict(("Mã mô hình đã tồn tại.", "A movement model with this code exists."))
+        raise Conflict(msg("movement_models.code_taken"))
     model = MovementModel(
         code=data.code,
         name=data.name,
@@ -61,7 +56,7 @@ async def update_model(
 ) -> MovementModel:
     model = await session.get(MovementModel, code)
     if model is None:
-        raise NotFound(("Không có mô hình này.", "No such movement model."))
+        raise NotFound(msg("movement_models.not_found"))
     _may_edit(actor, model.province_code)
     changes: dict[str, dict[str, object]] = {}
     if data.name is not None and data.name != model.name:

@@ -26,7 +26,7 @@ from app.administration.schemas import (
     ChangeSetReport,
     NewCommune,
 )
-from app.core.errors import ValidationFailed
+from app.core.errors import Message, ValidationFailed, msg
 from app.core.principal import Principal
 from app.notifications.hooks import record_causes
 from app.reference_data import police_name
@@ -58,7 +58,7 @@ PROVINCE_PREFIX = {ProvinceType.tinh: "Tỉnh", ProvinceType.thanh_pho: "Thành 
 class ChangeRefused(ValidationFailed):
     """A change that cannot apply; names the change by its index."""
 
-    def __init__(self, index: int, message: tuple[str, str]) -> None:
+    def __init__(self, index: int, message: Message) -> None:
         super().__init__(errors=[(f"changes.{index}", message)])
 
 
@@ -95,34 +95,20 @@ class ChangeContext:
 async def live_commune(ctx: ChangeContext, index: int, code: str) -> Commune:
     commune = await ctx.session.get(Commune, code)
     if commune is None or commune.retired_at is not None or commune.merged_into is not None:
-        raise ChangeRefused(
-            index,
-            (
-                f"Xã/phường {code} không tồn tại hoặc đã bị giải thể.",
-                f"Commune {code} does not exist or was already retired.",
-            ),
-        )
+        raise ChangeRefused(index, msg("changesets.commune_not_live", code=code))
     return commune
 
 
 async def live_province(ctx: ChangeContext, index: int, code: str) -> Province:
     province = await ctx.session.get(Province, code)
     if province is None or province.merged_into is not None:
-        raise ChangeRefused(
-            index,
-            (
-                f"Tỉnh/thành phố {code} không tồn tại hoặc đã sáp nhập.",
-                f"Province {code} does not exist or was already merged.",
-            ),
-        )
+        raise ChangeRefused(index, msg("changesets.province_not_live", code=code))
     return province
 
 
 async def free_commune_code(ctx: ChangeContext, index: int, code: str) -> None:
     if await ctx.session.get(Commune, code) is not None:
-        raise ChangeRefused(
-            index, (f"Mã xã/phường {code} đã được dùng.", f"Commune code {code} is taken.")
-        )
+        raise ChangeRefused(index, msg("changesets.commune_code_taken", code=code))
 
 
 # --- writing reference rows ----------------------------------------------------------------
@@ -270,13 +256,7 @@ async def hand_over_unit(ctx: ChangeContext, index: int, *, from_unit: str, to_u
     must be active (a tip is never routed to an inactive unit: refused, not moved there)."""
     successor = await ctx.session.get(PoliceUnit, to_unit)
     if successor is None or not successor.active:
-        raise ChangeRefused(
-            index,
-            (
-                f"Đơn vị nhận {to_unit} không tồn tại hoặc đang ngừng hoạt động.",
-                f"The successor unit {to_unit} does not exist or is inactive.",
-            ),
-        )
+        raise ChangeRefused(index, msg("changesets.successor_inactive", unit=to_unit))
     await move_tips(ctx, tips=await open_tips(ctx, from_unit), from_unit=from_unit, to_unit=to_unit)
     await ctx.session.execute(
         update(User)

@@ -23,7 +23,7 @@ from app.audit import service as audit
 from app.complaints.models import ProtectionRequest, ProtectionStatus
 from app.complaints.schemas import ProtectionOut, TrackProtectionOut
 from app.core.db import new_id
-from app.core.errors import InvalidTransition, NotFound
+from app.core.errors import InvalidTransition, NotFound, msg
 from app.core.security import DataCipher
 from app.notifications.service import enqueue
 from app.tips import followup_sealing as sealing
@@ -144,15 +144,12 @@ async def decide(
         .with_for_update()
     )
     if row is None:
-        raise NotFound(("Không tìm thấy yêu cầu bảo vệ.", "Protection request not found."))
+        raise NotFound(msg("protection.not_found"))
     current = ProtectionStatus(row.status)
     if status not in NEXT[current]:
         allowed = sorted(s.value for s in NEXT[current])
         raise InvalidTransition(
-            (
-                f"Không thể chuyển yêu cầu từ '{current.value}' sang '{status.value}'.",
-                f"A request cannot go from '{current.value}' to '{status.value}'.",
-            ),
+            msg("protection.transition", status=current.value, target=status.value),
             extra={"allowed": allowed},
         )
     row.status = status.value

@@ -13,7 +13,7 @@ from app.complaints.models import Complaint
 from app.complaints.schemas import ComplaintOut, TrackComplaintOut, TrackedTipView
 from app.complaints.window import complaint_window
 from app.core.db import new_id
-from app.core.errors import Conflict
+from app.core.errors import Conflict, msg
 from app.core.security import DataCipher
 from app.tips import followup_sealing as sealing
 from app.tips.models import Tip
@@ -39,18 +39,10 @@ async def file_complaint(
     """Record the reporter's complaint; 409 outside the window or when one was filed."""
     window = await complaint_window(session, tip)
     if window is None:
-        raise ComplaintNotOpen(
-            (
-                "Chỉ có thể khiếu nại sau khi có quyết định không khởi tố vụ án.",
-                "A complaint can be filed only after a decision not to prosecute.",
-            )
-        )
+        raise ComplaintNotOpen(msg("complaints.not_open"))
     if not window.open_at(now):
         raise ComplaintWindowClosed(
-            (
-                f"Đã hết thời hạn khiếu nại (ngày cuối: {window.deadline:%d/%m/%Y}).",
-                f"The complaint period has ended (last day: {window.deadline.isoformat()}).",
-            ),
+            msg("complaints.window_closed", deadline=window.deadline),
             extra={"complaint_deadline": window.deadline.isoformat()},
         )
     filed = await session.scalar(
@@ -59,12 +51,7 @@ async def file_complaint(
         )
     )
     if filed is not None:
-        raise ComplaintAlreadyFiled(
-            (
-                "Khiếu nại về quyết định này đã được tiếp nhận; bổ sung bằng tin nhắn.",
-                "A complaint about this decision was already received; add to it with a message.",
-            )
-        )
+        raise ComplaintAlreadyFiled(msg("complaints.already_filed"))
     complaint_id = new_id()
     key_id, blob = sealing.seal(cipher, sealing.COMPLAINT, complaint_id, body)
     complaint = Complaint(

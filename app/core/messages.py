@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.catalogue.accounts import ACCOUNTS
+from app.core.catalogue.administration import ADMINISTRATION
+from app.core.catalogue.complaints import COMPLAINTS
 from app.core.catalogue.entry import Entry
 from app.core.catalogue.intake import INTAKE
 from app.core.catalogue.integration import INTEGRATION
@@ -52,6 +54,8 @@ MESSAGES: dict[str, Entry] = _merged(
     ACCOUNTS,
     INTEGRATION,
     NOTIFICATIONS,
+    ADMINISTRATION,
+    COMPLAINTS,
 )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.organizations import organization_subtree
 from app.core.cursor import Str, Time, decode_cursor, encode_cursor
-from app.core.errors import NotFound
+from app.core.errors import NotFound, msg
 from app.core.principal import Principal
 from app.front.schemas import FrontTip, FrontTipPage
 from app.scope.visibility import visible_tips_clause
@@ -59,7 +59,7 @@ async def list_front_tips(
     )
 
 
-_ORGANIZATION_NOT_FOUND = ("Không tìm thấy tổ chức.", "Organization not found.")
+_ORGANIZATION_NOT_FOUND = msg("front.organization_not_found")
 
 
 async def stats_subtree(

@@ -8,13 +8,10 @@ the tips: intake writes its stored form.
 from __future__ import annotations
 
 from app.accounts.models import Role
-from app.core.errors import Forbidden, Text
+from app.core.errors import Forbidden, Text, msg
 from app.core.principal import Principal
 
-NOT_YOUR_PROVINCE: Text = (
-    "Bạn chỉ được thay đổi dữ liệu của tỉnh mình.",
-    "You may only change your own province's data.",
-)
+NOT_YOUR_PROVINCE: Text = msg("scope.not_your_province")
 
 
 def may_change_province(actor: Principal, province_code: str | None) -> bool:

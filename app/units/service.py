@@ -42,7 +42,7 @@ async def list_units(
 async def get_unit(session: AsyncSession, *, code: str) -> PoliceUnit:
     unit = await session.get(PoliceUnit, code)
     if unit is None:
-        raise NotFound(("Không có đơn vị này.", "No such police unit."))
+        raise NotFound(msg("units.not_found"))
     return unit
 
 
