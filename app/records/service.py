@@ -60,7 +60,7 @@ class RegisterPage(BaseModel):
 
 
 def _unit_not_found() -> NotFound:
-    return NotFound(msg("records.unknown_unit"))
+    return NotFound(msg("units.not_found"))
 
 
 async def readable_unit(session: AsyncSession, *, principal: Principal, code: str) -> PoliceUnit:

@@ -49,7 +49,8 @@ WINDOW = frozenset(
 NAMES = frozenset((field, "invalid_format") for field in ("name", "name_en", "full_name"))
 
 EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
-    "POST /api/v1/units": REFERENCES,
+    # ... and a department unit names its department (a rule across `kind` and `department`).
+    "POST /api/v1/units": REFERENCES | {("department", "missing")},
     # ... and its parent organization, in the same province.
     "POST /api/v1/organizations": REFERENCES | {("parent_id", "invalid_format")},
     "POST /api/v1/api-keys": REFERENCES,

@@ -29,7 +29,7 @@ ADMINISTRATION: dict[str, Entry] = {
         "A commune police needs a commune of the province.",
     ),
     "units.department_required": Entry(
-        "invalid_format", "Cần mã phòng/cơ quan.", "A department code is required."
+        "missing", "Cần mã phòng/cơ quan.", "A department code is required."
     ),
     "units.supervisor_fields": Entry(
         "forbidden",

@@ -1,4 +1,4 @@
-"""Messages of privacy requests (app.privacy) and printed records (app.records)."""
+"""Messages of privacy requests (app.privacy)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,4 @@ PRIVACY: dict[str, Entry] = {
         "Không còn thông tin người báo tin để sửa.",
         "There is no reporter identity left to correct.",
     ),
-    # Printed records.
-    "records.unknown_unit": Entry("not_found", "Không có đơn vị này.", "No such police unit."),
 }
