@@ -34,7 +34,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
-from app.core.errors import AppError, PayloadTooLarge, problem_response
+from app.core.errors import AppError, PayloadTooLarge, msg, problem_response
 
 log = logging.getLogger("tinbao.bodies")
 
@@ -67,21 +67,11 @@ def multipart_operations(openapi: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def too_large(cap: int) -> BodyTooLarge:
-    return BodyTooLarge(
-        (
-            f"Nội dung yêu cầu vượt quá {cap} byte.",
-            f"The request body exceeds {cap} bytes.",
-        )
-    )
+    return BodyTooLarge(msg("body.too_large", cap=cap))
 
 
 def timed_out(seconds: float) -> BodyTimedOut:
-    return BodyTimedOut(
-        (
-            f"Nội dung yêu cầu không đến trong {seconds:g} giây.",
-            f"The request body did not arrive within {seconds:g} seconds.",
-        )
-    )
+    return BodyTimedOut(msg("body.timed_out", seconds=seconds))
 
 
 def declared_length(headers: Mapping[str, str]) -> int | None:

@@ -36,7 +36,7 @@ class InvalidCursor(ValidationFailed):
 
     def __init__(self, param: str = "cursor") -> None:
         super().__init__(
-            ("Con trỏ phân trang không hợp lệ.", "The pagination cursor is not valid."),
+            msg("cursor.invalid"),
             errors=[(param, msg("invalid_cursor"))],
         )
 

@@ -274,7 +274,7 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             status=503,
             code="service_unavailable",
-            detail=("Cơ sở dữ liệu tạm thời không khả dụng.", "The database is unavailable."),
+            detail=msg("database_unavailable"),
             headers={"Retry-After": "5"},
         )
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Mode
-from app.core.errors import NotFound, ServiceUnavailable, Unauthorized, problem_responses
+from app.core.errors import NotFound, ServiceUnavailable, Unauthorized, msg, problem_responses
 from app.core.migrations import migration_head  # noqa: F401  (re-exported for app.main)
 
 router = APIRouter(tags=["operations"])
@@ -62,15 +62,12 @@ async def readyz(request: Request) -> dict[str, str]:
                 current = await current_revision(conn)
     except Exception as exc:
         raise ServiceUnavailable(
-            ("Cơ sở dữ liệu không sẵn sàng.", "Database not reachable."),
+            msg("ops.database_not_ready"),
             headers={"Retry-After": "5"},
         ) from exc
     if current != head:
         raise ServiceUnavailable(
-            (
-                f"Cơ sở dữ liệu chưa được cập nhật ({current}, cần {head}): chạy `tinbao migrate`.",
-                f"Database at {current}, expected {head}: run `tinbao migrate`.",
-            ),
+            msg("ops.database_behind", current=current, head=head),
             headers={"Retry-After": "30"},
         )
     return {"status": "ready", "migration": str(current)}
@@ -83,11 +80,11 @@ async def metrics(request: Request) -> Response:
     settings = request.app.state.settings
     if settings.mode is Mode.production:
         if not settings.metrics_token:
-            raise NotFound(("Không tìm thấy.", "Not found."))
+            raise NotFound(msg("ops.not_found"))
         given = request.headers.get("authorization", "")
         expected = f"Bearer {settings.metrics_token}"
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise Unauthorized(("Cần mã truy cập số liệu.", "A metrics token is required."))
+            raise Unauthorized(msg("ops.metrics_token"))
     business = getattr(request.app.state, "business_metrics", None)
     if business is not None:
         try:

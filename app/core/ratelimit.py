@@ -30,7 +30,7 @@ from limits.storage import storage_from_string
 from prometheus_client import Counter, Gauge
 
 from app.core.config import Settings
-from app.core.errors import RateLimited, Unauthorized
+from app.core.errors import RateLimited, Unauthorized, msg
 
 log = logging.getLogger("tinbao.ratelimit")
 
@@ -152,10 +152,7 @@ class RateLimits:
     ) -> None:
         retry_after = await self._retry_after(limiter, item, name, key)
         raise RateLimited(
-            (
-                "Bạn đã gửi quá nhiều yêu cầu, vui lòng thử lại sau.",
-                "Too many requests; retry later.",
-            ),
+            msg("rate_limit.exceeded"),
             headers={"Retry-After": str(retry_after)},
         )
 

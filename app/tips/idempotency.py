@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict
+from app.core.errors import Conflict, msg
 from app.core.principal import Principal
 from app.core.security import DataCipher, keyed_hash
 from app.core.time import as_utc
@@ -68,12 +68,7 @@ def idempotency_key(
 
 
 def _conflict() -> IdempotencyConflict:
-    return IdempotencyConflict(
-        (
-            "Khóa Idempotency-Key này đã được dùng cho một yêu cầu khác.",
-            "This Idempotency-Key was already used for a different request.",
-        )
-    )
+    return IdempotencyConflict(msg("idempotency.conflict"))
 
 
 def _open(record: IdempotencyRecord, *, key: IdempotencyKey, cipher: DataCipher) -> Any:

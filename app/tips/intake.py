@@ -112,7 +112,7 @@ async def create_tip(
             log.warning("reference already taken, attempt %d of %d", attempt, REFERENCE_ATTEMPTS)
     # Five taken draws of 40 bits in a row: the generator is broken, not the caller's request.
     raise ServiceUnavailable(
-        ("Không cấp được mã tin báo, vui lòng thử lại.", "No free reference; please retry."),
+        msg("intake.no_free_reference"),
         headers={"Retry-After": "5"},
     )
 

@@ -17,7 +17,7 @@ from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import PayloadTooLarge
+from app.core.errors import PayloadTooLarge, msg
 from app.core.ratelimit import TRACK_WRITES, TRACK_WRITES_CLIENT, client_address
 from app.media.models import Attachment
 from app.media.upload import StagedFile
@@ -53,10 +53,6 @@ async def ensure_room(
         return
     if await stored_reporter_bytes(session, tip_id) + incoming > max_bytes:
         raise TipStorageFull(
-            (
-                f"Tin báo đã lưu tối đa {max_bytes // (1024 * 1024)} MB tệp; không thể thêm.",
-                f"This tip already holds the most files it may ({max_bytes // (1024 * 1024)} "
-                "MB); no more can be added.",
-            ),
+            msg("track.storage_full", megabytes=max_bytes // (1024 * 1024)),
             extra={"max_bytes": max_bytes},
         )

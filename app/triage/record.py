@@ -58,7 +58,7 @@ from app.units.models import PoliceUnit
 
 
 def _not_found() -> NotFound:
-    return NotFound(("Không tìm thấy tin báo.", "Tip not found."))
+    return NotFound(msg("triage.tip_not_found"))
 
 
 async def get_visible_tip(session: AsyncSession, *, principal: Principal, tip_id: str) -> Tip:

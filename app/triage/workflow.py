@@ -160,10 +160,7 @@ def plan_transition(*, kind: str, status: str, request: TransitionRequest) -> Tr
     row = find_transition(kind, status, request.to)
     if row.via is not None:
         raise ValidationFailed(
-            (
-                f"Dùng POST /api/v1/tips/{{id}}/{row.via} cho trạng thái '{row.target}'.",
-                f"Use POST /api/v1/tips/{{id}}/{row.via} to reach '{row.target}'.",
-            ),
+            msg("triage.use_endpoint_detail", via=row.via, target=row.target.value),
             errors=[("to", msg("triage.use_endpoint", via=row.via))],
         )
     errors: list[tuple[str, Text]] = []

@@ -101,6 +101,21 @@ INTAKE: dict[str, Entry] = {
         "Kênh front dành cho thành viên Mặt trận.",
         "The front channel is for Front members.",
     ),
+    "idempotency.conflict": Entry(
+        "idempotency_conflict",
+        "Khóa Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+        "This Idempotency-Key was already used for a different request.",
+    ),
+    "intake.no_free_reference": Entry(
+        "service_unavailable",
+        "Không cấp được mã tin báo, vui lòng thử lại.",
+        "No free reference; please retry.",
+    ),
+    "track.storage_full": Entry(
+        "tip_storage_full",
+        "Tin báo đã lưu tối đa {megabytes} MB tệp; không thể thêm.",
+        "This tip already holds the most files it may ({megabytes} MB); no more can be added.",
+    ),
     # Lines of the reporter's /track timeline (code "notice": not an error).
     "track.acknowledged": Entry(
         "notice",

@@ -63,6 +63,11 @@ REQUESTS: dict[str, Entry] = {
         "The query parameter '{name}' is not supported here.",
     ),
     "invalid_cursor": Entry("invalid_format", "Con trỏ không hợp lệ.", "Invalid cursor."),
+    "cursor.invalid": Entry(
+        "invalid_cursor",
+        "Con trỏ phân trang không hợp lệ.",
+        "The pagination cursor is not valid.",
+    ),
     # Names of types in "invalid_type" (the {expected} field).
     "type.string": Entry("invalid_type", "chuỗi ký tự", "a string"),
     "type.integer": Entry("invalid_type", "số nguyên", "an integer"),
@@ -106,6 +111,34 @@ REQUESTS: dict[str, Entry] = {
     ),
     "multipart.part_once": Entry(
         "extra_forbidden", "Phần này chỉ được gửi một lần.", "This part may be sent only once."
+    ),
+    "body.too_large": Entry(
+        "payload_too_large",
+        "Nội dung yêu cầu vượt quá {cap} byte.",
+        "The request body exceeds {cap} bytes.",
+    ),
+    "body.timed_out": Entry(
+        "request_timeout",
+        "Nội dung yêu cầu không đến trong {seconds:g} giây.",
+        "The request body did not arrive within {seconds:g} seconds.",
+    ),
+    # Rate limits and the operations endpoints (/readyz, /metrics).
+    "rate_limit.exceeded": Entry(
+        "rate_limited",
+        "Bạn đã gửi quá nhiều yêu cầu, vui lòng thử lại sau.",
+        "Too many requests; retry later.",
+    ),
+    "ops.database_not_ready": Entry(
+        "service_unavailable", "Cơ sở dữ liệu không sẵn sàng.", "Database not reachable."
+    ),
+    "ops.database_behind": Entry(
+        "service_unavailable",
+        "Cơ sở dữ liệu chưa được cập nhật ({current}, cần {head}): chạy `tinbao migrate`.",
+        "Database at {current}, expected {head}: run `tinbao migrate`.",
+    ),
+    "ops.not_found": Entry("not_found", "Không tìm thấy.", "Not found."),
+    "ops.metrics_token": Entry(
+        "unauthorized", "Cần mã truy cập số liệu.", "A metrics token is required."
     ),
     # Times a person gives (occurred_at, received_at).
     "not_in_future": Entry("out_of_range", "Không được ở tương lai.", "Must not be in the future."),

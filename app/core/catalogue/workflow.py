@@ -55,7 +55,13 @@ WORKFLOW: dict[str, Entry] = {
         "Cannot move from '{status}' to '{target}'. Allowed: {listed}.",
     ),
     "triage.use_endpoint": Entry("invalid_choice", "dùng /{via}", "use /{via}"),
+    "triage.use_endpoint_detail": Entry(
+        "validation_error",
+        "Dùng POST /api/v1/tips/{{id}}/{via} cho trạng thái '{target}'.",
+        "Use POST /api/v1/tips/{{id}}/{via} to reach '{target}'.",
+    ),
     # Problem details.
+    "triage.tip_not_found": Entry("not_found", "Không tìm thấy tin báo.", "Tip not found."),
     "triage.extend_crime_twice": Entry(
         "deadline_limit",
         "Tin tố giác về tội phạm chỉ được gia hạn tối đa hai lần.",
