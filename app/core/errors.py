@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from app.core.i18n import Lang, negotiate
-from app.core.messages import Message, Text, msg, pick, title_for
+from app.core.messages import Message, msg, pick, title_for
 from app.core.security import MissingDataKey
 from app.core.validation import field_message
 
@@ -24,13 +24,10 @@ log = logging.getLogger("tinbao.errors")
 
 PROBLEM_TYPE_BASE = "https://tinbao.vn/problems/"
 
-__all__ = ["Message", "Text", "msg"]  # re-exported: services import them with the errors
+__all__ = ["Message", "msg"]  # re-exported: services import them with the errors
 
 # Where app.core.bodies notes a refused JSON body (answered once the dependencies ran).
 BODY_PROBLEM_KEY = "tinbao.body_problem"
-
-# The errors[] code of an item given as plain text (rather than a catalogue Message).
-FALLBACK_FIELD_CODE = "invalid_format"
 
 
 class FieldError(BaseModel):
@@ -56,9 +53,9 @@ class AppError(Exception):
 
     def __init__(
         self,
-        detail: Text | None = None,
+        detail: Message | None = None,
         *,
-        errors: Sequence[tuple[str, Text]] | None = None,
+        errors: Sequence[tuple[str, Message]] | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
@@ -114,8 +111,8 @@ def problem_response(
     *,
     status: int,
     code: str,
-    detail: Text | None = None,
-    errors: Sequence[tuple[str, Text]] | None = None,
+    detail: Message | None = None,
+    errors: Sequence[tuple[str, Message]] | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
@@ -131,8 +128,8 @@ def problem_response(
         body["errors"] = [
             {
                 "field": f,
-                "code": m.code if isinstance(m, Message) else FALLBACK_FIELD_CODE,
-                "message": pick(m, lang),
+                "code": m.code,
+                "message": m.text(lang),
             }
             for f, m in errors
         ]
@@ -153,7 +150,7 @@ def _loc_to_field(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_errors(errs: Sequence[Any]) -> list[tuple[str, Text]]:
+def validation_errors(errs: Sequence[Any]) -> list[tuple[str, Message]]:
     """Pydantic's errors as (field, catalogue message): never the library's English text."""
     return [(_loc_to_field(err.get("loc", ())), field_message(err)) for err in errs]
 
@@ -172,6 +169,11 @@ _HTTP_CODES = {
     429: "rate_limited",
     503: "service_unavailable",
 }
+
+
+def http_problem_code(status: int) -> str:
+    """The problem code of a plain HTTP error (one the router, not a service, answered)."""
+    return _HTTP_CODES.get(status, "error")
 
 
 def allowed_methods(request: Request) -> str:
@@ -222,14 +224,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+        # Starlette's detail is its English phrase ("Method Not Allowed"): the answer's detail
+        # is the problem's title in the caller's language instead.
+        code = http_problem_code(exc.status_code)
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405 and (documented := allowed_methods(request)):
             headers["Allow"] = documented  # else (an undocumented route) Starlette's own
-        return problem_response(
-            request, status=exc.status_code, code=code, detail=detail, headers=headers or None
-        )
+        return problem_response(request, status=exc.status_code, code=code, headers=headers or None)
 
     @app.exception_handler(MissingDataKey)
     async def _missing_key(request: Request, exc: MissingDataKey) -> JSONResponse:

@@ -73,8 +73,25 @@ class Message:
     def text(self, lang: Lang) -> str:
         entry = MESSAGES[self.key]
         template = entry.en if lang is Lang.en else entry.vi
-        values = {k: v.text(lang) if isinstance(v, Message) else v for k, v in self.params.items()}
+        values = {
+            k: v.text(lang) if isinstance(v, Message | Title) else v for k, v in self.params.items()
+        }
         return template.format_map(values)
+
+
+@dataclass(frozen=True)
+class Title:
+    """A problem's title (``app.core.catalogue.titles``) as a template's value."""
+
+    code: str
+
+    def text(self, lang: Lang) -> str:
+        return title_for(self.code, lang)
+
+
+def title_message(code: str) -> Message:
+    """The problem's title as a message: the text of an answer with nothing more specific."""
+    return msg("problem.title", title=Title(code))
 
 
 def msg(key: str, **params: Any) -> Message:
@@ -84,19 +101,11 @@ def msg(key: str, **params: Any) -> Message:
     return Message(key, params)
 
 
-# What errors carry: a catalogue message, or (legacy) a (Vietnamese, English) pair or one string.
-Text = str | tuple[str, str] | Message
+def pick(text: Message | None, lang: Lang) -> str | None:
+    return None if text is None else text.text(lang)
 
 
-def pick(text: Text | None, lang: Lang) -> str | None:
-    if text is None or isinstance(text, str):
-        return text
-    if isinstance(text, Message):
-        return text.text(lang)
-    return text[1] if lang is Lang.en else text[0]
-
-
-def bilingual(text: Text) -> tuple[str, str]:
+def bilingual(text: Message) -> tuple[str, str]:
     """(Vietnamese, English) of any text."""
     return pick(text, Lang.vi) or "", pick(text, Lang.en) or ""
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from app.core.errors import Text, ValidationFailed, msg
+from app.core.errors import Message, ValidationFailed, msg
 from app.core.time import local_day_start
 
 # Vietnam has kept UTC+7 without daylight saving since 1975: SQL can shift by a constant.
@@ -121,7 +121,7 @@ def parse_bound(value: str, *, end: bool) -> datetime:
 
 def resolve_window(*, period: str | None, from_: str | None, to: str | None) -> Window:
     """The window from ``period`` or ``from``/``to`` (not both); 422 when malformed."""
-    errors: list[tuple[str, Text]] = []
+    errors: list[tuple[str, Message]] = []
     if period is not None and (from_ is not None or to is not None):
         raise ValidationFailed(errors=[("period", msg("period.both"))])
     if period is not None:

@@ -51,7 +51,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.accounts.models import Role
 from app.admin_units.models import Province
 from app.core.errors import NotFound, ValidationFailed
-from app.core.messages import Text, msg
+from app.core.messages import Message, msg
 from app.core.principal import Principal
 from app.integration.periods import Window
 from app.integration.summary import Filters, conditions
@@ -277,7 +277,7 @@ def check_hotspot_floor(principal: Principal, *, cell_m: int, min_count: int) ->
     """422 when a reader without personal data asks for cells finer than the floor."""
     if sees_personal_data(principal):
         return
-    errors: list[tuple[str, Text]] = []
+    errors: list[tuple[str, Message]] = []
     if cell_m < PRIVATE_MIN_CELL_M:
         errors.append(("cell_m", msg("stats.cell_too_small", minimum=PRIVATE_MIN_CELL_M)))
     if min_count < PRIVATE_MIN_COUNT:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import new_id
-from app.core.errors import NotFound, PayloadTooLarge, Text, UnsupportedMediaType, msg
+from app.core.errors import Message, NotFound, PayloadTooLarge, UnsupportedMediaType, msg
 from app.media.clean import CleaningRejected, clean_upload
 from app.media.models import Attachment
 from app.media.policy import ImagePolicy, MediaPolicy
@@ -75,7 +75,7 @@ def safe_filename(raw: str, kind: MediaKind) -> str:
     return stem + ext
 
 
-_REJECT_MESSAGES: dict[str, Text] = {
+_REJECT_MESSAGES: dict[str, Message] = {
     "type": msg("media.type_refused", accepted=ALLOWED_TYPES_TEXT),
     "declared": msg("media.declared_mismatch"),
     "extension": msg("media.extension_mismatch"),
@@ -86,7 +86,7 @@ _REJECT_MESSAGES: dict[str, Text] = {
 
 def identify_uploads(files: Sequence[StagedFile], *, field: str = "files") -> None:
     """Decide each file's type from its content (sets ``kind``); 415 when any is refused."""
-    errors: list[tuple[str, Text]] = []
+    errors: list[tuple[str, Message]] = []
     for staged in files:
         _, ext = _split_name(staged.filename)
         kind, reason = decide_kind(staged.head, declared_type=staged.declared_type, extension=ext)

@@ -20,7 +20,7 @@ from app.accounts.dependencies import api_key_scheme
 from app.accounts.models import ApiKeyRole
 from app.core.body_limits import declared_length
 from app.core.db import SessionDep
-from app.core.errors import Forbidden, Text, ValidationFailed, msg
+from app.core.errors import Forbidden, Message, ValidationFailed, msg
 from app.core.i18n import Lang, negotiate
 from app.core.principal import Principal
 from app.core.time import LOCAL_TZ
@@ -47,7 +47,7 @@ api_key_query = APIKeyQuery(
 )
 
 
-def _invalid(parameter: str, message: Text) -> ValidationFailed:
+def _invalid(parameter: str, message: Message) -> ValidationFailed:
     return ValidationFailed(errors=[(parameter, message)])
 
 

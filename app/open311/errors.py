@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.core.errors import AppError, Text
-from app.core.i18n import Lang
-from app.core.messages import msg, title_for
+from app.core.errors import AppError, Message
+from app.core.messages import msg, title_message
 
 # TipCreate's field names → the GeoReport parameters a client sent them as.
 _PARAMETERS: dict[str, str] = {
@@ -34,7 +33,7 @@ _PARAMETERS: dict[str, str] = {
 }
 
 # Messages replaced by the adapter's own (the service's wording names TinBáo's fields).
-_REPLACED: dict[str, Text] = {
+_REPLACED: dict[str, Message] = {
     "location.province_code": msg("open311.outside_province"),
     "reporter.phone": msg("invalid_format.phone"),
     "reporter.email": msg("invalid_format.email"),
@@ -47,13 +46,13 @@ class Open311Error(Exception):
     def __init__(
         self,
         status: int,
-        description: Text,
-        *more: Text,
+        description: Message,
+        *more: Message,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(status)
         self.status = status
-        self.descriptions: list[Text] = [description, *more]
+        self.descriptions: list[Message] = [description, *more]
         self.headers = headers
 
 
@@ -66,24 +65,16 @@ def _status_for(exc: AppError) -> int:
     return 400 if exc.status == 422 else exc.status
 
 
-def parameter_errors(errors: Sequence[tuple[str, Text]]) -> list[Text]:
+def parameter_errors(errors: Sequence[tuple[str, Message]]) -> list[Message]:
     """Descriptions naming the GeoReport parameter each TinBáo field came from."""
-    out: list[Text] = []
+    out: list[Message] = []
     for field, message in errors:
         parameter = _PARAMETERS.get(field, field)
         out.append(_with_parameter(parameter, _REPLACED.get(field, message)))
     return out
 
 
-def _with_parameter(parameter: str, message: Text) -> Text:
-    if isinstance(message, tuple):
-        # A (vi, en) pair of a domain whose texts are not in the catalogue yet: each language
-        # goes through the catalogue's template on its own.
-        vi, en = message
-        return (
-            msg("open311.parameter", parameter=parameter, message=vi).text(Lang.vi),
-            msg("open311.parameter", parameter=parameter, message=en).text(Lang.en),
-        )
+def _with_parameter(parameter: str, message: Message) -> Message:
     return msg("open311.parameter", parameter=parameter, message=message)
 
 
@@ -99,5 +90,5 @@ def from_app_error(exc: AppError) -> Open311Error:
             )
         ]
     if not descriptions:
-        descriptions = [exc.detail or (title_for(exc.code, Lang.vi), title_for(exc.code, Lang.en))]
+        descriptions = [exc.detail or title_message(exc.code)]
     return Open311Error(_status_for(exc), *descriptions, headers=exc.headers)

@@ -24,9 +24,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import AppError, Text, validation_errors
+from app.core.errors import AppError, Message, http_problem_code, validation_errors
 from app.core.i18n import Lang, negotiate
-from app.core.messages import msg, pick
+from app.core.messages import msg, pick, title_message
 from app.open311 import xml
 from app.open311.errors import Open311Error, from_app_error, not_found, parameter_errors
 from app.open311.schemas import Open311ErrorOut, ResponseFormat
@@ -82,7 +82,7 @@ def error_response(request: Request, error: Open311Error) -> Response:
     )
 
 
-def _text(text: Text, lang: Lang) -> str:
+def _text(text: Message, lang: Lang) -> str:
     return pick(text, lang) or ""
 
 
@@ -97,8 +97,12 @@ def _as_open311(request: Request, exc: Exception) -> Open311Error:
             return not_found()  # a malformed id or format names nothing that exists
         return Open311Error(400, *parameter_errors(validation_errors(errors)))
     if isinstance(exc, StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.status_code)
-        return Open311Error(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        # Starlette's detail is its English phrase: the description is the title instead.
+        return Open311Error(
+            exc.status_code,
+            title_message(http_problem_code(exc.status_code)),
+            headers=getattr(exc, "headers", None),
+        )
     if isinstance(exc, OperationalError | PoolTimeout | TimeoutError):
         # Down, or silent (a statement or a pool checkout timed out): never a server error.
         log.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.principal import Principal
-from app.core.errors import NotFound, Text, ValidationFailed, msg, validation_errors
+from app.core.errors import Message, NotFound, ValidationFailed, msg, validation_errors
 from app.core.i18n import Lang
 from app.core.time import to_local
 from app.open311.schemas import (
@@ -73,7 +73,7 @@ def date_text(value: datetime, lang: Lang) -> str:
     return local.strftime("%Y-%m-%d") if lang is Lang.en else local.strftime("%d/%m/%Y")
 
 
-def _required(parameter: str) -> tuple[str, Text]:
+def _required(parameter: str) -> tuple[str, Message]:
     return (parameter, msg("open311.required"))
 
 
@@ -193,7 +193,7 @@ async def service_definition(
 _ATTRIBUTE_KEY = re.compile(r"attribute\[([A-Za-z0-9_]+)\]")
 
 
-def _flag(parameter: str, value: str | None, errors: list[tuple[str, Text]]) -> bool | None:
+def _flag(parameter: str, value: str | None, errors: list[tuple[str, Message]]) -> bool | None:
     if value is None:
         return None
     if value.lower() in ("true", "1"):
@@ -204,7 +204,7 @@ def _flag(parameter: str, value: str | None, errors: list[tuple[str, Text]]) -> 
     return None
 
 
-def _number(parameter: str, value: str | None, errors: list[tuple[str, Text]]) -> float | None:
+def _number(parameter: str, value: str | None, errors: list[tuple[str, Message]]) -> float | None:
     """A form's coordinate text as the number TipCreate takes (JSON bodies must send numbers;
     GeoReport's form fields are text)."""
     if value is None:
@@ -217,7 +217,7 @@ def _number(parameter: str, value: str | None, errors: list[tuple[str, Text]]) -
 
 
 def _reporter(
-    params: Mapping[str, str], anonymous: bool | None, errors: list[tuple[str, Text]]
+    params: Mapping[str, str], anonymous: bool | None, errors: list[tuple[str, Message]]
 ) -> dict[str, Any] | None:
     """The reporter's identity, or None for an anonymous tip (personal data left unread)."""
     name = " ".join(p for p in (params.get("first_name"), params.get("last_name")) if p)
@@ -230,7 +230,7 @@ def _reporter(
         ReporterIn.model_validate(reporter)
     except ValidationError as exc:
         # Own messages: the caller's value is never repeated back.
-        messages: dict[str, tuple[str, Text]] = {
+        messages: dict[str, tuple[str, Message]] = {
             "full_name": ("first_name/last_name", msg("open311.name_too_long")),
             "phone": ("phone", msg("invalid_format.phone")),
             "email": ("email", msg("invalid_format.email")),
@@ -247,7 +247,7 @@ def tip_from_request(params: Mapping[str, str], *, province_code: str) -> TipCre
 
     Raises ValidationFailed naming the GeoReport parameters at fault.
     """
-    errors: list[tuple[str, Text]] = []
+    errors: list[tuple[str, Message]] = []
     attributes: dict[str, str] = {}
     for key, value in params.items():
         if not key.startswith("attribute["):

@@ -8,10 +8,10 @@ the tips: intake writes its stored form.
 from __future__ import annotations
 
 from app.accounts.models import Role
-from app.core.errors import Forbidden, Text, msg
+from app.core.errors import Forbidden, Message, msg
 from app.core.principal import Principal
 
-NOT_YOUR_PROVINCE: Text = msg("scope.not_your_province")
+NOT_YOUR_PROVINCE: Message = msg("scope.not_your_province")
 
 
 def may_change_province(actor: Principal, province_code: str | None) -> bool:
@@ -27,7 +27,7 @@ def may_change_province(actor: Principal, province_code: str | None) -> bool:
 
 
 def ensure_may_change_province(
-    actor: Principal, province_code: str | None, *, refusal: Text = NOT_YOUR_PROVINCE
+    actor: Principal, province_code: str | None, *, refusal: Message = NOT_YOUR_PROVINCE
 ) -> None:
     """403 with ``refusal`` unless ``may_change_province``."""
     if not may_change_province(actor, province_code):

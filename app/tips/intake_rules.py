@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Role
 from app.admin_units.geo import CommuneLocator
 from app.admin_units.service import current_province, resolve_place
-from app.core.errors import Forbidden, Text, ValidationFailed, msg
+from app.core.errors import Forbidden, Message, ValidationFailed, msg
 from app.core.principal import Principal
 from app.tips.models import Channel, TipType
 from app.tips.schemas import LocationIn, TipCreate
@@ -24,7 +24,7 @@ from app.units.models import CategoryKind
 CLOCK_SKEW = timedelta(minutes=5)
 LOCATION_UNKNOWN_MIN_DESCRIPTION = 50
 
-FieldError = tuple[str, Text]
+FieldError = tuple[str, Message]
 
 
 def is_front(actor: Principal | None) -> bool:

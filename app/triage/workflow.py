@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.core.errors import InvalidTransition, Text, ValidationFailed, msg
+from app.core.errors import InvalidTransition, Message, ValidationFailed, msg
 from app.tips.models import TipStatus
 from app.units.models import CategoryKind
 
@@ -163,7 +163,7 @@ def plan_transition(*, kind: str, status: str, request: TransitionRequest) -> Tr
             msg("triage.use_endpoint_detail", via=row.via, target=row.target.value),
             errors=[("to", msg("triage.use_endpoint", via=row.via))],
         )
-    errors: list[tuple[str, Text]] = []
+    errors: list[tuple[str, Message]] = []
     note = (request.note or "").strip()
     if "note" in row.needs and not note:
         errors.append(("note", msg("triage.note_required")))

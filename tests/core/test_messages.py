@@ -175,3 +175,28 @@ def test_a_key_written_in_two_domains_is_refused() -> None:
     assert _merged(one, {"b": Entry("missing", "B", "B")}).keys() == {"a", "b"}
     with pytest.raises(RuntimeError, match="'a'"):
         _merged(one, {"a": Entry("missing", "A2", "A2")})
+
+
+@pytest.mark.parametrize("accept", [None, "en"])
+async def test_a_routers_own_error_is_in_the_callers_language(
+    client: httpx.AsyncClient, accept: str | None
+) -> None:
+    # Starlette's detail of a 405 is its English phrase ("Method Not Allowed").
+    headers = {"Accept-Language": accept} if accept else {}
+    response = await client.delete("/api/v1/categories", headers=headers)
+    assert response.status_code == 405
+    body = response.json()
+    assert body["code"] == "method_not_allowed"
+    assert body["detail"] == body["title"]
+    expected = "Method not allowed" if accept else "Phương thức không được phép"
+    assert body["detail"] == expected
+    assert "Method Not Allowed" not in response.text
+
+
+async def test_open311s_router_errors_are_in_the_callers_language(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.delete("/open311/v2/services.json")
+    assert response.status_code == 405
+    assert "Method Not Allowed" not in response.text
+    assert "Phương thức không được phép" in response.text

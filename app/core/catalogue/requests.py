@@ -6,6 +6,9 @@ from __future__ import annotations
 from app.core.catalogue.entry import Entry
 
 REQUESTS: dict[str, Entry] = {
+    # An answer with nothing more specific to say: its problem's title (messages.title_message).
+    # Only ever a detail, so its code is never read.
+    "problem.title": Entry("bad_request", "{title}", "{title}"),
     # Generic field errors (mapped from request validation).
     "missing": Entry("missing", "Trường này là bắt buộc.", "This field is required."),
     "too_short": Entry(
