@@ -8,6 +8,7 @@ notifications deliver`` one pass of a part of it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -91,9 +92,11 @@ async def run_standalone(
     forever: bool,
     jobs: Sequence[runner.Job] = JOBS,
     outboxes: Sequence[outbox.Outbox] = OUTBOXES,
+    parent_pid: int | None = None,
 ) -> dict[str, str]:
     """Outside the web app, with an engine of its own: one pass (what each part did) or, with
-    ``forever``, until interrupted."""
+    ``forever``, until SIGTERM or SIGINT (the steps under way finish first), or until the
+    process ``parent_pid`` is gone (`tinbao serve --worker-process`, app.core.worker_process)."""
     from app.core.db import make_async_engine, make_sessionmaker
     from app.notifications import hooks
 
@@ -110,6 +113,7 @@ async def run_standalone(
     )
     try:
         if forever:
+            _stop_on_signals(background, parent_pid)
             await background.forever()
             return {}
         return await background.run_once()
@@ -128,3 +132,15 @@ async def run_once(
     return await runner.run_jobs(
         sessionmaker, JOBS, settings=settings, holder=holder or new_holder(), now=now
     )
+
+
+def _stop_on_signals(background: runner.Runner, parent_pid: int | None) -> None:
+    import signal
+
+    from app.core.worker_process import watch_parent
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, background.request_stop)
+    if parent_pid is not None:
+        watch_parent(parent_pid, lambda: loop.call_soon_threadsafe(background.request_stop))

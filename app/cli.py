@@ -60,22 +60,45 @@ def serve(
     graceful_timeout: int = typer.Option(
         30, help="Seconds to finish in-flight requests after SIGTERM before closing them."
     ),
+    worker_process: bool | None = typer.Option(
+        None,
+        "--worker-process/--no-worker-process",
+        help="Run the background runner in one `tinbao worker` child process instead of in "
+        "every web worker (default: TINBAO_SERVE_WORKER_PROCESS, off).",
+    ),
 ) -> None:
     """Serve the API with uvicorn: slow clients bounded (app.core.serving); forwarding
     headers believed only from TINBAO_TRUSTED_PROXIES (app.core.proxies), never any peer.
     Each worker freezes its start-up heap out of the garbage collector (app.core.gc_tuning)
-    unless TINBAO_GC_FREEZE=false."""
+    unless TINBAO_GC_FREEZE=false. With --worker-process, the scheduled jobs and deliveries
+    run in a child process serve starts, restarts and stops (app.core.worker_process)."""
+    import contextlib
     import os
-
-    import uvicorn
 
     # Before the settings are first read; the workers inherit it (uvicorn spawns them).
     os.environ.setdefault("TINBAO_GC_FREEZE", "true")
-    from app.core.config import settings_or_exit
+    from app.core.config import get_settings, settings_or_exit
     from app.core.logs import configure_logging
+    from app.core.worker_process import beside_the_web_workers
+
+    settings = settings_or_exit()  # one clear line and exit 2 on a bad setting
+    configure_logging(settings)
+    beside: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if settings.serve_worker_process if worker_process is None else worker_process:
+        child_env = dict(os.environ)
+        os.environ["TINBAO_SCHEDULER_ENABLED"] = "false"  # the web workers (and this process)
+        get_settings.cache_clear()
+        settings_or_exit()
+        beside = beside_the_web_workers(child_env)
+    with beside:
+        _run_uvicorn(host=host, port=port, fd=fd, workers=workers, graceful=graceful_timeout)
+
+
+def _run_uvicorn(*, host: str, port: int, fd: int | None, workers: int, graceful: int) -> None:
+    import uvicorn
+
     from app.core.serving import uvicorn_options
 
-    configure_logging(settings_or_exit())  # one clear line and exit 2 on a bad setting
     uvicorn.run(
         "app.asgi:app",
         host=host,
@@ -84,7 +107,7 @@ def serve(
         workers=workers,
         access_log=False,
         log_config=None,
-        timeout_graceful_shutdown=graceful_timeout,
+        timeout_graceful_shutdown=graceful,
         # uvicorn kills a worker that misses its health ping for this long: on a loaded
         # machine 5 s (its default) kills busy but healthy workers mid-request.
         timeout_worker_healthcheck=30,
@@ -177,16 +200,24 @@ def audit_anchor() -> None:
 
 
 @cli.command("worker")
-def worker() -> None:
-    """Run the background runner alone, until interrupted: scheduled jobs and the delivery of
-    webhooks and notices (beside `serve` with TINBAO_SCHEDULER_ENABLED=false, or as extra
-    runners: jobs run under leases, deliveries are claimed under leases)."""
+def worker(
+    parent_pid: int | None = typer.Option(
+        None, hidden=True, help="Stop once this process is gone (serve --worker-process)."
+    ),
+) -> None:
+    """Run the background runner alone, until SIGTERM or SIGINT (the steps under way finish
+    first): scheduled jobs and the delivery of webhooks and notices (beside `serve` with
+    TINBAO_SCHEDULER_ENABLED=false, or as extra runners: jobs run under leases, deliveries are
+    claimed under leases). `tinbao serve --worker-process` starts one itself."""
     import asyncio
 
     from app.background import run_standalone
-    from app.core.config import get_settings
+    from app.core.config import settings_or_exit
+    from app.core.logs import configure_logging
 
-    asyncio.run(run_standalone(get_settings(), forever=True))
+    settings = settings_or_exit()
+    configure_logging(settings)
+    asyncio.run(run_standalone(settings, forever=True, parent_pid=parent_pid))
 
 
 def _run_part(*, jobs: bool, outbox: str | None, forever: bool) -> dict[str, str]:

@@ -300,6 +300,13 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="an extra TINBAO_ setting for the app's server",
     )
+    parser.add_argument(
+        "--launcher",
+        choices=("uvicorn", "serve", "serve-worker-process"),
+        default="uvicorn",
+        help="how the server starts: uvicorn itself, `tinbao serve`, or `tinbao serve "
+        "--worker-process` (the runner in a child process; its CPU is not the serving process')",
+    )
     parser.add_argument("--results", help="write to bench/results/<date>-RESULTS.md")
     args = parser.parse_args()
 
@@ -317,10 +324,11 @@ def main() -> None:
     before = count_tips(url)
     stats0 = db_stats(url) if pg else {}
     acknowledged: list[str] = []
-    with Server(url, workers=args.workers, env=env) as server:
+    serve = {"uvicorn": None, "serve": (), "serve-worker-process": ("--worker-process",)}
+    with Server(url, workers=args.workers, env=env, serve=serve[args.launcher]) as server:
         settings_note = ", " + ", ".join(args.server_env) if extra else ""
         report.line(
-            f"server: {args.workers} uvicorn worker(s), scheduler "
+            f"server: {args.launcher}, {args.workers} uvicorn worker(s), scheduler "
             f"{'on' if args.scheduler else 'off'}{settings_note}; "
             f"client: 1 process, {args.concurrency} connections; database: {db_kind(url)} "
             f"with {before:,} tips"

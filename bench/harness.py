@@ -218,6 +218,8 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    # None: plain uvicorn; else `tinbao serve` with these extra options (e.g. --worker-process)
+    serve: tuple[str, ...] | None = None
 
     @property
     def base_url(self) -> str:
@@ -240,6 +242,11 @@ class Server:
             "--log-level",
             "warning",
         ]
+        if self.serve is not None:
+            command = [
+                *(str(VENV_BIN / "python"), "-m", "app.cli", "serve", "--host", "127.0.0.1"),
+                *("--port", str(self.port), "--workers", str(self.workers), *self.serve),
+            ]
         log = (STATE_DIR / "server.log").open("ab")
         self.process = subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout

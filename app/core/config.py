@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:admin@tinbao.invalid"
 
     scheduler_enabled: bool = True
+    # `tinbao serve`: the runner in one `tinbao worker` child process, the web workers with the
+    # scheduler off (app.core.worker_process); `--worker-process/--no-worker-process` override.
+    serve_worker_process: bool = False
     # Freeze the heap left by start-up out of the garbage collector (app.core.gc_tuning).
     # `tinbao serve` turns it on for its workers; an app built in-process (tests, scripts)
     # keeps the default, since frozen cycles are never freed.

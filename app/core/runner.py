@@ -175,6 +175,10 @@ class Runner:
             for loop in loops:
                 group.create_task(loop)
 
+    def request_stop(self) -> None:
+        """Let :meth:`forever` return once the steps under way have finished."""
+        self._stopping.set()
+
     def start(self) -> asyncio.Task[None]:
         task = asyncio.create_task(self.forever(), name="tinbao-runner")
         _STOPPING[task] = self._stopping

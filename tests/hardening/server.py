@@ -63,9 +63,17 @@ class Server:
     in between)."""
 
     def __init__(
-        self, settings: Settings, log_path: Path, *, port: int = 0, workers: int = 1, **env: str
+        self,
+        settings: Settings,
+        log_path: Path,
+        *,
+        port: int = 0,
+        workers: int = 1,
+        args: tuple[str, ...] = (),
+        **env: str,
     ) -> None:
         self.settings = settings
+        self.args = args  # more `tinbao serve` options
         self.workers = workers
         self.port = port  # 0: a random free port
         self.log_path = log_path
@@ -90,6 +98,7 @@ class Server:
                 str(sock.fileno()),
                 "--workers",
                 str(self.workers),
+                *self.args,
             ],
             cwd=ROOT,
             env=self.env,
@@ -129,7 +138,7 @@ class Server:
             self._log.close()
 
     def output(self) -> str:
-        if self._log is not None:
+        if self._log is not None and not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
 
