@@ -28,22 +28,26 @@ def insert(bind: AsyncSession | Connection, table: type[Any] | Table) -> Any:
     raise RuntimeError(f"unsupported database {name}")  # pragma: no cover
 
 
-def insert_ignore(table: Table, keys: tuple[str, ...]) -> TextClause:
+def insert_ignore(
+    table: Table, keys: tuple[str, ...], *, returning: tuple[str, ...] = ()
+) -> TextClause:
     """``INSERT INTO table (keys) VALUES (...) ON CONFLICT DO NOTHING`` as plain SQL, built
     once per table and keys (PostgreSQL and SQLite read it alike), with each parameter typed
     by its column: execute it with one dict of ``keys`` per row. SQLAlchemy 2.0 compiles the
     dialect ``insert().on_conflict_do_nothing()`` again on every call (it has no cache key);
-    this statement is compiled once."""
-    return _insert_ignore(table, keys)
+    this statement is compiled once. With ``returning`` (SQLite >= 3.35), one row of those
+    columns for the inserted row, none when a conflict skipped it: execute it with one dict."""
+    return _insert_ignore(table, keys, returning)
 
 
 @lru_cache(maxsize=64)
-def _insert_ignore(table: Table, keys: tuple[str, ...]) -> TextClause:
+def _insert_ignore(table: Table, keys: tuple[str, ...], returning: tuple[str, ...]) -> TextClause:
     columns = ", ".join(table.c[key].name for key in keys)  # only the table's own columns
     values = ", ".join(f":{key}" for key in keys)
-    return text(
-        f"INSERT INTO {table.name} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
-    ).bindparams(*(bindparam(key, type_=table.c[key].type) for key in keys))
+    sql = f"INSERT INTO {table.name} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
+    if returning:
+        sql += " RETURNING " + ", ".join(table.c[key].name for key in returning)
+    return text(sql).bindparams(*(bindparam(key, type_=table.c[key].type) for key in keys))
 
 
 async def serialize_writers(session: AsyncSession, *, key: int, sqlite_noop: Executable) -> None:

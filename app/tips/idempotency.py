@@ -6,9 +6,9 @@ The stored response holds the receipt, so it is encrypted (AES-GCM, the record's
 associated data) and purged after 24 hours.
 
 Two identical requests racing: both find no record; the first to insert its record wins (the
-key hash is the primary key), the other's insert fails — on PostgreSQL it waits for the
-winner's commit first — and that whole transaction is rolled back (its tip, register number,
-rows) before it answers the winner's stored response.
+key hash is the primary key), the other's ``INSERT ... ON CONFLICT DO NOTHING`` inserts nothing
+— on PostgreSQL it waits for the winner's commit first — and that whole transaction is rolled
+back (its tip, register number, rows) before it answers the winner's stored response.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import dialect
 from app.core.errors import Conflict, msg
 from app.core.principal import Principal
 from app.core.security import DataCipher, keyed_hash
@@ -34,6 +34,30 @@ REPLAY_WINDOW = timedelta(hours=24)
 MAX_KEY_LENGTH = 128
 # Anonymous callers share one key space: their keys must not be guessable (API.md).
 MIN_ANONYMOUS_KEY_LENGTH = 16
+
+# Core statements, compiled once: no unit of work on the intake path.
+_RECORDS = cast(Table, IdempotencyRecord.__table__)
+_FIND = select(
+    _RECORDS.c.request_hash,
+    _RECORDS.c.key_id,
+    _RECORDS.c.response_ciphertext,
+    _RECORDS.c.expires_at,
+).where(_RECORDS.c.key_hash == bindparam("key_hash"))
+_FORGET = delete(_RECORDS).where(_RECORDS.c.key_hash == bindparam("key_hash"))
+_REMEMBER = dialect.insert_ignore(
+    _RECORDS,
+    (
+        "key_hash",
+        "request_hash",
+        "tip_id",
+        "key_id",
+        "response_ciphertext",
+        "expires_at",
+        "created_at",
+        "updated_at",
+    ),
+    returning=("key_hash",),
+)
 
 
 class IdempotencyConflict(Conflict):
@@ -71,7 +95,11 @@ def _conflict() -> IdempotencyConflict:
     return IdempotencyConflict(msg("idempotency.conflict"))
 
 
-def _open(record: IdempotencyRecord, *, key: IdempotencyKey, cipher: DataCipher) -> Any:
+async def _stored(session: AsyncSession, key_hash: str) -> Row[Any] | None:
+    return (await session.execute(_FIND, {"key_hash": key_hash})).first()
+
+
+def _open(record: Row[Any], *, key: IdempotencyKey, cipher: DataCipher) -> Any:
     if record.request_hash != key.request_hash:
         raise _conflict()
     plaintext = cipher.decrypt(record.key_id, record.response_ciphertext, aad=key.key_hash.encode())
@@ -83,12 +111,11 @@ async def find_replay(
 ) -> Any | None:
     """The stored response for this key, None when there is none (or it expired), 409 when
     the key was used with a different request."""
-    record = await session.get(IdempotencyRecord, key.key_hash)
+    record = await _stored(session, key.key_hash)
     if record is None:
         return None
     if as_utc(record.expires_at) <= now:
-        await session.delete(record)
-        await session.flush()
+        await session.execute(_FORGET, {"key_hash": key.key_hash})
         return None
     return _open(record, key=key, cipher=cipher)
 
@@ -109,28 +136,28 @@ async def remember_response(
     key_id, blob = cipher.encrypt(
         json.dumps(response, ensure_ascii=False).encode(), aad=key.key_hash.encode()
     )
-    session.add(
-        IdempotencyRecord(
-            key_hash=key.key_hash,
-            request_hash=key.request_hash,
-            tip_id=tip_id,
-            key_id=key_id,
-            response_ciphertext=blob,
-            expires_at=now + REPLAY_WINDOW,
-            created_at=now,
-            updated_at=now,
-        )
+    await session.flush()  # the tip's rows before the record that refers to the tip
+    stored = await session.execute(
+        _REMEMBER,
+        {
+            "key_hash": key.key_hash,
+            "request_hash": key.request_hash,
+            "tip_id": tip_id,
+            "key_id": key_id,
+            "response_ciphertext": blob,
+            "expires_at": now + REPLAY_WINDOW,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
-    try:
-        await session.flush()
-    except IntegrityError:
-        # Lost the race: undo everything this request wrote, then answer like a replay.
-        await session.rollback()
-        winner = await session.get(IdempotencyRecord, key.key_hash)
-        if winner is None:
-            raise
-        return _open(winner, key=key, cipher=cipher)
-    return None
+    if stored.first() is not None:
+        return None
+    # Lost the race: undo everything this request wrote, then answer like a replay.
+    await session.rollback()
+    winner = await _stored(session, key.key_hash)
+    if winner is None:  # the winner's record is gone already (purged): nothing to answer
+        raise RuntimeError("idempotency record lost to a concurrent request, then gone")
+    return _open(winner, key=key, cipher=cipher)
 
 
 async def purge_expired_idempotency(session: AsyncSession, now: datetime) -> int:

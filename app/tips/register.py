@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Integer, String, bindparam, text
+from sqlalchemy import Column, Integer, String, Table, bindparam, inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import dialect
@@ -28,6 +29,44 @@ _NEXT_NUMBER = text(
     bindparam("year", type_=Integer()),
     bindparam("at", type_=UTCDateTime()),
 )
+
+
+# A new tip's row goes in by a Core INSERT of every column (one compiled form, cached), not
+# by a unit-of-work flush: the tip is never added to the session (nothing on the intake path
+# changes it after this INSERT, and nothing refers to it but by its id).
+_TIPS = cast(Table, Tip.__table__)
+_TIP_COLUMNS: tuple[tuple[str, Column[Any]], ...] = tuple(
+    (prop.key, cast(Column[Any], prop.columns[0])) for prop in inspect(Tip).column_attrs
+)
+_INSERT_TIP = _TIPS.insert()
+# Every column is sent, so a column the database alone would fill (a server default and no
+# Python one) would get NULL here instead: refused where it is declared, not found in a tip.
+_DATABASE_FILLED = [c.key for _, c in _TIP_COLUMNS if c.default is None and c.server_default]
+if _DATABASE_FILLED:
+    raise RuntimeError(
+        f"tips columns need a Python default for the Core INSERT: {_DATABASE_FILLED}"
+    )
+
+
+def _tip_row(tip: Tip) -> dict[str, Any]:
+    """Every column of ``tip`` for the INSERT; one it leaves unset takes its Python-side
+    default, set on the object too (as a flush would), or NULL."""
+    values = tip.__dict__
+    row: dict[str, Any] = {}
+    for key, column in _TIP_COLUMNS:
+        if key in values:
+            value = values[key]
+        else:
+            default = column.default
+            if default is None:
+                value = None
+            elif default.is_scalar:
+                value = default.arg  # type: ignore[attr-defined]
+            else:
+                value = default.arg(None)  # type: ignore[attr-defined]
+            setattr(tip, key, value)
+        row[column.key] = value
+    return row
 
 
 async def _number(
@@ -91,11 +130,12 @@ async def enter_in_register(
 async def enter_new_tip(
     session: AsyncSession, *, tip: Tip, unit_code: str, at: datetime
 ) -> RegisterEntry:
-    """Store a new tip (not yet in the session) entered in ``unit_code``'s register, with
-    its provinces (app.tips.provinces.record_new_tip: its place's and the receiving unit's)."""
+    """Store a new tip (not in the session, and not added to it: a Core INSERT) entered in
+    ``unit_code``'s register, with its provinces (app.tips.provinces.record_new_tip: its
+    place's and the receiving unit's)."""
     entry = await _number(session, tip=tip, unit_code=unit_code, at=at)
-    session.add(tip)
-    await session.flush()  # the tip before the rows that refer to it
+    # The tip before the rows that refer to it; a taken reference raises IntegrityError here.
+    await session.execute(_INSERT_TIP, _tip_row(tip))
     session.add(entry)
     await record_new_tip(
         session,
