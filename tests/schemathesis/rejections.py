@@ -94,6 +94,10 @@ EXPLAINED: dict[str, frozenset[tuple[str, str]]] = {
         ("intake_record", "invalid_choice"),
         ("description", "too_short"),  # 10 characters or more, counted trimmed
         ("files", "missing"),  # a recorded intake comes with its recording
+        # a time before 1900 (app.core.validation.EARLIEST_YEAR): a date-time's schema has
+        # no minimum (found at year 0431 on both databases)
+        ("occurred_at", "out_of_range"),
+        ("*received_at", "out_of_range"),
     },
     # The state machine decides which status may follow (`merged` has its own endpoint).
     # ... and some transitions need a note (a rejection says why).
