@@ -8,6 +8,10 @@ the rate limits raised out of the way, and drives it from a separate load-genera
 2. the peak rate of intake: distinct valid tips (commune codes, points, pre-2025 codes,
    anonymous and identified reporters, an Idempotency-Key each);
 3. intake at ``--fraction`` (80 %) of that peak, open loop, with its latency percentiles;
+   with the scheduler on, the peak and each run are followed by a wait until the background
+   runner owes nothing (causes expanded, events sequenced): its backlog, how long it took and
+   the CPU it cost are printed, so a tip's whole cost counts the runner's catch-up too, and
+   no run starts behind;
 4. the database afterwards: exactly the acknowledged tips are there (by reference), and
    every unit's register is still gapless.
 
@@ -38,6 +42,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +53,7 @@ from harness import (
     Report,
     Server,
     add_database_arguments,
+    children,
     command_line,
     database_url,
     db_kind,
@@ -242,21 +249,77 @@ def measured_peak(
     return result, cpu, back
 
 
+# What the background runner still owes the tips already acknowledged: causes not yet expanded
+# into notices, timeline events not yet given a feed position.
+BACKLOG = (
+    "SELECT (SELECT count(*) FROM notification_causes WHERE expanded_at IS NULL)"
+    " + (SELECT count(*) FROM tip_events WHERE feed_position IS NULL)"
+)
+
+
+def server_pids(server: Server) -> list[int]:
+    """The server's process and all its descendants (web workers, a runner child)."""
+    if server.process is None:
+        return []
+    pids, todo = [], [server.process.pid]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo += children(pid)
+    return pids
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """The runner catching up after a run: the backlog it started from, how long it took, and
+    the CPU the server's processes spent meanwhile."""
+
+    backlog: int
+    seconds: float
+    cpu: float
+    done: bool
+
+
+def catch_up(server: Server, url: str, *, scheduler: bool, timeout: float = 180.0) -> CatchUp:
+    """Wait (polling) until the runner owes nothing; without a scheduler nothing drains."""
+    pids = server_pids(server)
+    cpu0, start = process_cpu(pids), time.monotonic()
+    first = left = int(sql(url, BACKLOG)[0][0])
+    while scheduler and left and time.monotonic() - start < timeout:
+        time.sleep(0.25)
+        left = int(sql(url, BACKLOG)[0][0])
+    return CatchUp(first, time.monotonic() - start, process_cpu(pids) - cpu0, left == 0)
+
+
 def steady_runs(
-    target: Any, rate: float, runs: int, args: argparse.Namespace, seed: int
-) -> list[dict[str, Any]]:
-    return [
-        load(
-            target,
-            "intake",
-            count=max(1, int(rate * args.duration)),
-            duration=args.duration + 5,
-            concurrency=max(args.concurrency, 64),
-            seed=seed + i,
-            rate=rate,
+    target: Any,
+    rate: float,
+    runs: int,
+    args: argparse.Namespace,
+    seed: int,
+    settle: Callable[[], CatchUp] | None = None,
+) -> tuple[list[dict[str, Any]], list[CatchUp]]:
+    """``runs`` open-loop runs at ``rate``; with ``settle``, each starts once the runner has
+    caught up with the run before (whose backlog it returns), so run 1 does not pay for the
+    peak's backlog and every run starts from the same state."""
+    results, settled = [], []
+    for i in range(runs):
+        if settle is not None:
+            settled.append(settle())
+        results.append(
+            load(
+                target,
+                "intake",
+                count=max(1, int(rate * args.duration)),
+                duration=args.duration + 5,
+                concurrency=max(args.concurrency, 64),
+                seed=seed + i,
+                rate=rate,
+            )
         )
-        for i in range(runs)
-    ]
+    if settle is not None:
+        settled.append(settle())
+    return results, settled
 
 
 def per_tip(cpu: float, tips: int) -> str:
@@ -347,13 +410,22 @@ def main() -> None:
         spy = None
         if args.profile:
             spy = profile(server, args.duration, f"intake-{db_kind(url)}", args.profile)
+        all_cpu0 = process_cpu(server_pids(server))
         peak, app_cpu, app_backends = measured_peak(server, 202, args, name, url)
+        peak_cpu_all = process_cpu(server_pids(server)) - all_cpu0
         if spy is not None:
             spy.wait()
         acknowledged += peak["references"]
         peak_rate = ok_count(peak, "201") / peak["elapsed"]
         trivial_rate = ok_count(trivial, "200") / trivial["elapsed"]
-        steady = steady_runs(server, args.fraction * peak_rate, args.runs, args, 303)
+        steady, settled = steady_runs(
+            server,
+            args.fraction * peak_rate,
+            args.runs,
+            args,
+            303,
+            settle=lambda: catch_up(server, url, scheduler=args.scheduler),
+        )
         for result in steady:
             acknowledged += result["references"]
         rss = server.worker_rss()
@@ -422,6 +494,20 @@ def main() -> None:
     report.line(f"- intake / trivial: {peak_rate / trivial_rate:.1%}")
     for line in lines:
         report.line(line)
+    after_peak = settled[0]
+    if args.scheduler:
+        report.line(
+            f"- the runner after the peak: {after_peak.backlog:,} causes and events owed, "
+            f"{'caught up' if after_peak.done else 'NOT caught up'} in {after_peak.seconds:.1f} s "
+            f"using {per_tip(after_peak.cpu, ok_count(peak, '201'))} of CPU per peak tip "
+            f"(all the server's processes); a tip's whole cost in the serving process"
+            f"{' and the runner child' if args.launcher == 'serve-worker-process' else ''}: "
+            f"{per_tip(peak_cpu_all + after_peak.cpu, ok_count(peak, '201'))}"
+        )
+        report.line(
+            "- owed by the runner at the end of each steady run (each run waits until it is "
+            "caught up): " + ", ".join(f"{c.backlog:,} ({c.seconds:.1f} s)" for c in settled[1:])
+        )
     report.line(
         f"- statements per tip, counted on the app's engine (bench/intake_sql.py): {statements}"
         " (plus BEGIN and COMMIT, and the pool's pre-ping)"
