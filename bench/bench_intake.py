@@ -366,8 +366,9 @@ def main() -> None:
     parser.add_argument(
         "--launcher",
         choices=("uvicorn", "serve", "serve-worker-process"),
-        default="uvicorn",
-        help="how the server starts: uvicorn itself, `tinbao serve`, or `tinbao serve "
+        default="serve",
+        help="how the server starts: `tinbao serve` as deployed (default: its garbage-collector "
+        "freeze, no uvicorn proxy-headers layer), uvicorn itself, or `tinbao serve "
         "--worker-process` (the runner in a child process; its CPU is not the serving process')",
     )
     parser.add_argument("--results", help="write to bench/results/<date>-RESULTS.md")
