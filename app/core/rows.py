@@ -44,7 +44,8 @@ class Rows:
                 f"{self.table.name} columns need a Python default for a Core INSERT: {refused}"
             )
         self._columns = tuple(columns)
-        self.insert: Insert = self.table.insert()
+        # inline: no RETURNING of a numbered id nobody reads (the caller adds one if it does).
+        self.insert: Insert = self.table.insert().inline()
 
     def row(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The row for ``values`` (by attribute name): every column, defaults filled."""

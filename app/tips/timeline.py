@@ -124,7 +124,7 @@ def record_event(
 InsertedEvent = tuple[int, str | None, str, datetime]
 EventsListener = Callable[[AsyncSession, Sequence[InsertedEvent]], Awaitable[object]]
 _EVENT_ROWS = Rows(TipEvent)
-_INSERT_EVENTS = _EVENT_ROWS.insert.returning(
+_INSERT_EVENTS = _EVENT_ROWS.table.insert().returning(
     TipEvent.id, TipEvent.tip_id, TipEvent.type, TipEvent.at, sort_by_parameter_order=True
 )
 _LISTENERS: list[EventsListener] = []
