@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.db import new_id
 from app.core.errors import Message, NotFound, PayloadTooLarge, UnsupportedMediaType, msg
+from app.core.rows import Rows
 from app.media.clean import CleaningRejected, clean_upload
 from app.media.models import Attachment
 from app.media.policy import ImagePolicy, MediaPolicy
@@ -163,16 +164,14 @@ async def prepare_files(
     return prepared
 
 
-def add_attachments(
-    session: AsyncSession,
+def _new_attachments(
     *,
     tip_id: str,
     prepared: Sequence[PreparedFile],
-    message_id: str | None = None,
-    uploaded_by_staff: bool = False,
+    message_id: str | None,
+    uploaded_by_staff: bool,
 ) -> list[Attachment]:
-    """Add the Attachment rows of prepared files to the session (not flushed)."""
-    attachments = [
+    return [
         Attachment(
             id=new_id(),
             tip_id=tip_id,
@@ -185,7 +184,43 @@ def add_attachments(
         )
         for p in prepared
     ]
+
+
+def add_attachments(
+    session: AsyncSession,
+    *,
+    tip_id: str,
+    prepared: Sequence[PreparedFile],
+    message_id: str | None = None,
+    uploaded_by_staff: bool = False,
+) -> list[Attachment]:
+    """Add the Attachment rows of prepared files to the session (not flushed)."""
+    attachments = _new_attachments(
+        tip_id=tip_id, prepared=prepared, message_id=message_id, uploaded_by_staff=uploaded_by_staff
+    )
     session.add_all(attachments)
+    return attachments
+
+
+# Intake's attachments go in by a Core INSERT (app.core.rows): no unit of work.
+_ATTACHMENT_ROWS = Rows(Attachment)
+
+
+async def insert_attachments(
+    session: AsyncSession,
+    *,
+    tip_id: str,
+    prepared: Sequence[PreparedFile],
+    uploaded_by_staff: bool = False,
+) -> list[Attachment]:
+    """Insert the Attachment rows of prepared files (one multi-row Core INSERT, never through
+    the session); answers them as objects that are not in the session, defaults filled."""
+    attachments = _new_attachments(
+        tip_id=tip_id, prepared=prepared, message_id=None, uploaded_by_staff=uploaded_by_staff
+    )
+    if attachments:
+        rows = [_ATTACHMENT_ROWS.row_of(attachment) for attachment in attachments]
+        await session.execute(_ATTACHMENT_ROWS.insert, rows)
     return attachments
 
 

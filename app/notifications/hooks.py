@@ -9,10 +9,11 @@ imports this package; :func:`install` is called when the app (or a standalone ru
 Sessions opened with ``info={"notifications": False}`` (TINBAO_NOTIFICATIONS_ENABLED=false)
 write no outbox rows.
 
-Timeline rows written in bulk by a Core INSERT (an administrative change-set moving thousands
-of tips) are not in ``session.new``, so the listener never sees them: their writer passes the
-inserted rows to :func:`record_causes`, which writes their outbox rows in one multi-row INSERT
-of the same transaction.
+Timeline rows written by a Core INSERT are not in ``session.new``, so the flush listener never
+sees them; :func:`record_causes` writes their outbox rows in one multi-row INSERT of the same
+transaction. Intake's rows (app.tips.timeline.insert_events) reach it through the timeline's
+own listener, which :func:`install` registers; an administrative change-set moving thousands
+of tips passes its rows to it itself.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.notifications.models import NotificationCause
+from app.tips import timeline
 from app.tips.models import TipEvent
 
 # Timeline types that may notify someone (staff or the reporter); app.notifications.rules
@@ -96,9 +98,11 @@ async def record_causes(
 
 
 def install() -> None:
-    """Register the flush listener once per process."""
+    """Register the flush listener, and the listener of timeline rows intake inserts by a
+    Core INSERT (app.tips.timeline.insert_events), once per process."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+    timeline.on_events_inserted(record_causes)
 
 
 def configure(sessionmaker: async_sessionmaker[AsyncSession], *, enabled: bool) -> None:

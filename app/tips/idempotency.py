@@ -129,14 +129,13 @@ async def remember_response(
     cipher: DataCipher,
     now: datetime,
 ) -> Any | None:
-    """Store the response for replays, flushing the session (with whatever else it holds).
-    None when stored; when a concurrent request with the same key committed first, this
-    transaction is rolled back and the winner's response is returned (or 409 if its request
-    differed)."""
+    """Store the response for replays, after the tip's rows (sent already: intake writes
+    them by Core INSERTs, nothing waits in the session). None when stored; when a concurrent
+    request with the same key committed first, this transaction is rolled back and the
+    winner's response is returned (or 409 if its request differed)."""
     key_id, blob = cipher.encrypt(
         json.dumps(response, ensure_ascii=False).encode(), aad=key.key_hash.encode()
     )
-    await session.flush()  # the tip's rows before the record that refers to the tip
     stored = await session.execute(
         _REMEMBER,
         {

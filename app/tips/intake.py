@@ -20,6 +20,7 @@ from app.admin_units.geo import CommuneLocator
 from app.core.db import new_id
 from app.core.errors import ServiceUnavailable, ValidationFailed, msg
 from app.core.principal import Principal
+from app.core.rows import Rows
 from app.core.security import DataCipher
 from app.core.time import as_utc, utcnow
 from app.media import service as media_service
@@ -53,7 +54,7 @@ from app.tips.receipts import new_receipt, new_reference, receipt_hash, referenc
 from app.tips.register import enter_new_tip
 from app.tips.schemas import TipCreate, TipCreated, UnitRef
 from app.tips.sealed import seal_people
-from app.tips.timeline import Actor, filer_label, record_event
+from app.tips.timeline import Actor, event_values, filer_label, insert_events
 from app.units.deadlines import Deadlines
 from app.units.models import CategoryKind, PoliceUnit
 from app.units.routing import Routing
@@ -89,7 +90,7 @@ async def create_tip(
     """Receive a tip: validate, route, register, store its files, and answer with the receipt.
 
     ``files`` must have been identified (``media.service.identify_uploads``). Everything is
-    written in the caller's transaction (flushed, not committed), so a failure leaves nothing
+    written in the caller's transaction (sent, not committed), so a failure leaves nothing
     behind but content-addressed blobs (see media.storage). With ``idempotency``, a replay of
     an earlier request answers its stored response and creates nothing. The transaction must
     hold nothing else yet: a reference already taken rolls it back before the next attempt.
@@ -170,31 +171,28 @@ async def _create_tip(
     seal_people(
         tip, persons_involved=data.persons_involved, victim=data.victim, cipher=context.cipher
     )
-    entry = await enter_new_tip(
+    # Every row by a Core INSERT on the session's connection, none through the unit of work.
+    register_number = await enter_new_tip(
         session, tip=tip, unit_code=routed.unit.code, at=deadlines.received_at
     )
-    intake_reporter.store_reporter(
+    await intake_reporter.store_reporter(
         session, tip=tip, data=data, actor=actor, organization=organization, cipher=context.cipher
     )
     watchers = await _around_the_tip(
         session, tip, data=data, actor=actor, organization=organization, routed=routed, now=now
     )
-    attachments = media_service.add_attachments(
+    attachments = await media_service.insert_attachments(
         session, tip_id=tip.id, prepared=prepared, uploaded_by_staff=False
     )
-    # The answer holds nothing a flush assigns, so the replay record goes in the same flush
-    # as the tip's other rows.
     created = _created(
         tip,
         receipt=receipt,
         routed=routed,
         watchers=watchers,
-        register_number=entry.register_number,
+        register_number=register_number,
         attachments=attachments,
     )
-    if idempotency is None:
-        await session.flush()
-    else:
+    if idempotency is not None:
         replay = await remember_response(
             session,
             key=idempotency,
@@ -222,8 +220,10 @@ async def _around_the_tip(
     """The watching units, the first timeline entries and a staff intake's record; answers the
     watchers' codes."""
     channel = Channel(tip.channel)
-    watchers = _add_watchers(session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk)
-    _add_timeline(
+    watchers = await _add_watchers(
+        session, tip=tip, routing=routed.routing, duty_desk=routed.duty_desk
+    )
+    await _add_timeline(
         session,
         tip=tip,
         actor=actor,
@@ -366,7 +366,12 @@ def _created(
     )
 
 
-def _add_watchers(
+# The rows intake writes besides the tip's, each by a Core INSERT (app.core.rows).
+_WATCHER_ROWS = Rows(TipWatcher)
+_INTAKE_RECORD_ROWS = Rows(IntakeRecord)
+
+
+async def _add_watchers(
     session: AsyncSession, *, tip: Tip, routing: Routing, duty_desk: str
 ) -> list[str]:
     """Units that follow the tip: the routing's copies, and the duty desk for urgent tips."""
@@ -377,19 +382,23 @@ def _add_watchers(
     }
     if tip.urgent and duty_desk != tip.assigned_unit_code:
         watchers.setdefault(duty_desk, WatchReason.urgent)
-    session.add_all(
-        TipWatcher(
-            tip_id=tip.id,
-            unit_code=code,
-            reason=reason.value,
-            tip_created_at=tip.created_at,
-        )
-        for code, reason in watchers.items()
-    )
+    if watchers:
+        rows = [
+            _WATCHER_ROWS.row(
+                {
+                    "tip_id": tip.id,
+                    "unit_code": code,
+                    "reason": reason.value,
+                    "tip_created_at": tip.created_at,
+                }
+            )
+            for code, reason in watchers.items()
+        ]
+        await session.execute(_WATCHER_ROWS.insert, rows)
     return list(watchers)
 
 
-def _add_timeline(
+async def _add_timeline(
     session: AsyncSession,
     *,
     tip: Tip,
@@ -404,8 +413,7 @@ def _add_timeline(
     front = is_front(actor)
     who: Actor = actor if actor is not None and not front else "reporter"
     label = filer_label(organization) if front else None
-    record_event(
-        session,
+    created = event_values(
         tip=tip,
         type="tip.created",
         actor=who,
@@ -421,18 +429,24 @@ def _add_timeline(
         },
         actor_label=label,
     )
+    events = [created]
     if tip.urgent:
         # Very serious crimes or a suspect about to flee: the provincial duty desk is alerted.
-        record_event(
-            session,
-            tip=tip,
-            type="tip.urgent",
-            actor=who,
-            at=now,
-            unit_code=duty_desk,
-            data={"alerted_unit_code": duty_desk, "assigned_unit_code": tip.assigned_unit_code},
-            actor_label=label,
+        events.append(
+            event_values(
+                tip=tip,
+                type="tip.urgent",
+                actor=who,
+                at=now,
+                unit_code=duty_desk,
+                data={
+                    "alerted_unit_code": duty_desk,
+                    "assigned_unit_code": tip.assigned_unit_code,
+                },
+                actor_label=label,
+            )
         )
+    await insert_events(session, events)  # their outbox rows too (app.tips.timeline)
 
 
 async def _add_intake_record(
@@ -441,16 +455,17 @@ async def _add_intake_record(
     """The receipt record (biên bản tiếp nhận) of a staff walk-in or hotline intake."""
     record = data.intake_record
     place = record.place if record and record.place else None
-    session.add(
-        IntakeRecord(
-            tip_id=tip.id,
-            receiving_officer_id=actor.id,
-            received_at=tip.received_at,
-            place=place or await _intake_place(session, actor=actor, channel=channel),
-            recorded=record.recorded if record else False,
-            notes=record.notes if record else None,
-        )
+    row = _INTAKE_RECORD_ROWS.row(
+        {
+            "tip_id": tip.id,
+            "receiving_officer_id": actor.id,
+            "received_at": tip.received_at,
+            "place": place or await _intake_place(session, actor=actor, channel=channel),
+            "recorded": record.recorded if record else False,
+            "notes": record.notes if record else None,
+        }
     )
+    await session.execute(_INTAKE_RECORD_ROWS.insert, row)
 
 
 async def _intake_place(session: AsyncSession, *, actor: Principal, channel: Channel) -> str:

@@ -11,14 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
 from app.core.principal import Principal
+from app.core.rows import Rows
 from app.core.security import DataCipher
 from app.tips import notify_contact
 from app.tips.intake_rules import is_front
 from app.tips.models import ReporterIdentity, Tip
 from app.tips.schemas import TipCreate
 
+# Written at intake only, by a Core INSERT (app.core.rows): no unit of work.
+_IDENTITY_ROWS = Rows(ReporterIdentity)
 
-def store_reporter(
+
+async def store_reporter(
     session: AsyncSession,
     *,
     tip: Tip,
@@ -30,8 +34,8 @@ def store_reporter(
     """The reporter's identity and notification contact, encrypted."""
     identity = _reporter_identity(data, actor=actor, organization=organization)
     if identity is not None:
-        _store_identity(session, tip=tip, identity=identity, cipher=cipher)
-    notify_contact.store(
+        await _store_identity(session, tip=tip, identity=identity, cipher=cipher)
+    await notify_contact.store(
         session,
         tip_id=tip.id,
         contact=notify_contact.contact_from_intake(data, identity),
@@ -39,14 +43,15 @@ def store_reporter(
     )
 
 
-def _store_identity(
+async def _store_identity(
     session: AsyncSession, *, tip: Tip, identity: dict[str, Any], cipher: DataCipher
 ) -> None:
     """The reporter's identity, encrypted and bound to the tip's id."""
     key_id, blob = cipher.encrypt(
         json.dumps(identity, ensure_ascii=False).encode(), aad=tip.id.encode()
     )
-    session.add(ReporterIdentity(tip_id=tip.id, key_id=key_id, ciphertext=blob))
+    row = _IDENTITY_ROWS.row({"tip_id": tip.id, "key_id": key_id, "ciphertext": blob})
+    await session.execute(_IDENTITY_ROWS.insert, row)
 
 
 def _reporter_identity(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.rows import Rows
 from app.core.security import DataCipher
 from app.tips.models import ReporterNotifyContact
 from app.tips.schemas import TipCreate
@@ -32,16 +33,21 @@ def contact_from_intake(data: TipCreate, identity: dict[str, Any] | None) -> dic
     return {**own, "locale": "vi"}
 
 
-def store(
+# Written at intake only, by a Core INSERT (app.core.rows): no unit of work.
+_CONTACT_ROWS = Rows(ReporterNotifyContact)
+
+
+async def store(
     session: AsyncSession, *, tip_id: str, contact: dict[str, Any], cipher: DataCipher
 ) -> None:
-    """Seal and add the contact (nothing when it holds no address)."""
+    """Seal and insert the contact (nothing when it holds no address)."""
     if not any(contact.get(k) for k in ("email", "phone", "web_push")):
         return
     key_id, blob = cipher.encrypt(
         json.dumps(contact, ensure_ascii=False).encode(), aad=contact_aad(tip_id)
     )
-    session.add(ReporterNotifyContact(tip_id=tip_id, key_id=key_id, ciphertext=blob))
+    row = _CONTACT_ROWS.row({"tip_id": tip_id, "key_id": key_id, "ciphertext": blob})
+    await session.execute(_CONTACT_ROWS.insert, row)
 
 
 def open_contact(row: ReporterNotifyContact, *, cipher: DataCipher) -> dict[str, Any]:

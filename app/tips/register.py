@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, bindparam, inspect, text
+from sqlalchemy import Integer, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import dialect
 from app.core.db import UTCDateTime
+from app.core.rows import Rows
 from app.core.time import local_day
 from app.tips.models import RegisterCounter, RegisterEntry, Tip
 from app.tips.provinces import record_new_tip, record_provinces
@@ -31,49 +32,19 @@ _NEXT_NUMBER = text(
 )
 
 
-# A new tip's row goes in by a Core INSERT of every column (one compiled form, cached), not
-# by a unit-of-work flush: the tip is never added to the session (nothing on the intake path
-# changes it after this INSERT, and nothing refers to it but by its id).
-_TIPS = cast(Table, Tip.__table__)
-_TIP_COLUMNS: tuple[tuple[str, Column[Any]], ...] = tuple(
-    (prop.key, cast(Column[Any], prop.columns[0])) for prop in inspect(Tip).column_attrs
-)
-_INSERT_TIP = _TIPS.insert()
-# Every column is sent, so a column the database alone would fill (a server default and no
-# Python one) would get NULL here instead: refused where it is declared, not found in a tip.
-_DATABASE_FILLED = [c.key for _, c in _TIP_COLUMNS if c.default is None and c.server_default]
-if _DATABASE_FILLED:
-    raise RuntimeError(
-        f"tips columns need a Python default for the Core INSERT: {_DATABASE_FILLED}"
-    )
-
-
-def _tip_row(tip: Tip) -> dict[str, Any]:
-    """Every column of ``tip`` for the INSERT; one it leaves unset takes its Python-side
-    default, set on the object too (as a flush would), or NULL."""
-    values = tip.__dict__
-    row: dict[str, Any] = {}
-    for key, column in _TIP_COLUMNS:
-        if key in values:
-            value = values[key]
-        else:
-            default = column.default
-            if default is None:
-                value = None
-            elif default.is_scalar:
-                value = default.arg  # type: ignore[attr-defined]
-            else:
-                value = default.arg(None)  # type: ignore[attr-defined]
-            setattr(tip, key, value)
-        row[column.key] = value
-    return row
+# A new tip's row and its register entry go in by Core INSERTs (one compiled form each,
+# cached: app.core.rows), not by a unit-of-work flush: the tip is never added to the session
+# (nothing on the intake path changes it after this INSERT, and nothing refers to it but by
+# its id).
+_TIP_ROWS = Rows(Tip)
+_ENTRY_ROWS = Rows(RegisterEntry)
 
 
 async def _number(
     session: AsyncSession, *, tip: Tip, unit_code: str, at: datetime
-) -> RegisterEntry:
+) -> dict[str, Any]:
     """Take the next number of ``unit_code``'s register for the local year of ``at``: sets
-    ``tip.register_number`` and answers the entry (not yet added).
+    ``tip.register_number`` and answers the entry's values (by attribute name).
 
     Numbers are gapless and unique per unit and year: the upsert holds the counter's row lock
     (PostgreSQL) or the database write lock (SQLite) until the transaction ends; a
@@ -83,14 +54,14 @@ async def _number(
     seq = int(result.scalar_one())
     number = f"{unit_code}/{year}/{seq:06d}"
     tip.register_number = number
-    return RegisterEntry(
-        tip_id=tip.id,
-        unit_code=unit_code,
-        year=year,
-        seq=seq,
-        register_number=number,
-        registered_at=at,
-    )
+    return {
+        "tip_id": tip.id,
+        "unit_code": unit_code,
+        "year": year,
+        "seq": seq,
+        "register_number": number,
+        "registered_at": at,
+    }
 
 
 async def reserve_numbers(
@@ -120,27 +91,25 @@ async def enter_in_register(
     """Enter a tip already stored (a transfer, a correction's re-routing) in ``unit_code``'s
     register for the local year of ``at``, and bring the tip's provinces
     (app.tips.provinces) up to date: the unit that receives it now counts too."""
-    entry = await _number(session, tip=tip, unit_code=unit_code, at=at)
+    entry = RegisterEntry(**await _number(session, tip=tip, unit_code=unit_code, at=at))
     await session.flush()  # the tip's new number before the entry that repeats it
     session.add(entry)
     await record_provinces(session, [tip.id])
     return entry
 
 
-async def enter_new_tip(
-    session: AsyncSession, *, tip: Tip, unit_code: str, at: datetime
-) -> RegisterEntry:
-    """Store a new tip (not in the session, and not added to it: a Core INSERT) entered in
-    ``unit_code``'s register, with its provinces (app.tips.provinces.record_new_tip: its
-    place's and the receiving unit's)."""
+async def enter_new_tip(session: AsyncSession, *, tip: Tip, unit_code: str, at: datetime) -> str:
+    """Store a new tip (not in the session, and not added to it) entered in ``unit_code``'s
+    register, with its provinces (app.tips.provinces.record_new_tip: its place's and the
+    receiving unit's), by Core INSERTs; answers its register number."""
     entry = await _number(session, tip=tip, unit_code=unit_code, at=at)
     # The tip before the rows that refer to it; a taken reference raises IntegrityError here.
-    await session.execute(_INSERT_TIP, _tip_row(tip))
-    session.add(entry)
+    await session.execute(_TIP_ROWS.insert, _TIP_ROWS.row_of(tip))
+    await session.execute(_ENTRY_ROWS.insert, _ENTRY_ROWS.row(entry))
     await record_new_tip(
         session,
         tip_id=tip.id,
         province_code=tip.province_code,
         unit_code=unit_code,
     )
-    return entry
+    return tip.register_number
