@@ -155,11 +155,11 @@ def main() -> None:
     results: dict[Path, list[dict[str, Any]]] = {tree: [] for tree in args.tree}
     for round_ in range(args.rounds):
         for tree in args.tree:
-            types = reset_causes(url, args.causes, types)
+            counts = reset_causes(url, args.causes, types)
             figures = run_child(tree, env)
             results[tree].append(figures)
             if round_ == 0:
-                print(f"causes: {types}; {tree}: {produced(url)}")
+                print(f"causes: {counts}; {tree}: {produced(url)}")
             n = max(figures["causes"], 1)
             print(
                 f"round {round_ + 1} {tree}: {figures['causes']:,} causes in "
