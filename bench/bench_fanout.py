@@ -121,11 +121,34 @@ def run_child(tree: Path, env: dict[str, str]) -> dict[str, Any]:
 
 
 def produced(url: str) -> str:
+    """What the expansion wrote: row counts, a digest of the rows (causes named by their
+    timeline row, so two trees' runs compare), and inbox entries out of cause order."""
     inbox, deliveries, alerts = (
         int(sql(url, f"SELECT count(*) FROM {table}")[0][0])
         for table in ("notifications", "notification_deliveries", "urgent_alerts")
     )
-    return f"{inbox:,} inbox, {deliveries:,} deliveries, {alerts:,} alerts"
+    [(inbox_digest,)] = sql(
+        url,
+        "SELECT md5(string_agg(concat_ws(':', c.tip_event_id, n.user_id, n.type, n.tip_id,"
+        " n.reference, n.at), ',' ORDER BY c.tip_event_id, n.user_id))"
+        " FROM notifications n JOIN notification_causes c ON c.id = n.cause_id",
+    )
+    [(delivery_digest,)] = sql(
+        url,
+        "SELECT md5(string_agg(concat_ws(':', c.tip_event_id, d.recipient, d.channel, d.type,"
+        " d.status, d.urgent, d.user_id, d.tip_id), ',' ORDER BY c.tip_event_id, d.recipient,"
+        " d.channel)) FROM notification_deliveries d JOIN notification_causes c"
+        " ON c.id = d.cause_id",
+    )
+    [(disordered,)] = sql(
+        url,
+        "SELECT count(*) FROM (SELECT cause_id, lag(cause_id) OVER (PARTITION BY user_id"
+        " ORDER BY id) AS before FROM notifications) t WHERE t.before > t.cause_id",
+    )
+    return (
+        f"{inbox:,} inbox ({str(inbox_digest)[:8]}), {deliveries:,} deliveries"
+        f" ({str(delivery_digest)[:8]}), {alerts:,} alerts; inbox out of order: {disordered}"
+    )
 
 
 def main() -> None:
@@ -159,7 +182,7 @@ def main() -> None:
             figures = run_child(tree, env)
             results[tree].append(figures)
             if round_ == 0:
-                print(f"causes: {counts}; {tree}: {produced(url)}")
+                print(f"causes: {counts}\n{tree}: {produced(url)}")
             n = max(figures["causes"], 1)
             print(
                 f"round {round_ + 1} {tree}: {figures['causes']:,} causes in "

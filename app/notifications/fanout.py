@@ -188,17 +188,29 @@ def _view(cause: Row[Any], event: Row[Any] | None, tip: Row[Any] | None) -> rule
     )
 
 
-async def merged_into(session: AsyncSession, tip_id: str) -> list[str]:
-    """The tips merged into ``tip_id``, directly or through a tip merged in turn; ids."""
-    found: list[str] = []
-    frontier = [tip_id]
-    while frontier and len(found) < MERGED_LIMIT:
-        rows = await session.scalars(
-            select(Tip.id).where(Tip.merged_into_id.in_(frontier)).order_by(Tip.id)
-        )
-        frontier = [r for r in rows if r != tip_id and r not in found]
-        found += frontier
-    return found[:MERGED_LIMIT]
+async def merged_into(session: AsyncSession, tip_ids: Iterable[str]) -> dict[str, list[str]]:
+    """For each of ``tip_ids``, the tips merged into it, directly or through a tip merged in
+    turn, nearest first and by id within a step, at most ``MERGED_LIMIT``: one query per
+    step of merging for all of them."""
+    found: dict[str, list[str]] = {tip_id: [] for tip_id in tip_ids}
+    frontiers = {tip_id: [tip_id] for tip_id in found}
+    while frontiers:
+        wanted = sorted({tip for frontier in frontiers.values() for tip in frontier})
+        children: dict[str, list[str]] = {}
+        for child, parent in await session.execute(
+            select(Tip.id, Tip.merged_into_id).where(Tip.merged_into_id.in_(wanted))
+        ):
+            children.setdefault(parent, []).append(child)
+        for root, frontier in list(frontiers.items()):
+            seen = found[root]
+            step = sorted(c for parent in frontier for c in children.get(parent, ()))
+            step = [c for c in step if c != root and c not in seen]
+            seen += step
+            if step and len(seen) < MERGED_LIMIT:
+                frontiers[root] = step
+            else:
+                del frontiers[root]
+    return {root: merged[:MERGED_LIMIT] for root, merged in found.items()}
 
 
 @dataclass
@@ -303,13 +315,20 @@ class _Batch:
         reporter notices need (an outcome: also those of the tips merged into it)."""
         units: set[str] = set()
         ids: set[str] = set()
+        outcomes = {
+            item.tip.id
+            for item in expanded
+            for notice in item.notices
+            if notice.type == "reporter.outcome"
+        }
+        merged = await merged_into(self.session, outcomes) if outcomes else {}
         reporter_tips: set[str] = set()
         for item in expanded:
             for notice in item.notices:
                 if rules.Audience.reporter in notice.audiences:
                     tips = [item.tip.id]
                     if notice.type == "reporter.outcome":
-                        tips += await merged_into(self.session, item.tip.id)
+                        tips += merged[item.tip.id]
                     item.reporter_tips[notice.type] = tips
                     reporter_tips.update(tips)
                     continue
