@@ -1,18 +1,18 @@
 """Who is told what: API.md's "Who is told what", as one table of audiences per cause.
 
 :func:`notices_for` is pure: from a cause (its type, the timeline row, the tip) it lists the
-notices to make, each with its audience. :func:`resolve_users` turns staff audiences into the
+notices to make, each with its audience. :class:`Directory` turns staff audiences into the
 users they are now. Reporter notices go to the tip's notice contact (app.notifications.contacts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Role, User
@@ -144,53 +144,142 @@ def notices_for(cause: CauseView) -> list[Notice]:
     return []
 
 
-async def _users(session: AsyncSession, *conditions: Any) -> list[User]:
-    rows = await session.scalars(select(User).where(User.disabled.is_(False), *conditions))
-    return list(rows)
+@dataclass(frozen=True)
+class Staff:
+    """A user as expansion needs one: who, where, and how they want to be told."""
+
+    id: str
+    role: str
+    unit_code: str | None
+    province_code: str | None
+    notify_new_tips: bool
+    notify_channels: list[str]
+    email: str | None
+    phone: str | None
+    web_push: dict[str, Any] | None
 
 
-async def resolve_users(
-    session: AsyncSession,
-    audiences: Sequence[Audience],
-    *,
-    unit_code: str,
-    assignee_id: str | None,
-    data: dict[str, Any],
-) -> list[User]:
-    """The users the staff audiences stand for now, each once, in a stable order."""
-    found: dict[str, User] = {}
+_STAFF_COLUMNS = (
+    User.id,
+    User.role,
+    User.unit_code,
+    User.province_code,
+    User.notify_new_tips,
+    User.notify_channels,
+    User.email,
+    User.phone,
+    User.web_push,
+)
 
-    async def leads() -> list[User]:
-        return await _users(session, User.role == Role.unit_lead, User.unit_code == unit_code)
 
-    for audience in audiences:
-        users: list[User] = []
-        if audience == Audience.unit_leads:
-            users = await leads()
-        elif audience == Audience.unit_new_tip_officers:
-            users = await _users(
-                session,
-                User.role == Role.officer,
-                User.unit_code == unit_code,
-                User.notify_new_tips.is_(True),
-            )
-        elif audience == Audience.duty_desk:
-            desk = data.get("alerted_unit_code")
-            if desk:
-                users = await _users(session, User.unit_code == desk)
-        elif audience in (Audience.assignee, Audience.assignee_else_leads):
-            assignee = data.get("assignee_id") if audience == Audience.assignee else assignee_id
-            if assignee:
-                users = await _users(session, User.id == assignee)
-            if not users and audience == Audience.assignee_else_leads:
-                users = await leads()
-        elif audience == Audience.supervisors:
-            province = await session.scalar(
+class Directory:
+    """The enabled users audiences stand for, read once per expansion pass: every user of
+    a unit (its leads, its opted-in officers, a duty desk) with one query for all the units
+    of a batch (:meth:`prefetch`), assignees by id, a province's supervisors; plain rows, no
+    ORM objects. A pass is one transaction, so what it reads is what each cause would have
+    read on its own."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._by_unit: dict[str, list[Staff]] = {}
+        self._by_id: dict[str, Staff] = {}
+        self._ids_read: set[str] = set()
+        self._supervisors: dict[str, list[Staff]] = {}
+
+    async def _read(self, *conditions: Any) -> list[Staff]:
+        rows = await self._session.execute(
+            select(*_STAFF_COLUMNS).where(User.disabled.is_(False), or_(*conditions))
+        )
+        return [Staff(**row._mapping) for row in rows]
+
+    async def prefetch(self, *, unit_codes: Iterable[str], user_ids: Iterable[str]) -> None:
+        """Read, in one query, every user of ``unit_codes`` and the users ``user_ids`` not
+        read yet."""
+        units = sorted(set(unit_codes) - self._by_unit.keys())
+        ids = sorted(set(user_ids) - self._ids_read)
+        if not units and not ids:
+            return
+        conditions = [User.unit_code.in_(units)] if units else []
+        conditions += [User.id.in_(ids)] if ids else []
+        for unit in units:
+            self._by_unit[unit] = []
+        self._ids_read.update(ids)
+        reading = set(units)
+        for user in await self._read(*conditions):
+            self._by_id[user.id] = user
+            if user.unit_code in reading:
+                self._by_unit[user.unit_code].append(user)
+
+    async def unit(self, unit_code: str) -> list[Staff]:
+        await self.prefetch(unit_codes=[unit_code], user_ids=())
+        return self._by_unit[unit_code]
+
+    async def user(self, user_id: str) -> Staff | None:
+        if user_id in self._by_id:
+            return self._by_id[user_id]
+        await self.prefetch(unit_codes=(), user_ids=[user_id])
+        return self._by_id.get(user_id)
+
+    async def supervisors(self, unit_code: str) -> list[Staff]:
+        """The supervisors of the province ``unit_code`` belongs to."""
+        if unit_code not in self._supervisors:
+            province = await self._session.scalar(
                 select(PoliceUnit.province_code).where(PoliceUnit.code == unit_code)
             )
-            users = await _users(
-                session, User.role == Role.province_supervisor, User.province_code == province
+            self._supervisors[unit_code] = await self._read(
+                and_(User.role == Role.province_supervisor, User.province_code == province)
             )
-        for user in users:
-            found.setdefault(user.id, user)
-    return sorted(found.values(), key=lambda u: u.id)
+        return self._supervisors[unit_code]
+
+    async def resolve(
+        self,
+        audiences: Sequence[Audience],
+        *,
+        unit_code: str,
+        assignee_id: str | None,
+        data: dict[str, Any],
+    ) -> list[Staff]:
+        """The users the staff audiences stand for now, each once, in a stable order."""
+        found: dict[str, Staff] = {}
+        for audience in audiences:
+            for user in await self._audience(
+                audience, unit_code=unit_code, assignee_id=assignee_id, data=data
+            ):
+                found.setdefault(user.id, user)
+        return sorted(found.values(), key=lambda u: u.id)
+
+    async def _audience(
+        self, audience: Audience, *, unit_code: str, assignee_id: str | None, data: dict[str, Any]
+    ) -> list[Staff]:
+        if audience == Audience.unit_leads:
+            return await self._leads(unit_code)
+        if audience == Audience.unit_new_tip_officers:
+            return [
+                u
+                for u in await self.unit(unit_code)
+                if u.role == Role.officer and u.notify_new_tips
+            ]
+        if audience == Audience.duty_desk:
+            desk = data.get("alerted_unit_code")
+            return await self.unit(str(desk)) if desk else []
+        if audience in (Audience.assignee, Audience.assignee_else_leads):
+            assignee = data.get("assignee_id") if audience == Audience.assignee else assignee_id
+            user = await self.user(str(assignee)) if assignee else None
+            if user is not None:
+                return [user]
+            return await self._leads(unit_code) if audience == Audience.assignee_else_leads else []
+        if audience == Audience.supervisors:
+            return await self.supervisors(unit_code)
+        return []
+
+    async def _leads(self, unit_code: str) -> list[Staff]:
+        return [u for u in await self.unit(unit_code) if u.role == Role.unit_lead]
+
+
+def units_to_read(notice: Notice, *, unit_code: str, data: dict[str, Any]) -> list[str]:
+    """The units whose users ``notice``'s audiences may mean (for :meth:`Directory.prefetch`)."""
+    units = [unit_code]
+    desk = data.get("alerted_unit_code")
+    if Audience.duty_desk in notice.audiences and desk:
+        units.append(str(desk))
+    return units
