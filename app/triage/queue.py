@@ -18,6 +18,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.admin_units.fold import fold
 from app.core.cursor import (
@@ -128,7 +129,9 @@ def _cursor_for(sort: QueueSort, tip: Tip) -> str:
     return encode_cursor([_SORT_TAG[sort], *values, tip.id])
 
 
-def _summary(tip: Tip, unit_name: str, now: datetime) -> TipSummary:
+def _summary(
+    tip: Tip, unit_name: str, now: datetime, *, last_message_at: datetime | None, unread: int
+) -> TipSummary:
     return TipSummary(
         id=tip.id,
         reference=tip.reference,
@@ -151,6 +154,8 @@ def _summary(tip: Tip, unit_name: str, now: datetime) -> TipSummary:
         due_at=tip.due_at,
         overdue=is_overdue(tip, now),
         escalation_level=tip.escalation_level,
+        last_reporter_message_at=last_message_at,
+        unread_messages=unread,
     )
 
 
@@ -310,15 +315,23 @@ async def list_queue(
         query = query.where(Tip.id.in_(ids))
     else:
         query = query.where(scope.visible_tips_clause(principal), *conditions)
-    rows = (await session.execute(query.order_by(*order).limit(limit))).tuples().all()
+    # The page's conversation state is read in the same statement, over the page's rows only
+    # (the LIMITed subquery): two more statements per page cost more than its tips did.
+    page_rows = query.order_by(*order).limit(limit).subquery("page")
+    tip = aliased(Tip, page_rows)
+    paged = select(
+        tip,
+        page_rows.c.name,
+        reads.last_reporter_message_at(tip),
+        reads.unread_messages(principal, tip),
+    ).order_by(*_order(filters.sort, tip))
+    rows = (await session.execute(paged)).tuples().all()
     page = rows[: filters.limit]
     next_cursor = (
         _cursor_for(filters.sort, page[-1][0]) if len(rows) > filters.limit and page else None
     )
-    items = [_summary(tip, name, now) for tip, name in page]
-    state = await reads.conversation_state(
-        session, principal=principal, tips=[tip for tip, _ in page]
-    )
-    for item in items:
-        item.last_reporter_message_at, item.unread_messages = state.get(item.id, (None, 0))
+    items = [
+        _summary(tip, name, now, last_message_at=last_at, unread=unread)
+        for tip, name, last_at, unread in page
+    ]
     return TipPage(items=items, next_cursor=next_cursor)

@@ -84,28 +84,35 @@ async def mark_read(
     await session.execute(statement)
 
 
-def _unit_for(principal: Principal) -> Any:
+def _unit_for(principal: Principal, tip: Any) -> Any:
     """The unit whose marker counts for ``principal`` on the row's tip."""
     unit = reader_unit(principal)
-    return Tip.assigned_unit_code if unit is None else literal(unit, type_=String(32))
+    return tip.assigned_unit_code if unit is None else literal(unit, type_=String(32))
 
 
-def marker_of(principal: Principal) -> ColumnElement[str]:
-    """The marker of the caller's unit on the row's tip ('' when it has read nothing)."""
+def marker_of(principal: Principal, tip: Any = Tip) -> ColumnElement[str]:
+    """The marker of the caller's unit on the row's tip ('' when it has read nothing).
+
+    ``tip`` is ``Tip`` or an alias of it (the queue's page): the subquery correlates to it,
+    also when nested in another subquery (``unread_messages``)."""
     marker = (
         select(TipMessageRead.last_read_message_id)
-        .where(TipMessageRead.tip_id == Tip.id, TipMessageRead.unit_code == _unit_for(principal))
+        .where(
+            TipMessageRead.tip_id == tip.id,
+            TipMessageRead.unit_code == _unit_for(principal, tip),
+        )
+        .correlate_except(TipMessageRead)
         .scalar_subquery()
     )
     return func.coalesce(marker, "")
 
 
+def _from_reporter(tip: Any) -> list[ColumnElement[bool]]:
+    return [TipMessage.tip_id == tip.id, TipMessage.direction == _FROM_REPORTER]
+
+
 def newest_reporter_message_id() -> ColumnElement[str | None]:
-    return (
-        select(func.max(TipMessage.id))
-        .where(TipMessage.tip_id == Tip.id, TipMessage.direction == _FROM_REPORTER)
-        .scalar_subquery()
-    )
+    return select(func.max(TipMessage.id)).where(*_from_reporter(Tip)).scalar_subquery()
 
 
 def has_unread_clause(principal: Principal) -> ColumnElement[bool]:
@@ -113,36 +120,27 @@ def has_unread_clause(principal: Principal) -> ColumnElement[bool]:
     return func.coalesce(newest_reporter_message_id(), "") > marker_of(principal)
 
 
-async def conversation_state(
-    session: AsyncSession, *, principal: Principal, tips: Sequence[Tip]
-) -> dict[str, tuple[datetime | None, int]]:
-    """Per tip: the time of the reporter's newest message and how many of the reporter's
-    messages the caller's unit has not read (one query for the page)."""
-    if not tips:
-        return {}
-    unit = reader_unit(principal)
-    markers: dict[str, str] = {}
-    ids = [t.id for t in tips]
-    wanted = {t.id: unit or t.assigned_unit_code for t in tips}
-    rows = await session.execute(
-        select(
-            TipMessageRead.tip_id, TipMessageRead.unit_code, TipMessageRead.last_read_message_id
-        ).where(TipMessageRead.tip_id.in_(ids), TipMessageRead.unit_code.in_(set(wanted.values())))
+def last_reporter_message_at(tip: Any) -> ColumnElement[datetime]:
+    """The time of the reporter's newest message on the row's tip (``Tip`` or an alias);
+    NULL when the reporter has sent none."""
+    return (
+        select(func.max(TipMessage.created_at))
+        .where(*_from_reporter(tip))
+        .correlate_except(TipMessage)
+        .scalar_subquery()
     )
-    for tip_id, unit_code, marker in rows.tuples():
-        if wanted.get(tip_id) == unit_code:
-            markers[tip_id] = marker
-    messages = await session.execute(
-        select(TipMessage.tip_id, TipMessage.id, TipMessage.created_at).where(
-            TipMessage.tip_id.in_(ids), TipMessage.direction == _FROM_REPORTER
-        )
+
+
+def unread_messages(principal: Principal, tip: Any) -> ColumnElement[int]:
+    """How many of the reporter's messages on the row's tip the caller's unit has not read.
+
+    A column of the queue's page query (app.triage.queue), so a page costs no statement more
+    than its tips: per tip, two probes of ``ix_tip_messages_tip_direction_id`` and the
+    marker's primary key."""
+    return (
+        select(func.count())
+        .select_from(TipMessage)
+        .where(*_from_reporter(tip), TipMessage.id > marker_of(principal, tip))
+        .correlate_except(TipMessage)
+        .scalar_subquery()
     )
-    state: dict[str, tuple[datetime | None, int]] = dict.fromkeys(ids, (None, 0))
-    for tip_id, message_id, created_at in messages.tuples():
-        last, unread = state[tip_id]
-        if last is None or created_at > last:
-            last = created_at
-        if message_id > markers.get(tip_id, ""):
-            unread += 1
-        state[tip_id] = (last, unread)
-    return state

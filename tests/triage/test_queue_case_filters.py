@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.triage.helpers import make_staff, set_tip, submit, submit_security
@@ -160,3 +161,37 @@ async def test_unread_messages_per_unit(
     assert state(await _items(client, officer))[tip["id"]] == (second_at, 0)
     r = await client.get(f"{TIPS}/{tip['id']}/messages", params={"limit": 1}, headers=officer)
     assert state(await _items(client, officer))[tip["id"]] == (second_at, 0)
+
+
+async def test_conversation_state_is_read_with_the_page(
+    app: Any, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """A queue page's conversation fields come from the page's own statement: whatever the
+    page holds, a request is the caller's lookup and one query, not one more per field."""
+    staff = await make_staff(db, app)
+    officer, supervisor = staff.headers["officer_a"], staff.headers["supervisor_79"]
+    for _ in range(3):
+        tip = await submit(client)
+        r = await client.post(
+            MESSAGES, json={"body": "Thêm chi tiết"}, headers={"X-Tip-Receipt": tip["receipt"]}
+        )
+        assert r.status_code == 201, r.text
+    r = await client.get(f"{TIPS}/{tip['id']}/messages", headers=officer)  # one tip read
+    assert r.status_code == 200
+
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for headers in (officer, supervisor):
+            statements.clear()
+            items = await _items(client, headers)
+            assert sorted(i["unread_messages"] for i in items) == [0, 1, 1]
+            queries = [s for s in statements if "FROM users" not in s]
+            assert len(queries) == 1, queries
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
