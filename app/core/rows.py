@@ -44,11 +44,16 @@ class Rows:
                 f"{self.table.name} columns need a Python default for a Core INSERT: {refused}"
             )
         self._columns = tuple(columns)
+        self._keys = frozenset(key for key, _ in columns)
         # inline: no RETURNING of a numbered id nobody reads (the caller adds one if it does).
         self.insert: Insert = self.table.insert().inline()
 
     def row(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The row for ``values`` (by attribute name): every column, defaults filled."""
+        """The row for ``values`` (by attribute name): every column, defaults filled. A name
+        that is no column is refused, as the model's constructor would."""
+        unknown = values.keys() - self._keys
+        if unknown:
+            raise TypeError(f"{self.table.name} has no columns {sorted(unknown)}")
         row: dict[str, Any] = {}
         for key, column in self._columns:
             row[column.key] = values[key] if key in values else _default(column)

@@ -165,7 +165,9 @@ async def record_internal_events(
     """Many internal entries (never shown on /track) at once, ``rows`` of (tip id, unit
     code, data), in one multi-row INSERT: a change-set moving thousands of tips. Answers
     (id, tip_id, type, at) per row, in order. A Core insert is not seen by the session's
-    flush listener (app.notifications.hooks): the caller hands these to ``record_causes``."""
+    flush listener (app.notifications.hooks), and unlike :func:`insert_events` this calls
+    no listener (the change-set CLI runs without ``hooks.install``): the caller hands these
+    to ``record_causes``."""
     result = await session.execute(
         insert(TipEvent).returning(
             TipEvent.id, TipEvent.tip_id, TipEvent.type, TipEvent.at, sort_by_parameter_order=True
