@@ -1,7 +1,7 @@
 """Notice expansion alone: the background runner's CPU per cause, for two code trees in one run.
 
-Fills ``notification_causes`` with one outbox row per notifying timeline row of the first
-``--causes`` such rows (the mix intake and triage wrote: mostly ``tip.created``), then times
+Fills ``notification_causes`` with one outbox row per timeline row of ``--types`` (intake's
+by default: tip.created, tip.urgent) of the first ``--causes`` such rows, then times
 ``app.notifications.worker.expand_all`` over them in a child process whose ``app`` package
 comes from each ``--tree`` in turn (say the lead's checkout and a branch), alternating for
 ``--rounds``. Before every round the notification tables are emptied and the causes written
@@ -11,8 +11,9 @@ SMTP configured, so some causes give deliveries too (never sent: only expansion 
 
 Prints, per tree: causes/s, the child's CPU per cause (``time.process_time``: Python's share,
 not the database's) and SQL statements per cause. Empties the notification tables of the
-database it is given: use a benchmark database (``tinbao dev generate`` fills one, see
-harness.top_up). Asserts no timing; writes no results file.
+database it is given, before every round and after the last (a server started on it later
+would try to send the deliveries): use a benchmark database (``tinbao dev generate`` fills
+one, see harness.top_up). Asserts no timing; writes no results file.
 """
 
 from __future__ import annotations
@@ -189,7 +190,10 @@ def main() -> None:
                 f"{figures['wall']:.2f} s, CPU {figures['cpu'] / n * 1000:.3f} ms/cause, "
                 f"{figures['statements'] / n:.2f} statements/cause"
             )
-    print(harness.uptime())
+    # A server started on this database later must not find these deliveries due.
+    with_deliveries = sql(url, "SELECT count(*) FROM notification_deliveries")[0][0]
+    reset_causes(url, 0, types)
+    print(f"{with_deliveries:,} deliveries of the last round removed\n{harness.uptime()}")
     for tree, runs in results.items():
         best = min(runs, key=lambda r: r["cpu"])
         n = max(best["causes"], 1)
