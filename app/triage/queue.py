@@ -306,6 +306,7 @@ async def list_queue(
         after, newest_bound = _continue_after(filters.sort, filters.cursor)
         conditions.append(after)
     limit = filters.limit + 1
+    where: list[ColumnElement[bool]]
     if principal.role in scope.UNIT_ROLES and principal.unit_code:
         ids = _unit_queue_ids(
             principal.unit_code, conditions, filters.sort, limit, after=newest_bound
