@@ -18,7 +18,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.admin_units.fold import fold
 from app.core.cursor import (
@@ -307,24 +306,29 @@ async def list_queue(
         after, newest_bound = _continue_after(filters.sort, filters.cursor)
         conditions.append(after)
     limit = filters.limit + 1
-    query = select(Tip, PoliceUnit.name).join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
+    where: list[ColumnElement[bool]]
     if principal.role in scope.UNIT_ROLES and principal.unit_code:
         ids = _unit_queue_ids(
             principal.unit_code, conditions, filters.sort, limit, after=newest_bound
         )
-        query = query.where(Tip.id.in_(ids))
+        where = [Tip.id.in_(ids)]
     else:
-        query = query.where(scope.visible_tips_clause(principal), *conditions)
-    # The page's conversation state is read in the same statement, over the page's rows only
-    # (the LIMITed subquery): two more statements per page cost more than its tips did.
-    page_rows = query.order_by(*order).limit(limit).subquery("page")
-    tip = aliased(Tip, page_rows)
-    paged = select(
-        tip,
-        page_rows.c.name,
-        reads.last_reporter_message_at(tip),
-        reads.unread_messages(principal, tip),
-    ).order_by(*_order(filters.sort, tip))
+        where = [scope.visible_tips_clause(principal), *conditions]
+    # The page's ids first (its own FROM: not correlated to the outer tips), then its rows
+    # with their conversation state, in one statement: the state's subqueries run for the
+    # page's rows only. Two more statements per page cost more than the page's tips did.
+    page_ids = select(Tip.id).where(*where).order_by(*order).limit(limit).correlate(None)
+    paged = (
+        select(
+            Tip,
+            PoliceUnit.name,
+            reads.last_reporter_message_at(Tip),
+            reads.unread_messages(principal, Tip),
+        )
+        .join(PoliceUnit, PoliceUnit.code == Tip.assigned_unit_code)
+        .where(Tip.id.in_(page_ids))
+        .order_by(*order)
+    )
     rows = (await session.execute(paged)).tuples().all()
     page = rows[: filters.limit]
     next_cursor = (
