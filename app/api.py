@@ -1,6 +1,9 @@
 """Every domain's router under /api/v1 (and Open311 under /open311/v2)."""
 
 from fastapi import APIRouter, Depends
+from starlette._utils import get_route_path
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.accounts.router import router as accounts_router
 from app.admin_units.router import router as admin_units_router
@@ -18,8 +21,22 @@ from app.tips.router import router as tips_router
 from app.triage.router import router as triage_router
 from app.units.router import router as units_router
 
+
+class PrefixedRouter(APIRouter):
+    """An APIRouter that answers "no match" at once for a path outside its prefix. FastAPI
+    tries every one of an included router's routes in turn, each a regular expression and
+    a few scope updates, before it gives up: ~110 under /api/v1, on every request for
+    /healthz, /open311 or the web client (~240 us for an Open311 intake, several times a
+    request). The order of the routes, and of the OpenAPI document, stays as included."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if not get_route_path(scope).startswith(self.prefix):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 # Every operation refuses unknown query parameters, so every one may answer 422 (problem+json).
-api_router = APIRouter(
+api_router = PrefixedRouter(
     prefix="/api/v1",
     dependencies=[Depends(reject_unknown_query)],
     responses=problem_responses(422),

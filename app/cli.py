@@ -111,7 +111,7 @@ def _run_uvicorn(*, host: str, port: int, fd: int | None, workers: int, graceful
         # uvicorn kills a worker that misses its health ping for this long: on a loaded
         # machine 5 s (its default) kills busy but healthy workers mid-request.
         timeout_worker_healthcheck=30,
-        **{**uvicorn_options(), "proxy_headers": False},
+        **uvicorn_options(),
     )
 
 

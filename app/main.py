@@ -9,63 +9,28 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.routing import APIRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import api_router
 from app.core import admission, body_limits, snapshots
 from app.core.bodies import JsonBodyCheck
+from app.core.compression import MINIMUM_SIZE, GZipWhenAccepted
 from app.core.config import Settings, get_settings
 from app.core.db import make_async_engine, make_sessionmaker
-from app.core.docs import DOCS_CSP, install_docs
+from app.core.docs import install_docs
+from app.core.edge import EdgeMiddleware
 from app.core.errors import install_error_handlers
-from app.core.i18n import LanguageHeadersMiddleware
-from app.core.logs import RequestContextMiddleware, configure_logging
+from app.core.logs import configure_logging
 from app.core.openapi import database_operations, finish_openapi
-from app.core.ops import HeadMiddleware, MetricsMiddleware, migration_head
+from app.core.ops import migration_head
 from app.core.ops import router as ops_router
-from app.core.proxies import TrustedProxyMiddleware, parse_networks
+from app.core.proxies import parse_networks
 from app.core.ratelimit import RateLimits
 from app.core.replica import install_read_router
 from app.core.security import DataCipher
 from app.media.service import upload_limits
 
 log = logging.getLogger("tinbao")
-
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
-    (b"cross-origin-resource-policy", b"same-origin"),
-]
-API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-
-
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every response (docs pages get no restrictive CSP)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        is_docs = scope["path"] in ("/docs", "/redoc") or scope["path"].startswith("/docs/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                for key, value in [*SECURITY_HEADERS, DOCS_CSP if is_docs else API_CSP]:
-                    if key not in present:
-                        headers.append((key, value))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -116,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # app.core.docs serves them from local files
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # The app's metrics are Prometheus' (app.core.ops); FastAPI's OpenTelemetry spans and
+        # meters are off, so that no request asks the global providers whether they are set.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if settings.docs_enabled:
         install_docs(app, openapi_url="/openapi.json")
@@ -149,11 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(JsonBodyCheck, max_bytes=settings.max_json_bytes)
-    # Inside the metrics: they count its 413, 408 and 499.
+    # Inside the metrics (app.core.edge): they count its 413, 408 and 499.
     body_limits.install(app, settings, multipart_cap=upload_limits(settings).max_request_bytes)
     admission.install(app, settings)  # before the body is read; inside the metrics
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipWhenAccepted, minimum_size=MINIMUM_SIZE)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -168,17 +135,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Accept-Language",
             ],
         )
-    # Outermost, outside Starlette's ServerErrorMiddleware too, so that 500 answers get the
-    # headers and the request id as well (add_middleware would place them inside); the
-    # client address is settled first, from trusted proxies' headers.
+    # Outermost, outside Starlette's ServerErrorMiddleware too (add_middleware would place it
+    # inside): the client address, request id, metrics and every answer's headers.
     build_stack = app.build_middleware_stack
     proxies = parse_networks(settings.trusted_proxies)
-    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(  # type: ignore[method-assign]
-        LanguageHeadersMiddleware(
-            TrustedProxyMiddleware(
-                RequestContextMiddleware(HeadMiddleware(build_stack())), networks=proxies
-            )
-        )
+    app.build_middleware_stack = lambda: EdgeMiddleware(  # type: ignore[method-assign]
+        build_stack(), trusted_proxies=proxies
     )
     app.include_router(ops_router)
     app.include_router(api_router)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 
 class Lang(StrEnum):
@@ -32,31 +33,24 @@ def negotiate(accept_language: str | None) -> Lang:
     return best[1]
 
 
-class LanguageHeadersMiddleware:
-    """Every answer says its language (``Content-Language``) and that it depends on
-    ``Accept-Language`` (``Vary``), problem+json and 404s included."""
+@lru_cache(maxsize=256)
+def _negotiate_header(accept_language: bytes) -> Lang:
+    return negotiate(accept_language.decode("latin-1") or None)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        accept = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
-        lang = negotiate(accept.decode("latin-1") or None)
-
-        async def send_with_language(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = with_language_headers(message.get("headers", []), lang)
-            await send(message)
-
-        await self.app(scope, receive, send_with_language)
+def request_language(scope: Scope) -> Lang:
+    """The language of the answer to this request (its ``Accept-Language``, negotiated)."""
+    for key, value in scope["headers"]:
+        if key == b"accept-language":
+            return _negotiate_header(value)
+    return Lang.vi
 
 
 def with_language_headers(
     headers: Iterable[tuple[bytes, bytes]], lang: Lang
 ) -> list[tuple[bytes, bytes]]:
+    """Every answer says its language (``Content-Language``) and that it depends on
+    ``Accept-Language`` (``Vary``), problem+json and 404s included (app.core.edge)."""
     out: list[tuple[bytes, bytes]] = []
     vary: list[str] = []
     has_language = False

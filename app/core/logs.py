@@ -1,7 +1,8 @@
 """Logging: text or JSON lines (``TINBAO_LOG_FORMAT``), every line tied to its request.
 
 * ``X-Request-ID``: the client's when sane (1-128 of ``A-Za-z0-9._:-``), else a new one;
-  answered on every response and carried by every log line written while handling it.
+  answered on every response and carried by every log line written while handling it
+  (app.core.edge sets and answers it).
 * One access line per request: method, path (never the query string, so no ``api_key``
   value or search text reaches the log; receipts travel in a header), status, duration.
   No client address: it can identify an anonymous reporter.
@@ -16,10 +17,11 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.core.config import LogFormat, Settings
 
@@ -104,46 +106,28 @@ def request_id_from(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class RequestContextMiddleware:
-    """Sets the request id for the request's logs, answers it, writes the access line."""
+REQUEST_ID_HEADER = b"x-request-id"
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = request_id_from(scope)
-        token = request_id_var.set(request_id)
-        start = time.perf_counter()
-        status = 500
-        header = (b"x-request-id", request_id.encode())
+def with_request_id(
+    headers: Iterable[tuple[bytes, bytes]], request_id: bytes
+) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with the request's id (replacing one the application set)."""
+    kept = [(key, value) for key, value in headers if key != REQUEST_ID_HEADER]
+    kept.append((REQUEST_ID_HEADER, request_id))
+    return kept
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k != header[0]]
-                message["headers"] = [*headers, header]
-            await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            route = scope["path"]  # never the query string
-            duration_ms = round((time.perf_counter() - start) * 1000, 1)
-            access_log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                route,
-                status,
-                duration_ms,
-                extra={
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
-            request_id_var.reset(token)
+def log_access(method: str, path: str, status: int, started: float) -> None:
+    """The access line: method, path (never the query string), status, duration."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    access_log.info(
+        "%s %s %s %.1fms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={"method": method, "route": path, "status": status, "duration_ms": duration_ms},
+    )

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.core.config import Mode
 from app.core.errors import NotFound, ServiceUnavailable, Unauthorized, msg, problem_responses
@@ -110,61 +110,20 @@ async def _refresh_database_gauges(request: Request) -> None:
 HEAD_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-class HeadMiddleware:
-    """``HEAD`` on the health and metrics endpoints: answered as ``GET`` without the body
-    (same status and headers), for load balancers and probes that only ask HEAD."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD" or scope["path"] not in HEAD_PATHS:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_headers_only(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                if message.get("more_body", False):
-                    return
-                message = {"type": "http.response.body", "body": b"", "more_body": False}
-            await send(message)
-
-        inner = dict(scope, method="GET")
-        await self.app(inner, receive, send_headers_only)
-        if "route" in inner:
-            scope["route"] = inner["route"]  # for the access log
+def answers_head_as_get(scope: Scope) -> bool:
+    """``HEAD`` on the health and metrics endpoints is answered as ``GET`` without the body
+    (same status and headers), for load balancers and probes that only ask HEAD
+    (app.core.edge drops the body)."""
+    return scope["method"] == "HEAD" and scope["path"] in HEAD_PATHS
 
 
-class MetricsMiddleware:
-    """Counts HTTP requests and observes their latency, by method, route template and status.
-
-    A pure ASGI middleware (no BaseHTTPMiddleware: no extra task and stream per request). The
-    route is the template the router matched (``scope["route"]``, set while routing), else
-    "unmatched"; the latency runs until the response has been sent. A request whose handler
-    raised before answering counts as 500; one whose client went away first is 499
-    (app.core.bodies answers it so).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            method = scope["method"]
-            path = getattr(scope.get("route"), "path", "unmatched")
-            LATENCY.labels(method, path).observe(time.perf_counter() - start)
-            REQUESTS.labels(method, path, str(status)).inc()
+def observe_request(scope: Scope, status: int, started: float) -> None:
+    """Count the request and observe its latency (from ``started``, a perf_counter reading),
+    by method, route template and status. The route is the template the router matched
+    (``scope["route"]``, set while routing), else "unmatched". app.core.edge calls this once
+    the answer has been sent, with 500 for a request whose handler raised before answering
+    (and 499, the guard's, for one whose client went away first: app.core.body_limits)."""
+    method = scope["method"]
+    route = getattr(scope.get("route"), "path", "unmatched")
+    LATENCY.labels(method, route).observe(time.perf_counter() - started)
+    REQUESTS.labels(method, route, str(status)).inc()

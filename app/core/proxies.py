@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -90,27 +90,23 @@ class TrustedProxies:
                 return str(address)
         return str(_address(chain[0]))  # every hop is a trusted proxy: the first one
 
-
-class TrustedProxyMiddleware:
-    """Rewrites ``scope["client"]`` (and the scheme) from the forwarding headers of trusted
-    peers, so that everything downstream (rate limits, logs) sees the real client."""
-
-    def __init__(self, app: ASGIApp, *, networks: tuple[Network, ...]) -> None:
-        self.app = app
-        self.proxies = TrustedProxies(networks)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and scope.get("client"):
-            peer = scope["client"][0]
-            if self.proxies.trusted(_address(peer)):
-                headers = scope["headers"]
-                client = self.proxies.client(peer, headers)
-                if client != peer:
-                    scope = dict(scope, client=(client, 0))
-                for key, value in headers:
-                    if key.lower() == b"x-forwarded-proto":
-                        proto = value.decode("latin-1").split(",")[-1].strip().lower()
-                        if proto in ("http", "https"):
-                            scope = dict(scope, scheme=proto)
-                        break
-        await self.app(scope, receive, send)
+    def forwarded_scope(self, scope: Scope) -> Scope:
+        """``scope`` with the client (and the scheme) taken from the forwarding headers when
+        the peer that connected is a trusted proxy, so that everything downstream (rate limits,
+        logs) sees the real client; ``scope`` itself otherwise (always, with none trusted)."""
+        if not self.networks or not scope.get("client"):
+            return scope
+        peer = scope["client"][0]
+        if not self.trusted(_address(peer)):
+            return scope
+        headers = scope["headers"]
+        client = self.client(peer, headers)
+        if client != peer:
+            scope = dict(scope, client=(client, 0))
+        for key, value in headers:
+            if key.lower() == b"x-forwarded-proto":
+                proto = value.decode("latin-1").split(",")[-1].strip().lower()
+                if proto in ("http", "https"):
+                    scope = dict(scope, scheme=proto)
+                break
+        return scope

@@ -171,5 +171,7 @@ PROTOCOL = f"{__name__}:{GuardedHttpToolsProtocol.__name__}"
 
 
 def uvicorn_options() -> dict[str, Any]:
-    """The uvicorn settings `tinbao serve` adds to host/port/fd/workers."""
-    return {"http": PROTOCOL, "proxy_headers": True}
+    """The uvicorn settings `tinbao serve` adds to host/port/fd/workers. No uvicorn
+    ProxyHeadersMiddleware: the forwarding headers are believed from TINBAO_TRUSTED_PROXIES
+    only, by app.core.proxies (uvicorn's would trust 127.0.0.1 and rewrite the client first)."""
+    return {"http": PROTOCOL, "proxy_headers": False}
