@@ -448,7 +448,7 @@ def main() -> None:
             load(peer, "intake", count=args.warmup, duration=60, concurrency=8, seed=111)
             peer_peak, peer_cpu, peer_backends = measured_peak(peer, 212, args, name, url)
             peer_rate = ok_count(peer_peak, "201") / peer_peak["elapsed"]
-            peer_steady = steady_runs(peer, args.fraction * peer_rate, args.peer_runs, args, 313)
+            peer_steady, _ = steady_runs(peer, args.fraction * peer_rate, args.peer_runs, args, 313)
         time.sleep(1.0)
         stats2 = db_stats(url)
         peer_tips = int(sql(url, "SELECT count(*) FROM peer_tips")[0][0])
